@@ -1,0 +1,77 @@
+// peft generate: continue a prompt; stdout gets the prompt and the continuation only.
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.h"
+#include "cli/common.h"
+#include "model/generate.h"
+
+namespace peft::cli {
+
+namespace {
+struct GenerateArgs {
+  std::string model;
+  std::string prompt;
+  int64_t max_new_tokens = 64;
+  float temperature = 0.f;
+  int64_t top_k = 0;
+  float top_p = 1.f;
+  uint64_t seed = 0;
+  std::string base_dtype;
+  bool no_bos = false;
+  bool ignore_eos = false;
+};
+
+Status run_generate(const GenerateArgs& a) {
+  if (a.max_new_tokens < 0) return Status::error("--max-new-tokens must be >= 0");
+  if (a.temperature < 0) return Status::error("--temperature must be >= 0");
+  if (!(a.top_p > 0 && a.top_p <= 1)) return Status::error("--top-p must be in (0, 1]");
+  PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
+  PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
+  PEFT_ASSIGN_OR_RETURN(auto tok, load_matching_tokenizer(*model, a.model));
+  std::vector<int32_t> prompt = tok->encode(a.prompt, !a.no_bos);
+
+  GenerateOptions opt;
+  opt.max_new_tokens = a.max_new_tokens;
+  opt.sampling = SamplingOptions{a.temperature, a.top_k, a.top_p, a.seed};
+  opt.stop_at_eos = !a.ignore_eos;
+
+  // Stream: print the decoded text's growth beyond what is already out, so pieces that
+  // depend on their neighbours (leading spaces, multi-byte characters) come out right.
+  std::fwrite(a.prompt.data(), 1, a.prompt.size(), stdout);
+  std::vector<int32_t> ids = prompt;
+  std::string printed = tok->decode(ids);
+  auto on_token = [&](int32_t id) {
+    ids.push_back(id);
+    std::string full = tok->decode(ids);
+    if (full.size() > printed.size() && full.compare(0, printed.size(), printed) == 0) {
+      std::fwrite(full.data() + printed.size(), 1, full.size() - printed.size(), stdout);
+      std::fflush(stdout);
+      printed = std::move(full);
+    }
+  };
+  PEFT_ASSIGN_OR_RETURN(auto generated, generate(*model, prompt, opt, on_token));
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+  std::fprintf(stderr, "generated %zu tokens\n", generated.size());
+  return Status::ok();
+}
+}  // namespace
+
+void add_generate(CLI::App& app, Action& action) {
+  auto args = std::make_shared<GenerateArgs>();
+  CLI::App* sub = app.add_subcommand("generate", "continue a prompt with the model");
+  sub->add_option("--model", args->model, "model folder")->required();
+  sub->add_option("--prompt", args->prompt, "prompt text")->required();
+  sub->add_option("--max-new-tokens", args->max_new_tokens, "tokens to generate (default 64)");
+  sub->add_option("--temperature", args->temperature, "0 = greedy (default)");
+  sub->add_option("--top-k", args->top_k, "keep the k most likely tokens (0 = off)");
+  sub->add_option("--top-p", args->top_p, "nucleus sampling mass (1 = off)");
+  sub->add_option("--seed", args->seed, "sampling seed");
+  sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");
+  sub->add_flag("--no-bos", args->no_bos, "do not prepend BOS to the prompt");
+  sub->add_flag("--ignore-eos", args->ignore_eos, "keep generating after EOS");
+  sub->callback([args, &action] { action = [args] { return run_generate(*args); }; });
+}
+
+}  // namespace peft::cli

@@ -1,0 +1,98 @@
+// peft inspect: the config and tensor table of a model folder, safetensors or llama2.c file.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "io/llama2c.h"
+#include "io/safetensors.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace peft::cli {
+
+namespace {
+
+void print_tensor_row(const std::string& name, const Tensor& t) {
+  fmt::print("  {:<56} {:<5} {}\n", name, dtype_name(t.dtype), t.shape_str());
+}
+
+const char* norm_name(NormKind k) { return k == NormKind::RmsNorm ? "rmsnorm" : "layernorm"; }
+const char* position_name(PositionKind k) {
+  switch (k) {
+    case PositionKind::Learned: return "learned";
+    case PositionKind::Rope: return "rope";
+    case PositionKind::Alibi: return "alibi";
+  }
+  return "?";
+}
+
+void print_config(const ModelConfig& c) {
+  fmt::print("architecture: {}\n", c.arch);
+  fmt::print("vocab: {}  hidden: {}  layers: {}  heads: {}  kv heads: {}  head dim: {}  mlp: {}  context: {}\n",
+             c.n_vocab, c.n_embd, c.n_layer, c.n_head, c.n_head_kv, c.head_dim, c.n_ff, c.n_ctx);
+  fmt::print("norm: {} (eps {})  positions: {}", norm_name(c.block.norm), c.norm_eps,
+             position_name(c.block.position));
+  if (c.block.position == PositionKind::Rope)
+    fmt::print(" (theta {}, rotary dims {}, {})", c.block.rope.theta, c.block.rope.rot_dim,
+               c.block.rope.layout == RopeLayout::RotateHalf ? "rotate-half" : "interleaved");
+  fmt::print("  mlp: {}  tied embeddings: {}\n", c.block.gated_mlp ? "gated" : "plain",
+             c.block.tied_embeddings ? "yes" : "no");
+}
+
+Status inspect_folder(const std::string& path) {
+  PEFT_ASSIGN_OR_RETURN(auto model, load_model(path));
+  print_config(model->config);
+  auto tok = load_tokenizer(path);
+  if (tok.is_ok())
+    fmt::print("tokenizer: {} ({} tokens, bos {}, eos {})\n", (*tok)->kind(), (*tok)->vocab_size(),
+               (*tok)->bos_id(), (*tok)->eos_id());
+  else
+    fmt::print("tokenizer: none ({})\n", tok.status().message());
+  fmt::print("tensors:\n");
+  for (const std::string& name : model->files.names()) print_tensor_row(name, *model->files.find(name));
+  return Status::ok();
+}
+
+Status inspect_safetensors(const std::string& path) {
+  PEFT_ASSIGN_OR_RETURN(SafetensorsFile f, SafetensorsFile::open(path));
+  for (const auto& [k, v] : f.metadata()) fmt::print("metadata {}: {}\n", k, v);
+  fmt::print("tensors ({}):\n", f.names().size());
+  for (const std::string& name : f.names()) print_tensor_row(name, *f.find(name));
+  return Status::ok();
+}
+
+Status inspect_llama2c(const std::string& path) {
+  PEFT_ASSIGN_OR_RETURN(Llama2cCheckpoint ck, read_llama2c(path));
+  const Llama2cConfig& c = ck.config;
+  fmt::print("llama2.c checkpoint (version {})\n", c.version);
+  fmt::print("dim: {}  hidden: {}  layers: {}  heads: {}  kv heads: {}  vocab: {}  seq_len: {}  shared classifier: {}\n",
+             c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len,
+             c.shared_classifier ? "yes" : "no");
+  fmt::print("tensors (Hugging Face names after conversion):\n");
+  for (const auto& [name, t] : ck.tensors) print_tensor_row(name, t.view());
+  return Status::ok();
+}
+
+Status run_inspect(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return Status::errorf("{}: no such file or folder", path);
+  if (fs::is_directory(path, ec)) return inspect_folder(path);
+  if (path.ends_with(".safetensors")) return inspect_safetensors(path);
+  if (path.ends_with(".bin")) return inspect_llama2c(path);
+  return Status::errorf("{}: unknown file kind (expected a model folder, .safetensors or a llama2.c .bin)", path);
+}
+
+}  // namespace
+
+void add_inspect(CLI::App& app, Action& action) {
+  auto path = std::make_shared<std::string>();
+  CLI::App* sub = app.add_subcommand("inspect", "print the config and tensors of a model or file");
+  sub->add_option("path", *path, "model folder, .safetensors file or llama2.c .bin")->required();
+  sub->callback([path, &action] { action = [path] { return run_inspect(*path); }; });
+}
+
+}  // namespace peft::cli

@@ -1,0 +1,49 @@
+// Element types of tensors, their sizes and the bf16/f16 <-> f32 conversions.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+namespace peft {
+
+enum class DType : uint8_t { F32, BF16, F16, I32, I64 };
+
+constexpr size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::F32: return 4;
+    case DType::BF16: return 2;
+    case DType::F16: return 2;
+    case DType::I32: return 4;
+    case DType::I64: return 8;
+  }
+  return 0;
+}
+
+// The safetensors spelling: "F32", "BF16", ...
+std::string_view dtype_name(DType t);
+std::optional<DType> dtype_from_name(std::string_view name);
+
+inline float bf16_to_f32(uint16_t h) {
+  uint32_t bits = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+// Round to nearest even, as PyTorch does; NaN stays NaN.
+inline uint16_t f32_to_bf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return uint16_t((bits >> 16) | 0x40);
+  uint32_t rounding = 0x7fffu + ((bits >> 16) & 1u);
+  return uint16_t((bits + rounding) >> 16);
+}
+float f16_to_f32(uint16_t h);
+uint16_t f32_to_f16(float f);
+
+// Convert n elements of `src` (any float dtype) into f32.
+void convert_to_f32(float* dst, const void* src, DType src_type, size_t n);
+// Convert n f32 elements into `dst_type` (F32, BF16 or F16).
+void convert_from_f32(void* dst, DType dst_type, const float* src, size_t n);
+
+}  // namespace peft

@@ -1,0 +1,131 @@
+// Causal softmax attention with GQA, a KV past and ALiBi: scalar loops parallel over heads.
+#include "kernels/attention.h"
+
+#include <cmath>
+#include <vector>
+
+#include "core/check.h"
+
+namespace peft {
+namespace {
+
+// `#pragma omp simd` lets the compiler vectorise the reduction without -ffast-math.
+inline float dot(const float* a, const float* b, int64_t n) {
+  float s = 0.f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+inline void axpy(float* y, float a, const float* x, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+// Per-thread row buffer of at least n floats; it only grows, so steady state allocates nothing.
+float* row_scratch(int64_t n) {
+  thread_local std::vector<float> buf;
+  if (int64_t(buf.size()) < n) buf.resize(size_t(n));
+  return buf.data();
+}
+
+struct Layout {
+  int64_t past, group, kv_rows;
+  int64_t q_row, kv_row;  // element strides between consecutive tokens of q/out and of k/v
+};
+
+Layout check_shape(const AttentionShape& s) {
+  PEFT_CHECK(s.B >= 0 && s.T >= 0 && s.hd > 0, "bad attention shape B={} T={} hd={}", s.B, s.T,
+             s.hd);
+  PEFT_CHECK(s.H > 0 && s.Hkv > 0 && s.H % s.Hkv == 0, "H={} must be a multiple of Hkv={}", s.H,
+             s.Hkv);
+  PEFT_CHECK(s.Tk >= s.T, "Tk={} < T={}", s.Tk, s.T);
+  const int64_t kv_rows = s.kv_rows ? s.kv_rows : s.Tk;
+  PEFT_CHECK(kv_rows >= s.Tk, "kv_rows={} < Tk={}", kv_rows, s.Tk);
+  return {s.Tk - s.T, s.H / s.Hkv, kv_rows, s.H * s.hd, s.Hkv * s.hd};
+}
+
+}  // namespace
+
+void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v,
+                       const AttentionShape& s) {
+  const Layout L = check_shape(s);
+  const int64_t B = s.B, T = s.T, H = s.H, hd = s.hd, Tk = s.Tk;
+#pragma omp parallel for collapse(3) schedule(static)
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t h = 0; h < H; ++h) {
+      for (int64_t t = 0; t < T; ++t) {
+        const int64_t kvh = h / L.group;
+        const int64_t n = L.past + t + 1;  // visible keys [0, n)
+        const float* qt = q + (b * T + t) * L.q_row + h * hd;
+        const float* kb = k + b * L.kv_rows * L.kv_row + kvh * hd;  // key j at kb + j·kv_row
+        const float* vb = v + b * L.kv_rows * L.kv_row + kvh * hd;
+        float* p = probs ? probs + ((b * H + h) * T + t) * Tk : row_scratch(n);
+        const float slope = s.alibi_slopes ? s.alibi_slopes[h] : 0.f;
+        float mx = -INFINITY;
+        for (int64_t j = 0; j < n; ++j) {
+          const float sc = s.scale * dot(qt, kb + j * L.kv_row, hd) + slope * float(j);
+          p[j] = sc;
+          mx = sc > mx ? sc : mx;
+        }
+        float sum = 0.f;
+        for (int64_t j = 0; j < n; ++j) {
+          p[j] = std::exp(p[j] - mx);
+          sum += p[j];
+        }
+        const float inv = 1.f / sum;
+        for (int64_t j = 0; j < n; ++j) p[j] *= inv;
+        if (probs)  // masked keys are exact zeros, so backward may treat rows as full length
+          for (int64_t j = n; j < Tk; ++j) p[j] = 0.f;
+        float* o = out + (b * T + t) * L.q_row + h * hd;
+        for (int64_t d = 0; d < hd; ++d) o[d] = 0.f;
+        for (int64_t j = 0; j < n; ++j) axpy(o, p[j], vb + j * L.kv_row, hd);
+      }
+    }
+  }
+}
+
+// Per query row: S = scale·q kᵀ (+ alibi, constant in q, k), P = softmax(S), o = P v.
+//   dv_j += P_j · do;  dP_j = do · v_j;  softmax Jacobian: dS_j = P_j (dP_j − Σ_i P_i dP_i);
+//   dq += scale · Σ_j dS_j k_j;  dk_j += scale · dS_j q.
+// Query heads of one KV group write the same dk/dv rows, so threads own (batch, kv head) pairs.
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                        const float* k, const float* v, const float* probs,
+                        const AttentionShape& s) {
+  const Layout L = check_shape(s);
+  const int64_t B = s.B, T = s.T, H = s.H, Hkv = s.Hkv, hd = s.hd, Tk = s.Tk;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t kvh = 0; kvh < Hkv; ++kvh) {
+      const int64_t kv_off = b * L.kv_rows * L.kv_row + kvh * hd;
+      const float* kb = k + kv_off;
+      const float* vb = v + kv_off;
+      float* dkb = dk + kv_off;
+      float* dvb = dv + kv_off;
+      float* dp = row_scratch(Tk);
+      for (int64_t h = kvh * L.group; h < (kvh + 1) * L.group; ++h) {
+        for (int64_t t = 0; t < T; ++t) {
+          const int64_t n = L.past + t + 1;
+          const int64_t qo = (b * T + t) * L.q_row + h * hd;
+          const float* p = probs + ((b * H + h) * T + t) * Tk;
+          const float* do_t = dout + qo;
+          float pdp = 0.f;
+          for (int64_t j = 0; j < n; ++j) {
+            dp[j] = dot(do_t, vb + j * L.kv_row, hd);
+            pdp += p[j] * dp[j];
+            axpy(dvb + j * L.kv_row, p[j], do_t, hd);
+          }
+          const float* qt = q + qo;
+          float* dqt = dq + qo;
+          for (int64_t j = 0; j < n; ++j) {
+            const float ds = p[j] * (dp[j] - pdp) * s.scale;
+            axpy(dqt, ds, kb + j * L.kv_row, hd);
+            axpy(dkb + j * L.kv_row, ds, qt, hd);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace peft

@@ -1,0 +1,30 @@
+// Causal multi-head softmax attention with grouped KV heads (GQA) and optional ALiBi.
+#pragma once
+#include <cstdint>
+
+namespace peft {
+
+struct AttentionShape {
+  int64_t B = 0;      // batch
+  int64_t T = 0;      // queries per row
+  int64_t Tk = 0;     // keys per row = past + T (query t sees keys [0, past + t])
+  int64_t H = 0;      // query heads
+  int64_t Hkv = 0;    // key/value heads; query head h reads kv head h / (H / Hkv)
+  int64_t hd = 0;     // head dim
+  int64_t kv_rows = 0;  // rows per batch item in the k/v buffers (>= Tk; a KV cache's capacity). 0 → Tk
+  float scale = 0.f;  // score scale, usually 1/√hd
+  const float* alibi_slopes = nullptr;  // (H) or null: score += slope_h · key_position
+};
+
+// q (B, T, H, hd); k, v (B, kv_rows, Hkv, hd); out (B, T, H, hd) overwritten;
+// probs (B, H, T, Tk) = softmax rows saved for backward (null in inference).
+void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v,
+                       const AttentionShape& s);
+
+// dq (B, T, H, hd), dk, dv (B, kv_rows, Hkv, hd) += gradients, from dout (B, T, H, hd) and the
+// saved probs:  dv += Pᵀ dout;  dP = dout vᵀ;  dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale;
+// dq += dS k;  dk += dSᵀ q.
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                        const float* k, const float* v, const float* probs, const AttentionShape& s);
+
+}  // namespace peft

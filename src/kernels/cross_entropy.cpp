@@ -1,0 +1,74 @@
+// Softmax cross-entropy per row, and the LM head fused with it chunk by chunk.
+#include "kernels/cross_entropy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels/matmul.h"
+
+namespace peft {
+
+// loss = logsumexp(l) − l_t  ⇒  ∂loss/∂l_j = softmax(l)_j − [j = t].
+void cross_entropy_forward_backward(float* losses, float* dlogits, const float* logits,
+                                    const int32_t* targets, int64_t N, int64_t V,
+                                    float grad_scale) {
+  for (int64_t n = 0; n < N; ++n)
+    PEFT_CHECK(targets[n] < V, "target {} at row {} outside [0, {})", targets[n], n, V);
+#pragma omp parallel for schedule(static) if (N * V > 16384)
+  for (int64_t n = 0; n < N; ++n) {
+    const float* l = logits + n * V;
+    float* d = dlogits ? dlogits + n * V : nullptr;
+    const int32_t tgt = targets[n];
+    if (tgt < 0) {
+      losses[n] = 0.f;
+      if (d) std::fill(d, d + V, 0.f);
+      continue;
+    }
+    const float lt = l[tgt];  // read before d (which may alias l) is written
+    float mx = -INFINITY;
+    for (int64_t j = 0; j < V; ++j) mx = std::max(mx, l[j]);
+    // exp in fp32 as PyTorch does, summed in double (V terms, so the sum is where error grows).
+    double sum = 0.0;
+    if (d) {
+      for (int64_t j = 0; j < V; ++j) {
+        const float e = std::exp(l[j] - mx);
+        d[j] = e;  // d[j] aliases at most l[j], which has just been read
+        sum += e;
+      }
+    } else {
+      for (int64_t j = 0; j < V; ++j) sum += std::exp(l[j] - mx);
+    }
+    losses[n] = float(double(mx) + std::log(sum) - double(lt));
+    if (d) {
+      const float k = float(double(grad_scale) / sum);
+      for (int64_t j = 0; j < V; ++j) d[j] *= k;
+      d[tgt] -= grad_scale;
+    }
+  }
+}
+
+// Rows are independent, so the chunked loss and gradient equal the unchunked ones:
+// logits = h Wᵀ + b,  dh += dlogits · W  (linear_backward_input accumulates).
+double lm_head_cross_entropy(float* dh, const float* h, const Tensor& W, const float* bias,
+                             const int32_t* targets, int64_t N, float grad_scale, float* scratch,
+                             int64_t chunk) {
+  PEFT_CHECK(chunk > 0, "chunk must be positive, got {}", chunk);
+  const int64_t V = W.dim(0), C = W.dim(1);
+  thread_local std::vector<float> losses;  // (chunk); only grows
+  if (int64_t(losses.size()) < chunk) losses.resize(size_t(chunk));
+  double total = 0.0;
+  for (int64_t n0 = 0; n0 < N; n0 += chunk) {
+    const int64_t rows = std::min(chunk, N - n0);
+    // A chunk whose targets are all ignored (e.g. a masked prompt) contributes nothing.
+    if (std::all_of(targets + n0, targets + n0 + rows, [](int32_t t) { return t < 0; })) continue;
+    linear_forward(scratch, h + n0 * C, W, bias, rows);  // scratch (rows, V)
+    cross_entropy_forward_backward(losses.data(), dh ? scratch : nullptr, scratch, targets + n0,
+                                   rows, V, grad_scale);
+    for (int64_t i = 0; i < rows; ++i) total += losses[size_t(i)];
+    if (dh) linear_backward_input(dh + n0 * C, scratch, W, rows);
+  }
+  return total;
+}
+
+}  // namespace peft

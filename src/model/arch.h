@@ -1,0 +1,44 @@
+// Architecture registry: each archs/<arch>.cpp maps its config.json keys and tensor names.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "io/json_file.h"
+#include "model/config.h"
+
+namespace peft {
+
+// Hugging Face tensor names; "{}" stands for the layer index. An empty name means the
+// architecture has no such tensor.
+struct TensorNames {
+  std::string tok_embd, pos_embd, embd_norm_w, embd_norm_b, out_norm_w, out_norm_b, lm_head_w,
+      lm_head_b;
+  std::string attn_norm_w, attn_norm_b, ffn_norm_w, ffn_norm_b;
+  std::string q_w, q_b, k_w, k_b, v_w, v_b, qkv_w, qkv_b, o_w, o_b;
+  std::string gate_w, gate_b, up_w, up_b, down_w, down_b;
+  bool conv1d = false;  // GPT-2's Conv1D stores linear weights (in, out)
+};
+
+struct ArchDef {
+  const char* model_type;  // config.json "model_type"
+  // Reads config.json (already parsed); `where` names the file for errors.
+  Result<ModelConfig> (*parse_config)(const Json& config, const std::string& where);
+  TensorNames (*tensor_names)(const ModelConfig& config);
+};
+
+// nullptr when unknown.
+const ArchDef* find_arch(const std::string& model_type);
+// "gpt2, llama, ..." for error messages.
+std::string supported_archs();
+
+// Shared helpers for arch files.
+std::string layer_name(const std::string& pattern, int64_t layer);
+
+}  // namespace peft
+
+namespace peft {
+// Checks the sizes every architecture shares (positive, divisible heads, ...) and fills
+// head_dim / attn_scale defaults. Errors name `where` and the field.
+Status validate_config(ModelConfig& config, const std::string& where);
+}  // namespace peft

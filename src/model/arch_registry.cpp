@@ -1,0 +1,75 @@
+// The explicit list of architectures (one line each).
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "model/arch.h"
+
+namespace peft {
+
+extern const ArchDef kLlamaArch;
+extern const ArchDef kGpt2Arch;
+
+namespace {
+const ArchDef* const kArchs[] = {
+    &kGpt2Arch,
+    &kLlamaArch,
+};
+}  // namespace
+
+const ArchDef* find_arch(const std::string& model_type) {
+  for (const ArchDef* a : kArchs)
+    if (model_type == a->model_type) return a;
+  return nullptr;
+}
+
+std::string supported_archs() {
+  std::vector<std::string> names;
+  for (const ArchDef* a : kArchs) names.emplace_back(a->model_type);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+std::string layer_name(const std::string& pattern, int64_t layer) {
+  std::string out = pattern;
+  auto pos = out.find("{}");
+  if (pos != std::string::npos) out.replace(pos, 2, std::to_string(layer));
+  return out;
+}
+
+}  // namespace peft
+
+namespace peft {
+
+Status validate_config(ModelConfig& c, const std::string& where) {
+  auto positive = [&](int64_t v, const char* field) -> Status {
+    if (v <= 0) return Status::errorf("{}: {} must be positive, found {}", where, field, v);
+    return Status::ok();
+  };
+  PEFT_TRY(positive(c.n_vocab, "vocab_size"));
+  PEFT_TRY(positive(c.n_embd, "hidden size"));
+  PEFT_TRY(positive(c.n_layer, "layer count"));
+  PEFT_TRY(positive(c.n_head, "attention head count"));
+  PEFT_TRY(positive(c.n_head_kv, "key/value head count"));
+  PEFT_TRY(positive(c.n_ff, "MLP width"));
+  PEFT_TRY(positive(c.n_ctx, "max positions"));
+  if (c.head_dim == 0) {
+    if (c.n_embd % c.n_head != 0)
+      return Status::errorf("{}: hidden size {} is not divisible by {} attention heads", where,
+                            c.n_embd, c.n_head);
+    c.head_dim = c.n_embd / c.n_head;
+  }
+  if (c.n_head % c.n_head_kv != 0)
+    return Status::errorf("{}: {} attention heads are not a multiple of {} key/value heads", where,
+                          c.n_head, c.n_head_kv);
+  if (c.block.position == PositionKind::Rope) {
+    if (c.block.rope.rot_dim == 0) c.block.rope.rot_dim = c.head_dim;
+    if (c.block.rope.rot_dim % 2 != 0 || c.block.rope.rot_dim > c.head_dim)
+      return Status::errorf("{}: rotary dimension {} must be even and at most the head dim {}",
+                            where, c.block.rope.rot_dim, c.head_dim);
+  }
+  if (!(c.norm_eps > 0.f)) return Status::errorf("{}: norm epsilon must be positive", where);
+  if (c.attn_scale == 0.f) c.attn_scale = 1.0f / std::sqrt(float(c.head_dim));
+  return Status::ok();
+}
+
+}  // namespace peft

@@ -1,0 +1,75 @@
+// LLaMA family (LLaMA 1/2, TinyLlama, SmolLM, llama2.c conversions): RMSNorm, RoPE, SwiGLU, GQA.
+#include "model/arch.h"
+
+namespace peft {
+
+namespace {
+
+Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
+  ModelConfig c;
+  c.arch = "llama";
+  PEFT_ASSIGN_OR_RETURN(c.n_vocab, json_get_int(j, "vocab_size", where));
+  PEFT_ASSIGN_OR_RETURN(c.n_embd, json_get_int(j, "hidden_size", where));
+  PEFT_ASSIGN_OR_RETURN(c.n_layer, json_get_int(j, "num_hidden_layers", where));
+  PEFT_ASSIGN_OR_RETURN(c.n_head, json_get_int(j, "num_attention_heads", where));
+  PEFT_ASSIGN_OR_RETURN(c.n_head_kv, json_get_int_or(j, "num_key_value_heads", c.n_head, where));
+  PEFT_ASSIGN_OR_RETURN(c.n_ff, json_get_int(j, "intermediate_size", where));
+  PEFT_ASSIGN_OR_RETURN(c.n_ctx, json_get_int_or(j, "max_position_embeddings", 2048, where));
+  PEFT_ASSIGN_OR_RETURN(c.head_dim, json_get_int_or(j, "head_dim", 0, where));
+  PEFT_ASSIGN_OR_RETURN(double eps, json_get_float_or(j, "rms_norm_eps", 1e-6, where));
+  c.norm_eps = float(eps);
+  PEFT_ASSIGN_OR_RETURN(double theta, json_get_float_or(j, "rope_theta", 10000.0, where));
+  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
+    return Status::errorf("{}: rope_scaling is not supported yet (found {})", where,
+                          j["rope_scaling"].dump());
+  PEFT_ASSIGN_OR_RETURN(std::string act, json_get_string_or(j, "hidden_act", "silu", where));
+  auto activation = activation_from_hf_name(act);
+  if (!activation) return Status::errorf("{}: unknown hidden_act '{}'", where, act);
+  PEFT_ASSIGN_OR_RETURN(bool tied, json_get_bool_or(j, "tie_word_embeddings", false, where));
+  PEFT_ASSIGN_OR_RETURN(bool attn_bias, json_get_bool_or(j, "attention_bias", false, where));
+  PEFT_ASSIGN_OR_RETURN(int64_t bos, json_get_int_or(j, "bos_token_id", 1, where));
+  PEFT_ASSIGN_OR_RETURN(int64_t eos, json_get_int_or(j, "eos_token_id", 2, where));
+  c.bos_id = int32_t(bos);
+  c.eos_id = int32_t(eos);
+
+  BlockSpec& b = c.block;
+  b.norm = NormKind::RmsNorm;
+  b.position = PositionKind::Rope;
+  b.rope = RopeSpec{0, float(theta), RopeLayout::RotateHalf};
+  b.act = *activation;
+  b.gated_mlp = true;
+  b.qkv = QkvLayout::Separate;
+  b.attn_bias = attn_bias;
+  b.tied_embeddings = tied;
+  PEFT_TRY(validate_config(c, where));
+  return c;
+}
+
+TensorNames llama_names(const ModelConfig& c) {
+  TensorNames n;
+  n.tok_embd = "model.embed_tokens.weight";
+  n.out_norm_w = "model.norm.weight";
+  n.lm_head_w = c.block.tied_embeddings ? "" : "lm_head.weight";
+  n.attn_norm_w = "model.layers.{}.input_layernorm.weight";
+  n.ffn_norm_w = "model.layers.{}.post_attention_layernorm.weight";
+  n.q_w = "model.layers.{}.self_attn.q_proj.weight";
+  n.k_w = "model.layers.{}.self_attn.k_proj.weight";
+  n.v_w = "model.layers.{}.self_attn.v_proj.weight";
+  n.o_w = "model.layers.{}.self_attn.o_proj.weight";
+  if (c.block.attn_bias) {
+    n.q_b = "model.layers.{}.self_attn.q_proj.bias";
+    n.k_b = "model.layers.{}.self_attn.k_proj.bias";
+    n.v_b = "model.layers.{}.self_attn.v_proj.bias";
+    n.o_b = "model.layers.{}.self_attn.o_proj.bias";
+  }
+  n.gate_w = "model.layers.{}.mlp.gate_proj.weight";
+  n.up_w = "model.layers.{}.mlp.up_proj.weight";
+  n.down_w = "model.layers.{}.mlp.down_proj.weight";
+  return n;
+}
+
+}  // namespace
+
+extern const ArchDef kLlamaArch{"llama", parse_llama, llama_names};
+
+}  // namespace peft

@@ -1,0 +1,293 @@
+// Block forward/backward: pre-norm attention + MLP, sequential or parallel residual.
+#include "model/block.h"
+
+#include <cstring>
+
+#include "kernels/activations.h"
+#include "kernels/attention.h"
+#include "kernels/matmul.h"
+#include "kernels/norms.h"
+#include "kernels/rope.h"
+
+namespace peft {
+
+namespace {
+
+float* fptr(const Tensor& t) { return static_cast<float*>(t.data); }
+const float* bias_of(const Linear& l) { return l.has_bias() ? l.b.f32() : nullptr; }
+void zero(const Tensor& t) { if (t.data) std::memset(t.data, 0, t.nbytes()); }
+
+// The single funnel for every projection of a block (adapters will attach here).
+void project(const Linear& l, const float* x, float* y, int64_t N) {
+  linear_forward(y, x, l.w, bias_of(l), N);
+}
+// dx (N, in) += dy (N, out) · W
+void project_backward(const Linear& l, const float* dy, float* dx, int64_t N) {
+  linear_backward_input(dx, dy, l.w, N);
+}
+
+void norm_forward(const ModelConfig& c, const Norm& n, float* out, float* mean, float* rstd,
+                  const float* x, int64_t N) {
+  if (c.block.norm == NormKind::RmsNorm)
+    rmsnorm_forward(out, rstd, x, n.w.f32(), N, c.n_embd, c.norm_eps);
+  else
+    layernorm_forward(out, mean, rstd, x, n.w.f32(), n.b.data ? n.b.f32() : nullptr, N, c.n_embd,
+                      c.norm_eps);
+}
+
+void norm_backward(const ModelConfig& c, const Norm& n, float* dx, const float* dout,
+                   const float* x, const float* mean, const float* rstd, int64_t N) {
+  if (c.block.norm == NormKind::RmsNorm)
+    rmsnorm_backward(dx, nullptr, dout, x, n.w.f32(), rstd, N, c.n_embd);
+  else
+    layernorm_backward(dx, nullptr, nullptr, dout, x, n.w.f32(), mean, rstd, N, c.n_embd);
+}
+
+// Column offset of q / k / v head `h` inside a fused projection row.
+int64_t fused_offset(const ModelConfig& c, int which, int64_t h) {
+  const int64_t hd = c.head_dim;
+  if (c.block.qkv == QkvLayout::PerHead) return h * 3 * hd + which * hd;
+  // Blocked: [q (H·hd) | k (Hkv·hd) | v (Hkv·hd)]
+  return which == 0 ? h * hd : c.q_dim() + (which - 1) * c.kv_dim() + h * hd;
+}
+
+// Copies between the fused (N, D) layout and separate q/k/v; to_fused=false splits.
+void fused_copy(const ModelConfig& c, float* fused, float* q, float* k, float* v, int64_t N,
+                bool to_fused) {
+  const int64_t D = c.q_dim() + 2 * c.kv_dim(), hd = c.head_dim;
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; ++n) {
+    float* row = fused + n * D;
+    for (int which = 0; which < 3; ++which) {
+      const int64_t heads = which == 0 ? c.n_head : c.n_head_kv;
+      float* sep = which == 0 ? q + n * c.q_dim() : (which == 1 ? k : v) + n * c.kv_dim();
+      for (int64_t h = 0; h < heads; ++h) {
+        float* f = row + fused_offset(c, which, h);
+        if (to_fused) std::memcpy(f, sep + h * hd, size_t(hd) * 4);
+        else std::memcpy(sep + h * hd, f, size_t(hd) * 4);
+      }
+    }
+  }
+}
+
+AttentionShape attention_shape(const BlockRun& r) {
+  const ModelConfig& c = r.model->config;
+  AttentionShape s;
+  s.B = r.B;
+  s.T = r.T;
+  s.Tk = r.kv.past + r.T;
+  s.H = c.n_head;
+  s.Hkv = c.n_head_kv;
+  s.hd = c.head_dim;
+  s.kv_rows = r.kv.kv_rows;
+  s.scale = c.attn_scale;
+  return s;
+}
+
+// out (N, C) = o_proj(attention(xn)).
+void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, float* out) {
+  const ModelConfig& c = r.model->config;
+  const LayerWeights& w = r.model->layers[size_t(r.layer)];
+  const int64_t N = r.B * r.T, kvd = c.kv_dim();
+  if (c.block.qkv == QkvLayout::Separate) {
+    project(w.q, xn, fptr(a.q), N);
+    project(w.k, xn, fptr(a.k), N);
+    project(w.v, xn, fptr(a.v), N);
+  } else {
+    project(w.qkv, xn, fptr(a.qkv), N);
+    fused_copy(c, fptr(a.qkv), fptr(a.q), fptr(a.k), fptr(a.v), N, false);
+  }
+  if (c.block.position == PositionKind::Rope) {
+    rope_forward(fptr(a.q), r.positions, N, c.n_head, c.head_dim, c.block.rope);
+    rope_forward(fptr(a.k), r.positions, N, c.n_head_kv, c.head_dim, c.block.rope);
+  }
+  if (r.kv.k != a.k.data) {  // inference: append this call's keys/values to the cache
+    for (int64_t b = 0; b < r.B; ++b)
+      for (int64_t t = 0; t < r.T; ++t) {
+        const int64_t dst = (b * r.kv.kv_rows + r.kv.past + t) * kvd, src = (b * r.T + t) * kvd;
+        std::memcpy(r.kv.k + dst, fptr(a.k) + src, size_t(kvd) * 4);
+        std::memcpy(r.kv.v + dst, fptr(a.v) + src, size_t(kvd) * 4);
+      }
+  }
+  attention_forward(fptr(a.att), a.probs.data ? fptr(a.probs) : nullptr, fptr(a.q), r.kv.k,
+                    r.kv.v, attention_shape(r));
+  project(w.o, fptr(a.att), out, N);
+}
+
+// d_xn (N, C) += ∂L/∂xn given d_out (N, C) = ∂L/∂(attention part output).
+void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g,
+                             const float* d_out, float* d_xn) {
+  const ModelConfig& c = r.model->config;
+  const LayerWeights& w = r.model->layers[size_t(r.layer)];
+  const int64_t N = r.B * r.T;
+  zero(g.d_att);
+  project_backward(w.o, d_out, fptr(g.d_att), N);
+  zero(g.d_q);
+  zero(g.d_k);
+  zero(g.d_v);
+  attention_backward(fptr(g.d_q), fptr(g.d_k), fptr(g.d_v), fptr(g.d_att), fptr(a.q), fptr(a.k),
+                     fptr(a.v), fptr(a.probs), attention_shape(r));
+  if (c.block.position == PositionKind::Rope) {
+    rope_backward(fptr(g.d_q), r.positions, N, c.n_head, c.head_dim, c.block.rope);
+    rope_backward(fptr(g.d_k), r.positions, N, c.n_head_kv, c.head_dim, c.block.rope);
+  }
+  if (c.block.qkv == QkvLayout::Separate) {
+    project_backward(w.q, fptr(g.d_q), d_xn, N);
+    project_backward(w.k, fptr(g.d_k), d_xn, N);
+    project_backward(w.v, fptr(g.d_v), d_xn, N);
+  } else {
+    fused_copy(c, fptr(g.d_qkv), fptr(g.d_q), fptr(g.d_k), fptr(g.d_v), N, true);
+    project_backward(w.qkv, fptr(g.d_qkv), d_xn, N);
+  }
+}
+
+// out (N, C) = down(act(gate xn) ⊙ up xn)  or  down(act(up xn)).
+void mlp_forward(const BlockRun& r, LayerActs& a, const float* xn, float* out) {
+  const ModelConfig& c = r.model->config;
+  const LayerWeights& w = r.model->layers[size_t(r.layer)];
+  const int64_t N = r.B * r.T, NF = N * c.n_ff;
+  project(w.up, xn, fptr(a.ff_up), N);
+  if (c.block.gated_mlp) {
+    project(w.gate, xn, fptr(a.ff_gate), N);
+    gated_forward(c.block.act, fptr(a.ff_h), fptr(a.ff_gate), fptr(a.ff_up), NF);
+  } else {
+    activation_forward(c.block.act, fptr(a.ff_h), fptr(a.ff_up), NF);
+  }
+  project(w.down, fptr(a.ff_h), out, N);
+}
+
+void mlp_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const float* d_out,
+                  float* d_xn) {
+  const ModelConfig& c = r.model->config;
+  const LayerWeights& w = r.model->layers[size_t(r.layer)];
+  const int64_t N = r.B * r.T, NF = N * c.n_ff;
+  zero(g.d_ff_h);
+  project_backward(w.down, d_out, fptr(g.d_ff_h), N);
+  zero(g.d_ff_up);
+  if (c.block.gated_mlp) {
+    zero(g.d_ff_gate);
+    gated_backward(c.block.act, fptr(g.d_ff_gate), fptr(g.d_ff_up), fptr(g.d_ff_h),
+                   fptr(a.ff_gate), fptr(a.ff_up), NF);
+    project_backward(w.gate, fptr(g.d_ff_gate), d_xn, N);
+  } else {
+    activation_backward(c.block.act, fptr(g.d_ff_up), fptr(g.d_ff_h), fptr(a.ff_up), NF);
+  }
+  project_backward(w.up, fptr(g.d_ff_up), d_xn, N);
+}
+
+void add_into(float* y, const float* x, int64_t n) {
+#pragma omp parallel for simd
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+}  // namespace
+
+void block_forward(const BlockRun& r, LayerActs& a, float* x_out) {
+  const ModelConfig& c = r.model->config;
+  const LayerWeights& w = r.model->layers[size_t(r.layer)];
+  const int64_t N = r.B * r.T, NC = N * c.n_embd;
+  const float* x = fptr(a.x_in);
+  norm_forward(c, w.attn_norm, fptr(a.n1), fptr(a.n1_mean), fptr(a.n1_rstd), x, N);
+  if (!c.block.parallel_residual) {
+    attention_part_forward(r, a, fptr(a.n1), fptr(a.x_mid));
+    add_into(fptr(a.x_mid), x, NC);
+    norm_forward(c, w.ffn_norm, fptr(a.n2), fptr(a.n2_mean), fptr(a.n2_rstd), fptr(a.x_mid), N);
+    mlp_forward(r, a, fptr(a.n2), x_out);
+    add_into(x_out, fptr(a.x_mid), NC);
+  } else {
+    const float* xn2 = fptr(a.n1);
+    if (!c.block.shared_block_norm) {
+      norm_forward(c, w.ffn_norm, fptr(a.n2), fptr(a.n2_mean), fptr(a.n2_rstd), x, N);
+      xn2 = fptr(a.n2);
+    }
+    attention_part_forward(r, a, fptr(a.n1), fptr(a.x_mid));  // x_mid holds attn(n1 x)
+    mlp_forward(r, a, xn2, x_out);
+    add_into(x_out, fptr(a.x_mid), NC);
+    add_into(x_out, x, NC);
+  }
+}
+
+void block_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const float* d_x_out,
+                    float* d_x_in) {
+  const ModelConfig& c = r.model->config;
+  const LayerWeights& w = r.model->layers[size_t(r.layer)];
+  const int64_t N = r.B * r.T, NC = N * c.n_embd;
+  const float* x = fptr(a.x_in);
+  if (!c.block.parallel_residual) {
+    // x_out = x_mid + mlp(n2(x_mid)):  ∂x_mid = ∂x_out + n2ᵀ(mlpᵀ(∂x_out))
+    float* d_mid = fptr(g.d_x_mid);
+    std::memcpy(d_mid, d_x_out, size_t(NC) * 4);
+    zero(g.d_n2);
+    mlp_backward(r, a, g, d_x_out, fptr(g.d_n2));
+    norm_backward(c, w.ffn_norm, d_mid, fptr(g.d_n2), fptr(a.x_mid), fptr(a.n2_mean),
+                  fptr(a.n2_rstd), N);
+    // x_mid = x + attn(n1(x))
+    std::memcpy(d_x_in, d_mid, size_t(NC) * 4);
+    zero(g.d_n1);
+    attention_part_backward(r, a, g, d_mid, fptr(g.d_n1));
+    norm_backward(c, w.attn_norm, d_x_in, fptr(g.d_n1), x, fptr(a.n1_mean), fptr(a.n1_rstd), N);
+  } else {
+    // x_out = x + attn(n1 x) + mlp(n2 x): both branches see ∂x_out.
+    std::memcpy(d_x_in, d_x_out, size_t(NC) * 4);
+    zero(g.d_n1);
+    attention_part_backward(r, a, g, d_x_out, fptr(g.d_n1));
+    if (c.block.shared_block_norm) {
+      mlp_backward(r, a, g, d_x_out, fptr(g.d_n1));
+    } else {
+      zero(g.d_n2);
+      mlp_backward(r, a, g, d_x_out, fptr(g.d_n2));
+      norm_backward(c, w.ffn_norm, d_x_in, fptr(g.d_n2), x, fptr(a.n2_mean), fptr(a.n2_rstd), N);
+    }
+    norm_backward(c, w.attn_norm, d_x_in, fptr(g.d_n1), x, fptr(a.n1_mean), fptr(a.n1_rstd), N);
+  }
+}
+
+template <typename Alloc>
+LayerActs alloc_layer_acts(Alloc& arena, const ModelConfig& c, int64_t B, int64_t T, int64_t Tk,
+                           bool training) {
+  const int64_t N = B * T, C = c.n_embd, F = c.n_ff;
+  LayerActs a;
+  a.x_in = arena.alloc_f32({N, C});
+  a.n1 = arena.alloc_f32({N, C});
+  a.n1_mean = arena.alloc_f32({N});
+  a.n1_rstd = arena.alloc_f32({N});
+  if (c.block.qkv != QkvLayout::Separate) a.qkv = arena.alloc_f32({N, c.q_dim() + 2 * c.kv_dim()});
+  a.q = arena.alloc_f32({N, c.q_dim()});
+  a.k = arena.alloc_f32({N, c.kv_dim()});
+  a.v = arena.alloc_f32({N, c.kv_dim()});
+  if (training) a.probs = arena.alloc_f32({B, c.n_head, T, Tk});
+  a.att = arena.alloc_f32({N, c.q_dim()});
+  a.x_mid = arena.alloc_f32({N, C});
+  a.n2 = arena.alloc_f32({N, C});
+  a.n2_mean = arena.alloc_f32({N});
+  a.n2_rstd = arena.alloc_f32({N});
+  a.ff_up = arena.alloc_f32({N, F});
+  if (c.block.gated_mlp) a.ff_gate = arena.alloc_f32({N, F});
+  a.ff_h = arena.alloc_f32({N, F});
+  return a;
+}
+
+template <typename Alloc>
+BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N) {
+  const int64_t C = c.n_embd, F = c.n_ff;
+  BlockGrads g;
+  g.d_n1 = arena.alloc_f32({N, C});
+  g.d_n2 = arena.alloc_f32({N, C});
+  g.d_x_mid = arena.alloc_f32({N, C});
+  g.d_att = arena.alloc_f32({N, c.q_dim()});
+  g.d_q = arena.alloc_f32({N, c.q_dim()});
+  g.d_k = arena.alloc_f32({N, c.kv_dim()});
+  g.d_v = arena.alloc_f32({N, c.kv_dim()});
+  if (c.block.qkv != QkvLayout::Separate) g.d_qkv = arena.alloc_f32({N, c.q_dim() + 2 * c.kv_dim()});
+  g.d_ff_h = arena.alloc_f32({N, F});
+  g.d_ff_up = arena.alloc_f32({N, F});
+  if (c.block.gated_mlp) g.d_ff_gate = arena.alloc_f32({N, F});
+  return g;
+}
+
+template LayerActs alloc_layer_acts<Arena>(Arena&, const ModelConfig&, int64_t, int64_t, int64_t, bool);
+template LayerActs alloc_layer_acts<SizingArena>(SizingArena&, const ModelConfig&, int64_t, int64_t, int64_t, bool);
+template BlockGrads alloc_block_grads<Arena>(Arena&, const ModelConfig&, int64_t);
+template BlockGrads alloc_block_grads<SizingArena>(SizingArena&, const ModelConfig&, int64_t);
+
+}  // namespace peft

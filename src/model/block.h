@@ -1,0 +1,79 @@
+// One transformer block, forward and backward, for every architecture (driven by BlockSpec).
+#pragma once
+#include <cstdint>
+
+#include "core/arena.h"
+#include "core/tensor.h"
+#include "model/model.h"
+
+namespace peft {
+
+// What a block keeps from its forward for the backward (training), or scratch (inference).
+struct LayerActs {
+  Tensor x_in;                     // (N, C) residual stream entering the block
+  Tensor n1, n1_mean, n1_rstd;     // (N, C), (N), (N) attention-side norm
+  Tensor qkv;                      // (N, q_dim + 2·kv_dim) fused projection output
+  Tensor q;                        // (N, H·hd) after RoPE
+  Tensor k, v;                     // (N, Hkv·hd) this call's keys (after RoPE) and values
+  Tensor probs;                    // (B, H, T, Tk) attention weights (training only)
+  Tensor att;                      // (N, H·hd) attention output, input of the o-projection
+  Tensor x_mid;                    // (N, C) residual after attention (sequential blocks)
+  Tensor n2, n2_mean, n2_rstd;     // MLP-side norm
+  Tensor ff_up;                    // (N, F) up / fc pre-activation
+  Tensor ff_gate;                  // (N, F) gate pre-activation (gated MLPs)
+  Tensor ff_h;                     // (N, F) input of the down projection
+};
+
+// Where a block reads and writes keys/values. Training: the layer's own k/v (kv_rows = T,
+// past = 0). Inference: a KV cache (kv_rows = capacity, past = tokens already cached).
+struct KvView {
+  float* k = nullptr;  // (B, kv_rows, Hkv·hd)
+  float* v = nullptr;
+  int64_t kv_rows = 0;
+  int64_t past = 0;
+};
+
+struct BlockRun {
+  const Model* model = nullptr;
+  int64_t layer = 0;
+  int64_t B = 0, T = 0;
+  const int32_t* positions = nullptr;  // (B·T) absolute position of each token
+  KvView kv;
+};
+
+// Allocates a LayerActs for B·T tokens from any allocator with alloc_f32(dims)
+// (Arena, or a sizing pass). `training` adds the tensors only the backward needs.
+template <typename Alloc>
+LayerActs alloc_layer_acts(Alloc& arena, const ModelConfig& c, int64_t B, int64_t T, int64_t Tk,
+                           bool training);
+
+// x_out (N, C) = block(a.x_in). Fills a's intermediates.
+void block_forward(const BlockRun& run, LayerActs& a, float* x_out);
+
+// Gradient scratch shared by all layers (sized once).
+struct BlockGrads {
+  Tensor d_n1, d_n2;          // (N, C)
+  Tensor d_x_mid;             // (N, C)
+  Tensor d_att;               // (N, H·hd)
+  Tensor d_q, d_k, d_v;       // (N, H·hd), (N, Hkv·hd), (N, Hkv·hd)
+  Tensor d_qkv;               // (N, q_dim + 2·kv_dim)
+  Tensor d_ff_h, d_ff_up, d_ff_gate;  // (N, F)
+};
+template <typename Alloc>
+BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N);
+
+// Given d_x_out (N, C) = ∂L/∂(block output), overwrites d_x_in (N, C) with ∂L/∂(block input).
+// Only activations get gradients (the base is frozen). d_x_in may not alias d_x_out.
+void block_backward(const BlockRun& run, const LayerActs& a, BlockGrads& g, const float* d_x_out,
+                    float* d_x_in);
+
+// Counts bytes instead of allocating (first pass of arena sizing).
+struct SizingArena {
+  size_t used = 0;
+  Tensor alloc_f32(const std::vector<int64_t>& dims) {
+    used += Arena::bytes_for(DType::F32, dims);
+    return Tensor(nullptr, DType::F32, dims);
+  }
+};
+
+}  // namespace peft

@@ -1,0 +1,59 @@
+// ModelConfig and BlockSpec: everything the one decoder needs to know about an architecture.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "kernels/activations.h"
+#include "kernels/rope.h"
+
+namespace peft {
+
+enum class NormKind { LayerNorm, RmsNorm };
+enum class PositionKind { Learned, Rope, Alibi };
+// Row layout of a fused query/key/value projection's output.
+enum class QkvLayout {
+  Separate,  // three projections q, k, v
+  Blocked,   // one projection, output [q (H·hd) | k (Hkv·hd) | v (Hkv·hd)] (GPT-2 c_attn)
+  PerHead,   // one projection, output per head [q_h | k_h | v_h] (GPT-NeoX, BLOOM)
+};
+
+// The shape of one transformer block, as data: architectures differ only here and in
+// their tensor names.
+struct BlockSpec {
+  NormKind norm = NormKind::RmsNorm;
+  PositionKind position = PositionKind::Rope;
+  RopeSpec rope;                      // when position == Rope
+  Activation act = Activation::Silu;
+  bool gated_mlp = true;              // down(act(gate x) ⊙ up x) instead of down(act(up x))
+  QkvLayout qkv = QkvLayout::Separate;
+  bool parallel_residual = false;     // x + attn(n1 x) + mlp(n2 x)
+  bool shared_block_norm = false;     // parallel block with one norm (GPT-J)
+  bool attn_bias = false;             // q/k/v/o have biases
+  bool mlp_bias = false;
+  bool norm_bias = false;             // LayerNorm with bias
+  bool tied_embeddings = false;       // lm_head = token embedding
+  bool lm_head_bias = false;
+  int64_t learned_pos_offset = 0;     // OPT's embed_positions offset (2)
+};
+
+struct ModelConfig {
+  std::string arch;      // Hugging Face model_type, e.g. "llama"
+  int64_t n_vocab = 0;
+  int64_t n_embd = 0;    // C
+  int64_t n_layer = 0;
+  int64_t n_head = 0;    // H
+  int64_t n_head_kv = 0; // Hkv
+  int64_t head_dim = 0;  // hd
+  int64_t n_ff = 0;      // MLP width
+  int64_t n_ctx = 0;     // max positions
+  float norm_eps = 1e-5f;
+  float attn_scale = 0.f;  // score scale; 1/√hd unless the architecture says otherwise
+  int32_t bos_id = -1;
+  int32_t eos_id = -1;
+  BlockSpec block;
+
+  int64_t q_dim() const { return n_head * head_dim; }
+  int64_t kv_dim() const { return n_head_kv * head_dim; }
+};
+
+}  // namespace peft

@@ -1,0 +1,77 @@
+// KV-cached forward for generation and logits.
+#include "model/inference.h"
+
+#include <cstring>
+#include <utility>
+
+#include "model/embed.h"
+
+namespace peft {
+
+KvCache::KvCache(const ModelConfig& c, int64_t B, int64_t capacity) : B_(B), capacity_(capacity) {
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    k_.emplace_back(DType::F32, std::vector<int64_t>{B, capacity, c.kv_dim()});
+    v_.emplace_back(DType::F32, std::vector<int64_t>{B, capacity, c.kv_dim()});
+  }
+}
+
+InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step, int64_t capacity)
+    : m_(model), B_(B), max_step_(max_step), cache_(model.config, B, capacity) {
+  const ModelConfig& c = model.config;
+  const int64_t N = B * max_step;
+  auto plan = [&](auto& arena) {
+    acts_ = alloc_layer_acts(arena, c, B, max_step, capacity, /*training=*/false);
+    x_in_ = acts_.x_in;
+    x_out_ = arena.alloc_f32({N, c.n_embd});
+    h_ = arena.alloc_f32({N, c.n_embd});
+    last_ = arena.alloc_f32({B, c.n_embd});
+    stats_mean_ = arena.alloc_f32({N});
+    stats_rstd_ = arena.alloc_f32({N});
+  };
+  SizingArena sizing;
+  plan(sizing);
+  arena_.reserve(sizing.used);
+  plan(arena_);
+  positions_.resize(size_t(N));
+}
+
+void InferenceRunner::forward(const int32_t* ids, int64_t T, float* logits, bool all_positions) {
+  const ModelConfig& c = m_.config;
+  PEFT_CHECK(T >= 1 && T <= max_step_, "step of {} tokens, runner sized for {}", T, max_step_);
+  const int64_t past = cache_.length();
+  PEFT_CHECK(past + T <= cache_.capacity(), "KV cache full: {} + {} > {}", past, T, cache_.capacity());
+  const int64_t N = B_ * T, C = c.n_embd;
+  for (int64_t n = 0; n < N; ++n) positions_[size_t(n)] = int32_t(past + n % T);
+
+  float* x = static_cast<float*>(x_in_.data);
+  float* y = static_cast<float*>(x_out_.data);
+  embed_forward(m_, ids, positions_.data(), N, x);
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    BlockRun r;
+    r.model = &m_;
+    r.layer = l;
+    r.B = B_;
+    r.T = T;
+    r.positions = positions_.data();
+    r.kv = KvView{cache_.k(l), cache_.v(l), cache_.capacity(), past};
+    acts_.x_in.data = x;
+    block_forward(r, acts_, y);
+    std::swap(x, y);
+  }
+  cache_.advance(T);
+
+  float* h = static_cast<float*>(h_.data);
+  if (all_positions) {
+    final_norm_forward(m_, h, static_cast<float*>(stats_mean_.data),
+                       static_cast<float*>(stats_rstd_.data), x, N);
+    lm_head_forward(m_, logits, h, N);
+    return;
+  }
+  float* last = static_cast<float*>(last_.data);
+  for (int64_t b = 0; b < B_; ++b) std::memcpy(last + b * C, x + (b * T + T - 1) * C, size_t(C) * 4);
+  final_norm_forward(m_, h, static_cast<float*>(stats_mean_.data),
+                     static_cast<float*>(stats_rstd_.data), last, B_);
+  lm_head_forward(m_, logits, h, B_);
+}
+
+}  // namespace peft

@@ -1,0 +1,52 @@
+// Incremental inference: a KV cache and a runner that feeds new tokens and returns logits.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/arena.h"
+#include "model/block.h"
+#include "model/model.h"
+
+namespace peft {
+
+// Keys/values of every layer for B sequences of up to `capacity` positions.
+class KvCache {
+ public:
+  KvCache(const ModelConfig& c, int64_t B, int64_t capacity);
+  float* k(int64_t layer) { return static_cast<float*>(k_[size_t(layer)].view().data); }  // (B, cap, Hkv·hd)
+  float* v(int64_t layer) { return static_cast<float*>(v_[size_t(layer)].view().data); }
+  int64_t batch() const { return B_; }
+  int64_t capacity() const { return capacity_; }
+  int64_t length() const { return length_; }  // positions filled (same for every row)
+  void advance(int64_t n) { length_ += n; }
+  void clear() { length_ = 0; }
+
+ private:
+  int64_t B_, capacity_, length_ = 0;
+  std::vector<OwnedTensor> k_, v_;
+};
+
+class InferenceRunner {
+ public:
+  // Up to B rows, up to max_step tokens per forward, up to `capacity` positions in total.
+  InferenceRunner(const Model& model, int64_t B, int64_t max_step, int64_t capacity);
+
+  // Appends ids (B, T) (T <= max_step) at the cache's current length. Writes logits:
+  // all_positions ? (B, T, V) : (B, V) for each row's last new token.
+  void forward(const int32_t* ids, int64_t T, float* logits, bool all_positions);
+  KvCache& cache() { return cache_; }
+  const Model& model() const { return m_; }
+
+ private:
+  const Model& m_;
+  int64_t B_, max_step_;
+  KvCache cache_;
+  Arena arena_;
+  LayerActs acts_;
+  Tensor x_in_, x_out_;   // (N, C) ping-pong residual buffers (acts_.x_in points at one)
+  Tensor h_, last_;       // (N, C) final-norm output; (B, C) gathered last rows
+  Tensor stats_mean_, stats_rstd_;  // (N)
+  std::vector<int32_t> positions_;
+};
+
+}  // namespace peft

@@ -1,0 +1,67 @@
+// Model: a loaded checkpoint — config plus weights bound to the decoder's roles.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "io/safetensors.h"
+#include "model/arch.h"
+#include "model/config.h"
+
+namespace peft {
+
+// A projection y = x Wᵀ + b. W (out, in) F32 or BF16; b (out) F32 or absent (data == nullptr).
+struct Linear {
+  Tensor w;
+  Tensor b;
+  int64_t out() const { return w.dim(0); }
+  int64_t in() const { return w.dim(1); }
+  bool has_bias() const { return b.data != nullptr; }
+};
+
+// Norm weight (C) and bias (C, may be absent), both F32.
+struct Norm {
+  Tensor w;
+  Tensor b;
+};
+
+struct LayerWeights {
+  Norm attn_norm, ffn_norm;
+  Linear q, k, v;   // QkvLayout::Separate
+  Linear qkv;       // fused layouts
+  Linear o;
+  Linear gate, up, down;  // gate only for gated MLPs
+};
+
+struct LoadOptions {
+  // Storage type of the big matrices (linears, embeddings). nullopt keeps the checkpoint's
+  // own precision (F16 is widened to F32, which the GEMMs need).
+  std::optional<DType> base_dtype;
+};
+
+struct Model {
+  ModelConfig config;
+  TensorNames names;
+  std::string path;
+  Tensor tok_embd;  // (V, C)
+  Tensor pos_embd;  // (P, C) for learned positions
+  Norm embd_norm;   // after the embedding (BLOOM), may be absent
+  Norm out_norm;    // final norm
+  Linear lm_head;   // (V, C); the token embedding when tied
+  std::vector<LayerWeights> layers;
+
+  // Storage behind the views above: mmaps of the checkpoint and converted copies.
+  WeightFiles files;
+  std::vector<OwnedTensor> owned;
+};
+
+// Load a Hugging Face model folder (config.json + safetensors).
+Result<std::unique_ptr<Model>> load_model(const std::string& path, const LoadOptions& options = {});
+
+// Bind the checkpoint's tensors to the model's roles (checks names and shapes).
+Status bind_weights(Model& model, const LoadOptions& options);
+
+}  // namespace peft

@@ -1,0 +1,141 @@
+// Binding checkpoint tensors to decoder roles: name lookup, shape checks, dtype conversion.
+#include <fmt/format.h>
+
+#include "model/model.h"
+
+namespace peft {
+
+namespace {
+
+class Binder {
+ public:
+  Binder(Model& m, const LoadOptions& opt) : m_(m), opt_(opt) {}
+
+  // The big matrices: stored in the base dtype. `conv1d` files hold (in, out).
+  Status matrix(Tensor& dst, const std::string& pattern, int64_t layer, int64_t rows, int64_t cols,
+                bool transposed_in_file, bool force_f32 = false) {
+    PEFT_ASSIGN_OR_RETURN(const Tensor* src, find(pattern, layer));
+    const std::string name = layer_name(pattern, layer);
+    std::vector<int64_t> want = transposed_in_file ? std::vector<int64_t>{cols, rows}
+                                                   : std::vector<int64_t>{rows, cols};
+    PEFT_TRY(check_shape(*src, name, want));
+    DType target = force_f32 ? DType::F32 : base_dtype(src->dtype);
+    if (!transposed_in_file && src->dtype == target) {
+      dst = *src;  // zero copy: a view into the mmap
+      return Status::ok();
+    }
+    OwnedTensor f32 = to_f32(*src);
+    OwnedTensor out(target, {rows, cols});
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c)
+        row[size_t(c)] = transposed_in_file ? f32.f32()[c * rows + r] : f32.f32()[r * cols + c];
+      convert_from_f32(static_cast<char*>(out.view().data) + size_t(r * cols) * dtype_size(target),
+                       target, row.data(), size_t(cols));
+    }
+    dst = out.view();
+    m_.owned.push_back(std::move(out));
+    return Status::ok();
+  }
+
+  // Norm weights and biases: always F32. Empty pattern → left absent.
+  Status vector(Tensor& dst, const std::string& pattern, int64_t layer, int64_t n) {
+    if (pattern.empty()) return Status::ok();
+    PEFT_ASSIGN_OR_RETURN(const Tensor* src, find(pattern, layer));
+    PEFT_TRY(check_shape(*src, layer_name(pattern, layer), {n}));
+    if (src->dtype == DType::F32) {
+      dst = *src;
+      return Status::ok();
+    }
+    OwnedTensor out = to_f32(*src);
+    dst = out.view();
+    m_.owned.push_back(std::move(out));
+    return Status::ok();
+  }
+
+  Status linear(Linear& dst, const std::string& w, const std::string& b, int64_t layer,
+                int64_t out, int64_t in) {
+    PEFT_TRY(matrix(dst.w, w, layer, out, in, m_.names.conv1d));
+    return vector(dst.b, b, layer, out);
+  }
+
+ private:
+  DType base_dtype(DType file_dtype) const {
+    if (opt_.base_dtype) return *opt_.base_dtype;
+    return file_dtype == DType::BF16 ? DType::BF16 : DType::F32;
+  }
+
+  Result<const Tensor*> find(const std::string& pattern, int64_t layer) const {
+    const std::string name = layer_name(pattern, layer);
+    if (const Tensor* t = m_.files.find(name)) return t;
+    // Some checkpoints drop the outer module prefix ("transformer.", "model.").
+    auto dot = name.find('.');
+    if (dot != std::string::npos)
+      if (const Tensor* t = m_.files.find(name.substr(dot + 1))) return t;
+    return Status::errorf("{}: tensor '{}' is missing (architecture {})", m_.path, name,
+                          m_.config.arch);
+  }
+
+  Status check_shape(const Tensor& t, const std::string& name, const std::vector<int64_t>& want) {
+    if (t.dims() != want)
+      return Status::errorf("{}: tensor '{}' has shape {} but config.json implies [{}]",
+                            m_.files.file_of(name).empty() ? m_.path : m_.files.file_of(name), name,
+                            t.shape_str(), fmt::join(want, ", "));
+    if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
+      return Status::errorf("{}: tensor '{}' has dtype {}, expected a float type", m_.path, name,
+                            dtype_name(t.dtype));
+    return Status::ok();
+  }
+
+  Model& m_;
+  const LoadOptions& opt_;
+};
+
+}  // namespace
+
+Status bind_weights(Model& m, const LoadOptions& opt) {
+  const ModelConfig& c = m.config;
+  const TensorNames& n = m.names;
+  const int64_t C = c.n_embd, F = c.n_ff, V = c.n_vocab;
+  Binder bind(m, opt);
+  PEFT_TRY(bind.matrix(m.tok_embd, n.tok_embd, 0, V, C, false));
+  if (c.block.position == PositionKind::Learned)
+    PEFT_TRY(bind.matrix(m.pos_embd, n.pos_embd, 0, c.n_ctx + c.block.learned_pos_offset, C, false,
+                         /*force_f32=*/true));
+  PEFT_TRY(bind.vector(m.embd_norm.w, n.embd_norm_w, 0, C));
+  PEFT_TRY(bind.vector(m.embd_norm.b, n.embd_norm_b, 0, C));
+  PEFT_TRY(bind.vector(m.out_norm.w, n.out_norm_w, 0, C));
+  PEFT_TRY(bind.vector(m.out_norm.b, n.out_norm_b, 0, C));
+  if (c.block.tied_embeddings) {
+    m.lm_head.w = m.tok_embd;
+  } else {
+    PEFT_TRY(bind.matrix(m.lm_head.w, n.lm_head_w, 0, V, C, false));
+  }
+  PEFT_TRY(bind.vector(m.lm_head.b, n.lm_head_b, 0, V));
+
+  const int64_t qd = c.q_dim(), kvd = c.kv_dim();
+  m.layers.resize(size_t(c.n_layer));
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    LayerWeights& w = m.layers[size_t(l)];
+    PEFT_TRY(bind.vector(w.attn_norm.w, n.attn_norm_w, l, C));
+    PEFT_TRY(bind.vector(w.attn_norm.b, n.attn_norm_b, l, C));
+    if (!c.block.shared_block_norm) {
+      PEFT_TRY(bind.vector(w.ffn_norm.w, n.ffn_norm_w, l, C));
+      PEFT_TRY(bind.vector(w.ffn_norm.b, n.ffn_norm_b, l, C));
+    }
+    if (c.block.qkv == QkvLayout::Separate) {
+      PEFT_TRY(bind.linear(w.q, n.q_w, n.q_b, l, qd, C));
+      PEFT_TRY(bind.linear(w.k, n.k_w, n.k_b, l, kvd, C));
+      PEFT_TRY(bind.linear(w.v, n.v_w, n.v_b, l, kvd, C));
+    } else {
+      PEFT_TRY(bind.linear(w.qkv, n.qkv_w, n.qkv_b, l, qd + 2 * kvd, C));
+    }
+    PEFT_TRY(bind.linear(w.o, n.o_w, n.o_b, l, C, qd));
+    if (c.block.gated_mlp) PEFT_TRY(bind.linear(w.gate, n.gate_w, n.gate_b, l, F, C));
+    PEFT_TRY(bind.linear(w.up, n.up_w, n.up_b, l, F, C));
+    PEFT_TRY(bind.linear(w.down, n.down_w, n.down_b, l, C, F));
+  }
+  return Status::ok();
+}
+
+}  // namespace peft

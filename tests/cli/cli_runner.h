@@ -1,0 +1,65 @@
+// Runs the built `peft` binary and captures exit code, stdout and stderr.
+#pragma once
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_paths.h"
+
+namespace peft::test {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+inline std::string read_all(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// `args` is appended to the binary path as is (quote paths with spaces yourself).
+inline CliResult run_peft(const std::string& args, const std::string& stdin_text = "") {
+  namespace fs = std::filesystem;
+  static int counter = 0;
+  const std::string base = (fs::temp_directory_path() / ("peft_cli_" + std::to_string(getpid()) + "_" + std::to_string(counter++))).string();
+  const std::string in = base + ".in", out = base + ".out", err = base + ".err";
+  { std::ofstream(in, std::ios::binary) << stdin_text; }
+  const std::string cmd = peft_binary() + " " + args + " <" + in + " >" + out + " 2>" + err;
+  int status = std::system(cmd.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_all(out);
+  r.err = read_all(err);
+  fs::remove(in);
+  fs::remove(out);
+  fs::remove(err);
+  return r;
+}
+
+// A fresh temporary folder removed at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    static int n = 0;
+    path_ = (std::filesystem::temp_directory_path() / ("peft_test_" + std::to_string(getpid()) + "_" + std::to_string(n++))).string();
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace peft::test
