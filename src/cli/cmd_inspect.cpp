@@ -52,7 +52,7 @@ Status inspect_folder(const std::string& path) {
   else
     fmt::print("tokenizer: none ({})\n", tok.status().message());
   fmt::print("tensors:\n");
-  for (const std::string& name : model->files.names()) print_tensor_row(name, *model->files.find(name));
+  for (const std::string& name : model->source->names()) print_tensor_row(name, *model->source->find(name));
   return Status::ok();
 }
 

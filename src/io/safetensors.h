@@ -8,6 +8,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "io/tensor_source.h"
 
 namespace peft {
 
@@ -52,14 +53,14 @@ Status write_safetensors(const std::string& path, const std::vector<NamedTensor>
 
 // All tensors of a Hugging Face model folder: model.safetensors, or the shards listed
 // by model.safetensors.index.json ("weight_map": name -> shard file).
-class WeightFiles {
+class WeightFiles final : public TensorSource {
  public:
   static Result<WeightFiles> open_folder(const std::string& dir);
   static Result<WeightFiles> open_file(const std::string& safetensors_path);
-  const Tensor* find(const std::string& name) const;
+  const Tensor* find(const std::string& name) const override;
   // Which file holds `name` (for error messages).
-  std::string file_of(const std::string& name) const;
-  std::vector<std::string> names() const;  // sorted
+  std::string file_of(const std::string& name) const override;
+  std::vector<std::string> names() const override;  // sorted
   const std::vector<SafetensorsFile>& files() const { return files_; }
 
  private:

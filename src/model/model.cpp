@@ -2,9 +2,28 @@
 #include <filesystem>
 
 #include "io/json_file.h"
+#include "io/safetensors.h"
 #include "model/model.h"
 
 namespace peft {
+
+Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::string& where,
+                                               std::shared_ptr<const TensorSource> source,
+                                               const std::string& path, const LoadOptions& options) {
+  if (!config.is_object()) return Status::errorf("{}: expected a JSON object", where);
+  PEFT_ASSIGN_OR_RETURN(std::string model_type, json_get_string(config, "model_type", where));
+  const ArchDef* arch = find_arch(model_type);
+  if (!arch)
+    return Status::errorf("{}: unsupported model_type '{}' (supported: {})", where, model_type,
+                          supported_archs());
+  auto model = std::make_unique<Model>();
+  model->path = path;
+  PEFT_ASSIGN_OR_RETURN(model->config, arch->parse_config(config, where));
+  model->names = arch->tensor_names(model->config);
+  model->source = std::move(source);
+  PEFT_TRY(bind_weights(*model, options));
+  return model;
+}
 
 Result<std::unique_ptr<Model>> load_model(const std::string& path, const LoadOptions& options) {
   namespace fs = std::filesystem;
@@ -15,20 +34,9 @@ Result<std::unique_ptr<Model>> load_model(const std::string& path, const LoadOpt
                           path);
   const std::string config_path = path + "/config.json";
   PEFT_ASSIGN_OR_RETURN(Json config, read_json_file(config_path));
-  if (!config.is_object()) return Status::errorf("{}: expected a JSON object", config_path);
-  PEFT_ASSIGN_OR_RETURN(std::string model_type, json_get_string(config, "model_type", config_path));
-  const ArchDef* arch = find_arch(model_type);
-  if (!arch)
-    return Status::errorf("{}: unsupported model_type '{}' (supported: {})", config_path,
-                          model_type, supported_archs());
-
-  auto model = std::make_unique<Model>();
-  model->path = path;
-  PEFT_ASSIGN_OR_RETURN(model->config, arch->parse_config(config, config_path));
-  model->names = arch->tensor_names(model->config);
-  PEFT_ASSIGN_OR_RETURN(model->files, WeightFiles::open_folder(path));
-  PEFT_TRY(bind_weights(*model, options));
-  return model;
+  PEFT_ASSIGN_OR_RETURN(WeightFiles files, WeightFiles::open_folder(path));
+  return load_model_from(config, config_path, std::make_shared<WeightFiles>(std::move(files)), path,
+                         options);
 }
 
 }  // namespace peft

@@ -7,7 +7,8 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
-#include "io/safetensors.h"
+#include "io/json_file.h"
+#include "io/tensor_source.h"
 #include "model/arch.h"
 #include "model/config.h"
 
@@ -53,13 +54,19 @@ struct Model {
   Linear lm_head;   // (V, C); the token embedding when tied
   std::vector<LayerWeights> layers;
 
-  // Storage behind the views above: mmaps of the checkpoint and converted copies.
-  WeightFiles files;
+  // Storage behind the views above: the checkpoint (mmaps) and converted copies.
+  std::shared_ptr<const TensorSource> source;
   std::vector<OwnedTensor> owned;
 };
 
 // Load a Hugging Face model folder (config.json + safetensors).
 Result<std::unique_ptr<Model>> load_model(const std::string& path, const LoadOptions& options = {});
+
+// Build a model from a parsed Hugging Face config and a tensor source with HF names (what
+// every format loader reduces to). `where` names the config's origin for errors.
+Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::string& where,
+                                               std::shared_ptr<const TensorSource> source,
+                                               const std::string& path, const LoadOptions& options);
 
 // Bind the checkpoint's tensors to the model's roles (checks names and shapes).
 Status bind_weights(Model& model, const LoadOptions& options);

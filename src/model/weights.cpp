@@ -67,11 +67,11 @@ class Binder {
 
   Result<const Tensor*> find(const std::string& pattern, int64_t layer) const {
     const std::string name = layer_name(pattern, layer);
-    if (const Tensor* t = m_.files.find(name)) return t;
+    if (const Tensor* t = m_.source->find(name)) return t;
     // Some checkpoints drop the outer module prefix ("transformer.", "model.").
     auto dot = name.find('.');
     if (dot != std::string::npos)
-      if (const Tensor* t = m_.files.find(name.substr(dot + 1))) return t;
+      if (const Tensor* t = m_.source->find(name.substr(dot + 1))) return t;
     return Status::errorf("{}: tensor '{}' is missing (architecture {})", m_.path, name,
                           m_.config.arch);
   }
@@ -79,7 +79,7 @@ class Binder {
   Status check_shape(const Tensor& t, const std::string& name, const std::vector<int64_t>& want) {
     if (t.dims() != want)
       return Status::errorf("{}: tensor '{}' has shape {} but config.json implies [{}]",
-                            m_.files.file_of(name).empty() ? m_.path : m_.files.file_of(name), name,
+                            m_.source->file_of(name).empty() ? m_.path : m_.source->file_of(name), name,
                             t.shape_str(), fmt::join(want, ", "));
     if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
       return Status::errorf("{}: tensor '{}' has dtype {}, expected a float type", m_.path, name,
