@@ -56,30 +56,32 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
     for (int64_t h = 0; h < H; ++h) {
       for (int64_t t = 0; t < T; ++t) {
         const int64_t kvh = h / L.group;
-        const int64_t n = L.past + t + 1;  // visible keys [0, n)
+        const int64_t n = L.past + t + 1;  // visible keys [j0, n)
+        const int64_t j0 = s.window > 0 && n > s.window ? n - s.window : 0;
         const float* qt = q + (b * T + t) * L.q_row + h * hd;
         const float* kb = k + b * L.kv_rows * L.kv_row + kvh * hd;  // key j at kb + j·kv_row
         const float* vb = v + b * L.kv_rows * L.kv_row + kvh * hd;
         float* p = probs ? probs + ((b * H + h) * T + t) * Tk : row_scratch(n);
         const float slope = s.alibi_slopes ? s.alibi_slopes[h] : 0.f;
         float mx = -INFINITY;
-        for (int64_t j = 0; j < n; ++j) {
+        for (int64_t j = 0; j < j0; ++j) p[j] = 0.f;
+        for (int64_t j = j0; j < n; ++j) {
           const float sc = s.scale * dot(qt, kb + j * L.kv_row, hd) + slope * float(j);
           p[j] = sc;
           mx = sc > mx ? sc : mx;
         }
         float sum = 0.f;
-        for (int64_t j = 0; j < n; ++j) {
+        for (int64_t j = j0; j < n; ++j) {
           p[j] = std::exp(p[j] - mx);
           sum += p[j];
         }
         const float inv = 1.f / sum;
-        for (int64_t j = 0; j < n; ++j) p[j] *= inv;
+        for (int64_t j = j0; j < n; ++j) p[j] *= inv;
         if (probs)  // masked keys are exact zeros, so backward may treat rows as full length
           for (int64_t j = n; j < Tk; ++j) p[j] = 0.f;
         float* o = out + (b * T + t) * L.q_row + h * hd;
         for (int64_t d = 0; d < hd; ++d) o[d] = 0.f;
-        for (int64_t j = 0; j < n; ++j) axpy(o, p[j], vb + j * L.kv_row, hd);
+        for (int64_t j = j0; j < n; ++j) axpy(o, p[j], vb + j * L.kv_row, hd);
       }
     }
   }
@@ -106,18 +108,19 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
       for (int64_t h = kvh * L.group; h < (kvh + 1) * L.group; ++h) {
         for (int64_t t = 0; t < T; ++t) {
           const int64_t n = L.past + t + 1;
+          const int64_t j0 = s.window > 0 && n > s.window ? n - s.window : 0;
           const int64_t qo = (b * T + t) * L.q_row + h * hd;
           const float* p = probs + ((b * H + h) * T + t) * Tk;
           const float* do_t = dout + qo;
           float pdp = 0.f;
-          for (int64_t j = 0; j < n; ++j) {
+          for (int64_t j = j0; j < n; ++j) {
             dp[j] = dot(do_t, vb + j * L.kv_row, hd);
             pdp += p[j] * dp[j];
             axpy(dvb + j * L.kv_row, p[j], do_t, hd);
           }
           const float* qt = q + qo;
           float* dqt = dq + qo;
-          for (int64_t j = 0; j < n; ++j) {
+          for (int64_t j = j0; j < n; ++j) {
             const float ds = p[j] * (dp[j] - pdp) * s.scale;
             axpy(dqt, ds, kb + j * L.kv_row, hd);
             axpy(dkb + j * L.kv_row, ds, qt, hd);

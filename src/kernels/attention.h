@@ -14,6 +14,7 @@ struct AttentionShape {
   int64_t kv_rows = 0;  // rows per batch item in the k/v buffers (>= Tk; a KV cache's capacity). 0 → Tk
   float scale = 0.f;  // score scale, usually 1/√hd
   const float* alibi_slopes = nullptr;  // (H) or null: score += slope_h · key_position
+  int64_t window = 0;  // sliding window: query i sees key j only if i − j < window (0 = off)
 };
 
 // q (B, T, H, hd); k, v (B, kv_rows, Hkv, hd); out (B, T, H, hd) overwritten;

@@ -13,7 +13,7 @@ namespace peft {
 // architecture has no such tensor.
 struct TensorNames {
   std::string tok_embd, pos_embd, embd_norm_w, embd_norm_b, out_norm_w, out_norm_b, lm_head_w,
-      lm_head_b;
+      lm_head_b, project_in_w, project_out_w;
   std::string attn_norm_w, attn_norm_b, ffn_norm_w, ffn_norm_b;
   std::string q_w, q_b, k_w, k_b, v_w, v_b, qkv_w, qkv_b, o_w, o_b;
   std::string gate_w, gate_b, up_w, up_b, down_w, down_b;
@@ -34,6 +34,9 @@ std::string supported_archs();
 
 // Shared helpers for arch files.
 std::string layer_name(const std::string& pattern, int64_t layer);
+// "model.layers.{}.self_attn.q_proj" + ".weight" / ".bias" pairs.
+inline std::string weight_of(const std::string& module) { return module + ".weight"; }
+inline std::string bias_of(const std::string& module) { return module + ".bias"; }
 
 }  // namespace peft
 

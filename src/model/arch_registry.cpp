@@ -7,13 +7,19 @@
 
 namespace peft {
 
-extern const ArchDef kLlamaArch;
+extern const ArchDef kBloomArch;
 extern const ArchDef kGpt2Arch;
+extern const ArchDef kGptNeoxArch;
+extern const ArchDef kGptjArch;
+extern const ArchDef kLlamaArch;
+extern const ArchDef kMistralArch;
+extern const ArchDef kOptArch;
+extern const ArchDef kQwen2Arch;
 
 namespace {
 const ArchDef* const kArchs[] = {
-    &kGpt2Arch,
-    &kLlamaArch,
+    &kBloomArch, &kGpt2Arch, &kGptNeoxArch, &kGptjArch,
+    &kLlamaArch, &kMistralArch, &kOptArch,   &kQwen2Arch,
 };
 }  // namespace
 

@@ -81,6 +81,8 @@ AttentionShape attention_shape(const BlockRun& r) {
   s.hd = c.head_dim;
   s.kv_rows = r.kv.kv_rows;
   s.scale = c.attn_scale;
+  s.alibi_slopes = r.model->alibi_slopes.empty() ? nullptr : r.model->alibi_slopes.data();
+  s.window = c.sliding_window;
   return s;
 }
 
@@ -187,6 +189,16 @@ void block_forward(const BlockRun& r, LayerActs& a, float* x_out) {
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T, NC = N * c.n_embd;
   const float* x = fptr(a.x_in);
+  if (c.block.post_norm) {
+    // x_mid = x + attn(x); n1 = norm1(x_mid); n2 = n1 + mlp(n1) (pre-norm sum); out = norm2(n2)
+    attention_part_forward(r, a, x, fptr(a.x_mid));
+    add_into(fptr(a.x_mid), x, NC);
+    norm_forward(c, w.attn_norm, fptr(a.n1), fptr(a.n1_mean), fptr(a.n1_rstd), fptr(a.x_mid), N);
+    mlp_forward(r, a, fptr(a.n1), fptr(a.n2));
+    add_into(fptr(a.n2), fptr(a.n1), NC);
+    norm_forward(c, w.ffn_norm, x_out, fptr(a.n2_mean), fptr(a.n2_rstd), fptr(a.n2), N);
+    return;
+  }
   norm_forward(c, w.attn_norm, fptr(a.n1), fptr(a.n1_mean), fptr(a.n1_rstd), x, N);
   if (!c.block.parallel_residual) {
     attention_part_forward(r, a, fptr(a.n1), fptr(a.x_mid));
@@ -213,6 +225,21 @@ void block_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const 
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T, NC = N * c.n_embd;
   const float* x = fptr(a.x_in);
+  if (c.block.post_norm) {
+    // out = norm2(n2), n2 = n1 + mlp(n1):  ∂n2 = norm2ᵀ ∂out;  ∂n1 = ∂n2 + mlpᵀ ∂n2
+    zero(g.d_n2);
+    norm_backward(c, w.ffn_norm, fptr(g.d_n2), d_x_out, fptr(a.n2), fptr(a.n2_mean),
+                  fptr(a.n2_rstd), N);
+    std::memcpy(g.d_n1.data, g.d_n2.data, size_t(NC) * 4);
+    mlp_backward(r, a, g, fptr(g.d_n2), fptr(g.d_n1));
+    // n1 = norm1(x_mid), x_mid = x + attn(x)
+    zero(g.d_x_mid);
+    norm_backward(c, w.attn_norm, fptr(g.d_x_mid), fptr(g.d_n1), fptr(a.x_mid), fptr(a.n1_mean),
+                  fptr(a.n1_rstd), N);
+    std::memcpy(d_x_in, g.d_x_mid.data, size_t(NC) * 4);
+    attention_part_backward(r, a, g, fptr(g.d_x_mid), d_x_in);
+    return;
+  }
   if (!c.block.parallel_residual) {
     // x_out = x_mid + mlp(n2(x_mid)):  ∂x_mid = ∂x_out + n2ᵀ(mlpᵀ(∂x_out))
     float* d_mid = fptr(g.d_x_mid);

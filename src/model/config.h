@@ -28,7 +28,9 @@ struct BlockSpec {
   QkvLayout qkv = QkvLayout::Separate;
   bool parallel_residual = false;     // x + attn(n1 x) + mlp(n2 x)
   bool shared_block_norm = false;     // parallel block with one norm (GPT-J)
-  bool attn_bias = false;             // q/k/v/o have biases
+  bool post_norm = false;             // x = n1(x + attn x); x = n2(x + mlp x) (OPT-350m)
+  bool qkv_bias = false;              // q/k/v projections have biases
+  bool o_bias = false;                // the attention output projection has a bias
   bool mlp_bias = false;
   bool norm_bias = false;             // LayerNorm with bias
   bool tied_embeddings = false;       // lm_head = token embedding
@@ -46,6 +48,11 @@ struct ModelConfig {
   int64_t head_dim = 0;  // hd
   int64_t n_ff = 0;      // MLP width
   int64_t n_ctx = 0;     // max positions
+  int64_t n_embd_in = 0; // token-embedding width when it differs from n_embd (OPT's
+                         // word_embed_proj_dim, with project_in/out); 0 = n_embd
+  bool final_norm = true;      // a norm after the last block
+  bool embd_norm = false;      // a LayerNorm right after the embedding (BLOOM)
+  int64_t sliding_window = 0;  // attention window (Mistral); 0 = full causal
   float norm_eps = 1e-5f;
   float attn_scale = 0.f;  // score scale; 1/√hd unless the architecture says otherwise
   int32_t bos_id = -1;
@@ -53,6 +60,7 @@ struct ModelConfig {
   BlockSpec block;
 
   int64_t q_dim() const { return n_head * head_dim; }
+  int64_t embd_in() const { return n_embd_in ? n_embd_in : n_embd; }
   int64_t kv_dim() const { return n_head_kv * head_dim; }
 };
 

@@ -5,6 +5,7 @@
 
 #include "core/arena.h"
 #include "model/block.h"
+#include "model/ends.h"
 #include "model/model.h"
 
 namespace peft {
@@ -20,12 +21,13 @@ class Decoder {
   float forward(const int32_t* ids, const int32_t* targets, int64_t B, int64_t T,
                 bool want_grad = false);
   // Backward of the last forward's loss w.r.t. activations; afterwards d_embed() holds
-  // ∂loss/∂(embedding output) (N, C).
+  // ∂loss/∂(token embeddings) (N, Ce), before positions, projections and norms.
   void backward();
-  const float* d_embed() const { return static_cast<const float*>(d_x_[0].data); }
+  const float* d_embed() const { return static_cast<const float*>(d_raw_.data); }
 
   // Hidden state i of the last forward, Hugging Face's output_hidden_states convention:
-  // 0 = embedding output, i = residual stream after block i, n_layer = after the final norm.
+  // 0 = embedding output (after positions / embedding norm), i = residual stream after
+  // block i, n_layer = the LM head's input (after the final norm and any projection).
   const float* hidden_state(int64_t i) const;
   // logits (B·T, V) of the last forward (materialises them; for inspection and tests).
   void logits(float* out) const;
@@ -42,11 +44,14 @@ class Decoder {
   int64_t maxB_, maxT_;
   int64_t B_ = 0, T_ = 0;
   Arena arena_;
+  EmbedActs embed_;
   std::vector<LayerActs> acts_;  // one per layer
   Tensor x_final_;               // (N, C) output of the last block
-  Tensor h_final_, f_mean_, f_rstd_;  // final norm output and stats
-  Tensor d_h_final_;             // (N, C) ∂loss/∂h_final from the chunked loss
+  HeadActs head_;
+  const float* head_in_ = nullptr;  // (N, Ce) the LM head's input in the last forward
+  Tensor d_head_in_;             // (N, Ce) ∂loss/∂head input from the chunked loss
   Tensor d_x_[2];                // (N, C) ping-pong gradients of the residual stream
+  Tensor d_raw_;                 // (N, Ce) ∂loss/∂token embeddings
   Tensor ce_scratch_;            // (chunk, V)
   Tensor positions_;             // (N) int32
   Tensor targets_;               // (N) int32 shifted targets

@@ -4,7 +4,6 @@
 #include <cstring>
 #include <utility>
 
-#include "model/embed.h"
 
 namespace peft {
 
@@ -20,13 +19,12 @@ InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step
   const ModelConfig& c = model.config;
   const int64_t N = B * max_step;
   auto plan = [&](auto& arena) {
+    embed_ = alloc_embed_acts(arena, c, N);
     acts_ = alloc_layer_acts(arena, c, B, max_step, capacity, /*training=*/false);
     x_in_ = acts_.x_in;
     x_out_ = arena.alloc_f32({N, c.n_embd});
-    h_ = arena.alloc_f32({N, c.n_embd});
     last_ = arena.alloc_f32({B, c.n_embd});
-    stats_mean_ = arena.alloc_f32({N});
-    stats_rstd_ = arena.alloc_f32({N});
+    head_ = alloc_head_acts(arena, c, N, /*training=*/false);
   };
   SizingArena sizing;
   plan(sizing);
@@ -45,7 +43,7 @@ void InferenceRunner::forward(const int32_t* ids, int64_t T, float* logits, bool
 
   float* x = static_cast<float*>(x_in_.data);
   float* y = static_cast<float*>(x_out_.data);
-  embed_forward(m_, ids, positions_.data(), N, x);
+  embed_forward(m_, ids, positions_.data(), N, embed_, x);
   for (int64_t l = 0; l < c.n_layer; ++l) {
     BlockRun r;
     r.model = &m_;
@@ -60,18 +58,13 @@ void InferenceRunner::forward(const int32_t* ids, int64_t T, float* logits, bool
   }
   cache_.advance(T);
 
-  float* h = static_cast<float*>(h_.data);
   if (all_positions) {
-    final_norm_forward(m_, h, static_cast<float*>(stats_mean_.data),
-                       static_cast<float*>(stats_rstd_.data), x, N);
-    lm_head_forward(m_, logits, h, N);
+    lm_head_forward(m_, logits, head_forward(m_, x, N, head_), N);
     return;
   }
   float* last = static_cast<float*>(last_.data);
   for (int64_t b = 0; b < B_; ++b) std::memcpy(last + b * C, x + (b * T + T - 1) * C, size_t(C) * 4);
-  final_norm_forward(m_, h, static_cast<float*>(stats_mean_.data),
-                     static_cast<float*>(stats_rstd_.data), last, B_);
-  lm_head_forward(m_, logits, h, B_);
+  lm_head_forward(m_, logits, head_forward(m_, last, B_, head_), B_);
 }
 
 }  // namespace peft

@@ -5,6 +5,7 @@
 
 #include "core/arena.h"
 #include "model/block.h"
+#include "model/ends.h"
 #include "model/model.h"
 
 namespace peft {
@@ -42,10 +43,11 @@ class InferenceRunner {
   int64_t B_, max_step_;
   KvCache cache_;
   Arena arena_;
+  EmbedActs embed_;
   LayerActs acts_;
   Tensor x_in_, x_out_;   // (N, C) ping-pong residual buffers (acts_.x_in points at one)
-  Tensor h_, last_;       // (N, C) final-norm output; (B, C) gathered last rows
-  Tensor stats_mean_, stats_rstd_;  // (N)
+  Tensor last_;           // (B, C) each row's last position
+  HeadActs head_;
   std::vector<int32_t> positions_;
 };
 

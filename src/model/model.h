@@ -51,7 +51,10 @@ struct Model {
   Tensor pos_embd;  // (P, C) for learned positions
   Norm embd_norm;   // after the embedding (BLOOM), may be absent
   Norm out_norm;    // final norm
-  Linear lm_head;   // (V, C); the token embedding when tied
+  Linear lm_head;   // (V, Ce); the token embedding when tied
+  Linear project_in;   // (C, Ce) when the embedding width differs (OPT)
+  Linear project_out;  // (Ce, C)
+  std::vector<float> alibi_slopes;  // (H) for ALiBi models
   std::vector<LayerWeights> layers;
 
   // Storage behind the views above: the checkpoint (mmaps) and converted copies.

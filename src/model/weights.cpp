@@ -1,6 +1,8 @@
 // Binding checkpoint tensors to decoder roles: name lookup, shape checks, dtype conversion.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "model/model.h"
 
 namespace peft {
@@ -93,23 +95,46 @@ class Binder {
 
 }  // namespace
 
+// BLOOM's build_alibi_tensor: slopes 2^(−8i/c) for c = the largest power of two ≤ H,
+// then 2^(−4j/c) for odd j for the remaining heads.
+std::vector<float> alibi_slopes(int64_t n_head) {
+  int64_t c = 1;
+  while (c * 2 <= n_head) c *= 2;
+  std::vector<float> slopes;
+  const double base = std::pow(2.0, -8.0 / double(c));
+  for (int64_t i = 1; i <= c; ++i) slopes.push_back(float(std::pow(base, double(i))));
+  const double extra = std::pow(2.0, -4.0 / double(c));
+  for (int64_t j = 1; int64_t(slopes.size()) < n_head; j += 2)
+    slopes.push_back(float(std::pow(extra, double(j))));
+  return slopes;
+}
+
 Status bind_weights(Model& m, const LoadOptions& opt) {
   const ModelConfig& c = m.config;
   const TensorNames& n = m.names;
-  const int64_t C = c.n_embd, F = c.n_ff, V = c.n_vocab;
+  const int64_t C = c.n_embd, F = c.n_ff, V = c.n_vocab, Ce = c.embd_in();
   Binder bind(m, opt);
-  PEFT_TRY(bind.matrix(m.tok_embd, n.tok_embd, 0, V, C, false));
+  PEFT_TRY(bind.matrix(m.tok_embd, n.tok_embd, 0, V, Ce, false));
   if (c.block.position == PositionKind::Learned)
     PEFT_TRY(bind.matrix(m.pos_embd, n.pos_embd, 0, c.n_ctx + c.block.learned_pos_offset, C, false,
                          /*force_f32=*/true));
-  PEFT_TRY(bind.vector(m.embd_norm.w, n.embd_norm_w, 0, C));
-  PEFT_TRY(bind.vector(m.embd_norm.b, n.embd_norm_b, 0, C));
-  PEFT_TRY(bind.vector(m.out_norm.w, n.out_norm_w, 0, C));
-  PEFT_TRY(bind.vector(m.out_norm.b, n.out_norm_b, 0, C));
+  if (c.block.position == PositionKind::Alibi) m.alibi_slopes = alibi_slopes(c.n_head);
+  if (c.n_embd_in) {
+    PEFT_TRY(bind.matrix(m.project_in.w, n.project_in_w, 0, C, Ce, false));
+    PEFT_TRY(bind.matrix(m.project_out.w, n.project_out_w, 0, Ce, C, false));
+  }
+  if (c.embd_norm) {
+    PEFT_TRY(bind.vector(m.embd_norm.w, n.embd_norm_w, 0, C));
+    PEFT_TRY(bind.vector(m.embd_norm.b, n.embd_norm_b, 0, C));
+  }
+  if (c.final_norm) {
+    PEFT_TRY(bind.vector(m.out_norm.w, n.out_norm_w, 0, C));
+    PEFT_TRY(bind.vector(m.out_norm.b, n.out_norm_b, 0, C));
+  }
   if (c.block.tied_embeddings) {
     m.lm_head.w = m.tok_embd;
   } else {
-    PEFT_TRY(bind.matrix(m.lm_head.w, n.lm_head_w, 0, V, C, false));
+    PEFT_TRY(bind.matrix(m.lm_head.w, n.lm_head_w, 0, V, Ce, false));
   }
   PEFT_TRY(bind.vector(m.lm_head.b, n.lm_head_b, 0, V));
 

@@ -17,6 +17,7 @@ struct AttnCase {
   const char* name;
   int64_t B, T, Tk, H, Hkv, hd, kv_rows;
   bool alibi;
+  int64_t window = 0;
 };
 
 const float kSlopes[] = {0.5f, 0.25f, 0.125f, 0.0625f};
@@ -35,6 +36,7 @@ AttentionShape shape_of(const AttnCase& c) {
   s.B = c.B, s.T = c.T, s.Tk = c.Tk, s.H = c.H, s.Hkv = c.Hkv, s.hd = c.hd, s.kv_rows = c.kv_rows;
   s.scale = 1.f / std::sqrt(float(c.hd));
   s.alibi_slopes = c.alibi ? kSlopes : nullptr;
+  s.window = c.window;
   return s;
 }
 
@@ -50,9 +52,10 @@ VecD attention_ref(const AttnCase& c, const VecD& q, const VecD& k, const VecD& 
     for (int64_t h = 0; h < c.H; ++h)
       for (int64_t t = 0; t < c.T; ++t) {
         const int64_t n = past + t + 1, kvh = h / group;
-        VecD s(static_cast<size_t>(n));
+        const int64_t j0 = c.window > 0 ? std::max<int64_t>(0, n - c.window) : 0;
+        VecD s(static_cast<size_t>(n), -INFINITY);
         double mx = -INFINITY, sum = 0.0;
-        for (int64_t j = 0; j < n; ++j) {
+        for (int64_t j = j0; j < n; ++j) {
           double d = 0.0;
           for (int64_t e = 0; e < c.hd; ++e)
             d += q[size_t(((b * c.T + t) * c.H + h) * c.hd + e)] *
@@ -139,6 +142,8 @@ const AttnCase kAttnCases[] = {
     {"alibi", 1, 4, 6, 4, 4, 5, 0, true},
     {"gqa_past_kv_rows_alibi", 2, 3, 5, 4, 2, 3, 7, true},
     {"decode", 2, 1, 6, 4, 2, 4, 9, true},
+    {"sliding_window", 2, 6, 6, 4, 2, 3, 0, false, 3},
+    {"sliding_window_past", 1, 3, 7, 2, 1, 4, 9, false, 2},
 };
 
 INSTANTIATE_TEST_SUITE_P(Kernels, AttentionTest, testing::ValuesIn(kAttnCases),

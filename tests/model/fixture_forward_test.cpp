@@ -126,7 +126,8 @@ TEST_P(FixtureForward, EmbeddingGradientMatchesFiniteDifference) {
   EXPECT_NEAR(analytic, numeric, 2e-2 * std::fabs(numeric) + 1e-4) << arch;
 }
 
-INSTANTIATE_TEST_SUITE_P(Archs, FixtureForward, ::testing::Values("llama", "gpt2"));
+INSTANTIATE_TEST_SUITE_P(Archs, FixtureForward,
+                         ::testing::Values("llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt"));
 
 }  // namespace
 }  // namespace peft

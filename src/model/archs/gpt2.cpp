@@ -40,7 +40,8 @@ Result<ModelConfig> parse_gpt2(const Json& j, const std::string& where) {
   b.act = *activation;
   b.gated_mlp = false;
   b.qkv = QkvLayout::Blocked;
-  b.attn_bias = true;
+  b.qkv_bias = true;
+  b.o_bias = true;
   b.mlp_bias = true;
   b.tied_embeddings = tied;
   PEFT_TRY(validate_config(c, where));

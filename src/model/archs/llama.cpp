@@ -1,13 +1,12 @@
 // LLaMA family (LLaMA 1/2, TinyLlama, SmolLM, llama2.c conversions): RMSNorm, RoPE, SwiGLU, GQA.
-#include "model/arch.h"
+#include "model/archs/llama_family.h"
 
 namespace peft {
 
-namespace {
-
-Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
+Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where,
+                                       const std::string& arch, bool default_qkv_bias) {
   ModelConfig c;
-  c.arch = "llama";
+  c.arch = arch;
   PEFT_ASSIGN_OR_RETURN(c.n_vocab, json_get_int(j, "vocab_size", where));
   PEFT_ASSIGN_OR_RETURN(c.n_embd, json_get_int(j, "hidden_size", where));
   PEFT_ASSIGN_OR_RETURN(c.n_layer, json_get_int(j, "num_hidden_layers", where));
@@ -26,7 +25,7 @@ Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
   auto activation = activation_from_hf_name(act);
   if (!activation) return Status::errorf("{}: unknown hidden_act '{}'", where, act);
   PEFT_ASSIGN_OR_RETURN(bool tied, json_get_bool_or(j, "tie_word_embeddings", false, where));
-  PEFT_ASSIGN_OR_RETURN(bool attn_bias, json_get_bool_or(j, "attention_bias", false, where));
+  PEFT_ASSIGN_OR_RETURN(bool attn_bias, json_get_bool_or(j, "attention_bias", default_qkv_bias, where));
   PEFT_ASSIGN_OR_RETURN(int64_t bos, json_get_int_or(j, "bos_token_id", 1, where));
   PEFT_ASSIGN_OR_RETURN(int64_t eos, json_get_int_or(j, "eos_token_id", 2, where));
   c.bos_id = int32_t(bos);
@@ -39,37 +38,44 @@ Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
   b.act = *activation;
   b.gated_mlp = true;
   b.qkv = QkvLayout::Separate;
-  b.attn_bias = attn_bias;
+  b.qkv_bias = attn_bias;
+  b.o_bias = attn_bias && !default_qkv_bias;  // Qwen2 biases q/k/v only; LLaMA's flag covers o too
   b.tied_embeddings = tied;
-  PEFT_TRY(validate_config(c, where));
   return c;
 }
 
-TensorNames llama_names(const ModelConfig& c) {
+TensorNames llama_family_names(const ModelConfig& c) {
   TensorNames n;
   n.tok_embd = "model.embed_tokens.weight";
   n.out_norm_w = "model.norm.weight";
   n.lm_head_w = c.block.tied_embeddings ? "" : "lm_head.weight";
   n.attn_norm_w = "model.layers.{}.input_layernorm.weight";
   n.ffn_norm_w = "model.layers.{}.post_attention_layernorm.weight";
-  n.q_w = "model.layers.{}.self_attn.q_proj.weight";
-  n.k_w = "model.layers.{}.self_attn.k_proj.weight";
-  n.v_w = "model.layers.{}.self_attn.v_proj.weight";
-  n.o_w = "model.layers.{}.self_attn.o_proj.weight";
-  if (c.block.attn_bias) {
-    n.q_b = "model.layers.{}.self_attn.q_proj.bias";
-    n.k_b = "model.layers.{}.self_attn.k_proj.bias";
-    n.v_b = "model.layers.{}.self_attn.v_proj.bias";
-    n.o_b = "model.layers.{}.self_attn.o_proj.bias";
+  const std::string attn = "model.layers.{}.self_attn.", mlp = "model.layers.{}.mlp.";
+  n.q_w = weight_of(attn + "q_proj");
+  n.k_w = weight_of(attn + "k_proj");
+  n.v_w = weight_of(attn + "v_proj");
+  n.o_w = weight_of(attn + "o_proj");
+  if (c.block.qkv_bias) {
+    n.q_b = bias_of(attn + "q_proj");
+    n.k_b = bias_of(attn + "k_proj");
+    n.v_b = bias_of(attn + "v_proj");
   }
-  n.gate_w = "model.layers.{}.mlp.gate_proj.weight";
-  n.up_w = "model.layers.{}.mlp.up_proj.weight";
-  n.down_w = "model.layers.{}.mlp.down_proj.weight";
+  if (c.block.o_bias) n.o_b = bias_of(attn + "o_proj");
+  n.gate_w = weight_of(mlp + "gate_proj");
+  n.up_w = weight_of(mlp + "up_proj");
+  n.down_w = weight_of(mlp + "down_proj");
   return n;
 }
 
+namespace {
+Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
+  PEFT_ASSIGN_OR_RETURN(ModelConfig c, parse_llama_family(j, where, "llama", false));
+  PEFT_TRY(validate_config(c, where));
+  return c;
+}
 }  // namespace
 
-extern const ArchDef kLlamaArch{"llama", parse_llama, llama_names};
+extern const ArchDef kLlamaArch{"llama", parse_llama, llama_family_names};
 
 }  // namespace peft

@@ -1,0 +1,84 @@
+// GPT-NeoX (Pythia): fused per-head QKV, partial rotate-half RoPE, parallel residual, LayerNorm.
+#include <cmath>
+
+#include "model/arch.h"
+
+namespace peft {
+
+namespace {
+
+Result<ModelConfig> parse_gpt_neox(const Json& j, const std::string& where) {
+  ModelConfig c;
+  c.arch = "gpt_neox";
+  PEFT_ASSIGN_OR_RETURN(c.n_vocab, json_get_int(j, "vocab_size", where));
+  PEFT_ASSIGN_OR_RETURN(c.n_embd, json_get_int(j, "hidden_size", where));
+  PEFT_ASSIGN_OR_RETURN(c.n_layer, json_get_int(j, "num_hidden_layers", where));
+  PEFT_ASSIGN_OR_RETURN(c.n_head, json_get_int(j, "num_attention_heads", where));
+  c.n_head_kv = c.n_head;
+  PEFT_ASSIGN_OR_RETURN(c.n_ff, json_get_int(j, "intermediate_size", where));
+  PEFT_ASSIGN_OR_RETURN(c.n_ctx, json_get_int_or(j, "max_position_embeddings", 2048, where));
+  PEFT_ASSIGN_OR_RETURN(double eps, json_get_float_or(j, "layer_norm_eps", 1e-5, where));
+  c.norm_eps = float(eps);
+  PEFT_ASSIGN_OR_RETURN(double pct, json_get_float_or(j, "rotary_pct", 0.25, where));
+  PEFT_ASSIGN_OR_RETURN(double base, json_get_float_or(j, "rotary_emb_base", 10000.0, where));
+  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
+    return Status::errorf("{}: rope_scaling is not supported yet", where);
+  PEFT_ASSIGN_OR_RETURN(std::string act, json_get_string_or(j, "hidden_act", "gelu", where));
+  auto activation = activation_from_hf_name(act);
+  if (!activation) return Status::errorf("{}: unknown hidden_act '{}'", where, act);
+  PEFT_ASSIGN_OR_RETURN(bool parallel, json_get_bool_or(j, "use_parallel_residual", true, where));
+  PEFT_ASSIGN_OR_RETURN(bool tied, json_get_bool_or(j, "tie_word_embeddings", false, where));
+  PEFT_ASSIGN_OR_RETURN(int64_t bos, json_get_int_or(j, "bos_token_id", 0, where));
+  PEFT_ASSIGN_OR_RETURN(int64_t eos, json_get_int_or(j, "eos_token_id", 2, where));
+  c.bos_id = int32_t(bos);
+  c.eos_id = int32_t(eos);
+  if (c.n_head <= 0 || c.n_embd % c.n_head != 0)
+    return Status::errorf("{}: hidden_size {} is not divisible by num_attention_heads {}", where,
+                          c.n_embd, c.n_head);
+  const int64_t head_dim = c.n_embd / c.n_head;
+
+  BlockSpec& b = c.block;
+  b.norm = NormKind::LayerNorm;
+  b.norm_bias = true;
+  b.position = PositionKind::Rope;
+  // transformers: rotary_ndims = int(head_size * rotary_pct)
+  b.rope = RopeSpec{int64_t(double(head_dim) * pct), float(base), RopeLayout::RotateHalf};
+  if (b.rope.rot_dim <= 0)
+    return Status::errorf("{}: rotary_pct {} leaves no rotary dimensions", where, pct);
+  b.act = *activation;
+  b.gated_mlp = false;
+  b.qkv = QkvLayout::PerHead;
+  b.parallel_residual = parallel;
+  b.qkv_bias = b.o_bias = b.mlp_bias = true;
+  b.tied_embeddings = tied;
+  PEFT_TRY(validate_config(c, where));
+  return c;
+}
+
+TensorNames gpt_neox_names(const ModelConfig& c) {
+  TensorNames n;
+  const std::string layer = "gpt_neox.layers.{}.";
+  n.tok_embd = "gpt_neox.embed_in.weight";
+  n.out_norm_w = "gpt_neox.final_layer_norm.weight";
+  n.out_norm_b = "gpt_neox.final_layer_norm.bias";
+  n.lm_head_w = c.block.tied_embeddings ? "" : "embed_out.weight";
+  n.attn_norm_w = weight_of(layer + "input_layernorm");
+  n.attn_norm_b = bias_of(layer + "input_layernorm");
+  n.ffn_norm_w = weight_of(layer + "post_attention_layernorm");
+  n.ffn_norm_b = bias_of(layer + "post_attention_layernorm");
+  n.qkv_w = weight_of(layer + "attention.query_key_value");
+  n.qkv_b = bias_of(layer + "attention.query_key_value");
+  n.o_w = weight_of(layer + "attention.dense");
+  n.o_b = bias_of(layer + "attention.dense");
+  n.up_w = weight_of(layer + "mlp.dense_h_to_4h");
+  n.up_b = bias_of(layer + "mlp.dense_h_to_4h");
+  n.down_w = weight_of(layer + "mlp.dense_4h_to_h");
+  n.down_b = bias_of(layer + "mlp.dense_4h_to_h");
+  return n;
+}
+
+}  // namespace
+
+extern const ArchDef kGptNeoxArch{"gpt_neox", parse_gpt_neox, gpt_neox_names};
+
+}  // namespace peft

@@ -1,0 +1,12 @@
+// Shared config parsing for LLaMA-layout architectures (llama, mistral, qwen2).
+#pragma once
+#include "model/arch.h"
+
+namespace peft {
+
+// Reads the keys every LLaMA-layout config shares; the caller adjusts what differs.
+Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where,
+                                       const std::string& arch, bool default_qkv_bias);
+TensorNames llama_family_names(const ModelConfig& c);
+
+}  // namespace peft
