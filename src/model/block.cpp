@@ -17,13 +17,16 @@ float* fptr(const Tensor& t) { return static_cast<float*>(t.data); }
 const float* bias_of(const Linear& l) { return l.has_bias() ? l.b.f32() : nullptr; }
 void zero(const Tensor& t) { if (t.data) std::memset(t.data, 0, t.nbytes()); }
 
-// The single funnel for every projection of a block (adapters will attach here).
-void project(const Linear& l, const float* x, float* y, int64_t N) {
+// The single funnel for every projection of a block: base GEMM, then the adapters' hook.
+void project(const BlockRun& r, Site site, const Linear& l, const float* x, float* y, int64_t N) {
   linear_forward(y, x, l.w, bias_of(l), N);
+  if (r.hooks) r.hooks->linear_forward(site, r.layer, x, y, N);
 }
-// dx (N, in) += dy (N, out) · W
-void project_backward(const Linear& l, const float* dy, float* dx, int64_t N) {
+// dx (N, in) += dy (N, out) · W, plus the adapters' contribution (x is the saved input).
+void project_backward(const BlockRun& r, Site site, const Linear& l, const float* x,
+                      const float* dy, float* dx, int64_t N) {
   linear_backward_input(dx, dy, l.w, N);
+  if (r.hooks) r.hooks->linear_backward(site, r.layer, x, dy, dx, N);
 }
 
 void norm_forward(const ModelConfig& c, const Norm& n, float* out, float* mean, float* rstd,
@@ -92,11 +95,11 @@ void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, fl
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T, kvd = c.kv_dim();
   if (c.block.qkv == QkvLayout::Separate) {
-    project(w.q, xn, fptr(a.q), N);
-    project(w.k, xn, fptr(a.k), N);
-    project(w.v, xn, fptr(a.v), N);
+    project(r, Site::AttnQ, w.q, xn, fptr(a.q), N);
+    project(r, Site::AttnK, w.k, xn, fptr(a.k), N);
+    project(r, Site::AttnV, w.v, xn, fptr(a.v), N);
   } else {
-    project(w.qkv, xn, fptr(a.qkv), N);
+    project(r, Site::AttnQKV, w.qkv, xn, fptr(a.qkv), N);
     fused_copy(c, fptr(a.qkv), fptr(a.q), fptr(a.k), fptr(a.v), N, false);
   }
   if (c.block.position == PositionKind::Rope) {
@@ -113,17 +116,17 @@ void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, fl
   }
   attention_forward(fptr(a.att), a.probs.data ? fptr(a.probs) : nullptr, fptr(a.q), r.kv.k,
                     r.kv.v, attention_shape(r));
-  project(w.o, fptr(a.att), out, N);
+  project(r, Site::AttnO, w.o, fptr(a.att), out, N);
 }
 
 // d_xn (N, C) += ∂L/∂xn given d_out (N, C) = ∂L/∂(attention part output).
 void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g,
-                             const float* d_out, float* d_xn) {
+                             const float* xn, const float* d_out, float* d_xn) {
   const ModelConfig& c = r.model->config;
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T;
   zero(g.d_att);
-  project_backward(w.o, d_out, fptr(g.d_att), N);
+  project_backward(r, Site::AttnO, w.o, fptr(a.att), d_out, fptr(g.d_att), N);
   zero(g.d_q);
   zero(g.d_k);
   zero(g.d_v);
@@ -134,12 +137,12 @@ void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& 
     rope_backward(fptr(g.d_k), r.positions, N, c.n_head_kv, c.head_dim, c.block.rope);
   }
   if (c.block.qkv == QkvLayout::Separate) {
-    project_backward(w.q, fptr(g.d_q), d_xn, N);
-    project_backward(w.k, fptr(g.d_k), d_xn, N);
-    project_backward(w.v, fptr(g.d_v), d_xn, N);
+    project_backward(r, Site::AttnQ, w.q, xn, fptr(g.d_q), d_xn, N);
+    project_backward(r, Site::AttnK, w.k, xn, fptr(g.d_k), d_xn, N);
+    project_backward(r, Site::AttnV, w.v, xn, fptr(g.d_v), d_xn, N);
   } else {
     fused_copy(c, fptr(g.d_qkv), fptr(g.d_q), fptr(g.d_k), fptr(g.d_v), N, true);
-    project_backward(w.qkv, fptr(g.d_qkv), d_xn, N);
+    project_backward(r, Site::AttnQKV, w.qkv, xn, fptr(g.d_qkv), d_xn, N);
   }
 }
 
@@ -148,33 +151,33 @@ void mlp_forward(const BlockRun& r, LayerActs& a, const float* xn, float* out) {
   const ModelConfig& c = r.model->config;
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T, NF = N * c.n_ff;
-  project(w.up, xn, fptr(a.ff_up), N);
+  project(r, Site::FfnUp, w.up, xn, fptr(a.ff_up), N);
   if (c.block.gated_mlp) {
-    project(w.gate, xn, fptr(a.ff_gate), N);
+    project(r, Site::FfnGate, w.gate, xn, fptr(a.ff_gate), N);
     gated_forward(c.block.act, fptr(a.ff_h), fptr(a.ff_gate), fptr(a.ff_up), NF);
   } else {
     activation_forward(c.block.act, fptr(a.ff_h), fptr(a.ff_up), NF);
   }
-  project(w.down, fptr(a.ff_h), out, N);
+  project(r, Site::FfnDown, w.down, fptr(a.ff_h), out, N);
 }
 
-void mlp_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const float* d_out,
-                  float* d_xn) {
+void mlp_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const float* xn,
+                  const float* d_out, float* d_xn) {
   const ModelConfig& c = r.model->config;
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T, NF = N * c.n_ff;
   zero(g.d_ff_h);
-  project_backward(w.down, d_out, fptr(g.d_ff_h), N);
+  project_backward(r, Site::FfnDown, w.down, fptr(a.ff_h), d_out, fptr(g.d_ff_h), N);
   zero(g.d_ff_up);
   if (c.block.gated_mlp) {
     zero(g.d_ff_gate);
     gated_backward(c.block.act, fptr(g.d_ff_gate), fptr(g.d_ff_up), fptr(g.d_ff_h),
                    fptr(a.ff_gate), fptr(a.ff_up), NF);
-    project_backward(w.gate, fptr(g.d_ff_gate), d_xn, N);
+    project_backward(r, Site::FfnGate, w.gate, xn, fptr(g.d_ff_gate), d_xn, N);
   } else {
     activation_backward(c.block.act, fptr(g.d_ff_up), fptr(g.d_ff_h), fptr(a.ff_up), NF);
   }
-  project_backward(w.up, fptr(g.d_ff_up), d_xn, N);
+  project_backward(r, Site::FfnUp, w.up, xn, fptr(g.d_ff_up), d_xn, N);
 }
 
 void add_into(float* y, const float* x, int64_t n) {
@@ -231,13 +234,13 @@ void block_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const 
     norm_backward(c, w.ffn_norm, fptr(g.d_n2), d_x_out, fptr(a.n2), fptr(a.n2_mean),
                   fptr(a.n2_rstd), N);
     std::memcpy(g.d_n1.data, g.d_n2.data, size_t(NC) * 4);
-    mlp_backward(r, a, g, fptr(g.d_n2), fptr(g.d_n1));
+    mlp_backward(r, a, g, fptr(a.n1), fptr(g.d_n2), fptr(g.d_n1));
     // n1 = norm1(x_mid), x_mid = x + attn(x)
     zero(g.d_x_mid);
     norm_backward(c, w.attn_norm, fptr(g.d_x_mid), fptr(g.d_n1), fptr(a.x_mid), fptr(a.n1_mean),
                   fptr(a.n1_rstd), N);
     std::memcpy(d_x_in, g.d_x_mid.data, size_t(NC) * 4);
-    attention_part_backward(r, a, g, fptr(g.d_x_mid), d_x_in);
+    attention_part_backward(r, a, g, x, fptr(g.d_x_mid), d_x_in);
     return;
   }
   if (!c.block.parallel_residual) {
@@ -245,24 +248,24 @@ void block_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const 
     float* d_mid = fptr(g.d_x_mid);
     std::memcpy(d_mid, d_x_out, size_t(NC) * 4);
     zero(g.d_n2);
-    mlp_backward(r, a, g, d_x_out, fptr(g.d_n2));
+    mlp_backward(r, a, g, fptr(a.n2), d_x_out, fptr(g.d_n2));
     norm_backward(c, w.ffn_norm, d_mid, fptr(g.d_n2), fptr(a.x_mid), fptr(a.n2_mean),
                   fptr(a.n2_rstd), N);
     // x_mid = x + attn(n1(x))
     std::memcpy(d_x_in, d_mid, size_t(NC) * 4);
     zero(g.d_n1);
-    attention_part_backward(r, a, g, d_mid, fptr(g.d_n1));
+    attention_part_backward(r, a, g, fptr(a.n1), d_mid, fptr(g.d_n1));
     norm_backward(c, w.attn_norm, d_x_in, fptr(g.d_n1), x, fptr(a.n1_mean), fptr(a.n1_rstd), N);
   } else {
     // x_out = x + attn(n1 x) + mlp(n2 x): both branches see ∂x_out.
     std::memcpy(d_x_in, d_x_out, size_t(NC) * 4);
     zero(g.d_n1);
-    attention_part_backward(r, a, g, d_x_out, fptr(g.d_n1));
+    attention_part_backward(r, a, g, fptr(a.n1), d_x_out, fptr(g.d_n1));
     if (c.block.shared_block_norm) {
-      mlp_backward(r, a, g, d_x_out, fptr(g.d_n1));
+      mlp_backward(r, a, g, fptr(a.n1), d_x_out, fptr(g.d_n1));
     } else {
       zero(g.d_n2);
-      mlp_backward(r, a, g, d_x_out, fptr(g.d_n2));
+      mlp_backward(r, a, g, fptr(a.n2), d_x_out, fptr(g.d_n2));
       norm_backward(c, w.ffn_norm, d_x_in, fptr(g.d_n2), x, fptr(a.n2_mean), fptr(a.n2_rstd), N);
     }
     norm_backward(c, w.attn_norm, d_x_in, fptr(g.d_n1), x, fptr(a.n1_mean), fptr(a.n1_rstd), N);

@@ -5,6 +5,7 @@
 #include "core/arena.h"
 #include "core/tensor.h"
 #include "model/model.h"
+#include "model/site.h"
 
 namespace peft {
 
@@ -39,6 +40,7 @@ struct BlockRun {
   int64_t B = 0, T = 0;
   const int32_t* positions = nullptr;  // (B·T) absolute position of each token
   KvView kv;
+  SiteHooks* hooks = nullptr;          // adapters, or null for the bare model
 };
 
 // Allocates a LayerActs for B·T tokens from any allocator with alloc_f32(dims)

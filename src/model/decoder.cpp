@@ -57,6 +57,7 @@ BlockRun Decoder::run_of(int64_t layer) const {
   r.positions = static_cast<const int32_t*>(positions_.data);
   const LayerActs& a = acts_[size_t(layer)];
   r.kv = KvView{fptr(a.k), fptr(a.v), T_, 0};
+  r.hooks = hooks_;
   return r;
 }
 

@@ -31,6 +31,8 @@ class Decoder {
   const float* hidden_state(int64_t i) const;
   // logits (B·T, V) of the last forward (materialises them; for inspection and tests).
   void logits(float* out) const;
+  // Adapters to run at every site (null = the bare model); not owned.
+  void set_hooks(SiteHooks* hooks) { hooks_ = hooks; }
   // Number of loss-bearing tokens in the last forward.
   int64_t loss_tokens() const { return loss_tokens_; }
   size_t arena_bytes() const { return arena_.capacity(); }
@@ -58,6 +60,7 @@ class Decoder {
   BlockGrads grads_;
   int64_t loss_tokens_ = 0;
   bool have_grad_ = false;
+  SiteHooks* hooks_ = nullptr;
 };
 
 // Hugging Face's causal-LM shift: targets[b, t] = labels[b, t + 1], the last position ignored.

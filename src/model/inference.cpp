@@ -52,6 +52,7 @@ void InferenceRunner::forward(const int32_t* ids, int64_t T, float* logits, bool
     r.T = T;
     r.positions = positions_.data();
     r.kv = KvView{cache_.k(l), cache_.v(l), cache_.capacity(), past};
+    r.hooks = hooks_;
     acts_.x_in.data = x;
     block_forward(r, acts_, y);
     std::swap(x, y);

@@ -36,6 +36,8 @@ class InferenceRunner {
   // all_positions ? (B, T, V) : (B, V) for each row's last new token.
   void forward(const int32_t* ids, int64_t T, float* logits, bool all_positions);
   KvCache& cache() { return cache_; }
+  // Adapters to run at every site (null = the bare model); not owned.
+  void set_hooks(SiteHooks* hooks) { hooks_ = hooks; }
   const Model& model() const { return m_; }
 
  private:
@@ -49,6 +51,7 @@ class InferenceRunner {
   Tensor last_;           // (B, C) each row's last position
   HeadActs head_;
   std::vector<int32_t> positions_;
+  SiteHooks* hooks_ = nullptr;
 };
 
 }  // namespace peft
