@@ -25,6 +25,8 @@ struct ArchDef {
   // Reads config.json (already parsed); `where` names the file for errors.
   Result<ModelConfig> (*parse_config)(const Json& config, const std::string& where);
   TensorNames (*tensor_names)(const ModelConfig& config);
+  // PEFT's default LoRA target_modules for this architecture (comma-separated).
+  const char* default_lora_targets;
 };
 
 // nullptr when unknown.

@@ -3,6 +3,7 @@
 
 #include "io/json_file.h"
 #include "io/safetensors.h"
+#include "model/gguf_model.h"
 #include "model/model.h"
 
 namespace peft {
@@ -18,6 +19,7 @@ Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::st
                           supported_archs());
   auto model = std::make_unique<Model>();
   model->path = path;
+  model->arch = arch;
   PEFT_ASSIGN_OR_RETURN(model->config, arch->parse_config(config, where));
   model->names = arch->tensor_names(model->config);
   model->source = std::move(source);
@@ -29,6 +31,7 @@ Result<std::unique_ptr<Model>> load_model(const std::string& path, const LoadOpt
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) return Status::errorf("{}: no such file or folder", path);
+  if (path.ends_with(".gguf") && fs::is_regular_file(path, ec)) return load_gguf_model(path, options);
   if (!fs::is_directory(path, ec))
     return Status::errorf("{}: expected a Hugging Face model folder (config.json + safetensors)",
                           path);

@@ -45,6 +45,7 @@ struct LoadOptions {
 
 struct Model {
   ModelConfig config;
+  const ArchDef* arch = nullptr;
   TensorNames names;
   std::string path;
   Tensor tok_embd;  // (V, C)

@@ -69,6 +69,6 @@ TensorNames bloom_names(const ModelConfig& c) {
 
 }  // namespace
 
-extern const ArchDef kBloomArch{"bloom", parse_bloom, bloom_names};
+extern const ArchDef kBloomArch{"bloom", parse_bloom, bloom_names, "query_key_value"};
 
 }  // namespace peft

@@ -73,6 +73,6 @@ TensorNames gpt2_names(const ModelConfig& c) {
 
 }  // namespace
 
-extern const ArchDef kGpt2Arch{"gpt2", parse_gpt2, gpt2_names};
+extern const ArchDef kGpt2Arch{"gpt2", parse_gpt2, gpt2_names, "c_attn"};
 
 }  // namespace peft

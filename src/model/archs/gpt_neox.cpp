@@ -79,6 +79,6 @@ TensorNames gpt_neox_names(const ModelConfig& c) {
 
 }  // namespace
 
-extern const ArchDef kGptNeoxArch{"gpt_neox", parse_gpt_neox, gpt_neox_names};
+extern const ArchDef kGptNeoxArch{"gpt_neox", parse_gpt_neox, gpt_neox_names, "query_key_value"};
 
 }  // namespace peft

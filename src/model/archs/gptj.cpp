@@ -70,6 +70,6 @@ TensorNames gptj_names(const ModelConfig& c) {
 
 }  // namespace
 
-extern const ArchDef kGptjArch{"gptj", parse_gptj, gptj_names};
+extern const ArchDef kGptjArch{"gptj", parse_gptj, gptj_names, "q_proj,v_proj"};
 
 }  // namespace peft

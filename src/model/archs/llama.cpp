@@ -76,6 +76,6 @@ Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
 }
 }  // namespace
 
-extern const ArchDef kLlamaArch{"llama", parse_llama, llama_family_names};
+extern const ArchDef kLlamaArch{"llama", parse_llama, llama_family_names, "q_proj,v_proj"};
 
 }  // namespace peft

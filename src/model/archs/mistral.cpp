@@ -16,6 +16,6 @@ Result<ModelConfig> parse_mistral(const Json& j, const std::string& where) {
 }
 }  // namespace
 
-extern const ArchDef kMistralArch{"mistral", parse_mistral, llama_family_names};
+extern const ArchDef kMistralArch{"mistral", parse_mistral, llama_family_names, "q_proj,v_proj"};
 
 }  // namespace peft

@@ -88,6 +88,6 @@ TensorNames opt_names(const ModelConfig& c) {
 
 }  // namespace
 
-extern const ArchDef kOptArch{"opt", parse_opt, opt_names};
+extern const ArchDef kOptArch{"opt", parse_opt, opt_names, "q_proj,v_proj"};
 
 }  // namespace peft

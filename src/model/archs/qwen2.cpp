@@ -16,6 +16,6 @@ Result<ModelConfig> parse_qwen2(const Json& j, const std::string& where) {
 }
 }  // namespace
 
-extern const ArchDef kQwen2Arch{"qwen2", parse_qwen2, llama_family_names};
+extern const ArchDef kQwen2Arch{"qwen2", parse_qwen2, llama_family_names, "q_proj,v_proj"};
 
 }  // namespace peft

@@ -1,0 +1,42 @@
+// Adapter: the interface every PEFT method implements (one folder per method under adapters/).
+#pragma once
+#include <memory>
+#include <string>
+
+#include "adapters/param_store.h"
+#include "core/status.h"
+#include "io/json_file.h"
+#include "model/model.h"
+#include "model/site.h"
+
+namespace peft {
+
+// Training turns dropout on; the seed makes every forward's dropout mask reproducible.
+struct AdapterRunMode {
+  bool training = false;
+  uint64_t dropout_seed = 0;
+};
+
+class Adapter : public SiteHooks {
+ public:
+  ~Adapter() override = default;
+  virtual std::string method() const = 0;  // registry name, e.g. "lora"
+  // The adapter_config.json object (PEFT's field names; peft_type set).
+  virtual Json config_json() const = 0;
+  virtual ParamStore& params() = 0;
+  virtual const ParamStore& params() const = 0;
+  // Sizes the activations kept between forward and backward for up to max_tokens rows.
+  virtual void reserve(int64_t max_tokens) = 0;
+  // Folds the adapter into the base weights (copies the matrices it touches). Methods
+  // whose math does not allow it say so.
+  virtual Status merge_into(Model& model) const {
+    return Status::errorf("{} adapters cannot be merged into the base weights", method());
+  }
+  void set_mode(const AdapterRunMode& mode) { mode_ = mode; }
+  const AdapterRunMode& mode() const { return mode_; }
+
+ protected:
+  AdapterRunMode mode_;
+};
+
+}  // namespace peft

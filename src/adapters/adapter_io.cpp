@@ -1,0 +1,59 @@
+// Saving and loading adapter folders.
+#include "adapters/adapter_io.h"
+
+#include <cstring>
+#include <set>
+
+#include "adapters/registry.h"
+#include "io/atomic_output.h"
+#include "io/safetensors.h"
+
+namespace peft {
+
+Status save_adapter(const Adapter& adapter, const std::string& dir,
+                    const std::string& base_model_path) {
+  PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir));
+  Json config = adapter.config_json();
+  config["base_model_name_or_path"] = base_model_path;
+  PEFT_TRY(write_json_file(out.file("adapter_config.json"), config));
+  std::vector<NamedTensor> tensors;
+  for (const Param& p : adapter.params().all()) tensors.push_back({p.name, p.value});
+  PEFT_TRY(write_safetensors(out.file("adapter_model.safetensors"), tensors, {{"format", "pt"}}));
+  return out.commit();
+}
+
+Result<std::unique_ptr<Adapter>> load_adapter(const Model& model, const std::string& dir) {
+  const std::string config_path = dir + "/adapter_config.json";
+  PEFT_ASSIGN_OR_RETURN(Json config, read_json_file(config_path));
+  if (!config.is_object()) return Status::errorf("{}: expected a JSON object", config_path);
+  PEFT_ASSIGN_OR_RETURN(std::string peft_type, json_get_string(config, "peft_type", config_path));
+  const MethodDef* method = find_method(peft_type);
+  if (!method)
+    return Status::errorf("{}: unsupported peft_type '{}' (supported: {})", config_path, peft_type,
+                          supported_methods());
+  PEFT_ASSIGN_OR_RETURN(auto adapter, method->create(model, config, config_path, 0));
+
+  const std::string weights_path = dir + "/adapter_model.safetensors";
+  PEFT_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::open(weights_path));
+  std::set<std::string> unused(file.names().begin(), file.names().end());
+  for (Param& p : adapter->params().all()) {
+    const Tensor* t = file.find(p.name);
+    if (!t)
+      return Status::errorf("{}: tensor '{}' is missing (adapter and model do not match?)",
+                            weights_path, p.name);
+    if (t->dims() != p.value.dims())
+      return Status::errorf("{}: tensor '{}' has shape {} but this model needs {}", weights_path,
+                            p.name, t->shape_str(), p.value.shape_str());
+    if (t->dtype != DType::F32 && t->dtype != DType::F16 && t->dtype != DType::BF16)
+      return Status::errorf("{}: tensor '{}' has dtype {}, expected a float type", weights_path,
+                            p.name, dtype_name(t->dtype));
+    convert_to_f32(p.value.f32(), t->data, t->dtype, size_t(t->numel()));
+    unused.erase(p.name);
+  }
+  if (!unused.empty())
+    return Status::errorf("{}: tensor '{}' does not belong to any module of this {} model",
+                          weights_path, *unused.begin(), model.config.arch);
+  return adapter;
+}
+
+}  // namespace peft

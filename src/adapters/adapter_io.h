@@ -1,0 +1,19 @@
+// Adapters on disk: adapter_config.json + adapter_model.safetensors, as Hugging Face PEFT writes them.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "adapters/adapter.h"
+
+namespace peft {
+
+// Writes `dir` atomically (built in a temporary sibling, then renamed).
+Status save_adapter(const Adapter& adapter, const std::string& dir,
+                    const std::string& base_model_path);
+
+// Reads a PEFT-style adapter folder for `model`: the config picks the method (peft_type),
+// every tensor must be present with the shape the model implies, and no unknown tensor
+// may be left over (that would be an adapter for another model).
+Result<std::unique_ptr<Adapter>> load_adapter(const Model& model, const std::string& dir);
+
+}  // namespace peft

@@ -1,0 +1,157 @@
+// LoRA forward/backward/merge on the flat parameter store.
+#include "adapters/lora/lora.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/rng.h"
+#include "kernels/matmul.h"
+
+namespace peft {
+
+namespace {
+// Counter-based hash → uniform [0, 1): the dropout mask is a pure function of
+// (seed, module, element), so the backward regenerates it instead of storing it.
+inline float hash_uniform(uint64_t seed, uint64_t module, uint64_t i) {
+  uint64_t z = seed ^ (module * 0x9e3779b97f4a7c15ull) ^ (i * 0xbf58476d1ce4e5b9ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return float(z >> 40) * (1.0f / 16777216.0f);
+}
+}  // namespace
+
+Result<std::unique_ptr<LoraAdapter>> LoraAdapter::create(const Model& model, const LoraConfig& config,
+                                                         uint64_t seed) {
+  PEFT_ASSIGN_OR_RETURN(std::vector<SiteRef> sites,
+                        select_sites(model, config.targets, "lora target_modules"));
+  std::unique_ptr<LoraAdapter> a(new LoraAdapter(model, config));
+  a->scaling_ = config.scaling();
+  a->index_.assign(size_t(model.config.n_layer * kNumLinearSites), -1);
+  const int64_t r = config.r;
+  for (const SiteRef& s : sites) {
+    const Linear* l = linear_at(model.layers[size_t(s.layer)], s.site);
+    Module m;
+    m.ref = s;
+    m.in = l->in();
+    m.out = l->out();
+    const std::string prefix = "base_model.model." + s.path;
+    m.a = a->params_.add(prefix + ".lora_A.weight", {r, m.in});
+    m.b = a->params_.add(prefix + ".lora_B.weight", {m.out, r});
+    a->index_[size_t(s.layer * kNumLinearSites + int(s.site))] = int(a->modules_.size());
+    a->max_in_ = std::max(a->max_in_, m.in);
+    a->modules_.push_back(m);
+  }
+  a->params_.finalize();
+  Rng rng(seed);
+  for (const Module& m : a->modules_) {
+    float* A = a->params_[m.a].value.f32();
+    float* B = a->params_[m.b].value.f32();
+    if (config.init == "gaussian") {
+      for (int64_t i = 0; i < r * m.in; ++i) A[i] = rng.normal() / float(r);
+    } else {  // kaiming_uniform_(a=√5): bound = 1/√fan_in
+      const float bound = 1.0f / std::sqrt(float(m.in));
+      for (int64_t i = 0; i < r * m.in; ++i) A[i] = (2.f * rng.uniform() - 1.f) * bound;
+    }
+    if (config.init == "none") {  // PEFT leaves nn.Linear's own init on B as well
+      const float bound = 1.0f / std::sqrt(float(r));
+      for (int64_t i = 0; i < m.out * r; ++i) B[i] = (2.f * rng.uniform() - 1.f) * bound;
+    }
+  }
+  return a;
+}
+
+void LoraAdapter::reserve(int64_t max_tokens) {
+  if (max_tokens <= capacity_) return;
+  const int64_t r = config_.r;
+  size_t bytes = Arena::bytes_for(DType::F32, {max_tokens, r}) * (modules_.size() + 1) +
+                 2 * Arena::bytes_for(DType::F32, {max_tokens, max_in_});
+  acts_.reserve(bytes);
+  for (Module& m : modules_) m.u = acts_.alloc_f32({max_tokens, r}).f32();
+  g_ = acts_.alloc_f32({max_tokens, r}).f32();
+  xd_ = acts_.alloc_f32({max_tokens, max_in_}).f32();
+  dxd_ = acts_.alloc_f32({max_tokens, max_in_}).f32();
+  capacity_ = max_tokens;
+}
+
+LoraAdapter::Module* LoraAdapter::find(Site site, int64_t layer) {
+  const int i = index_[size_t(layer * kNumLinearSites + int(site))];
+  return i < 0 ? nullptr : &modules_[size_t(i)];
+}
+
+const float* LoraAdapter::dropped_input(const Module& m, size_t index, const float* x, int64_t N,
+                                        float* x_d) const {
+  const float p = float(config_.lora_dropout);
+  if (!mode_.training || p <= 0.f) return x;
+  const float keep_scale = 1.f / (1.f - p);
+  const int64_t n = N * m.in;
+#pragma omp parallel for
+  for (int64_t i = 0; i < n; ++i)
+    x_d[i] = hash_uniform(mode_.dropout_seed, index, uint64_t(i)) < p ? 0.f : x[i] * keep_scale;
+  return x_d;
+}
+
+// u (N, r) = s · x_d Aᵀ;  y (N, out) += u Bᵀ.
+void LoraAdapter::linear_forward(Site site, int64_t layer, const float* x, float* y, int64_t N) {
+  Module* m = find(site, layer);
+  if (!m) return;
+  reserve(N);  // no-op once sized; inference may arrive without a reserve
+  const int64_t r = config_.r;
+  const Tensor& A = params_[m->a].value;
+  const float* xd = dropped_input(*m, size_t(m - modules_.data()), x, N, xd_);
+  peft::linear_forward(m->u, xd, A, nullptr, N);
+  for (int64_t i = 0; i < N * r; ++i) m->u[i] *= scaling_;
+  gemm_f32(y, m->u, params_[m->b].value.f32(), GemmShape{N, m->out, r, false, true, true});
+}
+
+// With u = s·A x_d and y += B u:  ∂B += dyᵀ u;  g = s · dy B;  ∂A += gᵀ x_d;
+// ∂x_d = g A, and the dropout mask (with its 1/(1−p)) carries it back to ∂x.
+void LoraAdapter::linear_backward(Site site, int64_t layer, const float* x, const float* dy,
+                                  float* dx, int64_t N) {
+  Module* m = find(site, layer);
+  if (!m) return;
+  const int64_t r = config_.r;
+  Param& A = params_[m->a];
+  Param& B = params_[m->b];
+  linear_backward_weight(B.grad.f32(), nullptr, dy, m->u, N, m->out, r);
+  gemm_f32(g_, dy, B.value.f32(), GemmShape{N, r, m->out, false, false, false});
+  for (int64_t i = 0; i < N * r; ++i) g_[i] *= scaling_;
+  const size_t index = size_t(m - modules_.data());
+  const float* xd = dropped_input(*m, index, x, N, xd_);
+  linear_backward_weight(A.grad.f32(), nullptr, g_, xd, N, r, m->in);
+  if (xd == x) {
+    linear_backward_input(dx, g_, A.value, N);
+    return;
+  }
+  std::memset(dxd_, 0, size_t(N * m->in) * 4);
+  linear_backward_input(dxd_, g_, A.value, N);
+  const float p = float(config_.lora_dropout), keep_scale = 1.f / (1.f - p);
+  const int64_t n = N * m->in;
+#pragma omp parallel for
+  for (int64_t i = 0; i < n; ++i)
+    if (hash_uniform(mode_.dropout_seed, index, uint64_t(i)) >= p) dx[i] += dxd_[i] * keep_scale;
+}
+
+// W' (out, in) = W + s · B A, in the base weights' own dtype, on private copies.
+Status LoraAdapter::merge_into(Model& model) const {
+  for (const Module& m : modules_) {
+    Linear* l = linear_at(model.layers[size_t(m.ref.layer)], m.ref.site);
+    if (!l || l->out() != m.out || l->in() != m.in)
+      return Status::errorf("cannot merge: {} has no matching projection in the model", m.ref.path);
+    OwnedTensor w = to_f32(l->w);
+    OwnedTensor delta(DType::F32, {m.out, m.in});
+    gemm_f32(delta.f32(), params_[m.b].value.f32(), params_[m.a].value.f32(),
+             GemmShape{m.out, m.in, config_.r, false, false, false});
+    for (int64_t i = 0; i < m.out * m.in; ++i) w.f32()[i] += scaling_ * delta.f32()[i];
+    if (l->w.dtype != DType::F32) {
+      OwnedTensor back(l->w.dtype, {m.out, m.in});
+      convert_from_f32(back.view().data, l->w.dtype, w.f32(), size_t(m.out * m.in));
+      w = std::move(back);
+    }
+    l->w = w.view();
+    model.owned.push_back(std::move(w));
+  }
+  return Status::ok();
+}
+
+}  // namespace peft

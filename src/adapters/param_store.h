@@ -1,0 +1,51 @@
+// ParamStore: an adapter's trainable tensors in one contiguous block, their gradients in another.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace peft {
+
+struct Param {
+  std::string name;   // on-disk key (PEFT's naming)
+  Tensor value;       // view into the value block
+  Tensor grad;        // same shape, view into the gradient block
+};
+
+// Declare every parameter with add(), then finalize() allocates both blocks at once, so
+// zero-grad, clipping, the optimizer and checkpoints are one loop over a flat array each.
+class ParamStore {
+ public:
+  size_t add(const std::string& name, const std::vector<int64_t>& dims);
+  void finalize();
+  bool finalized() const { return !values_.empty(); }
+
+  size_t count() const { return params_.size(); }
+  Param& operator[](size_t i) { return params_[i]; }
+  const Param& operator[](size_t i) const { return params_[i]; }
+  std::vector<Param>& all() { return params_; }
+  const std::vector<Param>& all() const { return params_; }
+  const Param* find(const std::string& name) const;
+
+  // The flat blocks: numel() floats each.
+  float* values() { return values_.data(); }
+  const float* values() const { return values_.data(); }
+  float* grads() { return grads_.data(); }
+  const float* grads() const { return grads_.data(); }
+  int64_t numel() const { return total_; }
+  void zero_grads();
+
+ private:
+  struct Pending {
+    std::string name;
+    std::vector<int64_t> dims;
+  };
+  std::vector<Pending> pending_;
+  std::vector<Param> params_;
+  std::vector<float> values_, grads_;
+  int64_t total_ = 0;
+};
+
+}  // namespace peft

@@ -1,0 +1,29 @@
+// The method registry (one line per method).
+#include "adapters/registry.h"
+
+#include <fmt/format.h>
+
+namespace peft {
+
+extern const MethodDef kLoraMethod;
+
+const std::vector<const MethodDef*>& all_methods() {
+  static const std::vector<const MethodDef*> methods = {
+      &kLoraMethod,
+  };
+  return methods;
+}
+
+const MethodDef* find_method(const std::string& name) {
+  for (const MethodDef* m : all_methods())
+    if (name == m->name || name == m->peft_type) return m;
+  return nullptr;
+}
+
+std::string supported_methods() {
+  std::vector<std::string> names;
+  for (const MethodDef* m : all_methods()) names.emplace_back(m->name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+}  // namespace peft

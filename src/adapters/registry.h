@@ -1,0 +1,35 @@
+// The explicit list of PEFT methods: name, PEFT type, factory and command-line flags.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/adapter.h"
+
+namespace peft {
+
+// A method-specific `peft train` flag that sets one adapter_config.json field.
+struct MethodFlag {
+  enum class Type { Int, Float, String, List, Bool };
+  const char* flag;  // "--lora-r"
+  const char* key;   // "r"
+  Type type;
+  const char* help;
+};
+
+struct MethodDef {
+  const char* name;       // "lora" (--method)
+  const char* peft_type;  // "LORA" (adapter_config.json)
+  // Builds and initialises (seeded) the adapter for `model` from an adapter_config.json
+  // object; validates the config, errors name `where` and the field.
+  Result<std::unique_ptr<Adapter>> (*create)(const Model& model, const Json& config,
+                                             const std::string& where, uint64_t seed);
+  std::vector<MethodFlag> flags;
+};
+
+// By --method name or by peft_type; nullptr if unknown.
+const MethodDef* find_method(const std::string& name_or_peft_type);
+const std::vector<const MethodDef*>& all_methods();
+std::string supported_methods();  // "lora, ..."
+
+}  // namespace peft

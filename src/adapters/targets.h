@@ -1,0 +1,42 @@
+// Which projections an adapter wraps: PEFT's target_modules / layers_to_transform semantics.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "io/json_file.h"
+#include "model/model.h"
+#include "model/site.h"
+
+namespace peft {
+
+struct SiteRef {
+  Site site;
+  int64_t layer;
+  std::string path;  // Hugging Face module path, e.g. "model.layers.0.self_attn.q_proj"
+};
+
+struct TargetSpec {
+  enum class Kind { List, Regex, AllLinear } kind = Kind::List;
+  std::vector<std::string> names;  // List: module names matched as PEFT does (suffix ".name")
+  std::string regex;               // Regex: full match against the module path
+  std::vector<int64_t> layers;     // empty = every layer
+};
+
+// target_modules: a list of names, a regex string, or "all-linear"; layers_to_transform:
+// null, an int or a list of ints. `fallback` is used when target_modules is null/absent.
+Result<TargetSpec> parse_targets(const Json& config, const std::vector<std::string>& fallback,
+                                 const std::string& where);
+
+// The (site, layer) pairs of `model` the spec selects, in layer-then-site order. A listed
+// name that matches nothing is an error that lists the architecture's module names.
+Result<std::vector<SiteRef>> select_sites(const Model& model, const TargetSpec& spec,
+                                          const std::string& where);
+
+// Names usable in target_modules for this model (leaf names of its projections).
+std::vector<std::string> target_module_names(const Model& model);
+
+// TargetSpec back to JSON (for adapter_config.json).
+Json targets_to_json(const TargetSpec& spec);
+
+}  // namespace peft

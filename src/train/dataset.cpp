@@ -1,0 +1,154 @@
+// Data file parsing: layout detection, per-record field checks with file/record/line in messages.
+#include "train/dataset.h"
+
+#include <cctype>
+
+#include "io/json_file.h"
+#include "io/mapped_file.h"
+
+namespace peft {
+
+Result<DataFormat> parse_data_format(std::string_view name) {
+  if (name == "auto") return DataFormat::Auto;
+  if (name == "alpaca" || name == "json") return DataFormat::AlpacaJson;
+  if (name == "alpaca-jsonl" || name == "jsonl") return DataFormat::AlpacaJsonl;
+  if (name == "text") return DataFormat::TextJsonl;
+  return Status::errorf("data format '{}' unknown: expected auto, alpaca, alpaca-jsonl or text", name);
+}
+
+const char* data_format_name(DataFormat format) {
+  switch (format) {
+    case DataFormat::Auto: return "auto";
+    case DataFormat::AlpacaJson: return "alpaca";
+    case DataFormat::AlpacaJsonl: return "alpaca-jsonl";
+    case DataFormat::TextJsonl: return "text";
+  }
+  return "?";
+}
+
+namespace {
+
+enum class Want { Any, Instruction, Text };
+
+// "parse error at line 2, column 7: syntax error ..." -> "(line 2, column 7): syntax error ...",
+// the shape read_json_file uses, so data and config errors read alike.
+std::string parse_error_detail(const Json::parse_error& e) {
+  std::string s = json_error_text(e);
+  const std::string prefix = "parse error at ";
+  size_t colon = s.find(": ");
+  if (s.starts_with(prefix) && colon != std::string::npos)
+    return "(" + s.substr(prefix.size(), colon - prefix.size()) + ")" + s.substr(colon);
+  return ": " + s;
+}
+
+// Within one JSONL line nlohmann always says "line 1"; only its column and reason matter.
+std::string parse_error_reason(const Json::parse_error& e) {
+  std::string s = json_error_text(e);
+  size_t colon = s.find(": ");
+  return colon == std::string::npos ? s : s.substr(colon + 2);
+}
+
+std::string key_list(const Json& obj) {
+  std::string keys;
+  for (auto it = obj.begin(); it != obj.end(); ++it) keys += (keys.empty() ? "'" : ", '") + it.key() + "'";
+  return keys.empty() ? "none" : keys;
+}
+
+Result<Record> parse_record(const Json& obj, const std::string& where, Want want) {
+  if (!obj.is_object()) return Status::errorf("{}: expected a JSON object, found {}", where, obj.type_name());
+  Record r;
+  bool text = want == Want::Text || (want == Want::Any && obj.contains("text"));
+  if (text) {
+    r.kind = RecordKind::Text;
+    PEFT_ASSIGN_OR_RETURN(r.text, json_get_string(obj, "text", where));
+    return r;
+  }
+  if (want == Want::Any && !obj.contains("instruction") && !obj.contains("output"))
+    return Status::errorf("{}: expected fields 'instruction' and 'output' (Alpaca) or 'text', found keys {}", where,
+                          key_list(obj));
+  r.kind = RecordKind::Instruction;
+  PEFT_ASSIGN_OR_RETURN(r.instruction, json_get_string(obj, "instruction", where));
+  // LLM-Adapters' files always carry "input" (often ""), Alpaca-style JSONL often omits it.
+  PEFT_ASSIGN_OR_RETURN(r.input, json_get_string_or(obj, "input", "", where));
+  PEFT_ASSIGN_OR_RETURN(r.output, json_get_string(obj, "output", where));
+  return r;
+}
+
+Result<std::vector<Record>> parse_array(std::string_view content, const std::string& name, Want want) {
+  Json doc;
+  try {
+    doc = Json::parse(content.begin(), content.end());
+  } catch (const Json::parse_error& e) {
+    return Status::errorf("{}: invalid JSON at byte {} {}", name, e.byte, parse_error_detail(e));
+  } catch (const Json::exception& e) {
+    return Status::errorf("{}: invalid JSON: {}", name, json_error_text(e));
+  }
+  if (!doc.is_array()) return Status::errorf("{}: expected a JSON array of records, found {}", name, doc.type_name());
+  std::vector<Record> records;
+  records.reserve(doc.size());
+  for (size_t i = 0; i < doc.size(); ++i) {
+    PEFT_ASSIGN_OR_RETURN(Record r, parse_record(doc[i], fmt::format("{}: record {}", name, i), want));
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
+Result<std::vector<Record>> parse_lines(std::string_view content, const std::string& name, Want want,
+                                        bool auto_detected) {
+  std::vector<Record> records;
+  size_t pos = 0;
+  for (int64_t line_no = 1; pos < content.size(); ++line_no) {
+    size_t end = content.find('\n', pos);
+    if (end == std::string_view::npos) end = content.size();
+    std::string_view line = content.substr(pos, end - pos);
+    pos = end + 1;
+    bool blank = true;
+    for (char c : line) blank = blank && std::isspace(static_cast<unsigned char>(c));
+    if (blank) continue;  // trailing newlines and spacer lines are common in hand-made files
+    const std::string where = fmt::format("{}: line {}", name, line_no);
+    Json obj;
+    try {
+      obj = Json::parse(line.begin(), line.end());
+    } catch (const Json::parse_error& e) {
+      // A pretty-printed single object fails on its first line; say what layout was assumed.
+      const char* hint = auto_detected && records.empty() ? " (read as JSON Lines: one object per line)" : "";
+      return Status::errorf("{}: invalid JSON at column {}: {}{}", where, e.byte, parse_error_reason(e), hint);
+    } catch (const Json::exception& e) {
+      return Status::errorf("{}: invalid JSON: {}", where, json_error_text(e));
+    }
+    PEFT_ASSIGN_OR_RETURN(Record r, parse_record(obj, where, want));
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
+}  // namespace
+
+Result<std::vector<Record>> parse_dataset(std::string_view content, const std::string& name, DataFormat format) {
+  if (content.starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);  // UTF-8 byte order mark
+  size_t first = 0;
+  while (first < content.size() && std::isspace(static_cast<unsigned char>(content[first]))) ++first;
+  if (first == content.size()) return Status::errorf("{}: no records (the file is empty)", name);
+
+  Result<std::vector<Record>> records = Status::error("unset");
+  switch (format) {
+    case DataFormat::Auto:
+      records = content[first] == '[' ? parse_array(content, name, Want::Any)
+                                      : parse_lines(content, name, Want::Any, /*auto_detected=*/true);
+      break;
+    case DataFormat::AlpacaJson: records = parse_array(content, name, Want::Instruction); break;
+    case DataFormat::AlpacaJsonl: records = parse_lines(content, name, Want::Instruction, false); break;
+    case DataFormat::TextJsonl: records = parse_lines(content, name, Want::Text, false); break;
+  }
+  if (!records.is_ok()) return records.status();
+  if (records->empty()) return Status::errorf("{}: no records", name);
+  return records;
+}
+
+Result<std::vector<Record>> load_dataset(const std::string& path, DataFormat format) {
+  PEFT_ASSIGN_OR_RETURN(auto file, MappedFile::open(path));
+  std::string_view content(reinterpret_cast<const char*>(file->data()), file->size());
+  return parse_dataset(content, path, format);
+}
+
+}  // namespace peft

@@ -1,0 +1,46 @@
+// Training data files (LLM-Adapters/Alpaca JSON, JSONL, plain-text JSONL) loaded into records.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace peft {
+
+// How a data file is read. Auto looks at the content: a first non-space character '['
+// means one JSON array, anything else JSON Lines; each record is then a text record when
+// it has "text" and an instruction record otherwise.
+enum class DataFormat {
+  Auto,
+  AlpacaJson,   // [{"instruction", "input"?, "output"}, ...]  (LLM-Adapters' files)
+  AlpacaJsonl,  // one {"instruction", "input"?, "output"} per line
+  TextJsonl,    // one {"text"} per line
+};
+
+// "auto", "alpaca" (or "json"), "alpaca-jsonl" (or "jsonl"), "text"; error names the flag value.
+Result<DataFormat> parse_data_format(std::string_view name);
+const char* data_format_name(DataFormat format);
+
+enum class RecordKind { Instruction, Text };
+
+// One training example before templating. Extra fields (LLM-Adapters' "answer") are ignored.
+struct Record {
+  RecordKind kind = RecordKind::Instruction;
+  std::string instruction;  // Instruction records
+  std::string input;        // Instruction records; "" when absent or null
+  std::string output;       // Instruction records
+  std::string text;         // Text records: trained on as is
+};
+
+// Reads `path`. Errors name the file and the record ("record 3", 0-based index into a JSON
+// array) or line ("line 7", 1-based), the field, and what was expected and found, e.g.
+// "data.jsonl: line 7: field 'output' must be a string, found integer 5".
+// An empty file or one with zero records is "<path>: no records".
+Result<std::vector<Record>> load_dataset(const std::string& path, DataFormat format = DataFormat::Auto);
+
+// The same on text already in memory; `name` stands for the file in messages.
+Result<std::vector<Record>> parse_dataset(std::string_view content, const std::string& name,
+                                          DataFormat format = DataFormat::Auto);
+
+}  // namespace peft

@@ -1,0 +1,77 @@
+// LoRA against Hugging Face PEFT 0.6.2 fixtures: logits, loss, gradients, merge, AdamW steps.
+#include <gtest/gtest.h>
+
+#include "adapters/adapter_fixture_util.h"
+#include "adapters/adapter_io.h"
+#include "kernels/adamw.h"
+#include "model/decoder.h"
+#include "model/model.h"
+
+namespace peft {
+namespace {
+
+class LoraFixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LoraFixture, MatchesPeft) {
+  const std::string arch = GetParam();
+  const std::string dir = test::fixture_path(arch + "/lora");
+  auto model = load_model(test::fixture_path(arch + "/model"));
+  ASSERT_TRUE(model.is_ok()) << model.status().message();
+  auto adapter = load_adapter(**model, dir + "/adapter");
+  ASSERT_TRUE(adapter.is_ok()) << adapter.status().message();
+  auto io = SafetensorsFile::open(dir + "/io.safetensors");
+  auto train = SafetensorsFile::open(dir + "/train.safetensors");
+  auto base_io = SafetensorsFile::open(test::fixture_path(arch + "/io.safetensors"));
+  ASSERT_TRUE(io.is_ok() && train.is_ok() && base_io.is_ok());
+  test::FixtureBatch batch = test::read_fixture_batch(*base_io);  // every method shares the batch
+  const int64_t N = batch.B * batch.T, V = (*model)->config.n_vocab;
+  Adapter& lora = **adapter;
+  lora.reserve(N);
+
+  Decoder dec(**model, batch.B, batch.T);
+  dec.set_hooks(&lora);
+  float loss = dec.forward(batch.ids.data(), batch.targets.data(), batch.B, batch.T, true);
+  EXPECT_NEAR(loss, *io->find("loss")->f32(), 1e-4);
+  std::vector<float> logits(size_t(N * V));
+  dec.logits(logits.data());
+  EXPECT_LE(test::max_abs_diff(logits.data(), io->find("logits")->f32(), N * V), 1e-4);
+
+  lora.params().zero_grads();
+  dec.backward();
+  for (const Param& p : lora.params().all()) {
+    const Tensor* ref = io->find("grad." + p.name);
+    ASSERT_NE(ref, nullptr) << p.name;
+    test::expect_close_rel(p.grad.f32(), *ref, 1e-3, "grad." + p.name);
+  }
+
+  // Three AdamW steps on the fixed batch (lr 1e-2, no weight decay).
+  ParamStore& ps = lora.params();
+  std::vector<float> m(size_t(ps.numel()), 0.f), v(size_t(ps.numel()), 0.f);
+  const Tensor* losses = train->find("losses");
+  for (int64_t step = 1; step <= 3; ++step) {
+    ps.zero_grads();
+    float l = dec.forward(batch.ids.data(), batch.targets.data(), batch.B, batch.T, true);
+    EXPECT_NEAR(l, losses->f32()[step - 1], step == 1 ? 1e-4 : 1e-3) << "loss before step " << step;
+    dec.backward();
+    adamw_step(ps.values(), ps.grads(), m.data(), v.data(), ps.numel(), step, AdamWHyper{1e-2f});
+  }
+  auto initial = SafetensorsFile::open(dir + "/adapter/adapter_model.safetensors");
+  for (const Param& p : ps.all())
+    test::expect_adamw_endpoint(p.value.f32(), *train->find("final." + p.name), *initial->find(p.name),
+                                "final." + p.name);
+
+  // Merged weights give the same logits (PEFT's merge_and_unload).
+  auto fresh = load_adapter(**model, dir + "/adapter");
+  ASSERT_TRUE(fresh.is_ok());
+  ASSERT_TRUE((*fresh)->merge_into(**model).is_ok());
+  Decoder merged(**model, batch.B, batch.T);
+  merged.forward(batch.ids.data(), nullptr, batch.B, batch.T);
+  merged.logits(logits.data());
+  EXPECT_LE(test::max_abs_diff(logits.data(), io->find("merged_logits")->f32(), N * V), 1e-4);
+}
+
+INSTANTIATE_TEST_SUITE_P(Archs, LoraFixture,
+                         ::testing::Values("llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt"));
+
+}  // namespace
+}  // namespace peft
