@@ -15,6 +15,7 @@ struct MethodFlag {
   const char* key;   // "r"
   Type type;
   const char* help;
+  const char* default_value = nullptr;  // applied when neither the flag nor --config sets it
 };
 
 struct MethodDef {

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "adapters/adapter_io.h"
 #include "cli/common.h"
 #include "model/generate.h"
 
@@ -11,6 +12,7 @@ namespace peft::cli {
 namespace {
 struct GenerateArgs {
   std::string model;
+  std::string adapter;
   std::string prompt;
   int64_t max_new_tokens = 64;
   float temperature = 0.f;
@@ -29,12 +31,15 @@ Status run_generate(const GenerateArgs& a) {
   PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
   PEFT_ASSIGN_OR_RETURN(auto tok, load_matching_tokenizer(*model, a.model));
+  std::unique_ptr<Adapter> adapter;
+  if (!a.adapter.empty()) { PEFT_ASSIGN_OR_RETURN(adapter, load_adapter(*model, a.adapter)); }
   std::vector<int32_t> prompt = tok->encode(a.prompt, !a.no_bos);
 
   GenerateOptions opt;
   opt.max_new_tokens = a.max_new_tokens;
   opt.sampling = SamplingOptions{a.temperature, a.top_k, a.top_p, a.seed};
   opt.stop_at_eos = !a.ignore_eos;
+  opt.hooks = adapter.get();
 
   // Stream: print the decoded text's growth beyond what is already out, so pieces that
   // depend on their neighbours (leading spaces, multi-byte characters) come out right.
@@ -62,6 +67,7 @@ void add_generate(CLI::App& app, Action& action) {
   auto args = std::make_shared<GenerateArgs>();
   CLI::App* sub = app.add_subcommand("generate", "continue a prompt with the model");
   sub->add_option("--model", args->model, "model folder")->required();
+  sub->add_option("--adapter", args->adapter, "adapter folder (PEFT format) to apply");
   sub->add_option("--prompt", args->prompt, "prompt text")->required();
   sub->add_option("--max-new-tokens", args->max_new_tokens, "tokens to generate (default 64)");
   sub->add_option("--temperature", args->temperature, "0 = greedy (default)");

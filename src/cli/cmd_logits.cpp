@@ -2,6 +2,7 @@
 #include <memory>
 #include <vector>
 
+#include "adapters/adapter_io.h"
 #include "cli/command.h"
 #include "cli/common.h"
 #include "io/safetensors.h"
@@ -12,7 +13,7 @@ namespace peft::cli {
 
 namespace {
 struct LogitsArgs {
-  std::string model, input, output, base_dtype;
+  std::string model, adapter, input, output, base_dtype;
 };
 
 // input_ids (B, T) as I64 or I32 → int32 with range checks.
@@ -48,7 +49,10 @@ Status run_logits(const LogitsArgs& a) {
                           model->config.n_ctx);
   const int64_t V = model->config.n_vocab;
   OwnedTensor logits(DType::F32, {B, T, V});
+  std::unique_ptr<Adapter> adapter;
+  if (!a.adapter.empty()) { PEFT_ASSIGN_OR_RETURN(adapter, load_adapter(*model, a.adapter)); }
   InferenceRunner runner(*model, B, T, T);
+  runner.set_hooks(adapter.get());
   runner.forward(ids.data(), T, logits.f32(), /*all_positions=*/true);
   return write_safetensors(a.output, {{"logits", logits.view()}}, {{"format", "pt"}});
 }
@@ -58,6 +62,7 @@ void add_logits(CLI::App& app, Action& action) {
   auto args = std::make_shared<LogitsArgs>();
   CLI::App* sub = app.add_subcommand("logits", "write the model's logits for given input_ids");
   sub->add_option("--model", args->model, "model folder")->required();
+  sub->add_option("--adapter", args->adapter, "adapter folder (PEFT format) to apply");
   sub->add_option("--input", args->input, "safetensors file with input_ids [B, T] (I64 or I32)")->required();
   sub->add_option("--output", args->output, "safetensors file to write logits [B, T, V] to")->required();
   sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");

@@ -26,6 +26,7 @@ Result<std::vector<int32_t>> generate(const Model& model, const std::vector<int3
   PEFT_TRY(check_token_ids(model, prompt.data(), P, "prompt"));
   const int64_t capacity = std::min(c.n_ctx, P + std::max<int64_t>(opt.max_new_tokens, 0));
   InferenceRunner runner(model, 1, P, capacity);
+  runner.set_hooks(opt.hooks);
   Sampler sampler(opt.sampling);
   std::vector<float> logits(size_t(c.n_vocab));
   std::vector<int32_t> out;

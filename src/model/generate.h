@@ -7,6 +7,7 @@
 #include "core/status.h"
 #include "model/model.h"
 #include "model/sampler.h"
+#include "model/site.h"
 
 namespace peft {
 
@@ -14,6 +15,7 @@ struct GenerateOptions {
   int64_t max_new_tokens = 64;
   SamplingOptions sampling;
   bool stop_at_eos = true;  // stop after the model's eos token
+  SiteHooks* hooks = nullptr;  // an adapter, or null
 };
 
 // Continues `prompt` (token ids, BOS included if wanted) and returns the new ids. Calls

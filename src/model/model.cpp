@@ -20,6 +20,7 @@ Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::st
   auto model = std::make_unique<Model>();
   model->path = path;
   model->arch = arch;
+  model->hf_config = config;
   PEFT_ASSIGN_OR_RETURN(model->config, arch->parse_config(config, where));
   model->names = arch->tensor_names(model->config);
   model->source = std::move(source);

@@ -46,6 +46,7 @@ struct LoadOptions {
 struct Model {
   ModelConfig config;
   const ArchDef* arch = nullptr;
+  Json hf_config;  // the Hugging Face config.json this model was built from
   TensorNames names;
   std::string path;
   Tensor tok_embd;  // (V, C)

@@ -19,10 +19,11 @@ extern const MethodDef kLoraMethod{
     "LORA",
     create_lora,
     {
-        {"--lora-r", "r", T::Int, "LoRA rank (default 8)"},
-        {"--lora-alpha", "lora_alpha", T::Float, "LoRA alpha; scaling alpha/r (default 16)"},
-        {"--lora-dropout", "lora_dropout", T::Float, "dropout on the LoRA input (default 0.05)"},
-        {"--lora-target-modules", "target_modules", T::List,
+        // Defaults are LLM-Adapters' finetune.py's (PEFT's own: alpha 8, dropout 0).
+        {"--lora-r", "r", T::Int, "LoRA rank (default 8)", "8"},
+        {"--lora-alpha", "lora_alpha", T::Float, "LoRA alpha; scaling alpha/r (default 16)", "16"},
+        {"--lora-dropout", "lora_dropout", T::Float, "dropout on the LoRA input (default 0.05)", "0.05"},
+        {"--target-modules", "target_modules", T::List,
          "comma-separated module names, a regex, or all-linear (default: the architecture's)"},
         {"--use-rslora", "use_rslora", T::Bool, "scale by alpha/sqrt(r)"},
         {"--init-lora-weights", "init_lora_weights", T::String, "true | gaussian | false"},

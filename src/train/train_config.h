@@ -1,0 +1,52 @@
+// TrainConfig: every `peft train` setting, LLM-Adapters' finetune.py defaults, self-validating.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+#include "io/json_file.h"
+
+namespace peft {
+
+struct TrainConfig {
+  std::string model;       // model folder (or GGUF)
+  std::string data;        // JSON / JSONL data file
+  std::string output;      // output folder
+  std::string method = "lora";
+  std::string config_file;  // optional adapter_config.json with the method's settings
+  Json method_config = Json::object();  // method fields from flags (override config_file)
+  std::string resume;       // checkpoint folder to continue from
+  std::string data_format = "auto";
+  std::string base_dtype;   // "", f32, bf16
+
+  // Optimisation (Hugging Face Trainer semantics).
+  double learning_rate = 3e-4;
+  int64_t batch_size = 128;       // examples per optimizer step
+  int64_t micro_batch_size = 4;   // examples per forward; batch_size / micro = accumulation
+  int64_t epochs = 3;
+  int64_t max_steps = -1;         // > 0 overrides epochs
+  int64_t warmup_steps = 100;
+  std::string lr_scheduler = "linear";
+  double weight_decay = 0.0;
+  double adam_beta1 = 0.9, adam_beta2 = 0.999, adam_eps = 1e-8;
+  double max_grad_norm = 1.0;
+
+  // Data.
+  int64_t cutoff_len = 256;
+  int64_t val_set_size = 2000;
+  bool train_on_inputs = true;
+  bool group_by_length = false;
+  uint64_t seed = 42;
+
+  // Bookkeeping.
+  int64_t eval_steps = 200;
+  int64_t save_steps = 200;
+  int64_t logging_steps = 10;
+
+  // Names the first bad field ("--micro-batch-size must divide --batch-size ...").
+  Status validate() const;
+  // The settings a resumed run must share with the run that wrote the checkpoint.
+  Json identity() const;
+};
+
+}  // namespace peft

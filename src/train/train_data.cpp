@@ -1,0 +1,56 @@
+// Loading, tokenising and splitting the training data; assembling the method config.
+#include "train/train_data.h"
+
+#include <algorithm>
+
+#include "train/batching.h"
+#include "train/dataset.h"
+
+namespace peft {
+
+Result<TrainData> prepare_train_data(const TrainConfig& cfg) {
+  TrainData d;
+  LoadOptions lo;
+  if (cfg.base_dtype == "f32") lo.base_dtype = DType::F32;
+  else if (cfg.base_dtype == "bf16") lo.base_dtype = DType::BF16;
+  else if (!cfg.base_dtype.empty())
+    return Status::errorf("--base-dtype: expected f32 or bf16, found '{}'", cfg.base_dtype);
+  PEFT_ASSIGN_OR_RETURN(d.model, load_model(cfg.model, lo));
+  PEFT_ASSIGN_OR_RETURN(d.tokenizer, load_tokenizer(cfg.model));
+  if (d.tokenizer->vocab_size() > d.model->config.n_vocab)
+    return Status::errorf("{}: tokenizer has {} tokens but the model's vocab_size is {}", cfg.model,
+                          d.tokenizer->vocab_size(), d.model->config.n_vocab);
+  PEFT_ASSIGN_OR_RETURN(DataFormat format, parse_data_format(cfg.data_format));
+  PEFT_ASSIGN_OR_RETURN(std::vector<Record> records, load_dataset(cfg.data, format));
+  if (cfg.val_set_size >= int64_t(records.size()))
+    return Status::errorf("--val-set-size {} leaves no training examples ({} has {} records)",
+                          cfg.val_set_size, cfg.data, records.size());
+  const int64_t cutoff = std::min(cfg.cutoff_len, d.model->config.n_ctx);
+  TokenizeOptions to{cutoff, cfg.train_on_inputs, true};
+  std::vector<TokenizedExample> all = tokenize_records(*d.tokenizer, records, to);
+  for (const TokenizedExample& e : all) {
+    d.truncated += e.truncated;
+    d.max_len = std::max<int64_t>(d.max_len, int64_t(e.ids.size()));
+  }
+  PEFT_ASSIGN_OR_RETURN(TrainValSplit split, train_val_split(int64_t(all.size()), cfg.val_set_size, cfg.seed));
+  d.train = select_indices<TokenizedExample>(all, split.train);
+  d.val = select_indices<TokenizedExample>(all, split.val);
+  if (d.max_len < 2) return Status::errorf("{}: every example is shorter than 2 tokens", cfg.data);
+  return d;
+}
+
+Result<Json> build_method_config(const TrainConfig& cfg, const MethodDef& method) {
+  Json config = Json::object();
+  if (!cfg.config_file.empty()) {
+    PEFT_ASSIGN_OR_RETURN(config, read_json_file(cfg.config_file));
+    if (!config.is_object()) return Status::errorf("{}: expected a JSON object", cfg.config_file);
+    if (config.contains("peft_type") && config["peft_type"].is_string() &&
+        find_method(config["peft_type"].get<std::string>()) != &method)
+      return Status::errorf("{}: peft_type {} does not match --method {}", cfg.config_file,
+                            config["peft_type"].dump(), cfg.method);
+  }
+  for (auto it = cfg.method_config.begin(); it != cfg.method_config.end(); ++it) config[it.key()] = it.value();
+  return config;
+}
+
+}  // namespace peft

@@ -1,0 +1,167 @@
+// Training loop: gradient accumulation, clipping, LR schedule, evaluation, checkpoints, resume.
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "adapters/registry.h"
+#include "io/safetensors.h"
+#include "model/decoder.h"
+#include "tokenizer/tokenizer.h"
+#include "train/batching.h"
+#include "train/checkpoint.h"
+#include "train/dataset.h"
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
+#include "train/progress.h"
+#include "train/train_data.h"
+
+namespace peft {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Mean loss over a set of examples (token-weighted), no dropout, no gradients.
+double evaluate(Decoder& dec, Adapter& adapter, std::span<const TokenizedExample> examples,
+                int64_t micro, int32_t pad_id, std::vector<int32_t>& targets) {
+  adapter.set_mode(AdapterRunMode{false, 0});
+  double total = 0;
+  int64_t tokens = 0;
+  std::vector<int64_t> idx;
+  for (int64_t start = 0; start < int64_t(examples.size()); start += micro) {
+    idx.clear();
+    for (int64_t i = start; i < std::min<int64_t>(start + micro, int64_t(examples.size())); ++i) idx.push_back(i);
+    MicroBatch mb = collate(examples, idx, pad_id);
+    shift_labels(targets.data(), mb.labels.data(), mb.B, mb.T);
+    const float loss = dec.forward(mb.ids.data(), targets.data(), mb.B, mb.T, false);
+    total += double(loss) * double(dec.loss_tokens());
+    tokens += dec.loss_tokens();
+  }
+  return tokens ? total / double(tokens) : 0.0;
+}
+
+Status save_final_adapter(const std::string& dir, const Adapter& adapter, const std::string& model) {
+  Json config = adapter.config_json();
+  config["base_model_name_or_path"] = model;
+  PEFT_TRY(write_json_file(dir + "/adapter_config.json", config));
+  std::vector<NamedTensor> tensors;
+  for (const Param& p : adapter.params().all()) tensors.push_back({p.name, p.value});
+  return write_safetensors(dir + "/adapter_model.safetensors", tensors, {{"format", "pt"}});
+}
+
+}  // namespace
+
+Result<TrainSummary> train(const TrainConfig& cfg) {
+  PEFT_TRY(cfg.validate());
+  PEFT_ASSIGN_OR_RETURN(TrainData data, prepare_train_data(cfg));
+  const MethodDef* method = find_method(cfg.method);
+  if (!method)
+    return Status::errorf("--method '{}' is unknown (supported: {})", cfg.method, supported_methods());
+  PEFT_ASSIGN_OR_RETURN(Json method_config, build_method_config(cfg, *method));
+  PEFT_ASSIGN_OR_RETURN(auto adapter, method->create(*data.model, method_config,
+                                                     cfg.config_file.empty() ? "--method flags" : cfg.config_file,
+                                                     cfg.seed));
+  TrainSummary summary;
+  summary.trainable_params = adapter->params().numel();
+  summary.train_examples = int64_t(data.train.size());
+  summary.val_examples = int64_t(data.val.size());
+  summary.truncated = data.truncated;
+
+  const int64_t micro = cfg.micro_batch_size, accum = cfg.batch_size / cfg.micro_batch_size;
+  Decoder dec(*data.model, micro, data.max_len);
+  dec.set_hooks(adapter.get());
+  adapter->reserve(micro * data.max_len);
+  AdamW optimizer(adapter->params(), AdamWHyper{float(cfg.learning_rate), float(cfg.adam_beta1),
+                                                float(cfg.adam_beta2), float(cfg.adam_eps),
+                                                float(cfg.weight_decay)});
+  BatcherOptions bo;
+  bo.micro_batch_size = micro;
+  bo.group_by_length = cfg.group_by_length;
+  bo.seed = cfg.seed;
+  bo.pad_id = data.pad_id;
+  PEFT_TRY(bo.validate());
+  Batcher batcher(data.train, bo);
+  const int64_t steps_per_epoch = std::max<int64_t>(1, batcher.batches_per_epoch() / accum);
+  const int64_t total = cfg.max_steps > 0 ? cfg.max_steps : cfg.epochs * steps_per_epoch;
+  const LrSchedule schedule = *lr_schedule_from_name(cfg.lr_scheduler);
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.output, ec);
+  if (ec) return Status::errorf("{}: cannot create the output folder ({})", cfg.output, ec.message());
+  int64_t step = 0;
+  if (!cfg.resume.empty()) {
+    PEFT_ASSIGN_OR_RETURN(TrainerState st, load_checkpoint(cfg.resume, *adapter, optimizer, cfg.identity()));
+    PEFT_ASSIGN_OR_RETURN(BatcherState bs, batcher_state_from_json(st.batcher, cfg.resume + "/trainer_state.json"));
+    PEFT_TRY(batcher.restore(bs));
+    step = st.step;
+  }
+  PEFT_ASSIGN_OR_RETURN(MetricsLog metrics, MetricsLog::open(cfg.output + "/metrics.jsonl", !cfg.resume.empty()));
+
+  std::vector<int32_t> targets(size_t(micro * data.max_len));
+  ProgressBar bar(total);
+  bar.note(fmt::format("training {} ({} trainable parameters) on {} examples ({} held out), {} steps of {} x {}",
+                       cfg.method, summary.trainable_params, data.train.size(), data.val.size(), total,
+                       accum, micro));
+  auto run_start = std::chrono::steady_clock::now();
+  int64_t run_tokens = 0;
+  bool first = true;
+  while (step < total) {
+    auto t0 = std::chrono::steady_clock::now();
+    adapter->params().zero_grads();
+    double loss_sum = 0;
+    int64_t tokens = 0;
+    for (int64_t a = 0; a < accum; ++a) {
+      MicroBatch mb = batcher.next();
+      shift_labels(targets.data(), mb.labels.data(), mb.B, mb.T);
+      adapter->set_mode(AdapterRunMode{true, cfg.seed * 1000003ull + uint64_t(step) * 4099ull + uint64_t(a)});
+      loss_sum += dec.forward(mb.ids.data(), targets.data(), mb.B, mb.T, true);
+      if (dec.loss_tokens() > 0) dec.backward();
+      tokens += mb.n_tokens;
+    }
+    scale_grads(adapter->params(), 1.0f / float(accum));
+    const double norm = clip_grad_norm(adapter->params(), cfg.max_grad_norm);
+    const double lr = lr_at(schedule, cfg.learning_rate, step, cfg.warmup_steps, total);
+    optimizer.step(float(lr));
+    ++step;
+    const double loss = loss_sum / double(accum), dt = seconds_since(t0);
+    run_tokens += tokens;
+    const double tps = double(run_tokens) / seconds_since(run_start);
+    if (first) summary.first_loss = loss;
+    first = false;
+    summary.last_loss = loss;
+    Json record = {{"step", step}, {"epoch", double(step) / double(steps_per_epoch)}, {"loss", loss},
+                   {"lr", lr}, {"grad_norm", norm}, {"tokens", tokens}, {"step_s", dt}, {"tokens_per_s", tps}};
+    const bool eval_now = !data.val.empty() && (step % cfg.eval_steps == 0 || step == total);
+    if (eval_now) {
+      summary.val_loss = evaluate(dec, *adapter, data.val, micro, data.pad_id, targets);
+      record["val_loss"] = summary.val_loss;
+      bar.note(fmt::format("step {}: val_loss {:.4f}", step, summary.val_loss));
+    }
+    PEFT_TRY(metrics.write(record));
+    if (step % cfg.logging_steps == 0 || step == total || step == 1) bar.update(step, loss, lr, tps);
+    if (step % cfg.save_steps == 0 || step == total) {
+      TrainerState st{step, batcher_state_to_json(batcher.state()), cfg.identity(),
+                      Json{{"loss", loss}}};
+      PEFT_TRY(save_checkpoint(cfg.output + "/checkpoint-" + std::to_string(step), *adapter, optimizer,
+                               st, cfg.model));
+    }
+  }
+  bar.finish();
+  summary.steps = step;
+  summary.tokens_per_s = run_tokens ? double(run_tokens) / seconds_since(run_start) : 0.0;
+  PEFT_TRY(save_final_adapter(cfg.output, *adapter, cfg.model));
+  PEFT_TRY(write_json_file(cfg.output + "/train_summary.json",
+                           Json{{"steps", summary.steps}, {"trainable_params", summary.trainable_params},
+                                {"first_loss", summary.first_loss}, {"last_loss", summary.last_loss},
+                                {"val_loss", summary.val_loss}, {"tokens_per_s", summary.tokens_per_s},
+                                {"train_examples", summary.train_examples},
+                                {"val_examples", summary.val_examples}, {"truncated", summary.truncated},
+                                {"config", cfg.identity()}}));
+  return summary;
+}
+
+}  // namespace peft
