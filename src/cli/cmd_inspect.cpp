@@ -4,10 +4,14 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/command.h"
+#include "io/gguf.h"
+#include "io/gguf_vocab.h"
 #include "io/llama2c.h"
 #include "io/safetensors.h"
+#include "model/gguf_model.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -76,6 +80,39 @@ Status inspect_llama2c(const std::string& path) {
   return Status::ok();
 }
 
+Status inspect_gguf(const std::string& path) {
+  PEFT_ASSIGN_OR_RETURN(GgufFile f, GgufFile::open(path));
+  fmt::print("GGUF v{} ({} tensors, {} metadata keys, alignment {})\n", f.version(), f.tensors().size(),
+             f.metadata().size(), f.alignment());
+  // The architecture as our loader would see it; a file we cannot load is still listed.
+  auto config = gguf_hf_config(f);
+  std::string why;
+  if (!config.is_ok()) {
+    why = config.status().message();
+  } else if (const ArchDef* arch = find_arch((*config)["model_type"].get<std::string>())) {
+    auto parsed = arch->parse_config(*config, path);
+    if (parsed.is_ok()) print_config(*parsed);
+    else why = parsed.status().message();
+  } else {
+    why = "architecture not built in";
+  }
+  const GgufValue* arch_name = f.find("general.architecture");
+  if (!why.empty()) fmt::print("architecture: {} (cannot load: {})\n", arch_name ? arch_name->summary() : "?", why);
+  auto vocab = read_gguf_vocab(f);
+  if (!vocab.is_ok()) fmt::print("tokenizer: unreadable ({})\n", vocab.status().message());
+  else if (!*vocab) fmt::print("tokenizer: none\n");
+  else fmt::print("tokenizer: {} ({} tokens, {} merges, bos {}, eos {})\n", (*vocab)->model, (*vocab)->tokens.size(),
+                  (*vocab)->merges.size(), (*vocab)->bos_id, (*vocab)->eos_id);
+  fmt::print("metadata:\n");
+  for (const auto& [key, v] : f.metadata()) fmt::print("  {:<48} {}\n", key, v.summary());
+  fmt::print("tensors (GGUF names, type, row-major shape):\n");
+  for (const GgufTensorInfo& t : f.tensors()) {
+    const char* type = ggml_type_name(t.type);
+    fmt::print("  {:<56} {:<7} [{}]\n", t.name, type ? type : "?", fmt::join(t.shape(), ", "));
+  }
+  return Status::ok();
+}
+
 Status run_inspect(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -83,7 +120,8 @@ Status run_inspect(const std::string& path) {
   if (fs::is_directory(path, ec)) return inspect_folder(path);
   if (path.ends_with(".safetensors")) return inspect_safetensors(path);
   if (path.ends_with(".bin")) return inspect_llama2c(path);
-  return Status::errorf("{}: unknown file kind (expected a model folder, .safetensors or a llama2.c .bin)", path);
+  if (path.ends_with(".gguf")) return inspect_gguf(path);
+  return Status::errorf("{}: unknown file kind (expected a model folder, .safetensors, .gguf or a llama2.c .bin)", path);
 }
 
 }  // namespace
@@ -91,7 +129,7 @@ Status run_inspect(const std::string& path) {
 void add_inspect(CLI::App& app, Action& action) {
   auto path = std::make_shared<std::string>();
   CLI::App* sub = app.add_subcommand("inspect", "print the config and tensors of a model or file");
-  sub->add_option("path", *path, "model folder, .safetensors file or llama2.c .bin")->required();
+  sub->add_option("path", *path, "model folder, .safetensors, .gguf or llama2.c .bin file")->required();
   sub->callback([path, &action] { action = [path] { return run_inspect(*path); }; });
 }
 

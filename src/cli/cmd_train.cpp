@@ -79,6 +79,8 @@ void add_train(CLI::App& app, Action& action) {
   auto a = std::make_shared<TrainArgs>();
   TrainConfig& c = a->config;
   CLI::App* sub = app.add_subcommand("train", "fine-tune an adapter on a data set");
+  // A repeated flag overrides the earlier one (scripts append overrides to a base command).
+  sub->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   sub->add_option("--model,--base-model", c.model, "model folder")->required();
   sub->add_option("--data,--data-path", c.data, "JSON/JSONL data (instruction/input/output or text)")->required();
   sub->add_option("--output,--output-dir", c.output, "output folder")->required();

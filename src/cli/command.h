@@ -17,5 +17,8 @@ void add_tokenize(CLI::App& app, Action& action);
 void add_inspect(CLI::App& app, Action& action);
 void add_logits(CLI::App& app, Action& action);
 void add_generate(CLI::App& app, Action& action);
+void add_train(CLI::App& app, Action& action);
+void add_merge(CLI::App& app, Action& action);
+void add_export(CLI::App& app, Action& action);
 
 }  // namespace peft::cli

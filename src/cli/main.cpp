@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   peft::cli::add_inspect(app, action);
   peft::cli::add_logits(app, action);
   peft::cli::add_generate(app, action);
+  peft::cli::add_train(app, action);
+  peft::cli::add_merge(app, action);
+  peft::cli::add_export(app, action);
 
   try {
     app.parse(argc, argv);

@@ -2,56 +2,53 @@
 #include <filesystem>
 #include <vector>
 
+#include "tokenizer/gpt2_files.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/gguf_tokenizer.h"
+#include "tokenizer/tokenizer_json.h"
 
 namespace peft {
 namespace {
 
 namespace fs = std::filesystem;
-using Loader = Result<std::unique_ptr<Tokenizer>> (*)(const std::string& path);
 
 Result<std::unique_ptr<Tokenizer>> load_sentencepiece(const std::string& path) {
   PEFT_ASSIGN_OR_RETURN(auto tok, SentencePieceTokenizer::load(path));
   return std::unique_ptr<Tokenizer>(std::move(tok));
 }
 
-// File names looked for inside a model folder, in order of preference. New formats
-// (tokenizer.json, GGUF vocab) add a row here.
-struct Candidate {
-  const char* file_name;
-  Loader load;
-};
-constexpr Candidate kFolderCandidates[] = {
-    {"tokenizer.model", load_sentencepiece},
-};
+bool is_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);
+}
 
-bool has_suffix(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+// GPT-2's two files must come together; a folder with only one of them says so.
+Result<std::unique_ptr<Tokenizer>> load_gpt2_pair(const fs::path& dir) {
+  const fs::path encoder = dir / "encoder.json", merges = dir / "vocab.bpe";
+  if (!is_file(encoder)) return Status::errorf("{}: vocab.bpe needs encoder.json beside it", merges.string());
+  if (!is_file(merges)) return Status::errorf("{}: encoder.json needs vocab.bpe (the merges) beside it", encoder.string());
+  return load_gpt2_files(encoder.string(), merges.string());
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path) {
   std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    std::string looked_for;
-    for (const Candidate& c : kFolderCandidates) {
-      std::string file = (fs::path(path) / c.file_name).string();
-      if (fs::is_regular_file(file, ec)) return c.load(file);
-      looked_for += looked_for.empty() ? c.file_name : std::string(", ") + c.file_name;
-    }
-    return Status::errorf("{}: no tokenizer found (looked for {})", path, looked_for);
+  const fs::path p(path);
+  if (fs::is_directory(p, ec)) {
+    // Hugging Face prefers tokenizer.json (the fast tokenizer) over tokenizer.model.
+    if (is_file(p / "tokenizer.json")) return load_tokenizer_json((p / "tokenizer.json").string());
+    if (is_file(p / "tokenizer.model")) return load_sentencepiece((p / "tokenizer.model").string());
+    if (is_file(p / "encoder.json") || is_file(p / "vocab.bpe")) return load_gpt2_pair(p);
+    return Status::errorf("{}: no tokenizer found (looked for tokenizer.json, tokenizer.model, encoder.json + vocab.bpe)",
+                          path);
   }
-  if (!fs::exists(path, ec)) return Status::errorf("{}: no such file or folder", path);
-  // A single file: formats not implemented yet get a clear message instead of a
-  // confusing "not a SentencePiece model".
-  if (has_suffix(path, ".json")) {
-    return Status::errorf("{}: tokenizer.json files are not supported yet (only SentencePiece .model)", path);
-  }
-  if (has_suffix(path, ".gguf")) {
-    return Status::errorf("{}: GGUF tokenizers are not supported yet (only SentencePiece .model)", path);
-  }
+  if (!fs::exists(p, ec)) return Status::errorf("{}: no such file or folder", path);
+  const std::string name = p.filename().string();
+  if (name == "encoder.json" || name == "vocab.bpe") return load_gpt2_pair(p.parent_path());
+  if (p.extension() == ".json") return load_tokenizer_json(path);
+  if (p.extension() == ".gguf") return load_gguf_tokenizer(path);  // the vocabulary a GGUF embeds
   return load_sentencepiece(path);
 }
 

@@ -64,6 +64,17 @@ int32_t SentencePieceTokenizer::eos_id() const { return sp_->eos_id(); }
 int32_t SentencePieceTokenizer::unk_id() const { return sp_->unk_id(); }
 int32_t SentencePieceTokenizer::pad_id() const { return sp_->pad_id(); }
 
+int32_t SentencePieceTokenizer::token_id(std::string_view text) const {
+  // PieceToId answers unk_id for unknown pieces; tell those apart from "<unk>" itself.
+  const int id = sp_->PieceToId(absl::string_view(text.data(), text.size()));
+  if (id == unk_id() && piece(id) != text) return -1;
+  return id;
+}
+
+bool SentencePieceTokenizer::is_special(int32_t id) const {
+  return id >= 0 && id < vocab_size() && sp_->IsControl(id);
+}
+
 std::string SentencePieceTokenizer::piece(int32_t id) const {
   if (id < 0 || id >= vocab_size()) return {};
   return sp_->IdToPiece(id);

@@ -27,6 +27,9 @@ class SentencePieceTokenizer final : public Tokenizer {
   int32_t bos_id() const override;
   int32_t eos_id() const override;
   std::string kind() const override { return "sentencepiece"; }
+  std::string token_text(int32_t id) const override { return piece(id); }
+  int32_t token_id(std::string_view text) const override;
+  bool is_special(int32_t id) const override;  // control pieces (<s>, </s>)
 
   int32_t unk_id() const;
   int32_t pad_id() const;  // -1 when absent

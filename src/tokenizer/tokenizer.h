@@ -14,18 +14,30 @@ namespace peft {
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
-  // Token ids of `text`; add_bos prepends BOS when the tokenizer has one (LlamaTokenizer
-  // does by default, GPT-2's does not).
+  // Token ids of `text`. add_bos adds the special tokens this tokenizer adds by default
+  // (Hugging Face's add_special_tokens=True): BOS for LLaMA, nothing for GPT-2, what a
+  // tokenizer.json post_processor template puts around the text.
   virtual std::vector<int32_t> encode(std::string_view text, bool add_bos) const = 0;
-  // Text of `ids` with special tokens (BOS/EOS/PAD) skipped.
+  // Text of `ids` with special tokens (BOS/EOS/PAD, special added tokens) and ids outside
+  // [0, vocab_size) skipped.
   virtual std::string decode(std::span<const int32_t> ids) const = 0;
   virtual int32_t vocab_size() const = 0;
   virtual int32_t bos_id() const = 0;  // -1 when absent
   virtual int32_t eos_id() const = 0;  // -1 when absent
-  virtual std::string kind() const = 0;  // e.g. "sentencepiece"
+  virtual std::string kind() const = 0;  // "sentencepiece", "tokenizer.json", "gpt2-bpe", "spm-vocab"
+
+  // The vocabulary string of `id` ("Ġthe", "▁the", "<0x0A>", "<s>"); empty when out of range.
+  virtual std::string token_text(int32_t id) const { return {}; }
+  // The id whose vocabulary string is `text`; -1 when there is none.
+  virtual int32_t token_id(std::string_view text) const { return -1; }
+  // Whether `id` is a special token (decode skips it).
+  virtual bool is_special(int32_t id) const { return id >= 0 && (id == bos_id() || id == eos_id()); }
+  // Whether encode(text, true) starts with BOS (or other special tokens): LLaMA yes, GPT-2 no.
+  virtual bool add_bos_default() const { return bos_id() >= 0; }
 };
 
-// Load from a tokenizer file or a folder that holds one (tokenizer.model, ...).
+// Load from a tokenizer file or a folder that holds one. In a folder, tokenizer.json is
+// preferred (as Hugging Face does), then tokenizer.model, then encoder.json + vocab.bpe.
 Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path);
 
 }  // namespace peft

@@ -41,6 +41,13 @@ TEST(SentencePieceTokenizer, Tok512Basics) {
   EXPECT_EQ(tok->encode("Once upon a time", true), (std::vector<int32_t>{1, 403, 407, 261, 378}));
   EXPECT_EQ(tok->encode("Once upon a time", false), (std::vector<int32_t>{403, 407, 261, 378}));
   EXPECT_EQ(tok->encode("", true), (std::vector<int32_t>{1}));
+  EXPECT_TRUE(tok->add_bos_default());
+  EXPECT_EQ(tok->token_text(1), "<s>");
+  EXPECT_EQ(tok->token_id("<s>"), 1);
+  EXPECT_EQ(tok->token_id("<unk>"), 0);
+  EXPECT_EQ(tok->token_id("no such piece"), -1);
+  EXPECT_TRUE(tok->is_special(2));
+  EXPECT_FALSE(tok->is_special(403));
 }
 
 // llama2.c's run.c output: the prompt encodes to prompt_token_ids, and decoding every
@@ -139,7 +146,8 @@ TEST(LoadTokenizer, FolderWithoutTokenizerNamesWhatWasLookedFor) {
   std::string dir = kShared + "/data/models/stories260K";
   auto tok = load_tokenizer(dir);
   ASSERT_FALSE(tok.is_ok());
-  EXPECT_EQ(tok.status().message(), dir + ": no tokenizer found (looked for tokenizer.model)");
+  EXPECT_EQ(tok.status().message(),
+            dir + ": no tokenizer found (looked for tokenizer.json, tokenizer.model, encoder.json + vocab.bpe)");
 }
 
 TEST(LoadTokenizer, MissingPath) {

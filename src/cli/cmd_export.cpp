@@ -1,0 +1,76 @@
+// peft export: write a model in another format (GGUF for llama.cpp today).
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "cli/common.h"
+#include "io/gguf.h"
+#include "io/gguf_vocab.h"
+#include "model/gguf_export.h"
+#include "tokenizer/gguf_tokenizer.h"
+
+namespace peft::cli {
+namespace {
+
+struct ExportArgs {
+  std::string format;
+  std::string model;
+  std::string out;
+  std::string type = "f32";
+  std::string name;
+};
+
+// The tokenizer to embed: the folder's tokenizer.model / tokenizer.json, or the vocabulary
+// of a .gguf input (re-export at another type).
+Result<std::optional<GgufVocab>> vocab_of(const std::string& path, const std::string& arch) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return gguf_vocab_from_folder(path, arch);
+  PEFT_ASSIGN_OR_RETURN(GgufFile file, GgufFile::open(path));
+  return read_gguf_vocab(file);
+}
+
+Status run_export(const ExportArgs& a) {
+  if (a.format != "gguf") return Status::errorf("export: unknown --format '{}' (supported: gguf)", a.format);
+  auto type = ggml_type_from_flag(a.type);
+  if (!type) return Status::errorf("--type: expected f32, f16, bf16 or q8_0, found '{}'", a.type);
+  PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model));
+  PEFT_ASSIGN_OR_RETURN(std::optional<GgufVocab> vocab, vocab_of(a.model, model->config.arch));
+  if (vocab) {
+    // The model's config is the authority Hugging Face generation uses for BOS/EOS.
+    const int64_t n = int64_t(vocab->tokens.size());
+    if (vocab->bos_id < 0 && model->config.bos_id >= 0 && model->config.bos_id < n) vocab->bos_id = model->config.bos_id;
+    if (vocab->eos_id < 0 && model->config.eos_id >= 0 && model->config.eos_id < n) vocab->eos_id = model->config.eos_id;
+  } else {
+    fmt::print(stderr, "warning: no tokenizer found for {}; the GGUF file will have no tokenizer.ggml.* data "
+                       "(llama.cpp needs one)\n", a.model);
+  }
+  GgufExportOptions opt;
+  opt.type = *type;
+  opt.name = a.name;
+  if (opt.name.empty()) {
+    std::filesystem::path p(a.model);
+    opt.name = (p.has_filename() ? p : p.parent_path()).stem().string();
+  }
+  PEFT_TRY(export_gguf(*model, vocab ? &*vocab : nullptr, opt, a.out));
+  fmt::print(stderr, "exported {} -> {} ({})\n", a.model, a.out, a.type);
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_export(CLI::App& app, Action& action) {
+  auto args = std::make_shared<ExportArgs>();
+  CLI::App* cmd = app.add_subcommand("export", "write a model as a GGUF file for llama.cpp");
+  cmd->add_option("--format", args->format, "output format (supported: gguf)")->required();
+  cmd->add_option("--model", args->model, "model folder (or .gguf file)")->required();
+  cmd->add_option("--out", args->out, "output file (written atomically)")->required();
+  cmd->add_option("--type", args->type, "matrix storage: f32 (default), f16, bf16 or q8_0");
+  cmd->add_option("--name", args->name, "general.name (default: the model folder's name)");
+  cmd->callback([args, &action] { action = [args] { return run_export(*args); }; });
+}
+
+}  // namespace peft::cli

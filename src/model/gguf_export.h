@@ -1,0 +1,30 @@
+// Export a loaded model as a GGUF file llama.cpp can run (llama, qwen2 and gpt2 architectures).
+#pragma once
+#include <optional>
+#include <string>
+
+#include "core/status.h"
+#include "io/gguf.h"
+#include "io/gguf_vocab.h"
+#include "model/model.h"
+
+namespace peft {
+
+struct GgufExportOptions {
+  // Storage of the matrices; 1-D tensors (norms, biases) are always F32, as llama.cpp
+  // expects. Q8_0 rows whose length is not a multiple of 32 fall back to F16, as in
+  // llama.cpp's converter.
+  GgmlType type = GgmlType::F32;
+  std::string name;  // general.name
+};
+
+// "f32" | "f16" | "bf16" | "q8_0" → type.
+std::optional<GgmlType> ggml_type_from_flag(const std::string& flag);
+
+// Writes `model` with llama.cpp's metadata keys and tensor names (q/k rows re-permuted to
+// the interleaved rotary layout for llama), plus `vocab` when given (padded with unused
+// "[PADn]" tokens up to the model's vocabulary size), atomically to `path`.
+Status export_gguf(const Model& model, const GgufVocab* vocab, const GgufExportOptions& options,
+                   const std::string& path);
+
+}  // namespace peft

@@ -1,0 +1,143 @@
+// Properties every method must keep, one row per method: identity at init, only adapter
+// parameters move, merged = unmerged, save → load is bit-exact, outputs stay finite.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "adapters/adapter_io.h"
+#include "adapters/registry.h"
+#include "cli/cli_runner.h"
+#include "model/decoder.h"
+#include "model/model.h"
+#include "train/optimizer.h"
+
+namespace peft {
+namespace {
+
+struct MethodRow {
+  const char* name;
+  const char* method;
+  Json config;               // adapter_config fields
+  bool identity_at_init;     // output equals the base model right after init
+  bool mergeable;
+};
+
+std::vector<MethodRow> rows() {
+  return {
+      {"lora", "lora", Json{{"r", 4}, {"lora_alpha", 8}, {"target_modules", "all-linear"}}, true, true},
+      {"lora_rslora_dropout", "lora",
+       Json{{"r", 4}, {"lora_alpha", 8}, {"use_rslora", true}, {"lora_dropout", 0.1}}, true, true},
+      {"lora_gaussian_layers", "lora",
+       Json{{"r", 2}, {"init_lora_weights", "gaussian"}, {"layers_to_transform", Json::array({1})}}, true, true},
+  };
+}
+
+struct MethodSetup {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Adapter> adapter;
+  std::vector<int32_t> ids, targets;
+  int64_t B = 2, T = 9;
+};
+
+MethodSetup make(const std::string& arch, const MethodRow& row) {
+  MethodSetup s;
+  auto m = load_model(test::fixture_path(arch + "/model"));
+  EXPECT_TRUE(m.is_ok()) << m.status().message();
+  s.model = std::move(*m);
+  const MethodDef* def = find_method(row.method);
+  auto a = def->create(*s.model, row.config, row.name, 7);
+  EXPECT_TRUE(a.is_ok()) << a.status().message();
+  s.adapter = std::move(*a);
+  s.adapter->reserve(s.B * s.T);
+  for (int64_t i = 0; i < s.B * s.T; ++i) s.ids.push_back(int32_t((i * 37 + 11) % s.model->config.n_vocab));
+  s.targets.resize(s.ids.size());
+  shift_labels(s.targets.data(), s.ids.data(), s.B, s.T);
+  return s;
+}
+
+std::vector<float> logits_of(MethodSetup& s, SiteHooks* hooks) {
+  Decoder dec(*s.model, s.B, s.T);
+  dec.set_hooks(hooks);
+  dec.forward(s.ids.data(), nullptr, s.B, s.T);
+  std::vector<float> out(size_t(s.B * s.T * s.model->config.n_vocab));
+  dec.logits(out.data());
+  return out;
+}
+
+// Bytes of every base matrix, to prove training leaves the base untouched.
+std::vector<char> base_bytes(const Model& m) {
+  std::vector<char> out;
+  for (const LayerWeights& w : m.layers)
+    for (Site site : kLinearSites)
+      if (const Linear* l = linear_at(w, site))
+        out.insert(out.end(), static_cast<const char*>(l->w.data), static_cast<const char*>(l->w.data) + l->w.nbytes());
+  return out;
+}
+
+class MethodProperties : public ::testing::TestWithParam<std::tuple<MethodRow, std::string>> {};
+
+TEST_P(MethodProperties, Hold) {
+  const auto& [row, arch] = GetParam();
+  MethodSetup s = make(arch, row);
+  const int64_t V = s.model->config.n_vocab;
+  std::vector<float> base = logits_of(s, nullptr);
+  std::vector<float> init = logits_of(s, s.adapter.get());
+  if (row.identity_at_init) {
+    EXPECT_LE(test::max_abs_diff(base.data(), init.data(), int64_t(base.size())), 1e-6);
+  }
+
+  // A few training steps: only adapter parameters change, outputs stay finite.
+  const std::vector<char> before = base_bytes(*s.model);
+  Decoder dec(*s.model, s.B, s.T);
+  dec.set_hooks(s.adapter.get());
+  AdamW opt(s.adapter->params(), AdamWHyper{5e-2f});
+  std::vector<float> start(s.adapter->params().values(), s.adapter->params().values() + s.adapter->params().numel());
+  for (int step = 0; step < 3; ++step) {
+    s.adapter->set_mode(AdapterRunMode{true, uint64_t(step)});
+    s.adapter->params().zero_grads();
+    float loss = dec.forward(s.ids.data(), s.targets.data(), s.B, s.T, true);
+    ASSERT_TRUE(std::isfinite(loss));
+    dec.backward();
+    opt.step(5e-2f);
+  }
+  s.adapter->set_mode(AdapterRunMode{});
+  EXPECT_EQ(before, base_bytes(*s.model)) << "base weights changed";
+  bool moved = false;
+  for (int64_t i = 0; i < s.adapter->params().numel(); ++i) moved |= start[size_t(i)] != s.adapter->params().values()[i];
+  EXPECT_TRUE(moved) << "adapter parameters did not train";
+  std::vector<float> trained = logits_of(s, s.adapter.get());
+  for (float v : trained) ASSERT_TRUE(std::isfinite(v));
+  EXPECT_GT(test::max_abs_diff(base.data(), trained.data(), int64_t(base.size())), 1e-4);
+
+  // Save → load is bit-exact and gives the same outputs.
+  test::TempDir dir;
+  ASSERT_TRUE(save_adapter(*s.adapter, dir / "a", "base").is_ok());
+  auto loaded = load_adapter(*s.model, dir / "a");
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().message();
+  ASSERT_EQ((*loaded)->params().numel(), s.adapter->params().numel());
+  EXPECT_EQ(0, std::memcmp((*loaded)->params().values(), s.adapter->params().values(),
+                           size_t(s.adapter->params().numel()) * 4));
+  std::vector<float> reloaded = logits_of(s, loaded->get());
+  EXPECT_EQ(trained, reloaded);
+
+  // Merged = unmerged (or a clear refusal).
+  Status merged = s.adapter->merge_into(*s.model);
+  if (!row.mergeable) {
+    EXPECT_FALSE(merged.is_ok());
+    return;
+  }
+  ASSERT_TRUE(merged.is_ok()) << merged.message();
+  std::vector<float> folded = logits_of(s, nullptr);
+  EXPECT_LE(test::max_abs_diff(folded.data(), trained.data(), int64_t(base.size())), 1e-4) << V;
+}
+
+INSTANTIATE_TEST_SUITE_P(Matrix, MethodProperties,
+                         ::testing::Combine(::testing::ValuesIn(rows()),
+                                            ::testing::Values("llama", "gpt2", "bloom")),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param).name) + "_" + std::get<1>(info.param);
+                         });
+
+}  // namespace
+}  // namespace peft

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Interop with llama.cpp itself: peft's GGUF export of stories260K, decoded greedily by llama.cpp
+# (node-llama-cpp's prebuilt CPU binaries), must give the same 60 tokens as `peft generate`.
+# Usage: tests/interop/llama_cpp_greedy.sh [PEFT_BINARY]   (default build/bin/peft)
+# Env: NODE_LLAMA_CPP_VERSION (default 3.22.1); NODE_LLAMA_CPP_DIR: a folder where
+# node-llama-cpp is already installed (else it is installed into a temporary folder);
+# PEFT_SHARED_DIR (default ../shared next to the repository).
+# Prints PASS / FAIL (exit 0 / 1), or SKIP (exit 0) when npm or the package is unavailable.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PEFT=${1:-$ROOT/build/bin/peft}
+SHARED=${PEFT_SHARED_DIR:-$ROOT/../shared}
+VERSION=${NODE_LLAMA_CPP_VERSION:-3.22.1}
+PROMPT="Once upon a time"
+N=60
+
+fail() { echo "FAIL: $*"; exit 1; }
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "SKIP: npm not available"; exit 0; }
+[ -x "$PEFT" ] || fail "peft binary not found at $PEFT (build it first)"
+[ -f "$SHARED/data/models/stories260K/stories260K.bin" ] || { echo "SKIP: stories260K not found under $SHARED"; exit 0; }
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+NLC=${NODE_LLAMA_CPP_DIR:-$TMP/npm}
+if [ ! -d "$NLC/node_modules/node-llama-cpp" ]; then
+  mkdir -p "$NLC"
+  # --ignore-scripts + SKIP_DOWNLOAD: no postinstall build or download; the CPU binaries
+  # come in the @node-llama-cpp/linux-x64 package.
+  if ! (cd "$NLC" && npm init -y >/dev/null && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true \
+        npm install --no-audit --no-fund --ignore-scripts --omit=optional \
+        "node-llama-cpp@$VERSION" "@node-llama-cpp/linux-x64@$VERSION") >"$TMP/npm.log" 2>&1; then
+    tail -5 "$TMP/npm.log"
+    echo "SKIP: npm install of node-llama-cpp@$VERSION failed"
+    exit 0
+  fi
+fi
+# The script resolves node-llama-cpp from its own folder.
+cp "$HERE/llama_cpp_greedy.mjs" "$TMP/"
+[ -e "$TMP/node_modules" ] || ln -s "$NLC/node_modules" "$TMP/node_modules"
+
+MODEL=$TMP/stories260K
+"$PEFT" convert --from llama2c --checkpoint "$SHARED/data/models/stories260K/stories260K.bin" \
+  --tokenizer "$SHARED/data/models/stories260K/tok512.model" --out "$MODEL" 2>"$TMP/err" || fail "convert: $(cat "$TMP/err")"
+"$PEFT" export --format gguf --model "$MODEL" --out "$TMP/stories260K.gguf" 2>"$TMP/err" || fail "export: $(cat "$TMP/err")"
+PROMPT_IDS=$(printf '%s\n' "$PROMPT" | "$PEFT" tokenize --model "$MODEL") || fail "tokenize"
+PEFT_TEXT=$("$PEFT" generate --model "$MODEL" --prompt "$PROMPT" --temperature 0 --max-new-tokens $N 2>/dev/null) \
+  || fail "peft generate"
+
+if ! node "$TMP/llama_cpp_greedy.mjs" "$TMP/stories260K.gguf" "$PROMPT" "$PROMPT_IDS" $N >"$TMP/llama.json" 2>"$TMP/node.err"; then
+  tail -20 "$TMP/node.err"
+  fail "llama.cpp (node-llama-cpp@$VERSION) could not run the exported GGUF"
+fi
+field() { node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const v = j[process.argv[2]]; console.log(Array.isArray(v) ? v.join(" ") : v);' "$TMP/llama.json" "$1"; }
+LLAMA_PROMPT_IDS=$(field llama_prompt_ids)
+GENERATED=$(field generated_ids)
+# The same detokenizer for both sides: peft decodes llama.cpp's ids.
+LLAMA_TEXT=$(printf '[[%s]]' "$(echo $PROMPT_IDS $GENERATED | tr ' ' ',')" | "$PEFT" tokenize --model "$MODEL" --decode --json \
+  | node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => process.stdout.write(JSON.parse(s)[0]));')
+
+echo "node-llama-cpp $VERSION (llama.cpp prebuilt, CPU)"
+echo "prompt ids (peft):      $PROMPT_IDS"
+echo "prompt ids (llama.cpp): $LLAMA_PROMPT_IDS"
+echo "llama.cpp ids:          $GENERATED"
+echo "llama.cpp text:         $(field text)"
+echo "peft text:              $PEFT_TEXT"
+[ "$PROMPT_IDS" = "$LLAMA_PROMPT_IDS" ] || fail "llama.cpp tokenizes the prompt differently"
+[ "$(echo $GENERATED | wc -w)" -gt 0 ] || fail "llama.cpp generated nothing"
+[ "$LLAMA_TEXT" = "$PEFT_TEXT" ] || fail "greedy continuations differ"
+echo "PASS: llama.cpp and peft agree on $(echo $GENERATED | wc -w) greedy tokens"
