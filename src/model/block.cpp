@@ -1,6 +1,7 @@
 // Block forward/backward: pre-norm attention + MLP, sequential or parallel residual.
 #include "model/block.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/activations.h"
@@ -17,16 +18,31 @@ float* fptr(const Tensor& t) { return static_cast<float*>(t.data); }
 const float* bias_of(const Linear& l) { return l.has_bias() ? l.b.f32() : nullptr; }
 void zero(const Tensor& t) { if (t.data) std::memset(t.data, 0, t.nbytes()); }
 
-// The single funnel for every projection of a block: base GEMM, then the adapters' hook.
+// The single funnel for every projection of a block: adapters' input hook, base GEMM,
+// adapters' output hook.
 void project(const BlockRun& r, Site site, const Linear& l, const float* x, float* y, int64_t N) {
-  linear_forward(y, x, l.w, bias_of(l), N);
-  if (r.hooks) r.hooks->linear_forward(site, r.layer, x, y, N);
+  if (!r.hooks) {
+    linear_forward(y, x, l.w, bias_of(l), N);
+    return;
+  }
+  linear_forward(y, r.hooks->linear_input(site, r.layer, x, N), l.w, bias_of(l), N);
+  r.hooks->linear_output(site, r.layer, x, y, N);
 }
-// dx (N, in) += dy (N, out) · W, plus the adapters' contribution (x is the saved input).
+// dx (N, in) += ∂L/∂x through the base projection and the adapters (x is the saved input).
 void project_backward(const BlockRun& r, Site site, const Linear& l, const float* x,
-                      const float* dy, float* dx, int64_t N) {
-  linear_backward_input(dx, dy, l.w, N);
-  if (r.hooks) r.hooks->linear_backward(site, r.layer, x, dy, dx, N);
+                      const float* dy, float* dx, int64_t N, float* scratch) {
+  if (!r.hooks) {
+    linear_backward_input(dx, dy, l.w, N);
+    return;
+  }
+  const float* dy_base = r.hooks->linear_output_backward(site, r.layer, x, dy, dx, N);
+  if (!r.hooks->has_input_hook(site, r.layer)) {
+    linear_backward_input(dx, dy_base, l.w, N);
+    return;
+  }
+  std::memset(scratch, 0, size_t(N * l.in()) * 4);
+  linear_backward_input(scratch, dy_base, l.w, N);
+  r.hooks->linear_input_backward(site, r.layer, x, scratch, dx, N);
 }
 
 void norm_forward(const ModelConfig& c, const Norm& n, float* out, float* mean, float* rstd,
@@ -126,7 +142,7 @@ void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& 
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T;
   zero(g.d_att);
-  project_backward(r, Site::AttnO, w.o, fptr(a.att), d_out, fptr(g.d_att), N);
+  project_backward(r, Site::AttnO, w.o, fptr(a.att), d_out, fptr(g.d_att), N, fptr(g.d_lin_in));
   zero(g.d_q);
   zero(g.d_k);
   zero(g.d_v);
@@ -137,12 +153,12 @@ void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& 
     rope_backward(fptr(g.d_k), r.positions, N, c.n_head_kv, c.head_dim, c.block.rope);
   }
   if (c.block.qkv == QkvLayout::Separate) {
-    project_backward(r, Site::AttnQ, w.q, xn, fptr(g.d_q), d_xn, N);
-    project_backward(r, Site::AttnK, w.k, xn, fptr(g.d_k), d_xn, N);
-    project_backward(r, Site::AttnV, w.v, xn, fptr(g.d_v), d_xn, N);
+    project_backward(r, Site::AttnQ, w.q, xn, fptr(g.d_q), d_xn, N, fptr(g.d_lin_in));
+    project_backward(r, Site::AttnK, w.k, xn, fptr(g.d_k), d_xn, N, fptr(g.d_lin_in));
+    project_backward(r, Site::AttnV, w.v, xn, fptr(g.d_v), d_xn, N, fptr(g.d_lin_in));
   } else {
     fused_copy(c, fptr(g.d_qkv), fptr(g.d_q), fptr(g.d_k), fptr(g.d_v), N, true);
-    project_backward(r, Site::AttnQKV, w.qkv, xn, fptr(g.d_qkv), d_xn, N);
+    project_backward(r, Site::AttnQKV, w.qkv, xn, fptr(g.d_qkv), d_xn, N, fptr(g.d_lin_in));
   }
 }
 
@@ -167,17 +183,17 @@ void mlp_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const fl
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T, NF = N * c.n_ff;
   zero(g.d_ff_h);
-  project_backward(r, Site::FfnDown, w.down, fptr(a.ff_h), d_out, fptr(g.d_ff_h), N);
+  project_backward(r, Site::FfnDown, w.down, fptr(a.ff_h), d_out, fptr(g.d_ff_h), N, fptr(g.d_lin_in));
   zero(g.d_ff_up);
   if (c.block.gated_mlp) {
     zero(g.d_ff_gate);
     gated_backward(c.block.act, fptr(g.d_ff_gate), fptr(g.d_ff_up), fptr(g.d_ff_h),
                    fptr(a.ff_gate), fptr(a.ff_up), NF);
-    project_backward(r, Site::FfnGate, w.gate, xn, fptr(g.d_ff_gate), d_xn, N);
+    project_backward(r, Site::FfnGate, w.gate, xn, fptr(g.d_ff_gate), d_xn, N, fptr(g.d_lin_in));
   } else {
     activation_backward(c.block.act, fptr(g.d_ff_up), fptr(g.d_ff_h), fptr(a.ff_up), NF);
   }
-  project_backward(r, Site::FfnUp, w.up, xn, fptr(g.d_ff_up), d_xn, N);
+  project_backward(r, Site::FfnUp, w.up, xn, fptr(g.d_ff_up), d_xn, N, fptr(g.d_lin_in));
 }
 
 void add_into(float* y, const float* x, int64_t n) {
@@ -312,6 +328,7 @@ BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N) {
   g.d_ff_h = arena.alloc_f32({N, F});
   g.d_ff_up = arena.alloc_f32({N, F});
   if (c.block.gated_mlp) g.d_ff_gate = arena.alloc_f32({N, F});
+  g.d_lin_in = arena.alloc_f32({N, std::max({C, F, c.q_dim()})});
   return g;
 }
 

@@ -60,6 +60,7 @@ struct BlockGrads {
   Tensor d_q, d_k, d_v;       // (N, H·hd), (N, Hkv·hd), (N, Hkv·hd)
   Tensor d_qkv;               // (N, q_dim + 2·kv_dim)
   Tensor d_ff_h, d_ff_up, d_ff_gate;  // (N, F)
+  Tensor d_lin_in;            // (N, max in) ∂L/∂(adapted projection input), for input hooks
 };
 template <typename Alloc>
 BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N);

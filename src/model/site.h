@@ -24,16 +24,31 @@ Linear* linear_at(LayerWeights& w, Site site);
 // empty when the architecture has no such projection.
 std::string module_path(const Model& m, Site site, int64_t layer);
 
-// What the decoder calls around every projection y = x Wᵀ + b (x (N, in), y (N, out)).
+// What the decoder calls around every projection y = x Wᵀ + b (x (N, in), y (N, out)):
+//   x' = linear_input(x);  y = x' Wᵀ + b;  linear_output(x, y)
+// and in the backward, given dy = ∂L/∂y:
+//   dy' = linear_output_backward(x, dy, dx);  ∂L/∂x' = dy' W;  linear_input_backward(x, ∂L/∂x', dx)
 // Adapters implement it; the model layer knows nothing else about them.
 class SiteHooks {
  public:
   virtual ~SiteHooks() = default;
-  // After the base projection: modify y in place (e.g. y += s·B A x).
-  virtual void linear_forward(Site site, int64_t layer, const float* x, float* y, int64_t N) = 0;
-  // Given dy = ∂L/∂y: accumulate adapter parameter gradients and dx += the adapter's ∂L/∂x.
-  virtual void linear_backward(Site site, int64_t layer, const float* x, const float* dy,
-                               float* dx, int64_t N) = 0;
+  // Input side (IA3 on feed-forward inputs, bottleneck "mh" adapters): returns the input the
+  // base projection sees, (N, in); x itself when untouched.
+  virtual const float* linear_input(Site site, int64_t layer, const float* x, int64_t N) { return x; }
+  virtual bool has_input_hook(Site site, int64_t layer) const { return false; }
+  // dx (N, in) += ∂L/∂x given dx_eff = ∂L/∂x'; accumulates the hook's parameter gradients.
+  virtual void linear_input_backward(Site site, int64_t layer, const float* x,
+                                     const float* dx_eff, float* dx, int64_t N) {}
+
+  // Output side: y (N, out) holds x' Wᵀ + b; modify it in place (LoRA adds s·B A x, IA3
+  // scales, a series adapter adds A(y)). x is the original input.
+  virtual void linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) {}
+  // Given dy = ∂L/∂y: accumulates parameter gradients, adds to dx (N, in) what flows to x
+  // directly (LoRA's path), and returns ∂L/∂(x' Wᵀ + b) — dy itself for additive hooks.
+  virtual const float* linear_output_backward(Site site, int64_t layer, const float* x,
+                                              const float* dy, float* dx, int64_t N) {
+    return dy;
+  }
 };
 
 }  // namespace peft

@@ -92,7 +92,7 @@ const float* LoraAdapter::dropped_input(const Module& m, size_t index, const flo
 }
 
 // u (N, r) = s · x_d Aᵀ;  y (N, out) += u Bᵀ.
-void LoraAdapter::linear_forward(Site site, int64_t layer, const float* x, float* y, int64_t N) {
+void LoraAdapter::linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) {
   Module* m = find(site, layer);
   if (!m) return;
   reserve(N);  // no-op once sized; inference may arrive without a reserve
@@ -106,10 +106,10 @@ void LoraAdapter::linear_forward(Site site, int64_t layer, const float* x, float
 
 // With u = s·A x_d and y += B u:  ∂B += dyᵀ u;  g = s · dy B;  ∂A += gᵀ x_d;
 // ∂x_d = g A, and the dropout mask (with its 1/(1−p)) carries it back to ∂x.
-void LoraAdapter::linear_backward(Site site, int64_t layer, const float* x, const float* dy,
-                                  float* dx, int64_t N) {
+const float* LoraAdapter::linear_output_backward(Site site, int64_t layer, const float* x,
+                                                const float* dy, float* dx, int64_t N) {
   Module* m = find(site, layer);
-  if (!m) return;
+  if (!m) return dy;
   const int64_t r = config_.r;
   Param& A = params_[m->a];
   Param& B = params_[m->b];
@@ -121,7 +121,7 @@ void LoraAdapter::linear_backward(Site site, int64_t layer, const float* x, cons
   linear_backward_weight(A.grad.f32(), nullptr, g_, xd, N, r, m->in);
   if (xd == x) {
     linear_backward_input(dx, g_, A.value, N);
-    return;
+    return dy;
   }
   std::memset(dxd_, 0, size_t(N * m->in) * 4);
   linear_backward_input(dxd_, g_, A.value, N);
@@ -130,6 +130,7 @@ void LoraAdapter::linear_backward(Site site, int64_t layer, const float* x, cons
 #pragma omp parallel for
   for (int64_t i = 0; i < n; ++i)
     if (hash_uniform(mode_.dropout_seed, index, uint64_t(i)) >= p) dx[i] += dxd_[i] * keep_scale;
+  return dy;
 }
 
 // W' (out, in) = W + s · B A, in the base weights' own dtype, on private copies.

@@ -23,9 +23,9 @@ class LoraAdapter final : public Adapter {
   void reserve(int64_t max_tokens) override;
   Status merge_into(Model& model) const override;
 
-  void linear_forward(Site site, int64_t layer, const float* x, float* y, int64_t N) override;
-  void linear_backward(Site site, int64_t layer, const float* x, const float* dy, float* dx,
-                       int64_t N) override;
+  void linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) override;
+  const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy,
+                                      float* dx, int64_t N) override;
 
   const LoraConfig& config() const { return config_; }
 
