@@ -5,11 +5,13 @@
 
 namespace peft {
 
+extern const MethodDef kIa3Method;
 extern const MethodDef kLoraMethod;
 
 const std::vector<const MethodDef*>& all_methods() {
   static const std::vector<const MethodDef*> methods = {
       &kLoraMethod,
+      &kIa3Method,
   };
   return methods;
 }

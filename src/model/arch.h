@@ -25,9 +25,13 @@ struct ArchDef {
   // Reads config.json (already parsed); `where` names the file for errors.
   Result<ModelConfig> (*parse_config)(const Json& config, const std::string& where);
   TensorNames (*tensor_names)(const ModelConfig& config);
-  // PEFT's default LoRA target_modules for this architecture (comma-separated).
-  const char* default_lora_targets;
+  // PEFT's default target_modules per method for this architecture, comma-separated:
+  // {"lora", "q_proj,v_proj"}, {"ia3", ...}, {"ia3_ff", ...} (IA3's feedforward_modules).
+  std::vector<std::pair<std::string, std::string>> default_targets;
 };
+
+// The default target list of `key` ("lora", "ia3", ...) for the model's architecture.
+std::vector<std::string> default_targets(const ArchDef& arch, const std::string& key);
 
 // nullptr when unknown.
 const ArchDef* find_arch(const std::string& model_type);

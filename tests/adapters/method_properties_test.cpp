@@ -30,6 +30,8 @@ std::vector<MethodRow> rows() {
        Json{{"r", 4}, {"lora_alpha", 8}, {"use_rslora", true}, {"lora_dropout", 0.1}}, true, true},
       {"lora_gaussian_layers", "lora",
        Json{{"r", 2}, {"init_lora_weights", "gaussian"}, {"layers_to_transform", Json::array({1})}}, true, true},
+      {"ia3", "ia3", Json::object(), true, true},
+      {"ia3_all_linear", "ia3", Json{{"target_modules", "all-linear"}, {"feedforward_modules", Json::array()}}, true, true},
   };
 }
 

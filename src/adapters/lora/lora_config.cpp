@@ -2,19 +2,9 @@
 #include "adapters/lora/lora_config.h"
 
 #include <cmath>
-#include <sstream>
 
 namespace peft {
 
-namespace {
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-}  // namespace
 
 float LoraConfig::scaling() const {
   return float(use_rslora ? lora_alpha / std::sqrt(double(r)) : lora_alpha / double(r));
@@ -44,7 +34,7 @@ Result<LoraConfig> LoraConfig::from_json(const Json& j, const Model& model, cons
     else return Status::errorf("{}: init_lora_weights must be true, false or \"gaussian\"", where);
   }
   PEFT_ASSIGN_OR_RETURN(c.targets,
-                        parse_targets(j, split_commas(model.arch->default_lora_targets), where));
+                        parse_targets(j, default_targets(*model.arch, "lora"), where));
   return c;
 }
 

@@ -69,6 +69,7 @@ TensorNames bloom_names(const ModelConfig& c) {
 
 }  // namespace
 
-extern const ArchDef kBloomArch{"bloom", parse_bloom, bloom_names, "query_key_value"};
+extern const ArchDef kBloomArch{"bloom", parse_bloom, bloom_names,
+    {{"lora", "query_key_value"}, {"ia3", "query_key_value,mlp.dense_4h_to_h"}, {"ia3_ff", "mlp.dense_4h_to_h"}}};
 
 }  // namespace peft

@@ -73,6 +73,7 @@ TensorNames gpt2_names(const ModelConfig& c) {
 
 }  // namespace
 
-extern const ArchDef kGpt2Arch{"gpt2", parse_gpt2, gpt2_names, "c_attn"};
+extern const ArchDef kGpt2Arch{"gpt2", parse_gpt2, gpt2_names,
+    {{"lora", "c_attn"}, {"ia3", "c_attn,mlp.c_proj"}, {"ia3_ff", "mlp.c_proj"}}};
 
 }  // namespace peft

@@ -79,6 +79,7 @@ TensorNames gpt_neox_names(const ModelConfig& c) {
 
 }  // namespace
 
-extern const ArchDef kGptNeoxArch{"gpt_neox", parse_gpt_neox, gpt_neox_names, "query_key_value"};
+extern const ArchDef kGptNeoxArch{"gpt_neox", parse_gpt_neox, gpt_neox_names,
+    {{"lora", "query_key_value"}, {"ia3", "query_key_value,dense_4h_to_h"}, {"ia3_ff", "dense_4h_to_h"}}};
 
 }  // namespace peft

@@ -70,6 +70,7 @@ TensorNames gptj_names(const ModelConfig& c) {
 
 }  // namespace
 
-extern const ArchDef kGptjArch{"gptj", parse_gptj, gptj_names, "q_proj,v_proj"};
+extern const ArchDef kGptjArch{"gptj", parse_gptj, gptj_names,
+    {{"lora", "q_proj,v_proj"}, {"ia3", "q_proj,v_proj,fc_out"}, {"ia3_ff", "fc_out"}}};
 
 }  // namespace peft

@@ -76,6 +76,7 @@ Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
 }
 }  // namespace
 
-extern const ArchDef kLlamaArch{"llama", parse_llama, llama_family_names, "q_proj,v_proj"};
+extern const ArchDef kLlamaArch{"llama", parse_llama, llama_family_names,
+    {{"lora", "q_proj,v_proj"}, {"ia3", "k_proj,v_proj,down_proj"}, {"ia3_ff", "down_proj"}}};
 
 }  // namespace peft

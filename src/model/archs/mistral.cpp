@@ -16,6 +16,7 @@ Result<ModelConfig> parse_mistral(const Json& j, const std::string& where) {
 }
 }  // namespace
 
-extern const ArchDef kMistralArch{"mistral", parse_mistral, llama_family_names, "q_proj,v_proj"};
+extern const ArchDef kMistralArch{"mistral", parse_mistral, llama_family_names,
+    {{"lora", "q_proj,v_proj"}, {"ia3", "k_proj,v_proj,down_proj"}, {"ia3_ff", "down_proj"}}};
 
 }  // namespace peft

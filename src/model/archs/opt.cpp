@@ -88,6 +88,7 @@ TensorNames opt_names(const ModelConfig& c) {
 
 }  // namespace
 
-extern const ArchDef kOptArch{"opt", parse_opt, opt_names, "q_proj,v_proj"};
+extern const ArchDef kOptArch{"opt", parse_opt, opt_names,
+    {{"lora", "q_proj,v_proj"}, {"ia3", "q_proj,k_proj,fc2"}, {"ia3_ff", "fc2"}}};
 
 }  // namespace peft

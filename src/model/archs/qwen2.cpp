@@ -16,6 +16,7 @@ Result<ModelConfig> parse_qwen2(const Json& j, const std::string& where) {
 }
 }  // namespace
 
-extern const ArchDef kQwen2Arch{"qwen2", parse_qwen2, llama_family_names, "q_proj,v_proj"};
+extern const ArchDef kQwen2Arch{"qwen2", parse_qwen2, llama_family_names,
+    {{"lora", "q_proj,v_proj"}, {"ia3", "k_proj,v_proj,down_proj"}, {"ia3_ff", "down_proj"}}};
 
 }  // namespace peft

@@ -1,4 +1,5 @@
-// LoRA against Hugging Face PEFT 0.6.2 fixtures: logits, loss, gradients, merge, AdamW steps.
+// Methods against Hugging Face PEFT 0.6.2 fixtures (a row per method × architecture): logits,
+// loss, every gradient, the 3-step AdamW trajectory and the merged model.
 #include <gtest/gtest.h>
 
 #include "adapters/adapter_fixture_util.h"
@@ -10,11 +11,11 @@
 namespace peft {
 namespace {
 
-class LoraFixture : public ::testing::TestWithParam<std::string> {};
+class PeftFixture : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
-TEST_P(LoraFixture, MatchesPeft) {
-  const std::string arch = GetParam();
-  const std::string dir = test::fixture_path(arch + "/lora");
+TEST_P(PeftFixture, MatchesPeft) {
+  const auto& [method, arch] = GetParam();
+  const std::string dir = test::fixture_path(arch + "/" + method);
   auto model = load_model(test::fixture_path(arch + "/model"));
   ASSERT_TRUE(model.is_ok()) << model.status().message();
   auto adapter = load_adapter(**model, dir + "/adapter");
@@ -25,27 +26,27 @@ TEST_P(LoraFixture, MatchesPeft) {
   ASSERT_TRUE(io.is_ok() && train.is_ok() && base_io.is_ok());
   test::FixtureBatch batch = test::read_fixture_batch(*base_io);  // every method shares the batch
   const int64_t N = batch.B * batch.T, V = (*model)->config.n_vocab;
-  Adapter& lora = **adapter;
-  lora.reserve(N);
+  Adapter& adapted = **adapter;
+  adapted.reserve(N);
 
   Decoder dec(**model, batch.B, batch.T);
-  dec.set_hooks(&lora);
+  dec.set_hooks(&adapted);
   float loss = dec.forward(batch.ids.data(), batch.targets.data(), batch.B, batch.T, true);
   EXPECT_NEAR(loss, *io->find("loss")->f32(), 1e-4);
   std::vector<float> logits(size_t(N * V));
   dec.logits(logits.data());
   EXPECT_LE(test::max_abs_diff(logits.data(), io->find("logits")->f32(), N * V), 1e-4);
 
-  lora.params().zero_grads();
+  adapted.params().zero_grads();
   dec.backward();
-  for (const Param& p : lora.params().all()) {
+  for (const Param& p : adapted.params().all()) {
     const Tensor* ref = io->find("grad." + p.name);
     ASSERT_NE(ref, nullptr) << p.name;
     test::expect_close_rel(p.grad.f32(), *ref, 1e-3, "grad." + p.name);
   }
 
   // Three AdamW steps on the fixed batch (lr 1e-2, no weight decay).
-  ParamStore& ps = lora.params();
+  ParamStore& ps = adapted.params();
   std::vector<float> m(size_t(ps.numel()), 0.f), v(size_t(ps.numel()), 0.f);
   const Tensor* losses = train->find("losses");
   for (int64_t step = 1; step <= 3; ++step) {
@@ -70,8 +71,11 @@ TEST_P(LoraFixture, MatchesPeft) {
   EXPECT_LE(test::max_abs_diff(logits.data(), io->find("merged_logits")->f32(), N * V), 1e-4);
 }
 
-INSTANTIATE_TEST_SUITE_P(Archs, LoraFixture,
-                         ::testing::Values("llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt"));
+INSTANTIATE_TEST_SUITE_P(
+    Methods, PeftFixture,
+    ::testing::Combine(::testing::Values("lora", "ia3"),
+                       ::testing::Values("llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt")),
+    [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 
 }  // namespace
 }  // namespace peft

@@ -1,0 +1,215 @@
+// (IA)³: per-channel scales at projection outputs (or feed-forward inputs), mergeable.
+#include "adapters/ia3/ia3.h"
+
+#include <algorithm>
+
+#include "adapters/registry.h"
+
+namespace peft {
+
+namespace {
+bool listed(const std::string& path, const std::vector<std::string>& names) {
+  for (const std::string& n : names)
+    if (path == n || (path.size() > n.size() && path.ends_with("." + n))) return true;
+  return false;
+}
+}  // namespace
+
+Result<Ia3Config> Ia3Config::from_json(const Json& j, const Model& model, const std::string& where) {
+  Ia3Config c;
+  PEFT_ASSIGN_OR_RETURN(c.targets, parse_targets(j, default_targets(*model.arch, "ia3"), where));
+  const Json ff = j.contains("feedforward_modules") ? j["feedforward_modules"] : Json();
+  if (ff.is_null()) {  // PEFT fills it from its per-architecture table
+    c.feedforward = default_targets(*model.arch, "ia3_ff");
+  } else if (ff.is_array()) {
+    for (const Json& e : ff) {
+      if (!e.is_string()) return Status::errorf("{}: feedforward_modules entries must be strings", where);
+      c.feedforward.push_back(e.get<std::string>());
+    }
+  } else if (ff.is_string()) {
+    c.feedforward.push_back(ff.get<std::string>());
+  } else {
+    return Status::errorf("{}: feedforward_modules must be a list of names", where);
+  }
+  if (c.targets.kind == TargetSpec::Kind::List && !ff.is_null())
+    for (const std::string& f : c.feedforward)
+      if (std::find(c.targets.names.begin(), c.targets.names.end(), f) == c.targets.names.end())
+        return Status::errorf("{}: feedforward_modules entry '{}' is not in target_modules", where, f);
+  PEFT_ASSIGN_OR_RETURN(c.init_ones, json_get_bool_or(j, "init_ia3_weights", true, where));
+  return c;
+}
+
+Json Ia3Config::to_json(const Model& model) const {
+  return Json{{"peft_type", "IA3"},
+              {"task_type", "CAUSAL_LM"},
+              {"target_modules", targets_to_json(targets)},
+              {"feedforward_modules", feedforward},
+              {"fan_in_fan_out", model.names.conv1d},
+              {"init_ia3_weights", init_ones},
+              {"inference_mode", true},
+              {"modules_to_save", nullptr},
+              {"revision", nullptr},
+              {"auto_mapping", nullptr}};
+}
+
+Result<std::unique_ptr<Ia3Adapter>> Ia3Adapter::create(const Model& model, const Ia3Config& config) {
+  PEFT_ASSIGN_OR_RETURN(std::vector<SiteRef> sites,
+                        select_sites(model, config.targets, "ia3 target_modules"));
+  std::unique_ptr<Ia3Adapter> a(new Ia3Adapter(model, config));
+  a->index_.assign(size_t(model.config.n_layer * kNumLinearSites), -1);
+  for (const SiteRef& s : sites) {
+    const Linear* l = linear_at(model.layers[size_t(s.layer)], s.site);
+    Module m;
+    m.ref = s;
+    m.feedforward = listed(s.path, config.feedforward);
+    m.width = m.feedforward ? l->in() : l->out();
+    // PEFT's shapes: [out, 1] for ordinary targets, [1, in] for feed-forward ones.
+    m.l = a->params_.add("base_model.model." + s.path + ".ia3_l",
+                         m.feedforward ? std::vector<int64_t>{1, m.width} : std::vector<int64_t>{m.width, 1});
+    a->index_[size_t(s.layer * kNumLinearSites + int(s.site))] = int(a->modules_.size());
+    a->max_width_ = std::max({a->max_width_, l->in(), l->out()});
+    a->modules_.push_back(m);
+  }
+  a->params_.finalize();
+  std::fill(a->params_.values(), a->params_.values() + a->params_.numel(), config.init_ones ? 1.f : 0.f);
+  return a;
+}
+
+void Ia3Adapter::reserve(int64_t max_tokens) {
+  if (max_tokens <= capacity_) return;
+  size_t bytes = 2 * Arena::bytes_for(DType::F32, {max_tokens, max_width_});
+  for (const Module& m : modules_)
+    if (!m.feedforward) bytes += Arena::bytes_for(DType::F32, {max_tokens, m.width});
+  acts_.reserve(bytes);
+  scaled_ = acts_.alloc_f32({max_tokens, max_width_}).f32();
+  dy_base_ = acts_.alloc_f32({max_tokens, max_width_}).f32();
+  for (Module& m : modules_)
+    if (!m.feedforward) m.y_base = acts_.alloc_f32({max_tokens, m.width}).f32();
+  capacity_ = max_tokens;
+}
+
+Ia3Adapter::Module* Ia3Adapter::find(Site site, int64_t layer) const {
+  const int i = index_[size_t(layer * kNumLinearSites + int(site))];
+  return i < 0 ? nullptr : const_cast<Module*>(&modules_[size_t(i)]);
+}
+
+void Ia3Adapter::linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) {
+  Module* m = find(site, layer);
+  if (!m || m->feedforward) return;
+  reserve(N);
+  const float* l = params_[m->l].value.f32();
+  const int64_t W = m->width;
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < W; ++o) {
+      m->y_base[n * W + o] = y[n * W + o];
+      y[n * W + o] *= l[o];
+    }
+}
+
+// y = y_base ⊙ l:  ∂l_o += Σ_n dy[n, o] y_base[n, o];  ∂y_base = dy ⊙ l.
+const float* Ia3Adapter::linear_output_backward(Site site, int64_t layer, const float* x,
+                                                const float* dy, float* dx, int64_t N) {
+  Module* m = find(site, layer);
+  if (!m || m->feedforward) return dy;
+  Param& p = params_[m->l];
+  const float* l = p.value.f32();
+  float* dl = p.grad.f32();
+  const int64_t W = m->width;
+#pragma omp parallel for
+  for (int64_t o = 0; o < W; ++o) {
+    double s = 0;
+    for (int64_t n = 0; n < N; ++n) s += double(dy[n * W + o]) * double(m->y_base[n * W + o]);
+    dl[o] += float(s);
+  }
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < W; ++o) dy_base_[n * W + o] = dy[n * W + o] * l[o];
+  return dy_base_;
+}
+
+bool Ia3Adapter::has_input_hook(Site site, int64_t layer) const {
+  const Module* m = find(site, layer);
+  return m && m->feedforward;
+}
+
+const float* Ia3Adapter::linear_input(Site site, int64_t layer, const float* x, int64_t N) {
+  Module* m = find(site, layer);
+  if (!m || !m->feedforward) return x;
+  reserve(N);
+  const float* l = params_[m->l].value.f32();
+  const int64_t W = m->width;
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t i = 0; i < W; ++i) scaled_[n * W + i] = x[n * W + i] * l[i];
+  return scaled_;
+}
+
+// x' = x ⊙ l:  ∂l_i += Σ_n ∂x'[n, i] x[n, i];  ∂x += ∂x' ⊙ l.
+void Ia3Adapter::linear_input_backward(Site site, int64_t layer, const float* x,
+                                       const float* dx_eff, float* dx, int64_t N) {
+  Module* m = find(site, layer);
+  Param& p = params_[m->l];
+  const float* l = p.value.f32();
+  float* dl = p.grad.f32();
+  const int64_t W = m->width;
+#pragma omp parallel for
+  for (int64_t i = 0; i < W; ++i) {
+    double s = 0;
+    for (int64_t n = 0; n < N; ++n) s += double(dx_eff[n * W + i]) * double(x[n * W + i]);
+    dl[i] += float(s);
+  }
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t i = 0; i < W; ++i) dx[n * W + i] += dx_eff[n * W + i] * l[i];
+}
+
+// Ordinary: rows of W (and b) times l; feed-forward: columns of W times l.
+Status Ia3Adapter::merge_into(Model& model) const {
+  for (const Module& m : modules_) {
+    Linear* lin = linear_at(model.layers[size_t(m.ref.layer)], m.ref.site);
+    if (!lin) return Status::errorf("cannot merge: {} has no projection in the model", m.ref.path);
+    const float* l = params_[m.l].value.f32();
+    OwnedTensor w = to_f32(lin->w);
+    const int64_t out = lin->out(), in = lin->in();
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t i = 0; i < in; ++i) w.f32()[o * in + i] *= m.feedforward ? l[i] : l[o];
+    if (lin->w.dtype != DType::F32) {
+      OwnedTensor back(lin->w.dtype, {out, in});
+      convert_from_f32(back.view().data, lin->w.dtype, w.f32(), size_t(out * in));
+      w = std::move(back);
+    }
+    lin->w = w.view();
+    model.owned.push_back(std::move(w));
+    if (!m.feedforward && lin->has_bias()) {
+      OwnedTensor b = to_f32(lin->b);
+      for (int64_t o = 0; o < out; ++o) b.f32()[o] *= l[o];
+      lin->b = b.view();
+      model.owned.push_back(std::move(b));
+    }
+  }
+  return Status::ok();
+}
+
+namespace {
+Result<std::unique_ptr<Adapter>> create_ia3(const Model& model, const Json& config,
+                                            const std::string& where, uint64_t) {
+  PEFT_ASSIGN_OR_RETURN(Ia3Config c, Ia3Config::from_json(config, model, where));
+  PEFT_ASSIGN_OR_RETURN(auto adapter, Ia3Adapter::create(model, c));
+  return std::unique_ptr<Adapter>(std::move(adapter));
+}
+using T = MethodFlag::Type;
+}  // namespace
+
+extern const MethodDef kIa3Method{
+    "ia3",
+    "IA3",
+    create_ia3,
+    {
+        {"--target-modules", "target_modules", T::List,
+         "comma-separated module names, a regex, or all-linear (default: the architecture's)"},
+        {"--feedforward-modules", "feedforward_modules", T::List,
+         "targets whose input (not output) is scaled (default: the architecture's)"},
+    }};
+
+}  // namespace peft
