@@ -48,11 +48,12 @@ Status run_logits(const LogitsArgs& a) {
     return Status::errorf("{}: sequence length {} exceeds the model's context {}", a.input, T,
                           model->config.n_ctx);
   const int64_t V = model->config.n_vocab;
-  OwnedTensor logits(DType::F32, {B, T, V});
   std::unique_ptr<Adapter> adapter;
   if (!a.adapter.empty()) { PEFT_ASSIGN_OR_RETURN(adapter, load_adapter(*model, a.adapter)); }
-  InferenceRunner runner(*model, B, T, T);
-  runner.set_hooks(adapter.get());
+  // Prompt tuning puts virtual tokens in front; their logits come first, as in PEFT.
+  const int64_t nv = adapter ? adapter->num_virtual_tokens() : 0;
+  OwnedTensor logits(DType::F32, {B, nv + T, V});
+  InferenceRunner runner(*model, B, T, T, adapter.get());
   runner.forward(ids.data(), T, logits.f32(), /*all_positions=*/true);
   return write_safetensors(a.output, {{"logits", logits.view()}}, {{"format", "pt"}});
 }

@@ -146,8 +146,21 @@ void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& 
   zero(g.d_q);
   zero(g.d_k);
   zero(g.d_v);
-  attention_backward(fptr(g.d_q), fptr(g.d_k), fptr(g.d_v), fptr(g.d_att), fptr(a.q), fptr(a.k),
-                     fptr(a.v), fptr(a.probs), attention_shape(r));
+  // Keys/values live in the layer's activations, or (prefix tuning) in a separate buffer
+  // whose first `past` rows of each batch item are the prefix.
+  attention_backward(fptr(g.d_q), fptr(g.d_k), fptr(g.d_v), fptr(g.d_att), fptr(a.q), r.kv.k,
+                     r.kv.v, fptr(a.probs), attention_shape(r));
+  if (r.kv.k != a.k.data) {
+    const int64_t kvd = c.kv_dim(), rows = r.kv.kv_rows, past = r.kv.past;
+    if (r.hooks && past > 0) r.hooks->prefix_kv_backward(r.layer, fptr(g.d_k), fptr(g.d_v), r.B, rows);
+    // Compact the real tokens' rows to (N, kv_dim) for the projections' backward; every
+    // destination row precedes its source, so increasing order is safe.
+    for (int64_t b = 0; b < r.B; ++b)
+      for (int64_t t = 0; t < r.T; ++t) {
+        std::memmove(fptr(g.d_k) + (b * r.T + t) * kvd, fptr(g.d_k) + (b * rows + past + t) * kvd, size_t(kvd) * 4);
+        std::memmove(fptr(g.d_v) + (b * r.T + t) * kvd, fptr(g.d_v) + (b * rows + past + t) * kvd, size_t(kvd) * 4);
+      }
+  }
   if (c.block.position == PositionKind::Rope) {
     rope_backward(fptr(g.d_q), r.positions, N, c.n_head, c.head_dim, c.block.rope);
     rope_backward(fptr(g.d_k), r.positions, N, c.n_head_kv, c.head_dim, c.block.rope);
@@ -314,7 +327,7 @@ LayerActs alloc_layer_acts(Alloc& arena, const ModelConfig& c, int64_t B, int64_
 }
 
 template <typename Alloc>
-BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N) {
+BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N, int64_t kv_tokens) {
   const int64_t C = c.n_embd, F = c.n_ff;
   BlockGrads g;
   g.d_n1 = arena.alloc_f32({N, C});
@@ -322,8 +335,8 @@ BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N) {
   g.d_x_mid = arena.alloc_f32({N, C});
   g.d_att = arena.alloc_f32({N, c.q_dim()});
   g.d_q = arena.alloc_f32({N, c.q_dim()});
-  g.d_k = arena.alloc_f32({N, c.kv_dim()});
-  g.d_v = arena.alloc_f32({N, c.kv_dim()});
+  g.d_k = arena.alloc_f32({std::max(N, kv_tokens), c.kv_dim()});
+  g.d_v = arena.alloc_f32({std::max(N, kv_tokens), c.kv_dim()});
   if (c.block.qkv != QkvLayout::Separate) g.d_qkv = arena.alloc_f32({N, c.q_dim() + 2 * c.kv_dim()});
   g.d_ff_h = arena.alloc_f32({N, F});
   g.d_ff_up = arena.alloc_f32({N, F});
@@ -334,7 +347,7 @@ BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N) {
 
 template LayerActs alloc_layer_acts<Arena>(Arena&, const ModelConfig&, int64_t, int64_t, int64_t, bool);
 template LayerActs alloc_layer_acts<SizingArena>(SizingArena&, const ModelConfig&, int64_t, int64_t, int64_t, bool);
-template BlockGrads alloc_block_grads<Arena>(Arena&, const ModelConfig&, int64_t);
-template BlockGrads alloc_block_grads<SizingArena>(SizingArena&, const ModelConfig&, int64_t);
+template BlockGrads alloc_block_grads<Arena>(Arena&, const ModelConfig&, int64_t, int64_t);
+template BlockGrads alloc_block_grads<SizingArena>(SizingArena&, const ModelConfig&, int64_t, int64_t);
 
 }  // namespace peft

@@ -57,13 +57,14 @@ struct BlockGrads {
   Tensor d_n1, d_n2;          // (N, C)
   Tensor d_x_mid;             // (N, C)
   Tensor d_att;               // (N, H·hd)
-  Tensor d_q, d_k, d_v;       // (N, H·hd), (N, Hkv·hd), (N, Hkv·hd)
+  Tensor d_q, d_k, d_v;       // (N, H·hd), (kv_tokens, Hkv·hd) ×2 (compacted to N rows)
   Tensor d_qkv;               // (N, q_dim + 2·kv_dim)
   Tensor d_ff_h, d_ff_up, d_ff_gate;  // (N, F)
   Tensor d_lin_in;            // (N, max in) ∂L/∂(adapted projection input), for input hooks
 };
+// kv_tokens: rows of the key/value buffers (B · (prefix + T)), ≥ N.
 template <typename Alloc>
-BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N);
+BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N, int64_t kv_tokens);
 
 // Given d_x_out (N, C) = ∂L/∂(block output), overwrites d_x_in (N, C) with ∂L/∂(block input).
 // Only activations get gradients (the base is frozen). d_x_in may not alias d_x_out.

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/cross_entropy.h"
+#include "kernels/embedding.h"
 #include "model/ends.h"
 
 namespace peft {
@@ -12,22 +13,24 @@ namespace peft {
 namespace {
 constexpr int64_t kLossChunkRows = 64;
 float* fptr(const Tensor& t) { return static_cast<float*>(t.data); }
+int32_t* iptr(const Tensor& t) { return static_cast<int32_t*>(t.data); }
 }  // namespace
-
-void shift_labels(int32_t* targets, const int32_t* labels, int64_t B, int64_t T) {
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < T; ++t)
-      targets[b * T + t] = t + 1 < T ? labels[b * T + t + 1] : kIgnoreIndex;
-}
 
 template <typename Alloc>
 void Decoder::allocate(Alloc& arena) {
   const ModelConfig& c = m_.config;
-  const int64_t N = maxB_ * maxT_, C = c.n_embd;
+  const int64_t N = maxB_ * maxT_, C = c.n_embd, kv_rows = np_ + maxT_;
   embed_ = alloc_embed_acts(arena, c, N);
   acts_.clear();
-  for (int64_t l = 0; l < c.n_layer; ++l)
-    acts_.push_back(alloc_layer_acts(arena, c, maxB_, maxT_, maxT_, /*training=*/true));
+  kv_k_.clear();
+  kv_v_.clear();
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    acts_.push_back(alloc_layer_acts(arena, c, maxB_, maxT_, kv_rows, /*training=*/true));
+    if (np_ > 0) {
+      kv_k_.push_back(arena.alloc_f32({maxB_, kv_rows, c.kv_dim()}));
+      kv_v_.push_back(arena.alloc_f32({maxB_, kv_rows, c.kv_dim()}));
+    }
+  }
   x_final_ = arena.alloc_f32({N, C});
   head_ = alloc_head_acts(arena, c, N, /*training=*/true);
   d_head_in_ = arena.alloc_f32({N, c.embd_in()});
@@ -37,11 +40,16 @@ void Decoder::allocate(Alloc& arena) {
   ce_scratch_ = arena.alloc_f32({std::min(N, kLossChunkRows), c.n_vocab});
   positions_ = arena.alloc_f32({N});  // reinterpreted as int32 (same size)
   targets_ = arena.alloc_f32({N});
-  grads_ = alloc_block_grads(arena, c, N);
+  virtual_ = arena.alloc_f32({std::max<int64_t>(nv_, 1), c.embd_in()});
+  grads_ = alloc_block_grads(arena, c, N, maxB_ * kv_rows);
 }
 
-Decoder::Decoder(const Model& model, int64_t B, int64_t T) : m_(model), maxB_(B), maxT_(T) {
+Decoder::Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks)
+    : m_(model), hooks_(hooks), maxB_(B) {
   PEFT_CHECK(B > 0 && T > 0, "Decoder needs a positive batch shape, got ({}, {})", B, T);
+  nv_ = hooks ? hooks->num_virtual_tokens() : 0;
+  np_ = hooks ? hooks->num_prefix_tokens() : 0;
+  maxT_ = T + nv_;
   SizingArena sizing;
   allocate(sizing);
   arena_.reserve(sizing.used);
@@ -53,55 +61,71 @@ BlockRun Decoder::run_of(int64_t layer) const {
   r.model = &m_;
   r.layer = layer;
   r.B = B_;
-  r.T = T_;
-  r.positions = static_cast<const int32_t*>(positions_.data);
+  r.T = Tt_;
+  r.positions = iptr(positions_);
   const LayerActs& a = acts_[size_t(layer)];
-  r.kv = KvView{fptr(a.k), fptr(a.v), T_, 0};
+  r.kv = np_ > 0 ? KvView{fptr(kv_k_[size_t(layer)]), fptr(kv_v_[size_t(layer)]), np_ + Tt_, np_}
+                 : KvView{fptr(a.k), fptr(a.v), Tt_, 0};
   r.hooks = hooks_;
   return r;
 }
 
-float Decoder::forward(const int32_t* ids, const int32_t* targets, int64_t B, int64_t T,
+float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int64_t T,
                        bool want_grad) {
-  PEFT_CHECK(B <= maxB_ && T <= maxT_ && B * T <= maxB_ * maxT_, "batch ({}, {}) exceeds reserved ({}, {})", B, T, maxB_, maxT_);
+  const int64_t Tt = T + nv_;
+  PEFT_CHECK(B <= maxB_ && Tt <= maxT_, "batch ({}, {}) exceeds the reserved ({}, {})", B, Tt, maxB_, maxT_);
   const ModelConfig& c = m_.config;
   B_ = B;
-  T_ = T;
-  const int64_t N = B * T, L = c.n_layer;
-  auto* pos = static_cast<int32_t*>(positions_.data);
-  for (int64_t n = 0; n < N; ++n) pos[n] = int32_t(n % T);
+  Tt_ = Tt;
+  const int64_t N = B * Tt, L = c.n_layer, Ce = c.embd_in();
+  int32_t* pos = iptr(positions_);
+  for (int64_t n = 0; n < N; ++n) pos[n] = int32_t(np_ + n % Tt);  // a prefix shifts positions
 
-  embed_forward(m_, ids, pos, N, embed_, fptr(acts_[0].x_in));
+  // Token embeddings, with the virtual tokens in front of every row.
+  float* raw = fptr(embed_.raw);
+  if (nv_ > 0) hooks_->virtual_embeddings(fptr(virtual_));
+  for (int64_t b = 0; b < B; ++b) {
+    if (nv_ > 0) std::memcpy(raw + b * Tt * Ce, virtual_.data, size_t(nv_ * Ce) * 4);
+    embedding_forward(raw + (b * Tt + nv_) * Ce, ids + b * T, m_.tok_embd, T);
+  }
+  embed_inputs_forward(m_, pos, N, embed_, fptr(acts_[0].x_in));
   for (int64_t l = 0; l < L; ++l) {
     float* out = l + 1 < L ? fptr(acts_[size_t(l + 1)].x_in) : fptr(x_final_);
-    block_forward(run_of(l), acts_[size_t(l)], out);
+    const BlockRun r = run_of(l);
+    if (np_ > 0) hooks_->prefix_kv(l, r.kv.k, r.kv.v, B, r.kv.kv_rows);
+    block_forward(r, acts_[size_t(l)], out);
   }
   head_in_ = head_forward(m_, fptr(x_final_), N, head_);
 
   have_grad_ = false;
   loss_tokens_ = 0;
-  if (!targets) return 0.f;
-  auto* tgt = static_cast<int32_t*>(targets_.data);
-  std::memcpy(tgt, targets, size_t(N) * sizeof(int32_t));
+  if (!labels) return 0.f;
+  // Hugging Face's causal shift over the whole row (virtual labels are -100): position p
+  // predicts label p + 1, so the last virtual token predicts the first real label.
+  int32_t* tgt = iptr(targets_);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t p = 0; p < Tt; ++p) {
+      const int64_t next = p + 1 - nv_;
+      tgt[b * Tt + p] = p + 1 < Tt && next >= 0 ? labels[b * T + next] : kIgnoreIndex;
+    }
   for (int64_t n = 0; n < N; ++n) loss_tokens_ += tgt[n] >= 0;
   if (loss_tokens_ == 0) return 0.f;
-  const float scale = 1.0f / float(loss_tokens_);
   float* dh = nullptr;
   if (want_grad) {
     dh = fptr(d_head_in_);
-    std::memset(dh, 0, size_t(N * c.embd_in()) * 4);
+    std::memset(dh, 0, size_t(N * Ce) * 4);
   }
   double total = lm_head_cross_entropy(dh, head_in_, m_.lm_head.w,
                                        m_.lm_head.has_bias() ? m_.lm_head.b.f32() : nullptr, tgt, N,
-                                       scale, fptr(ce_scratch_), ce_scratch_.dim(0));
+                                       1.0f / float(loss_tokens_), fptr(ce_scratch_), ce_scratch_.dim(0));
   have_grad_ = want_grad;
   return float(total / double(loss_tokens_));
 }
 
 void Decoder::backward() {
-  PEFT_CHECK(have_grad_, "backward() needs a forward with targets and want_grad");
+  PEFT_CHECK(have_grad_, "backward() needs a forward with labels and want_grad");
   const ModelConfig& c = m_.config;
-  const int64_t N = B_ * T_, L = c.n_layer;
+  const int64_t N = B_ * Tt_, L = c.n_layer;
   // d_x_[L % 2] receives ∂/∂x_final; blocks then ping-pong down to d_x_[0].
   float* d_out = fptr(d_x_[L % 2]);
   std::memset(d_out, 0, size_t(N * c.n_embd) * 4);
@@ -113,6 +137,7 @@ void Decoder::backward() {
   }
   // d_x_[1] is free now: scratch for the embedding norm's gradient.
   embed_backward(m_, embed_, fptr(d_x_[0]), fptr(d_x_[1]), fptr(d_raw_), N);
+  if (nv_ > 0) hooks_->virtual_embeddings_backward(fptr(d_raw_), B_, Tt_);
 }
 
 const float* Decoder::hidden_state(int64_t i) const {
@@ -121,6 +146,6 @@ const float* Decoder::hidden_state(int64_t i) const {
   return fptr(acts_[size_t(i)].x_in);
 }
 
-void Decoder::logits(float* out) const { lm_head_forward(m_, out, head_in_, B_ * T_); }
+void Decoder::logits(float* out) const { lm_head_forward(m_, out, head_in_, B_ * Tt_); }
 
 }  // namespace peft

@@ -12,28 +12,32 @@ namespace peft {
 
 class Decoder {
  public:
-  // Sizes every buffer for batches of up to (B, T) once; forward/backward never allocate.
-  Decoder(const Model& model, int64_t B, int64_t T);
+  // Sizes every buffer for batches of up to (B, T) real tokens once (plus the virtual and
+  // prefix tokens `hooks` asks for); forward/backward never allocate. hooks (the adapter,
+  // or null) is not owned.
+  Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks = nullptr);
 
-  // Runs the model on ids (B, T). With targets (B, T) (kIgnoreIndex = no loss there) returns
-  // the mean cross-entropy over the counted tokens and, if `want_grad`, prepares the backward.
-  // Without targets returns 0. T may be smaller than the size reserved.
-  float forward(const int32_t* ids, const int32_t* targets, int64_t B, int64_t T,
+  // Runs the model on ids (B, T). labels (B, T) are Hugging Face's: aligned with ids, the
+  // shift happens here, kIgnoreIndex (-100) = no loss; virtual tokens get -100 too. Returns
+  // the mean cross-entropy over counted positions (0 without labels); `want_grad` prepares
+  // the backward. T may be smaller than the size reserved.
+  float forward(const int32_t* ids, const int32_t* labels, int64_t B, int64_t T,
                 bool want_grad = false);
-  // Backward of the last forward's loss w.r.t. activations; afterwards d_embed() holds
-  // ∂loss/∂(token embeddings) (N, Ce), before positions, projections and norms.
+  // Backward of the last forward's loss w.r.t. activations (adapters accumulate their
+  // parameter gradients on the way); afterwards d_embed() holds ∂loss/∂(token embeddings)
+  // (B · seq_len(), Ce), before positions, projections and norms.
   void backward();
   const float* d_embed() const { return static_cast<const float*>(d_raw_.data); }
 
+  // Positions per row in the last forward: virtual tokens + T.
+  int64_t seq_len() const { return Tt_; }
   // Hidden state i of the last forward, Hugging Face's output_hidden_states convention:
   // 0 = embedding output (after positions / embedding norm), i = residual stream after
   // block i, n_layer = the LM head's input (after the final norm and any projection).
   const float* hidden_state(int64_t i) const;
-  // logits (B·T, V) of the last forward (materialises them; for inspection and tests).
+  // logits (B · seq_len(), V) of the last forward (materialises them; for inspection).
   void logits(float* out) const;
-  // Adapters to run at every site (null = the bare model); not owned.
-  void set_hooks(SiteHooks* hooks) { hooks_ = hooks; }
-  // Number of loss-bearing tokens in the last forward.
+  // Number of loss-bearing positions in the last forward.
   int64_t loss_tokens() const { return loss_tokens_; }
   size_t arena_bytes() const { return arena_.capacity(); }
 
@@ -43,11 +47,14 @@ class Decoder {
   BlockRun run_of(int64_t layer) const;
 
   const Model& m_;
-  int64_t maxB_, maxT_;
-  int64_t B_ = 0, T_ = 0;
+  SiteHooks* hooks_;
+  int64_t nv_ = 0, np_ = 0;      // virtual (prompt) and prefix tokens the hooks add
+  int64_t maxB_, maxT_;          // maxT_ includes the virtual tokens
+  int64_t B_ = 0, Tt_ = 0;
   Arena arena_;
   EmbedActs embed_;
   std::vector<LayerActs> acts_;  // one per layer
+  std::vector<Tensor> kv_k_, kv_v_;  // (B, np + T, Hkv·hd) per layer, only with a prefix
   Tensor x_final_;               // (N, C) output of the last block
   HeadActs head_;
   const float* head_in_ = nullptr;  // (N, Ce) the LM head's input in the last forward
@@ -57,13 +64,10 @@ class Decoder {
   Tensor ce_scratch_;            // (chunk, V)
   Tensor positions_;             // (N) int32
   Tensor targets_;               // (N) int32 shifted targets
+  Tensor virtual_;               // (nv, Ce) virtual token embeddings
   BlockGrads grads_;
   int64_t loss_tokens_ = 0;
   bool have_grad_ = false;
-  SiteHooks* hooks_ = nullptr;
 };
-
-// Hugging Face's causal-LM shift: targets[b, t] = labels[b, t + 1], the last position ignored.
-void shift_labels(int32_t* targets, const int32_t* labels, int64_t B, int64_t T);
 
 }  // namespace peft

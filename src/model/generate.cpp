@@ -25,8 +25,7 @@ Result<std::vector<int32_t>> generate(const Model& model, const std::vector<int3
     return Status::errorf("generate: the prompt has {} tokens but the model's context is {}", P, c.n_ctx);
   PEFT_TRY(check_token_ids(model, prompt.data(), P, "prompt"));
   const int64_t capacity = std::min(c.n_ctx, P + std::max<int64_t>(opt.max_new_tokens, 0));
-  InferenceRunner runner(model, 1, P, capacity);
-  runner.set_hooks(opt.hooks);
+  InferenceRunner runner(model, 1, P, capacity, opt.hooks);
   Sampler sampler(opt.sampling);
   std::vector<float> logits(size_t(c.n_vocab));
   std::vector<int32_t> out;
@@ -36,7 +35,7 @@ Result<std::vector<int32_t>> generate(const Model& model, const std::vector<int3
     out.push_back(next);
     if (on_token) on_token(next);
     if (opt.stop_at_eos && next == c.eos_id) break;
-    if (runner.cache().length() >= capacity) break;  // context full
+    if (runner.cache().length() >= runner.cache().capacity()) break;  // context full
     runner.forward(&next, 1, logits.data(), false);
   }
   return out;

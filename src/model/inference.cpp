@@ -1,6 +1,9 @@
 // KV-cached forward for generation and logits.
 #include "model/inference.h"
 
+#include "kernels/embedding.h"
+
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -14,10 +17,19 @@ KvCache::KvCache(const ModelConfig& c, int64_t B, int64_t capacity) : B_(B), cap
   }
 }
 
-InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step, int64_t capacity)
-    : m_(model), B_(B), max_step_(max_step), cache_(model.config, B, capacity) {
+InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step, int64_t capacity,
+                                 SiteHooks* hooks)
+    : m_(model),
+      B_(B),
+      max_step_(max_step + (hooks ? hooks->num_virtual_tokens() : 0)),
+      cache_(model.config, B,
+             capacity + (hooks ? hooks->num_virtual_tokens() + hooks->num_prefix_tokens() : 0)),
+      hooks_(hooks),
+      nv_(hooks ? hooks->num_virtual_tokens() : 0),
+      np_(hooks ? hooks->num_prefix_tokens() : 0) {
   const ModelConfig& c = model.config;
-  const int64_t N = B * max_step;
+  const int64_t N = B * max_step_;
+  capacity = cache_.capacity();
   auto plan = [&](auto& arena) {
     embed_ = alloc_embed_acts(arena, c, N);
     acts_ = alloc_layer_acts(arena, c, B, max_step, capacity, /*training=*/false);
@@ -25,6 +37,7 @@ InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step
     x_out_ = arena.alloc_f32({N, c.n_embd});
     last_ = arena.alloc_f32({B, c.n_embd});
     head_ = alloc_head_acts(arena, c, N, /*training=*/false);
+    virtual_ = arena.alloc_f32({std::max<int64_t>(nv_, 1), c.embd_in()});
   };
   SizingArena sizing;
   plan(sizing);
@@ -33,9 +46,15 @@ InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step
   positions_.resize(size_t(N));
 }
 
-void InferenceRunner::forward(const int32_t* ids, int64_t T, float* logits, bool all_positions) {
+void InferenceRunner::forward(const int32_t* ids, int64_t T_in, float* logits, bool all_positions) {
   const ModelConfig& c = m_.config;
-  PEFT_CHECK(T >= 1 && T <= max_step_, "step of {} tokens, runner sized for {}", T, max_step_);
+  const bool first = cache_.length() == 0;
+  if (first && np_ > 0) {  // the prefix sits in the cache before every real token
+    for (int64_t l = 0; l < c.n_layer; ++l) hooks_->prefix_kv(l, cache_.k(l), cache_.v(l), B_, cache_.capacity());
+    cache_.advance(np_);
+  }
+  const int64_t nv = first ? nv_ : 0, T = T_in + nv;
+  PEFT_CHECK(T_in >= 1 && T <= max_step_, "step of {} tokens, runner sized for {}", T, max_step_);
   const int64_t past = cache_.length();
   PEFT_CHECK(past + T <= cache_.capacity(), "KV cache full: {} + {} > {}", past, T, cache_.capacity());
   const int64_t N = B_ * T, C = c.n_embd;
@@ -43,7 +62,14 @@ void InferenceRunner::forward(const int32_t* ids, int64_t T, float* logits, bool
 
   float* x = static_cast<float*>(x_in_.data);
   float* y = static_cast<float*>(x_out_.data);
-  embed_forward(m_, ids, positions_.data(), N, embed_, x);
+  float* raw = static_cast<float*>(embed_.raw.data);
+  const int64_t Ce = c.embd_in();
+  if (nv > 0) hooks_->virtual_embeddings(static_cast<float*>(virtual_.data));
+  for (int64_t b = 0; b < B_; ++b) {
+    if (nv > 0) std::memcpy(raw + b * T * Ce, virtual_.data, size_t(nv * Ce) * 4);
+    embedding_forward(raw + (b * T + nv) * Ce, ids + b * T_in, m_.tok_embd, T_in);
+  }
+  embed_inputs_forward(m_, positions_.data(), N, embed_, x);
   for (int64_t l = 0; l < c.n_layer; ++l) {
     BlockRun r;
     r.model = &m_;

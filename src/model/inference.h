@@ -29,15 +29,17 @@ class KvCache {
 
 class InferenceRunner {
  public:
-  // Up to B rows, up to max_step tokens per forward, up to `capacity` positions in total.
-  InferenceRunner(const Model& model, int64_t B, int64_t max_step, int64_t capacity);
+  // Up to B rows, up to max_step tokens per forward, up to `capacity` positions in total
+  // (the virtual and prefix tokens of `hooks` — an adapter or null, not owned — come on top).
+  InferenceRunner(const Model& model, int64_t B, int64_t max_step, int64_t capacity,
+                  SiteHooks* hooks = nullptr);
 
-  // Appends ids (B, T) (T <= max_step) at the cache's current length. Writes logits:
+  // Appends ids (B, T) (T <= max_step) at the cache's current length. The first call also
+  // writes the adapter's prefix into the cache and puts its virtual tokens in front (then
+  // all_positions covers them too: (B, nv + T, V)). Writes logits:
   // all_positions ? (B, T, V) : (B, V) for each row's last new token.
   void forward(const int32_t* ids, int64_t T, float* logits, bool all_positions);
   KvCache& cache() { return cache_; }
-  // Adapters to run at every site (null = the bare model); not owned.
-  void set_hooks(SiteHooks* hooks) { hooks_ = hooks; }
   const Model& model() const { return m_; }
 
  private:
@@ -52,6 +54,8 @@ class InferenceRunner {
   HeadActs head_;
   std::vector<int32_t> positions_;
   SiteHooks* hooks_ = nullptr;
+  int64_t nv_ = 0, np_ = 0;  // the hooks' virtual and prefix tokens
+  Tensor virtual_;           // (nv, Ce)
 };
 
 }  // namespace peft

@@ -49,6 +49,23 @@ class SiteHooks {
                                               const float* dy, float* dx, int64_t N) {
     return dy;
   }
+
+  // Embed site (prompt tuning): virtual tokens prepended to every row before block 0. They
+  // go through the embedding path (positions, embedding norm) like real tokens.
+  virtual int64_t num_virtual_tokens() const { return 0; }
+  virtual void virtual_embeddings(float* out) {}  // out (nv, Ce)
+  // d (B·rows, Ce) holds ∂L/∂embeddings of whole rows of `rows` positions; the virtual
+  // tokens are positions [0, nv) of each row.
+  virtual void virtual_embeddings_backward(const float* d, int64_t B, int64_t rows) {}
+
+  // KvPrefix site (prefix tuning): key/value rows that every layer's attention sees before
+  // the real tokens (no RoPE, no projection); real tokens' positions start after them.
+  virtual int64_t num_prefix_tokens() const { return 0; }
+  // Writes rows [0, P) of each batch item of k, v (B, kv_rows, Hkv·hd).
+  virtual void prefix_kv(int64_t layer, float* k, float* v, int64_t B, int64_t kv_rows) {}
+  // Accumulates from rows [0, P) of dk, dv (B, kv_rows, Hkv·hd).
+  virtual void prefix_kv_backward(int64_t layer, const float* dk, const float* dv, int64_t B,
+                                  int64_t kv_rows) {}
 };
 
 }  // namespace peft

@@ -27,7 +27,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 // Mean loss over a set of examples (token-weighted), no dropout, no gradients.
 double evaluate(Decoder& dec, Adapter& adapter, std::span<const TokenizedExample> examples,
-                int64_t micro, int32_t pad_id, std::vector<int32_t>& targets) {
+                int64_t micro, int32_t pad_id) {
   adapter.set_mode(AdapterRunMode{false, 0});
   double total = 0;
   int64_t tokens = 0;
@@ -36,8 +36,7 @@ double evaluate(Decoder& dec, Adapter& adapter, std::span<const TokenizedExample
     idx.clear();
     for (int64_t i = start; i < std::min<int64_t>(start + micro, int64_t(examples.size())); ++i) idx.push_back(i);
     MicroBatch mb = collate(examples, idx, pad_id);
-    shift_labels(targets.data(), mb.labels.data(), mb.B, mb.T);
-    const float loss = dec.forward(mb.ids.data(), targets.data(), mb.B, mb.T, false);
+    const float loss = dec.forward(mb.ids.data(), mb.labels.data(), mb.B, mb.T, false);
     total += double(loss) * double(dec.loss_tokens());
     tokens += dec.loss_tokens();
   }
@@ -72,9 +71,8 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   summary.truncated = data.truncated;
 
   const int64_t micro = cfg.micro_batch_size, accum = cfg.batch_size / cfg.micro_batch_size;
-  Decoder dec(*data.model, micro, data.max_len);
-  dec.set_hooks(adapter.get());
-  adapter->reserve(micro * data.max_len);
+  Decoder dec(*data.model, micro, data.max_len, adapter.get());
+  adapter->reserve(micro * (data.max_len + adapter->num_virtual_tokens()));
   AdamW optimizer(adapter->params(), AdamWHyper{float(cfg.learning_rate), float(cfg.adam_beta1),
                                                 float(cfg.adam_beta2), float(cfg.adam_eps),
                                                 float(cfg.weight_decay)});
@@ -101,7 +99,6 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   }
   PEFT_ASSIGN_OR_RETURN(MetricsLog metrics, MetricsLog::open(cfg.output + "/metrics.jsonl", !cfg.resume.empty()));
 
-  std::vector<int32_t> targets(size_t(micro * data.max_len));
   ProgressBar bar(total);
   bar.note(fmt::format("training {} ({} trainable parameters) on {} examples ({} held out), {} steps of {} x {}",
                        cfg.method, summary.trainable_params, data.train.size(), data.val.size(), total,
@@ -116,9 +113,8 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
     int64_t tokens = 0;
     for (int64_t a = 0; a < accum; ++a) {
       MicroBatch mb = batcher.next();
-      shift_labels(targets.data(), mb.labels.data(), mb.B, mb.T);
       adapter->set_mode(AdapterRunMode{true, cfg.seed * 1000003ull + uint64_t(step) * 4099ull + uint64_t(a)});
-      loss_sum += dec.forward(mb.ids.data(), targets.data(), mb.B, mb.T, true);
+      loss_sum += dec.forward(mb.ids.data(), mb.labels.data(), mb.B, mb.T, true);
       if (dec.loss_tokens() > 0) dec.backward();
       tokens += mb.n_tokens;
     }
@@ -137,7 +133,7 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
                    {"lr", lr}, {"grad_norm", norm}, {"tokens", tokens}, {"step_s", dt}, {"tokens_per_s", tps}};
     const bool eval_now = !data.val.empty() && (step % cfg.eval_steps == 0 || step == total);
     if (eval_now) {
-      summary.val_loss = evaluate(dec, *adapter, data.val, micro, data.pad_id, targets);
+      summary.val_loss = evaluate(dec, *adapter, data.val, micro, data.pad_id);
       record["val_loss"] = summary.val_loss;
       bar.note(fmt::format("step {}: val_loss {:.4f}", step, summary.val_loss));
     }

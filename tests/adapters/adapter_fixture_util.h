@@ -14,7 +14,7 @@ namespace peft::test {
 
 struct FixtureBatch {
   int64_t B = 0, T = 0;
-  std::vector<int32_t> ids, targets;  // (B, T); targets shifted, kIgnoreIndex at the end
+  std::vector<int32_t> ids, labels;  // (B, T) Hugging Face labels (the decoder shifts)
 };
 
 inline FixtureBatch read_fixture_batch(const SafetensorsFile& io) {
@@ -30,8 +30,7 @@ inline FixtureBatch read_fixture_batch(const SafetensorsFile& io) {
     b.ids[i] = int32_t(ids->i64()[i]);
     lab[i] = int32_t(labels->i64()[i]);
   }
-  b.targets.resize(b.ids.size());
-  shift_labels(b.targets.data(), lab.data(), b.B, b.T);
+  b.labels = std::move(lab);
   return b;
 }
 

@@ -53,14 +53,12 @@ MethodSetup make(const std::string& arch, const MethodRow& row) {
   s.adapter = std::move(*a);
   s.adapter->reserve(s.B * s.T);
   for (int64_t i = 0; i < s.B * s.T; ++i) s.ids.push_back(int32_t((i * 37 + 11) % s.model->config.n_vocab));
-  s.targets.resize(s.ids.size());
-  shift_labels(s.targets.data(), s.ids.data(), s.B, s.T);
+  s.targets = s.ids;  // labels = input ids, as Hugging Face's causal-LM loss
   return s;
 }
 
 std::vector<float> logits_of(MethodSetup& s, SiteHooks* hooks) {
-  Decoder dec(*s.model, s.B, s.T);
-  dec.set_hooks(hooks);
+  Decoder dec(*s.model, s.B, s.T, hooks);
   dec.forward(s.ids.data(), nullptr, s.B, s.T);
   std::vector<float> out(size_t(s.B * s.T * s.model->config.n_vocab));
   dec.logits(out.data());
@@ -91,8 +89,7 @@ TEST_P(MethodProperties, Hold) {
 
   // A few training steps: only adapter parameters change, outputs stay finite.
   const std::vector<char> before = base_bytes(*s.model);
-  Decoder dec(*s.model, s.B, s.T);
-  dec.set_hooks(s.adapter.get());
+  Decoder dec(*s.model, s.B, s.T, s.adapter.get());
   AdamW opt(s.adapter->params(), AdamWHyper{5e-2f});
   std::vector<float> start(s.adapter->params().values(), s.adapter->params().values() + s.adapter->params().numel());
   for (int step = 0; step < 3; ++step) {

@@ -29,9 +29,8 @@ TEST_P(PeftFixture, MatchesPeft) {
   Adapter& adapted = **adapter;
   adapted.reserve(N);
 
-  Decoder dec(**model, batch.B, batch.T);
-  dec.set_hooks(&adapted);
-  float loss = dec.forward(batch.ids.data(), batch.targets.data(), batch.B, batch.T, true);
+  Decoder dec(**model, batch.B, batch.T, &adapted);
+  float loss = dec.forward(batch.ids.data(), batch.labels.data(), batch.B, batch.T, true);
   EXPECT_NEAR(loss, *io->find("loss")->f32(), 1e-4);
   std::vector<float> logits(size_t(N * V));
   dec.logits(logits.data());
@@ -51,7 +50,7 @@ TEST_P(PeftFixture, MatchesPeft) {
   const Tensor* losses = train->find("losses");
   for (int64_t step = 1; step <= 3; ++step) {
     ps.zero_grads();
-    float l = dec.forward(batch.ids.data(), batch.targets.data(), batch.B, batch.T, true);
+    float l = dec.forward(batch.ids.data(), batch.labels.data(), batch.B, batch.T, true);
     EXPECT_NEAR(l, losses->f32()[step - 1], step == 1 ? 1e-4 : 1e-3) << "loss before step " << step;
     dec.backward();
     adamw_step(ps.values(), ps.grads(), m.data(), v.data(), ps.numel(), step, AdamWHyper{1e-2f});

@@ -30,8 +30,7 @@ Batch read_batch(const SafetensorsFile& io) {
     b.ids[i] = int32_t(ids->i64()[i]);
     lab[i] = int32_t(labels->i64()[i]);
   }
-  b.targets.resize(b.ids.size());
-  shift_labels(b.targets.data(), lab.data(), b.B, b.T);
+  b.targets = std::move(lab);  // Hugging Face labels: the decoder shifts them
   return b;
 }
 
