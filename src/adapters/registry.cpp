@@ -5,13 +5,19 @@
 
 namespace peft {
 
+extern const MethodDef kBottleneckMethod;
 extern const MethodDef kIa3Method;
 extern const MethodDef kLoraMethod;
+extern const MethodDef kPrefixTuningMethod;
+extern const MethodDef kPromptTuningMethod;
 
 const std::vector<const MethodDef*>& all_methods() {
   static const std::vector<const MethodDef*> methods = {
       &kLoraMethod,
       &kIa3Method,
+      &kPrefixTuningMethod,
+      &kPromptTuningMethod,
+      &kBottleneckMethod,
   };
   return methods;
 }

@@ -31,7 +31,20 @@ std::vector<MethodRow> rows() {
       {"lora_gaussian_layers", "lora",
        Json{{"r", 2}, {"init_lora_weights", "gaussian"}, {"layers_to_transform", Json::array({1})}}, true, true},
       {"ia3", "ia3", Json::object(), true, true},
+      {"prompt_tuning", "prompt", Json{{"num_virtual_tokens", 3}}, false, false},
+      {"prefix_tuning", "prefix", Json{{"num_virtual_tokens", 3}}, false, false},
       {"ia3_all_linear", "ia3", Json{{"target_modules", "all-linear"}, {"feedforward_modules", Json::array()}}, true, true},
+      {"bottleneck_series_mam", "bottleneck",
+       Json{{"bottleneck_size", 8}, {"init_weights", "mam_adapter"}}, true, false},
+      {"bottleneck_parallel", "bottleneck",
+       Json{{"bottleneck_size", 8}, {"use_parallel_adapter", true}, {"non_linearity", "relu"},
+            {"init_weights", "mam_adapter"}, {"adapter_dropout", 0.1}}, true, false},
+      {"bottleneck_houlsby", "bottleneck",
+       Json{{"bottleneck_size", 8}, {"preset", "houlsby"}, {"init_weights", "mam_adapter"}}, true, false},
+      {"bottleneck_pfeiffer", "bottleneck",
+       Json{{"bottleneck_size", 8}, {"preset", "pfeiffer"}, {"non_linearity", "gelu"}}, false, false},
+      {"bottleneck_learned_scaling", "bottleneck",
+       Json{{"bottleneck_size", 4}, {"scaling", "learned"}, {"non_linearity", "silu"}}, false, false},
   };
 }
 
@@ -60,7 +73,7 @@ MethodSetup make(const std::string& arch, const MethodRow& row) {
 std::vector<float> logits_of(MethodSetup& s, SiteHooks* hooks) {
   Decoder dec(*s.model, s.B, s.T, hooks);
   dec.forward(s.ids.data(), nullptr, s.B, s.T);
-  std::vector<float> out(size_t(s.B * s.T * s.model->config.n_vocab));
+  std::vector<float> out(size_t(s.B * dec.seq_len() * s.model->config.n_vocab));
   dec.logits(out.data());
   return out;
 }

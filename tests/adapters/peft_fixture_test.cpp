@@ -25,13 +25,16 @@ TEST_P(PeftFixture, MatchesPeft) {
   auto base_io = SafetensorsFile::open(test::fixture_path(arch + "/io.safetensors"));
   ASSERT_TRUE(io.is_ok() && train.is_ok() && base_io.is_ok());
   test::FixtureBatch batch = test::read_fixture_batch(*base_io);  // every method shares the batch
-  const int64_t N = batch.B * batch.T, V = (*model)->config.n_vocab;
+  const int64_t V = (*model)->config.n_vocab;
   Adapter& adapted = **adapter;
+  // Prompt tuning adds virtual positions; PEFT's logits cover them too ([B, nv + T, V]).
+  const int64_t N = batch.B * (batch.T + adapted.num_virtual_tokens());
   adapted.reserve(N);
 
   Decoder dec(**model, batch.B, batch.T, &adapted);
   float loss = dec.forward(batch.ids.data(), batch.labels.data(), batch.B, batch.T, true);
   EXPECT_NEAR(loss, *io->find("loss")->f32(), 1e-4);
+  ASSERT_EQ(io->find("logits")->numel(), N * V);
   std::vector<float> logits(size_t(N * V));
   dec.logits(logits.data());
   EXPECT_LE(test::max_abs_diff(logits.data(), io->find("logits")->f32(), N * V), 1e-4);
@@ -60,9 +63,14 @@ TEST_P(PeftFixture, MatchesPeft) {
     test::expect_adamw_endpoint(p.value.f32(), *train->find("final." + p.name), *initial->find(p.name),
                                 "final." + p.name);
 
-  // Merged weights give the same logits (PEFT's merge_and_unload).
+  // Merged weights give the same logits (PEFT's merge_and_unload); fixtures of methods that
+  // cannot merge carry no merged_logits, and merging must be refused.
   auto fresh = load_adapter(**model, dir + "/adapter");
   ASSERT_TRUE(fresh.is_ok());
+  if (!io->find("merged_logits")) {
+    EXPECT_FALSE((*fresh)->merge_into(**model).is_ok());
+    return;
+  }
   ASSERT_TRUE((*fresh)->merge_into(**model).is_ok());
   Decoder merged(**model, batch.B, batch.T);
   merged.forward(batch.ids.data(), nullptr, batch.B, batch.T);
@@ -73,6 +81,18 @@ TEST_P(PeftFixture, MatchesPeft) {
 INSTANTIATE_TEST_SUITE_P(
     Methods, PeftFixture,
     ::testing::Combine(::testing::Values("lora", "ia3"),
+                       ::testing::Values("llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt")),
+    [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
+
+INSTANTIATE_TEST_SUITE_P(
+    Bottleneck, PeftFixture,
+    ::testing::Combine(::testing::Values("bottleneck_series", "bottleneck_parallel"),
+                       ::testing::Values("llama")),
+    [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
+
+INSTANTIATE_TEST_SUITE_P(
+    PromptLearning, PeftFixture,
+    ::testing::Combine(::testing::Values("prefix_tuning", "prompt_tuning"),
                        ::testing::Values("llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt")),
     [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 

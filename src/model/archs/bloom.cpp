@@ -70,6 +70,8 @@ TensorNames bloom_names(const ModelConfig& c) {
 }  // namespace
 
 extern const ArchDef kBloomArch{"bloom", parse_bloom, bloom_names,
-    {{"lora", "query_key_value"}, {"ia3", "query_key_value,mlp.dense_4h_to_h"}, {"ia3_ff", "mlp.dense_4h_to_h"}}};
+    {{"lora", "query_key_value"}, {"ia3", "query_key_value,mlp.dense_4h_to_h"}, {"ia3_ff", "mlp.dense_4h_to_h"},
+     {"bottleneck", "dense_h_to_4h,dense_4h_to_h"}, {"bottleneck_adapterp", "dense_4h_to_h"},
+     {"bottleneck_parallel", "query_key_value"}, {"bottleneck_houlsby", "self_attention.dense,dense_4h_to_h"}}};
 
 }  // namespace peft

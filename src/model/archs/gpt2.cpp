@@ -74,6 +74,8 @@ TensorNames gpt2_names(const ModelConfig& c) {
 }  // namespace
 
 extern const ArchDef kGpt2Arch{"gpt2", parse_gpt2, gpt2_names,
-    {{"lora", "c_attn"}, {"ia3", "c_attn,mlp.c_proj"}, {"ia3_ff", "mlp.c_proj"}}};
+    {{"lora", "c_attn"}, {"ia3", "c_attn,mlp.c_proj"}, {"ia3_ff", "mlp.c_proj"},
+     {"bottleneck", "c_fc,mlp.c_proj"}, {"bottleneck_adapterp", "mlp.c_proj"},
+     {"bottleneck_parallel", "c_attn"}, {"bottleneck_houlsby", "attn.c_proj,mlp.c_proj"}}};
 
 }  // namespace peft

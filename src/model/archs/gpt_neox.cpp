@@ -80,6 +80,8 @@ TensorNames gpt_neox_names(const ModelConfig& c) {
 }  // namespace
 
 extern const ArchDef kGptNeoxArch{"gpt_neox", parse_gpt_neox, gpt_neox_names,
-    {{"lora", "query_key_value"}, {"ia3", "query_key_value,dense_4h_to_h"}, {"ia3_ff", "dense_4h_to_h"}}};
+    {{"lora", "query_key_value"}, {"ia3", "query_key_value,dense_4h_to_h"}, {"ia3_ff", "dense_4h_to_h"},
+     {"bottleneck", "dense_h_to_4h,dense_4h_to_h"}, {"bottleneck_adapterp", "dense_4h_to_h"},
+     {"bottleneck_parallel", "query_key_value"}, {"bottleneck_houlsby", "attention.dense,dense_4h_to_h"}}};
 
 }  // namespace peft

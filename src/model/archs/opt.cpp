@@ -89,6 +89,8 @@ TensorNames opt_names(const ModelConfig& c) {
 }  // namespace
 
 extern const ArchDef kOptArch{"opt", parse_opt, opt_names,
-    {{"lora", "q_proj,v_proj"}, {"ia3", "q_proj,k_proj,fc2"}, {"ia3_ff", "fc2"}}};
+    {{"lora", "q_proj,v_proj"}, {"ia3", "q_proj,k_proj,fc2"}, {"ia3_ff", "fc2"},
+     {"bottleneck", "fc1,fc2"}, {"bottleneck_adapterp", "fc2"},
+     {"bottleneck_parallel", "q_proj,v_proj,k_proj"}, {"bottleneck_houlsby", "out_proj,fc2"}}};
 
 }  // namespace peft

@@ -1,0 +1,223 @@
+// Bottleneck adapter forward/backward on the flat parameter store (mh, output and parallel types).
+#include "adapters/bottleneck/bottleneck.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/rng.h"
+#include "kernels/matmul.h"
+
+namespace peft {
+
+namespace {
+// Counter-based hash → uniform [0, 1) (as LoRA's dropout): the mask is a pure function of
+// (seed, module, element), so the backward regenerates it instead of storing it.
+inline float hash_uniform(uint64_t seed, uint64_t module, uint64_t i) {
+  uint64_t z = seed ^ (module * 0x9e3779b97f4a7c15ull) ^ (i * 0xbf58476d1ce4e5b9ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return float(z >> 40) * (1.0f / 16777216.0f);
+}
+}  // namespace
+
+Result<std::unique_ptr<BottleneckAdapter>> BottleneckAdapter::create(const Model& model,
+                                                                     const BottleneckConfig& config,
+                                                                     uint64_t seed) {
+  const std::string where = "bottleneck target_modules";
+  PEFT_ASSIGN_OR_RETURN(std::vector<SiteRef> sites, select_sites(model, config.targets, where));
+  std::unique_ptr<BottleneckAdapter> a(new BottleneckAdapter(model, config));
+  a->index_.assign(size_t(model.config.n_layer * kNumLinearSites), -1);
+  const int64_t b = config.bottleneck_size;
+  for (const SiteRef& s : sites) {
+    const Linear* l = linear_at(model.layers[size_t(s.layer)], s.site);
+    Module m;
+    m.ref = s;
+    PEFT_ASSIGN_OR_RETURN(m.type, bottleneck_type_of(config, s, where));
+    m.n_in = m.type == BottleneckType::Output ? l->out() : l->in();
+    m.n_out = m.type == BottleneckType::Mh ? l->in() : l->out();
+    const std::string prefix = "base_model.model." + s.path;
+    if (config.learned) m.scale = a->params_.add(prefix + ".adapter_scaling", {1});
+    m.down = a->params_.add(prefix + ".adapter_down.weight", {b, m.n_in});
+    m.up = a->params_.add(prefix + ".adapter_up.weight", {m.n_out, b});
+    a->index_[size_t(s.layer * kNumLinearSites + int(s.site))] = int(a->modules_.size());
+    a->max_width_ = std::max({a->max_width_, m.n_in, m.n_out});
+    a->modules_.push_back(m);
+  }
+  a->params_.finalize();
+  Rng rng(seed);
+  for (const Module& m : a->modules_) {
+    float* D = a->params_[m.down].value.f32();
+    float* U = a->params_[m.up].value.f32();
+    if (m.scale != size_t(-1)) a->params_[m.scale].value.f32()[0] = 1.f;  // torch.ones(1)
+    if (config.init_weights == "bert") {  // init_bert_weights: N(0, 0.02) on both
+      for (int64_t i = 0; i < b * m.n_in; ++i) D[i] = 0.02f * rng.normal();
+      for (int64_t i = 0; i < m.n_out * b; ++i) U[i] = 0.02f * rng.normal();
+    } else {  // mam_adapter: kaiming_uniform_(a=√5) → bound 1/√fan_in on down; up zero
+      const float bound = 1.0f / std::sqrt(float(m.n_in));
+      for (int64_t i = 0; i < b * m.n_in; ++i) D[i] = (2.f * rng.uniform() - 1.f) * bound;
+    }
+  }
+  return a;
+}
+
+void BottleneckAdapter::reserve(int64_t max_tokens) {
+  if (max_tokens <= capacity_) return;
+  const int64_t b = config_.bottleneck_size;
+  const size_t nb = Arena::bytes_for(DType::F32, {max_tokens, b});
+  const size_t wide = Arena::bytes_for(DType::F32, {max_tokens, max_width_});
+  size_t bytes = 3 * wide + 3 * nb;
+  for (const Module& m : modules_) {
+    bytes += 2 * nb;
+    if (m.type == BottleneckType::Output) bytes += Arena::bytes_for(DType::F32, {max_tokens, m.n_in});
+  }
+  acts_.reserve(bytes);
+  wide_ = acts_.alloc_f32({max_tokens, max_width_}).f32();
+  zd_ = acts_.alloc_f32({max_tokens, max_width_}).f32();
+  dzd_ = acts_.alloc_f32({max_tokens, max_width_}).f32();
+  sa_ = acts_.alloc_f32({max_tokens, b}).f32();
+  g_ = acts_.alloc_f32({max_tokens, b}).f32();
+  gh_ = acts_.alloc_f32({max_tokens, b}).f32();
+  for (Module& m : modules_) {
+    m.h = acts_.alloc_f32({max_tokens, b}).f32();
+    m.a = acts_.alloc_f32({max_tokens, b}).f32();
+    m.y_base = m.type == BottleneckType::Output ? acts_.alloc_f32({max_tokens, m.n_in}).f32() : nullptr;
+  }
+  capacity_ = max_tokens;
+}
+
+BottleneckAdapter::Module* BottleneckAdapter::find(Site site, int64_t layer) const {
+  const int i = index_[size_t(layer * kNumLinearSites + int(site))];
+  return i < 0 ? nullptr : const_cast<Module*>(&modules_[size_t(i)]);
+}
+
+float BottleneckAdapter::scale_of(const Module& m) const {
+  return m.scale == size_t(-1) ? float(config_.scaling) : params_[m.scale].value.f32()[0];
+}
+
+const float* BottleneckAdapter::dropped(const Module& m, const float* z, int64_t N) const {
+  const float p = float(config_.adapter_dropout);
+  if (!mode_.training || p <= 0.f) return z;
+  const float keep_scale = 1.f / (1.f - p);
+  const uint64_t index = uint64_t(&m - modules_.data());
+  const int64_t n = N * m.n_in;
+#pragma omp parallel for
+  for (int64_t i = 0; i < n; ++i)
+    zd_[i] = hash_uniform(mode_.dropout_seed, index, uint64_t(i)) < p ? 0.f : z[i] * keep_scale;
+  return zd_;
+}
+
+// h (N, b) = z_d downᵀ;  a = act(h);  out (N, n_out) += (s·a) upᵀ.
+void BottleneckAdapter::adapter_forward(Module& m, const float* z, float* out, int64_t N) {
+  const int64_t b = config_.bottleneck_size, nb = N * b;
+  const float s = scale_of(m);
+  peft::linear_forward(m.h, dropped(m, z, N), params_[m.down].value, nullptr, N);
+  if (config_.act.tanh) {
+#pragma omp parallel for
+    for (int64_t i = 0; i < nb; ++i) m.a[i] = std::tanh(m.h[i]);
+  } else {
+    activation_forward(config_.act.act, m.a, m.h, nb);
+  }
+  for (int64_t i = 0; i < nb; ++i) sa_[i] = s * m.a[i];
+  gemm_f32(out, sa_, params_[m.up].value.f32(), GemmShape{N, m.n_out, b, false, true, true});
+}
+
+// With out += s · a upᵀ:  g = dout · up;  ∂s += Σ a ⊙ g;  ∂up += doutᵀ (s·a);
+// ∂h = act'(h) ⊙ s·g;  ∂down += ∂hᵀ z_d;  ∂z_d = ∂h · down, carried back through the mask.
+void BottleneckAdapter::adapter_backward(Module& m, const float* z, const float* dout, float* dz,
+                                         int64_t N) {
+  const int64_t b = config_.bottleneck_size, nb = N * b;
+  const float s = scale_of(m);
+  Param& D = params_[m.down];
+  Param& U = params_[m.up];
+  gemm_f32(g_, dout, U.value.f32(), GemmShape{N, b, m.n_out, false, false, false});
+  if (m.scale != size_t(-1)) {
+    double ds = 0;
+    for (int64_t i = 0; i < nb; ++i) ds += double(m.a[i]) * double(g_[i]);
+    params_[m.scale].grad.f32()[0] += float(ds);
+  }
+  for (int64_t i = 0; i < nb; ++i) sa_[i] = s * m.a[i];
+  linear_backward_weight(U.grad.f32(), nullptr, dout, sa_, N, m.n_out, b);
+  if (config_.act.tanh) {
+#pragma omp parallel for
+    for (int64_t i = 0; i < nb; ++i) gh_[i] = s * g_[i] * (1.f - m.a[i] * m.a[i]);
+  } else {
+    for (int64_t i = 0; i < nb; ++i) g_[i] *= s;
+    std::memset(gh_, 0, size_t(nb) * 4);
+    activation_backward(config_.act.act, gh_, g_, m.h, nb);
+  }
+  const float* zd = dropped(m, z, N);
+  linear_backward_weight(D.grad.f32(), nullptr, gh_, zd, N, b, m.n_in);
+  if (zd == z) {
+    linear_backward_input(dz, gh_, D.value, N);
+    return;
+  }
+  std::memset(dzd_, 0, size_t(N * m.n_in) * 4);
+  linear_backward_input(dzd_, gh_, D.value, N);
+  const float p = float(config_.adapter_dropout), keep_scale = 1.f / (1.f - p);
+  const uint64_t index = uint64_t(&m - modules_.data());
+  const int64_t n = N * m.n_in;
+#pragma omp parallel for
+  for (int64_t i = 0; i < n; ++i)
+    if (hash_uniform(mode_.dropout_seed, index, uint64_t(i)) >= p) dz[i] += dzd_[i] * keep_scale;
+}
+
+bool BottleneckAdapter::has_input_hook(Site site, int64_t layer) const {
+  const Module* m = find(site, layer);
+  return m && m->type == BottleneckType::Mh;
+}
+
+// x' (N, in) = x + s·A(x).
+const float* BottleneckAdapter::linear_input(Site site, int64_t layer, const float* x, int64_t N) {
+  Module* m = find(site, layer);
+  if (!m || m->type != BottleneckType::Mh) return x;
+  reserve(N);  // no-op once sized; inference may arrive without a reserve
+  std::memcpy(wide_, x, size_t(N * m->n_in) * 4);
+  adapter_forward(*m, x, wide_, N);
+  return wide_;
+}
+
+// ∂x += ∂x' (the residual) + ∂x' through A.
+void BottleneckAdapter::linear_input_backward(Site site, int64_t layer, const float* x,
+                                              const float* dx_eff, float* dx, int64_t N) {
+  Module* m = find(site, layer);
+  const int64_t n = N * m->n_in;
+#pragma omp parallel for
+  for (int64_t i = 0; i < n; ++i) dx[i] += dx_eff[i];
+  adapter_backward(*m, x, dx_eff, dx, N);
+}
+
+void BottleneckAdapter::linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) {
+  Module* m = find(site, layer);
+  if (!m || m->type == BottleneckType::Mh) return;
+  reserve(N);
+  if (m->type == BottleneckType::Parallel) {
+    adapter_forward(*m, x, y, N);
+    return;
+  }
+  std::memcpy(m->y_base, y, size_t(N * m->n_in) * 4);  // output: z = W x + b
+  adapter_forward(*m, m->y_base, y, N);
+}
+
+// Parallel: ∂x += ∂(A(x)), ∂L/∂(W x + b) = dy.  Output: ∂L/∂(W x + b) = dy + ∂(A(y_base)).
+const float* BottleneckAdapter::linear_output_backward(Site site, int64_t layer, const float* x,
+                                                      const float* dy, float* dx, int64_t N) {
+  Module* m = find(site, layer);
+  if (!m || m->type == BottleneckType::Mh) return dy;
+  if (m->type == BottleneckType::Parallel) {
+    adapter_backward(*m, x, dy, dx, N);
+    return dy;
+  }
+  std::memcpy(wide_, dy, size_t(N * m->n_in) * 4);
+  adapter_backward(*m, m->y_base, dy, wide_, N);
+  return wide_;
+}
+
+Status BottleneckAdapter::merge_into(Model&) const {
+  return Status::error(
+      "bottleneck adapters cannot be merged into the base weights (the adapter is a nonlinear "
+      "bottleneck, not a weight delta); load the adapter with --adapter instead");
+}
+
+}  // namespace peft
