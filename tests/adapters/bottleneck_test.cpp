@@ -261,5 +261,24 @@ TEST(BottleneckConfig, DefaultsPresetsAndWrittenConfig) {
   for (int64_t i = 0; i < up->value.numel(); ++i) ASSERT_EQ(up->value.f32()[i], 0.f);
 }
 
+// Every architecture's default tables resolve and run (series, AdapterP, parallel, presets).
+TEST(BottleneckConfig, DefaultTargetsOnEveryArchitecture) {
+  const std::vector<Json> configs = {
+      Json::object(), Json{{"use_adapterp", true}}, Json{{"use_parallel_adapter", true}},
+      Json{{"preset", "houlsby"}}, Json{{"preset", "pfeiffer"}}};
+  for (const char* arch : {"llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt"}) {
+    auto m = load_model(test::fixture_path(std::string(arch) + "/model"));
+    ASSERT_TRUE(m.is_ok()) << m.status().message();
+    for (Json c : configs) {
+      c["bottleneck_size"] = 4;
+      auto a = find_method("bottleneck")->create(**m, c, arch, 1);
+      ASSERT_TRUE(a.is_ok()) << arch << " " << c.dump() << ": " << a.status().message();
+      std::vector<int32_t> ids = {1, 5, 9, 3, 7, 2};
+      Decoder dec(**m, 1, 6, a->get());
+      EXPECT_TRUE(std::isfinite(dec.forward(ids.data(), ids.data(), 1, 6))) << arch << " " << c.dump();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace peft

@@ -22,6 +22,21 @@ struct BottleneckAct {
   Activation act = Activation::Identity;  // when !tanh
 };
 
+// Targets (LLM-Adapters' mapping tables, as default_targets entries of each arch file):
+//   default: "bottleneck" (the MLP projections); use_parallel_adapter: "bottleneck_parallel"
+//   (attention q/k/v or the fused qkv); use_adapterp: "bottleneck_adapterp" (the MLP output).
+// As in the fork, use_adapterp only picks those defaults; with explicit target_modules each
+// target's type still follows bottleneck_type_of. use_parallel_adapter together with
+// use_adapterp is rejected (the fork silently ignores use_adapterp then).
+// Presets (`preset`, a peft.cpp extension) expand at load and are never written back:
+//   "houlsby"  → target_modules = "bottleneck_houlsby" (attention output + MLP output
+//                projections, e.g. ["o_proj", "down_proj"]), both output adapters;
+//                use_adapterp stays false. The fork cannot load this (its type table lacks
+//                the attention output projection).
+//   "pfeiffer" → target_modules = "bottleneck_adapterp" (e.g. ["down_proj"]), use_adapterp
+//                true: exactly the fork's AdapterP config.
+// A preset with target_modules or use_parallel_adapter (or houlsby with use_adapterp) is an
+// error. layers_to_transform (not a fork field) is honoured and written only when set.
 struct BottleneckConfig {
   int64_t bottleneck_size = 256;
   std::string non_linearity = "tanh";
