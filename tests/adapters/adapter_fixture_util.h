@@ -42,6 +42,7 @@ inline void expect_close_rel(const float* g, const Tensor& ref, double rel, cons
     err = std::fmax(err, std::fabs(double(g[i]) - double(ref.f32()[i])));
   }
   EXPECT_LE(err, rel * peak) << what << " (max err " << err << ", peak " << peak << ")";
+  ::testing::Test::RecordProperty("grad_rel_err:" + what, std::to_string(peak > 0 ? err / peak : 0.0));
 }
 
 // The README's AdamW endpoint check: ‖Δ‖/‖final_ref − initial‖ ≤ 5e-2 and at most 1 % of
