@@ -41,6 +41,7 @@ void Decoder::allocate(Alloc& arena) {
   positions_ = arena.alloc_f32({N});  // reinterpreted as int32 (same size)
   targets_ = arena.alloc_f32({N});
   virtual_ = arena.alloc_f32({std::max<int64_t>(nv_, 1), c.embd_in()});
+  modality_ = arena.alloc_f32({N});  // reinterpreted as int32
   grads_ = alloc_block_grads(arena, c, N, maxB_ * kv_rows);
 }
 
@@ -71,7 +72,7 @@ BlockRun Decoder::run_of(int64_t layer) const {
 }
 
 float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int64_t T,
-                       bool want_grad) {
+                       bool want_grad, const int32_t* modality) {
   const int64_t Tt = T + nv_;
   PEFT_CHECK(B <= maxB_ && Tt <= maxT_, "batch ({}, {}) exceeds the reserved ({}, {})", B, Tt, maxB_, maxT_);
   const ModelConfig& c = m_.config;
@@ -87,6 +88,12 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
   for (int64_t b = 0; b < B; ++b) {
     if (nv_ > 0) std::memcpy(raw + b * Tt * Ce, virtual_.data, size_t(nv_ * Ce) * 4);
     embedding_forward(raw + (b * Tt + nv_) * Ce, ids + b * T, m_.tok_embd, T);
+  }
+  if (hooks_ && hooks_->has_embed_hook()) {
+    int32_t* mod = iptr(modality_);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t p = 0; p < Tt; ++p) mod[b * Tt + p] = p < nv_ || !modality ? 0 : modality[b * T + p - nv_];
+    hooks_->embed_forward(raw, mod, N);
   }
   embed_inputs_forward(m_, pos, N, embed_, fptr(acts_[0].x_in));
   for (int64_t l = 0; l < L; ++l) {
@@ -137,6 +144,7 @@ void Decoder::backward() {
   }
   // d_x_[1] is free now: scratch for the embedding norm's gradient.
   embed_backward(m_, embed_, fptr(d_x_[0]), fptr(d_x_[1]), fptr(d_raw_), N);
+  if (hooks_ && hooks_->has_embed_hook()) hooks_->embed_backward(fptr(d_raw_), iptr(modality_), N);
   if (nv_ > 0) hooks_->virtual_embeddings_backward(fptr(d_raw_), B_, Tt_);
 }
 

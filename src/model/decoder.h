@@ -21,8 +21,9 @@ class Decoder {
   // shift happens here, kIgnoreIndex (-100) = no loss; virtual tokens get -100 too. Returns
   // the mean cross-entropy over counted positions (0 without labels); `want_grad` prepares
   // the backward. T may be smaller than the size reserved.
+  // modality (B, T): each token's modality id for input-centric adapters (null = text).
   float forward(const int32_t* ids, const int32_t* labels, int64_t B, int64_t T,
-                bool want_grad = false);
+                bool want_grad = false, const int32_t* modality = nullptr);
   // Backward of the last forward's loss w.r.t. activations (adapters accumulate their
   // parameter gradients on the way); afterwards d_embed() holds ∂loss/∂(token embeddings)
   // (B · seq_len(), Ce), before positions, projections and norms.
@@ -65,6 +66,7 @@ class Decoder {
   Tensor positions_;             // (N) int32
   Tensor targets_;               // (N) int32 shifted targets
   Tensor virtual_;               // (nv, Ce) virtual token embeddings
+  Tensor modality_;              // (N) int32 modality of every position (virtual ones: 0)
   BlockGrads grads_;
   int64_t loss_tokens_ = 0;
   bool have_grad_ = false;

@@ -46,7 +46,8 @@ InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step
   positions_.resize(size_t(N));
 }
 
-void InferenceRunner::forward(const int32_t* ids, int64_t T_in, float* logits, bool all_positions) {
+void InferenceRunner::forward(const int32_t* ids, int64_t T_in, float* logits, bool all_positions,
+                              const int32_t* modality) {
   const ModelConfig& c = m_.config;
   const bool first = cache_.length() == 0;
   if (first && np_ > 0) {  // the prefix sits in the cache before every real token
@@ -68,6 +69,12 @@ void InferenceRunner::forward(const int32_t* ids, int64_t T_in, float* logits, b
   for (int64_t b = 0; b < B_; ++b) {
     if (nv > 0) std::memcpy(raw + b * T * Ce, virtual_.data, size_t(nv * Ce) * 4);
     embedding_forward(raw + (b * T + nv) * Ce, ids + b * T_in, m_.tok_embd, T_in);
+  }
+  if (hooks_ && hooks_->has_embed_hook()) {
+    modality_.resize(size_t(N));
+    for (int64_t b = 0; b < B_; ++b)
+      for (int64_t p = 0; p < T; ++p) modality_[size_t(b * T + p)] = p < nv || !modality ? 0 : modality[b * T_in + p - nv];
+    hooks_->embed_forward(raw, modality_.data(), N);
   }
   embed_inputs_forward(m_, positions_.data(), N, embed_, x);
   for (int64_t l = 0; l < c.n_layer; ++l) {

@@ -38,7 +38,9 @@ class InferenceRunner {
   // writes the adapter's prefix into the cache and puts its virtual tokens in front (then
   // all_positions covers them too: (B, nv + T, V)). Writes logits:
   // all_positions ? (B, T, V) : (B, V) for each row's last new token.
-  void forward(const int32_t* ids, int64_t T, float* logits, bool all_positions);
+  // modality (B, T): per-token modality ids for input-centric adapters (null = text).
+  void forward(const int32_t* ids, int64_t T, float* logits, bool all_positions,
+               const int32_t* modality = nullptr);
   KvCache& cache() { return cache_; }
   const Model& model() const { return m_; }
 
@@ -52,7 +54,7 @@ class InferenceRunner {
   Tensor x_in_, x_out_;   // (N, C) ping-pong residual buffers (acts_.x_in points at one)
   Tensor last_;           // (B, C) each row's last position
   HeadActs head_;
-  std::vector<int32_t> positions_;
+  std::vector<int32_t> positions_, modality_;
   SiteHooks* hooks_ = nullptr;
   int64_t nv_ = 0, np_ = 0;  // the hooks' virtual and prefix tokens
   Tensor virtual_;           // (nv, Ce)

@@ -58,6 +58,14 @@ class SiteHooks {
   // tokens are positions [0, nv) of each row.
   virtual void virtual_embeddings_backward(const float* d, int64_t B, int64_t rows) {}
 
+  // Embed site, input-centric (AdaLink): transform the token embeddings (N, Ce) in place
+  // before positions and norms; modality (N) gives each token's modality id (null = all 0).
+  virtual bool has_embed_hook() const { return false; }
+  virtual void embed_forward(float* e, const int32_t* modality, int64_t N) {}
+  // d (N, Ce): ∂L/∂(transformed embeddings) in, ∂L/∂(original embeddings) out; accumulates
+  // the hook's parameter gradients.
+  virtual void embed_backward(float* d, const int32_t* modality, int64_t N) {}
+
   // KvPrefix site (prefix tuning): key/value rows that every layer's attention sees before
   // the real tokens (no RoPE, no projection); real tokens' positions start after them.
   virtual int64_t num_prefix_tokens() const { return 0; }
