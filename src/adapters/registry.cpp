@@ -5,6 +5,7 @@
 
 namespace peft {
 
+extern const MethodDef kAdaLinkMethod;
 extern const MethodDef kBottleneckMethod;
 extern const MethodDef kIa3Method;
 extern const MethodDef kLoraMethod;
@@ -18,6 +19,7 @@ const std::vector<const MethodDef*>& all_methods() {
       &kPrefixTuningMethod,
       &kPromptTuningMethod,
       &kBottleneckMethod,
+      &kAdaLinkMethod,
   };
   return methods;
 }

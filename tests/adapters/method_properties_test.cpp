@@ -32,6 +32,8 @@ std::vector<MethodRow> rows() {
        Json{{"r", 2}, {"init_lora_weights", "gaussian"}, {"layers_to_transform", Json::array({1})}}, true, true},
       {"ia3", "ia3", Json::object(), true, true},
       {"prompt_tuning", "prompt", Json{{"num_virtual_tokens", 3}}, false, false},
+      {"adalink", "adalink", Json{{"r", 4}}, true, true},
+      {"adalink_two_modalities", "adalink", Json{{"r", 2}, {"modalities", {"text", "instruction"}}}, true, false},
       {"prefix_tuning", "prefix", Json{{"num_virtual_tokens", 3}}, false, false},
       {"ia3_all_linear", "ia3", Json{{"target_modules", "all-linear"}, {"feedforward_modules", Json::array()}}, true, true},
       {"bottleneck_series_mam", "bottleneck",

@@ -74,7 +74,8 @@ def _window(cfg):
     raise ValueError(mt)
 
 
-def forward(cfg, W, input_ids, attention_mask):
+def forward(cfg, W, input_ids, attention_mask, embed_hook=None):
+    """embed_hook(h) -> h': an input-centric adapter (AdaLink) on the token embeddings."""
     assert bool((attention_mask == 1).all()), "reference supports all-ones masks only"
     B, T = input_ids.shape
     C, L = cfg["hidden_size"], cfg["num_hidden_layers"]
@@ -91,6 +92,8 @@ def forward(cfg, W, input_ids, attention_mask):
     mask = additive_causal_mask(T, sliding_window=_window(cfg))
 
     h = F.embedding(input_ids, W["model.embed_tokens.weight"])
+    if embed_hook is not None:
+        h = embed_hook(h)
     hs = []
     for l in range(L):
         hs.append(h)

@@ -1,0 +1,210 @@
+// AdaLink: per-modality low-rank embedding adapters, their backward and folding.
+#include "adapters/adalink/adalink.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "adapters/registry.h"
+#include "core/rng.h"
+
+namespace peft {
+
+namespace {
+std::optional<Activation> adalink_activation(const std::string& name) {
+  if (name == "identity") return Activation::Identity;
+  if (name == "gelu") return Activation::GeluExact;
+  if (name == "relu") return Activation::Relu;
+  if (name == "tanh") return std::nullopt;  // handled inline (no tanh kernel)
+  return std::nullopt;
+}
+}  // namespace
+
+Result<AdaLinkConfig> AdaLinkConfig::from_json(const Json& j, const Model& model, const std::string& where) {
+  AdaLinkConfig c;
+  PEFT_ASSIGN_OR_RETURN(c.rank, json_get_int_or(j, "r", 4, where));
+  if (c.rank <= 0) return Status::errorf("{}: r must be positive, found {}", where, c.rank);
+  PEFT_ASSIGN_OR_RETURN(c.activation, json_get_string_or(j, "activation", "identity", where));
+  if (c.activation != "tanh" && !adalink_activation(c.activation))
+    return Status::errorf("{}: activation '{}' is unknown (identity, gelu, relu, tanh)", where, c.activation);
+  if (j.contains("modalities") && !j["modalities"].is_null()) {
+    const Json& m = j["modalities"];
+    if (!m.is_array() || m.empty()) return Status::errorf("{}: modalities must be a non-empty list", where);
+    c.modalities.clear();
+    for (const Json& e : m) {
+      if (!e.is_string() || e.get<std::string>().empty())
+        return Status::errorf("{}: modalities entries must be non-empty strings", where);
+      const std::string name = e.get<std::string>();
+      if (std::find(c.modalities.begin(), c.modalities.end(), name) != c.modalities.end())
+        return Status::errorf("{}: modality '{}' is listed twice", where, name);
+      c.modalities.push_back(name);
+    }
+  }
+  return c;
+}
+
+Json AdaLinkConfig::to_json(const Model& model) const {
+  return Json{{"peft_type", "ADALINK"},
+              {"task_type", "CAUSAL_LM"},
+              {"r", rank},
+              {"activation", activation},
+              {"modalities", modalities},
+              {"token_dim", model.config.embd_in()},
+              {"inference_mode", true}};
+}
+
+Result<std::unique_ptr<AdaLinkAdapter>> AdaLinkAdapter::create(const Model& model, const AdaLinkConfig& config,
+                                                               uint64_t seed) {
+  std::unique_ptr<AdaLinkAdapter> a(new AdaLinkAdapter(model, config));
+  if (auto act = adalink_activation(config.activation)) a->act_ = *act;
+  const int64_t d = model.config.embd_in(), r = config.rank;
+  for (const std::string& m : config.modalities) {
+    a->params_.add("adalink." + m + ".down", {r, d});
+    a->params_.add("adalink." + m + ".up", {d, r});
+  }
+  a->params_.finalize();
+  Rng rng(seed);
+  const float bound = 1.0f / std::sqrt(float(d));
+  for (size_t i = 0; i < config.modalities.size(); ++i) {
+    float* D = a->params_[2 * i].value.f32();
+    for (int64_t k = 0; k < r * d; ++k) D[k] = (2.f * rng.uniform() - 1.f) * bound;
+  }
+  return a;
+}
+
+int64_t AdaLinkAdapter::modality_id(const std::string& name) const {
+  for (size_t i = 0; i < config_.modalities.size(); ++i)
+    if (config_.modalities[i] == name) return int64_t(i);
+  return -1;
+}
+
+void AdaLinkAdapter::reserve(int64_t max_tokens) {
+  if (max_tokens <= capacity_) return;
+  const int64_t d = model_->config.embd_in(), r = config_.rank;
+  acts_.reserve(Arena::bytes_for(DType::F32, {max_tokens, d}) + Arena::bytes_for(DType::F32, {max_tokens, r}));
+  e_ = acts_.alloc_f32({max_tokens, d}).f32();
+  h_ = acts_.alloc_f32({max_tokens, r}).f32();
+  capacity_ = max_tokens;
+}
+
+void AdaLinkAdapter::apply(int64_t m, const float* e, float* out, float* h) const {
+  const int64_t d = model_->config.embd_in(), r = config_.rank;
+  const float* D = params_[size_t(2 * m)].value.f32();
+  const float* U = params_[size_t(2 * m + 1)].value.f32();
+  float hb[64], ab[64];
+  float* hv = h ? h : hb;
+  PEFT_CHECK(r <= 64 || h, "AdaLink rank {} needs the saved-activation buffer", r);
+  for (int64_t k = 0; k < r; ++k) {
+    float s = 0.f;
+    for (int64_t i = 0; i < d; ++i) s += D[k * d + i] * e[i];
+    hv[k] = s;
+  }
+  if (config_.activation == "tanh") {
+    for (int64_t k = 0; k < r; ++k) ab[k] = std::tanh(hv[k]);
+  } else {
+    activation_forward(act_, ab, hv, r);
+  }
+  for (int64_t i = 0; i < d; ++i) {
+    float s = 0.f;
+    for (int64_t k = 0; k < r; ++k) s += U[i * r + k] * ab[k];
+    out[i] = e[i] + s;
+  }
+}
+
+void AdaLinkAdapter::embed_forward(float* e, const int32_t* modality, int64_t N) {
+  reserve(N);
+  const int64_t d = model_->config.embd_in(), r = config_.rank, M = int64_t(config_.modalities.size());
+  std::memcpy(e_, e, size_t(N * d) * 4);
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; ++n) {
+    const int64_t m = modality ? modality[n] : 0;
+    PEFT_CHECK(m >= 0 && m < M, "modality id {} outside the adapter's {} modalities", m, M);
+    apply(m, e_ + n * d, e + n * d, h_ + n * r);
+  }
+}
+
+// e' = e + U a, a = act(h), h = D e:  ∂U += d' aᵀ;  ∂h = act'(h) ⊙ Uᵀ d';  ∂D += ∂h eᵀ;
+// ∂e = d' + Dᵀ ∂h. Tokens of one modality share parameters, so the gradient loops run per
+// modality, serially over tokens (no races on ∂U, ∂D).
+void AdaLinkAdapter::embed_backward(float* dgrad, const int32_t* modality, int64_t N) {
+  const int64_t d = model_->config.embd_in(), r = config_.rank;
+  std::vector<float> a(static_cast<size_t>(r)), da(static_cast<size_t>(r)), dh(static_cast<size_t>(r));
+  for (int64_t n = 0; n < N; ++n) {
+    const int64_t m = modality ? modality[n] : 0;
+    Param& Dp = params_[size_t(2 * m)];
+    Param& Up = params_[size_t(2 * m + 1)];
+    const float* D = Dp.value.f32();
+    const float* U = Up.value.f32();
+    float* dD = Dp.grad.f32();
+    float* dU = Up.grad.f32();
+    const float* h = h_ + n * r;
+    const float* e = e_ + n * d;
+    float* g = dgrad + n * d;
+    for (int64_t k = 0; k < r; ++k) a[size_t(k)] = config_.activation == "tanh" ? std::tanh(h[k]) : h[k];
+    if (config_.activation != "tanh" && act_ != Activation::Identity) activation_forward(act_, a.data(), h, r);
+    for (int64_t k = 0; k < r; ++k) {
+      float s = 0.f;
+      for (int64_t i = 0; i < d; ++i) {
+        dU[i * r + k] += g[i] * a[size_t(k)];
+        s += U[i * r + k] * g[i];
+      }
+      da[size_t(k)] = s;
+    }
+    if (config_.activation == "tanh") {
+      for (int64_t k = 0; k < r; ++k) dh[size_t(k)] = da[size_t(k)] * (1.f - a[size_t(k)] * a[size_t(k)]);
+    } else {
+      std::fill(dh.begin(), dh.end(), 0.f);
+      activation_backward(act_, dh.data(), da.data(), h, r);
+    }
+    for (int64_t k = 0; k < r; ++k)
+      for (int64_t i = 0; i < d; ++i) {
+        dD[k * d + i] += dh[size_t(k)] * e[i];
+        g[i] += D[k * d + i] * dh[size_t(k)];
+      }
+  }
+}
+
+Status AdaLinkAdapter::merge_into(Model& model) const {
+  if (config_.modalities.size() != 1)
+    return Status::errorf("AdaLink with {} modalities cannot fold into the embedding table (only text-only adapters can); serve it with --adapter",
+                          config_.modalities.size());
+  const int64_t V = model.config.n_vocab, d = model.config.embd_in();
+  OwnedTensor table = to_f32(model.tok_embd);
+  OwnedTensor folded(DType::F32, {V, d});
+  std::vector<float> h(static_cast<size_t>(config_.rank));
+  for (int64_t v = 0; v < V; ++v) apply(0, table.f32() + v * d, folded.f32() + v * d, h.data());
+  if (model.config.block.tied_embeddings) {  // the head keeps the original table: untie
+    model.config.block.tied_embeddings = false;
+    model.names.lm_head_w = "lm_head.weight";
+    model.hf_config["tie_word_embeddings"] = false;
+  }
+  if (model.tok_embd.dtype != DType::F32) {
+    OwnedTensor back(model.tok_embd.dtype, {V, d});
+    convert_from_f32(back.view().data, model.tok_embd.dtype, folded.f32(), size_t(V * d));
+    folded = std::move(back);
+  }
+  model.tok_embd = folded.view();
+  model.owned.push_back(std::move(folded));
+  return Status::ok();
+}
+
+namespace {
+Result<std::unique_ptr<Adapter>> create_adalink(const Model& model, const Json& config,
+                                                const std::string& where, uint64_t seed) {
+  PEFT_ASSIGN_OR_RETURN(AdaLinkConfig c, AdaLinkConfig::from_json(config, model, where));
+  PEFT_ASSIGN_OR_RETURN(auto adapter, AdaLinkAdapter::create(model, c, seed));
+  return std::unique_ptr<Adapter>(std::move(adapter));
+}
+using T = MethodFlag::Type;
+}  // namespace
+
+extern const MethodDef kAdaLinkMethod{
+    "adalink",
+    "ADALINK",
+    create_adalink,
+    {
+        {"--adalink-rank", "r", T::Int, "rank of each modality's module (default 4)"},
+        {"--adalink-activation", "activation", T::String, "identity (default), gelu, relu or tanh"},
+        {"--adalink-modalities", "modalities", T::List, "modality names, text first (default text)"},
+    }};
+
+}  // namespace peft
