@@ -15,6 +15,7 @@ namespace peft {
 struct AdapterRunMode {
   bool training = false;
   uint64_t dropout_seed = 0;
+  uint64_t routing_seed = 0;  // mixture methods (AdaMix): expert picks are a pure function of it
 };
 
 class Adapter : public SiteHooks {
@@ -32,6 +33,8 @@ class Adapter : public SiteHooks {
   virtual Status merge_into(Model& model) const {
     return Status::errorf("{} adapters cannot be merged into the base weights", method());
   }
+  // Weight λ of a consistency loss between two routed passes (AdaMix); 0 = none.
+  virtual double consistency_weight() const { return 0.0; }
   void set_mode(const AdapterRunMode& mode) { mode_ = mode; }
   const AdapterRunMode& mode() const { return mode_; }
 

@@ -6,6 +6,7 @@
 namespace peft {
 
 extern const MethodDef kAdaLinkMethod;
+extern const MethodDef kAdamixMethod;
 extern const MethodDef kBottleneckMethod;
 extern const MethodDef kIa3Method;
 extern const MethodDef kLoraMethod;
@@ -19,6 +20,7 @@ const std::vector<const MethodDef*>& all_methods() {
       &kPrefixTuningMethod,
       &kPromptTuningMethod,
       &kBottleneckMethod,
+      &kAdamixMethod,
       &kAdaLinkMethod,
   };
   return methods;

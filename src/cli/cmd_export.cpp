@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "adapters/adamix/adamix.h"
+#include "adapters/adapter_io.h"
+
 #include "cli/command.h"
 #include "cli/common.h"
 #include "io/gguf.h"
@@ -19,6 +22,7 @@ namespace {
 struct ExportArgs {
   std::string format;
   std::string model;
+  std::string adapter;
   std::string out;
   std::string type = "f32";
   std::string name;
@@ -33,8 +37,25 @@ Result<std::optional<GgufVocab>> vocab_of(const std::string& path, const std::st
   return read_gguf_vocab(file);
 }
 
+// An AdaMix-LoRA adapter as the plain PEFT LoRA of its averaged experts (what it serves
+// at inference), so Hugging Face PEFT and llama.cpp's converters can use it.
+Status export_peft_lora(const ExportArgs& a) {
+  if (a.adapter.empty()) return Status::error("export --format peft-lora needs --adapter");
+  PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model));
+  PEFT_ASSIGN_OR_RETURN(auto adapter, load_adapter(*model, a.adapter));
+  auto* mix = dynamic_cast<AdamixAdapter*>(adapter.get());
+  if (!mix)
+    return Status::errorf("{}: a {} adapter is already in its served form; --format peft-lora converts AdaMix-LoRA adapters",
+                          a.adapter, adapter->method());
+  PEFT_ASSIGN_OR_RETURN(auto lora, mix->to_plain_lora());
+  PEFT_TRY(save_adapter(*lora, a.out, a.model));
+  fmt::print(stderr, "exported the averaged AdaMix experts of {} as a PEFT LoRA adapter -> {}\n", a.adapter, a.out);
+  return Status::ok();
+}
+
 Status run_export(const ExportArgs& a) {
-  if (a.format != "gguf") return Status::errorf("export: unknown --format '{}' (supported: gguf)", a.format);
+  if (a.format == "peft-lora") return export_peft_lora(a);
+  if (a.format != "gguf") return Status::errorf("export: unknown --format '{}' (supported: gguf, peft-lora)", a.format);
   auto type = ggml_type_from_flag(a.type);
   if (!type) return Status::errorf("--type: expected f32, f16, bf16 or q8_0, found '{}'", a.type);
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model));
@@ -65,9 +86,10 @@ Status run_export(const ExportArgs& a) {
 void add_export(CLI::App& app, Action& action) {
   auto args = std::make_shared<ExportArgs>();
   CLI::App* cmd = app.add_subcommand("export", "write a model as a GGUF file for llama.cpp");
-  cmd->add_option("--format", args->format, "output format (supported: gguf)")->required();
+  cmd->add_option("--format", args->format, "gguf (a model for llama.cpp) or peft-lora (an AdaMix adapter as plain LoRA)")->required();
   cmd->add_option("--model", args->model, "model folder (or .gguf file)")->required();
-  cmd->add_option("--out", args->out, "output file (written atomically)")->required();
+  cmd->add_option("--adapter", args->adapter, "adapter folder (for --format peft-lora)");
+  cmd->add_option("--out", args->out, "output file or folder (written atomically)")->required();
   cmd->add_option("--type", args->type, "matrix storage: f32 (default), f16, bf16 or q8_0");
   cmd->add_option("--name", args->name, "general.name (default: the model folder's name)");
   cmd->callback([args, &action] { action = [args] { return run_export(*args); }; });

@@ -6,6 +6,7 @@
 
 #include "kernels/cross_entropy.h"
 #include "kernels/embedding.h"
+#include "kernels/matmul.h"
 #include "model/ends.h"
 
 namespace peft {
@@ -106,7 +107,15 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
 
   have_grad_ = false;
   loss_tokens_ = 0;
-  if (!labels) return 0.f;
+  if (!labels) {
+    if (want_grad) {  // a backward of terms added later through add_logits_grad
+      std::memset(fptr(d_head_in_), 0, size_t(N * Ce) * 4);
+      int32_t* tgt = iptr(targets_);
+      for (int64_t n = 0; n < N; ++n) tgt[n] = kIgnoreIndex;
+      have_grad_ = true;
+    }
+    return 0.f;
+  }
   // Hugging Face's causal shift over the whole row (virtual labels are -100): position p
   // predicts label p + 1, so the last virtual token predicts the first real label.
   int32_t* tgt = iptr(targets_);
@@ -116,12 +125,12 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
       tgt[b * Tt + p] = p + 1 < Tt && next >= 0 ? labels[b * T + next] : kIgnoreIndex;
     }
   for (int64_t n = 0; n < N; ++n) loss_tokens_ += tgt[n] >= 0;
-  if (loss_tokens_ == 0) return 0.f;
   float* dh = nullptr;
   if (want_grad) {
     dh = fptr(d_head_in_);
     std::memset(dh, 0, size_t(N * Ce) * 4);
   }
+  if (loss_tokens_ == 0) return 0.f;
   double total = lm_head_cross_entropy(dh, head_in_, m_.lm_head.w,
                                        m_.lm_head.has_bias() ? m_.lm_head.b.f32() : nullptr, tgt, N,
                                        1.0f / float(loss_tokens_), fptr(ce_scratch_), ce_scratch_.dim(0));
@@ -152,6 +161,11 @@ const float* Decoder::hidden_state(int64_t i) const {
   PEFT_CHECK(0 <= i && i <= m_.config.n_layer, "hidden state {} of {}", i, m_.config.n_layer);
   if (i == m_.config.n_layer) return head_in_;
   return fptr(acts_[size_t(i)].x_in);
+}
+
+void Decoder::add_logits_grad(const float* dlogits) {
+  PEFT_CHECK(have_grad_, "add_logits_grad() needs a forward with want_grad");
+  linear_backward_input(fptr(d_head_in_), dlogits, m_.lm_head.w, B_ * Tt_);
 }
 
 void Decoder::logits(float* out) const { lm_head_forward(m_, out, head_in_, B_ * Tt_); }

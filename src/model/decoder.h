@@ -20,7 +20,8 @@ class Decoder {
   // Runs the model on ids (B, T). labels (B, T) are Hugging Face's: aligned with ids, the
   // shift happens here, kIgnoreIndex (-100) = no loss; virtual tokens get -100 too. Returns
   // the mean cross-entropy over counted positions (0 without labels); `want_grad` prepares
-  // the backward. T may be smaller than the size reserved.
+  // the backward (also without labels: the backward then carries only what
+  // add_logits_grad adds). T may be smaller than the size reserved.
   // modality (B, T): each token's modality id for input-centric adapters (null = text).
   float forward(const int32_t* ids, const int32_t* labels, int64_t B, int64_t T,
                 bool want_grad = false, const int32_t* modality = nullptr);
@@ -38,6 +39,11 @@ class Decoder {
   const float* hidden_state(int64_t i) const;
   // logits (B · seq_len(), V) of the last forward (materialises them; for inspection).
   void logits(float* out) const;
+  // Adds dlogits (B · seq_len(), V) · W_lm — ∂/∂(LM head input) of an extra loss term on
+  // the logits — to the pending backward of the last forward (which needs want_grad).
+  void add_logits_grad(const float* dlogits);
+  // Shifted targets (B · seq_len()) of the last forward with labels; kIgnoreIndex = none.
+  const int32_t* targets() const { return static_cast<const int32_t*>(targets_.data); }
   // Number of loss-bearing positions in the last forward.
   int64_t loss_tokens() const { return loss_tokens_; }
   size_t arena_bytes() const { return arena_.capacity(); }

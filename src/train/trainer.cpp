@@ -7,6 +7,7 @@
 
 #include "adapters/registry.h"
 #include "io/safetensors.h"
+#include "adapters/adamix/consistency_step.h"
 #include "model/decoder.h"
 #include "tokenizer/tokenizer.h"
 #include "train/batching.h"
@@ -73,6 +74,12 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   const int64_t micro = cfg.micro_batch_size, accum = cfg.batch_size / cfg.micro_batch_size;
   Decoder dec(*data.model, micro, data.max_len, adapter.get());
   adapter->reserve(micro * (data.max_len + adapter->num_virtual_tokens()));
+  // Methods with a consistency loss (AdaMix) run a second routed pass per micro-batch
+  // through a second decoder (twice the activations) and materialise both passes' logits.
+  const double consistency = adapter->consistency_weight();
+  std::unique_ptr<Decoder> dec2;
+  std::vector<float> logits1, logits2;  // (micro · positions, V) each, sized on first use
+  if (consistency > 0) dec2 = std::make_unique<Decoder>(*data.model, micro, data.max_len, adapter.get());
   AdamW optimizer(adapter->params(), AdamWHyper{float(cfg.learning_rate), float(cfg.adam_beta1),
                                                 float(cfg.adam_beta2), float(cfg.adam_eps),
                                                 float(cfg.weight_decay)});
@@ -109,13 +116,26 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   while (step < total) {
     auto t0 = std::chrono::steady_clock::now();
     adapter->params().zero_grads();
-    double loss_sum = 0;
+    double loss_sum = 0, consistency_sum = 0;
     int64_t tokens = 0;
     for (int64_t a = 0; a < accum; ++a) {
       MicroBatch mb = batcher.next();
-      adapter->set_mode(AdapterRunMode{true, cfg.seed * 1000003ull + uint64_t(step) * 4099ull + uint64_t(a)});
-      loss_sum += dec.forward(mb.ids.data(), mb.labels.data(), mb.B, mb.T, true);
-      if (dec.loss_tokens() > 0) dec.backward();
+      // Per micro-batch pass: the dropout seed and the routing seed (mixture methods); the
+      // consistency pass gets its own pair.
+      const uint64_t pass = cfg.seed * 1000003ull + uint64_t(step) * 4099ull + uint64_t(a);
+      const AdapterRunMode mode1{true, pass, 2 * pass + 1};
+      const AdapterRunMode mode2{true, pass ^ 0x9e3779b97f4a7c15ull, 2 * pass + 2};
+      if (dec2) {
+        const ConsistencyStep cs = consistency_step(dec, *dec2, *adapter, mode1, mode2, mb.ids.data(),
+                                                    mb.labels.data(), mb.B, mb.T, data.model->config.n_vocab,
+                                                    consistency, logits1, logits2);
+        loss_sum += cs.ce;
+        consistency_sum += cs.consistency;
+      } else {
+        adapter->set_mode(mode1);
+        loss_sum += dec.forward(mb.ids.data(), mb.labels.data(), mb.B, mb.T, true);
+        if (dec.loss_tokens() > 0) dec.backward();
+      }
       tokens += mb.n_tokens;
     }
     scale_grads(adapter->params(), 1.0f / float(accum));
@@ -131,6 +151,7 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
     summary.last_loss = loss;
     Json record = {{"step", step}, {"epoch", double(step) / double(steps_per_epoch)}, {"loss", loss},
                    {"lr", lr}, {"grad_norm", norm}, {"tokens", tokens}, {"step_s", dt}, {"tokens_per_s", tps}};
+    if (dec2) record["consistency"] = consistency_sum / double(accum);  // unweighted KL term
     const bool eval_now = !data.val.empty() && (step % cfg.eval_steps == 0 || step == total);
     if (eval_now) {
       summary.val_loss = evaluate(dec, *adapter, data.val, micro, data.pad_id);
