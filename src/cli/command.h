@@ -20,5 +20,7 @@ void add_generate(CLI::App& app, Action& action);
 void add_train(CLI::App& app, Action& action);
 void add_merge(CLI::App& app, Action& action);
 void add_export(CLI::App& app, Action& action);
+void add_eval(CLI::App& app, Action& action);
+void add_report(CLI::App& app, Action& action);
 
 }  // namespace peft::cli

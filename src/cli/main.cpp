@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   peft::cli::add_train(app, action);
   peft::cli::add_merge(app, action);
   peft::cli::add_export(app, action);
+  peft::cli::add_eval(app, action);
+  peft::cli::add_report(app, action);
 
   try {
     app.parse(argc, argv);

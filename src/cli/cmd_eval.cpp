@@ -1,0 +1,131 @@
+// peft eval: LLM-Adapters' math/commonsense protocols, likelihood scoring, rescoring, perplexity.
+#include <cstdio>
+#include <memory>
+
+#include "adapters/adapter_io.h"
+#include "cli/command.h"
+#include "cli/common.h"
+#include "eval/evaluator.h"
+#include "eval/reference_tasks.h"
+
+namespace peft::cli {
+
+namespace {
+struct EvalArgs {
+  std::string model, adapter, task, data, out, scoring = "generate", predictions, base_dtype;
+  int64_t limit = -1;           // -1: all records
+  int64_t max_new_tokens = -1;  // -1: the task's default
+  int64_t num_beams = 1;
+};
+
+Status validate(const EvalArgs& a) {
+  if (a.limit == 0 || a.limit < -1) return Status::errorf("--limit must be >= 1, found {}", a.limit);
+  if (a.max_new_tokens == 0 || a.max_new_tokens < -1)
+    return Status::errorf("--max-new-tokens must be >= 1, found {}", a.max_new_tokens);
+  if (a.num_beams < 1) return Status::errorf("--num-beams must be >= 1, found {}", a.num_beams);
+  if (a.scoring != "generate" && a.scoring != "likelihood")
+    return Status::errorf("--scoring: expected generate or likelihood, found '{}'", a.scoring);
+  if (!a.predictions.empty() && a.scoring != "generate")
+    return Status::error("--predictions rescoring applies to generated outputs, not --scoring likelihood");
+  if (a.predictions.empty() && a.model.empty())
+    return Status::error("--model is required (unless --predictions rescores saved outputs)");
+  if (a.task == "perplexity" && a.data.empty()) return Status::error("--task perplexity needs --data FILE");
+  if (is_reference_task(a.task) && a.predictions.empty())
+    return Status::errorf("--task {} scores saved outputs only: give --predictions FILE.jsonl", a.task);
+  return Status::ok();
+}
+
+// GLUE / E2E: saved predictions against the dev references.
+Status run_reference(const EvalArgs& a) {
+  const std::string data = !a.data.empty() ? a.data : default_reference_data(a.task);
+  PEFT_ASSIGN_OR_RETURN(int64_t n, count_reference_items(a.task, data));
+  PEFT_ASSIGN_OR_RETURN(auto saved, load_predictions(a.predictions, n));
+  if (a.limit > 0 && int64_t(saved.size()) > a.limit) saved.resize(size_t(a.limit));
+  PEFT_ASSIGN_OR_RETURN(EvalOutcome outcome, score_reference_task(a.task, data, saved));
+  outcome.results["settings"] = Json{{"data", data}, {"predictions", a.predictions}, {"limit", a.limit},
+                                     {"scoring", "rescore"}};
+  PEFT_TRY(write_eval_outputs(a.out, outcome));
+  std::printf("%s\n", summary_line(outcome.results).c_str());
+  std::fflush(stdout);
+  return Status::ok();
+}
+
+Status run_eval(const EvalArgs& a) {
+  PEFT_TRY(validate(a));
+  if (is_reference_task(a.task)) return run_reference(a);
+  const bool ppl = a.task == "perplexity";
+  EvalTask task;
+  if (!ppl) { PEFT_ASSIGN_OR_RETURN(task, find_eval_task(a.task)); }
+  if (!ppl && a.scoring == "likelihood" && !is_multiple_choice(task))
+    return Status::errorf("--scoring likelihood needs a multiple-choice task (aqua, mathqa, boolq, piqa, siqa, "
+                          "hellaswag, winogrande, arc-e, arc-c, obqa), not '{}'", task.name);
+  const std::string data = !a.data.empty() ? a.data : default_eval_data(task);
+  std::vector<EvalRecord> records;
+  std::vector<std::pair<int64_t, std::string>> saved;
+  if (!ppl) {
+    PEFT_ASSIGN_OR_RETURN(records, load_eval_records(data));
+    if (!a.predictions.empty()) {
+      PEFT_ASSIGN_OR_RETURN(saved, load_predictions(a.predictions, int64_t(records.size())));
+      if (a.limit > 0 && int64_t(saved.size()) > a.limit) saved.resize(size_t(a.limit));
+    } else if (a.limit > 0 && int64_t(records.size()) > a.limit) {
+      records.resize(size_t(a.limit));
+    }
+  }
+  const int64_t max_new = a.max_new_tokens > 0 ? a.max_new_tokens : (ppl ? 0 : task.default_max_new_tokens);
+
+  EvalOutcome outcome;
+  if (!a.predictions.empty()) {
+    PEFT_ASSIGN_OR_RETURN(outcome, eval_rescore(task, records, saved));
+  } else {
+    PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
+    PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
+    PEFT_ASSIGN_OR_RETURN(auto tok, load_matching_tokenizer(*model, a.model));
+    std::unique_ptr<Adapter> adapter;
+    if (!a.adapter.empty()) { PEFT_ASSIGN_OR_RETURN(adapter, load_adapter(*model, a.adapter)); }
+    EvalModel m{model.get(), adapter.get(), tok.get()};
+    if (ppl) {
+      PEFT_ASSIGN_OR_RETURN(outcome, eval_perplexity(data, a.limit, m));
+    } else if (a.scoring == "likelihood") {
+      PEFT_ASSIGN_OR_RETURN(outcome, eval_likelihood(task, records, m));
+    } else {
+      PEFT_ASSIGN_OR_RETURN(outcome, eval_generate(task, records, m, max_new, a.num_beams));
+    }
+  }
+  Json settings;
+  settings["model"] = a.model;
+  settings["adapter"] = a.adapter;
+  settings["data"] = data;
+  settings["limit"] = a.limit;
+  settings["scoring"] = ppl ? "perplexity" : (a.predictions.empty() ? a.scoring : "rescore");
+  settings["predictions"] = a.predictions;
+  settings["max_new_tokens"] = max_new;
+  settings["num_beams"] = a.num_beams;
+  settings["decoding"] = a.num_beams > 1 ? "beam search" : "greedy";
+  settings["prompt_template"] = "LLM-Adapters evaluate.py generate_prompt";
+  outcome.results["settings"] = settings;
+  PEFT_TRY(write_eval_outputs(a.out, outcome));
+  std::printf("%s\n", summary_line(outcome.results).c_str());
+  std::fflush(stdout);
+  return Status::ok();
+}
+}  // namespace
+
+void add_eval(CLI::App& app, Action& action) {
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* sub = app.add_subcommand("eval", "evaluate a model (and adapter) on an LLM-Adapters task");
+  sub->add_option("--model", args->model, "model folder (not needed with --predictions)");
+  sub->add_option("--adapter", args->adapter, "adapter folder (PEFT format) to apply");
+  sub->add_option("--task", args->task, "task: " + eval_task_names() + ", perplexity; with --predictions also sst2, cola, rte, stsb, e2e")->required();
+  sub->add_option("--data", args->data,
+                  "test file (default: $PEFT_SHARED_DIR or ../shared, data/datasets/llm_adapters/dataset/<task>/test.json)");
+  sub->add_option("--limit", args->limit, "evaluate the first N records only");
+  sub->add_option("--out", args->out, "output folder: results.json + predictions.jsonl")->required();
+  sub->add_option("--max-new-tokens", args->max_new_tokens, "generation limit (default 256 math, 32 commonsense)");
+  sub->add_option("--num-beams", args->num_beams, "beam width (default 1: greedy; LLM-Adapters used 4)");
+  sub->add_option("--scoring", args->scoring, "generate (default) or likelihood");
+  sub->add_option("--predictions", args->predictions, "rescore saved outputs: {\"index\", \"output\"} per line");
+  sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");
+  sub->callback([args, &action] { action = [args] { return run_eval(*args); }; });
+}
+
+}  // namespace peft::cli

@@ -1,0 +1,163 @@
+// Generation, likelihood and rescoring evaluation loops with their tallies.
+#include "eval/evaluator.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "eval/beam_search.h"
+#include "eval/extract.h"
+#include "eval/likelihood.h"
+#include "model/generate.h"
+
+namespace peft {
+
+namespace {
+struct Tally {
+  int64_t n = 0, correct = 0, unparsed = 0, hit_limit = 0, truncated = 0, correct_norm = 0;
+};
+
+double ratio(int64_t a, int64_t n) { return n > 0 ? double(a) / double(n) : 0.0; }
+
+Json base_results(const EvalTask& task, const Tally& t) {
+  Json r;
+  r["task"] = task.name;
+  r["n"] = t.n;
+  r["correct"] = t.correct;
+  r["accuracy"] = ratio(t.correct, t.n);
+  r["unparsed"] = t.unparsed;
+  r["hit_limit"] = t.hit_limit;
+  r["truncated"] = t.truncated;
+  return r;
+}
+
+void progress(const EvalTask& task, const Tally& t, int64_t total) {
+  if (t.n % 10 == 0 || t.n == total)
+    std::fprintf(stderr, "%s: %lld/%lld accuracy %.4f\n", task.name.c_str(), (long long)t.n,
+                 (long long)total, ratio(t.correct, t.n));
+}
+
+// Scores one output into `t` and returns its predictions.jsonl line.
+Result<Json> score_one(const EvalTask& task, const EvalRecord& r, int64_t index, const std::string& prompt,
+                       const std::string& output, Tally& t) {
+  auto ex = score_output(task, output, r.answer);
+  if (!ex.is_ok()) return ex.status().with_context(fmt::format("record {}", index));
+  ++t.n;
+  if (ex->correct) ++t.correct;
+  if (!ex->parsed) ++t.unparsed;
+  Json p;
+  p["index"] = index;
+  p["prompt"] = prompt;
+  p["output"] = output;
+  p["extracted"] = ex->extracted;
+  p["label"] = r.answer;
+  p["correct"] = ex->correct;
+  return p;
+}
+
+// Keeps BOS (if the tokenizer adds one) and the last tokens so that `keep` remain.
+bool truncate_left(std::vector<int32_t>& ids, int64_t keep, bool has_bos) {
+  if (int64_t(ids.size()) <= keep) return false;
+  const int64_t head = has_bos ? 1 : 0;
+  const int64_t drop = int64_t(ids.size()) - keep;
+  ids.erase(ids.begin() + head, ids.begin() + head + drop);
+  return true;
+}
+}  // namespace
+
+Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRecord>& records,
+                                  const EvalModel& m, int64_t max_new_tokens, int64_t num_beams) {
+  const ModelConfig& c = m.model->config;
+  EvalOutcome out;
+  Tally t;
+  GenerateOptions opt;
+  opt.max_new_tokens = max_new_tokens;
+  opt.hooks = m.hooks;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const EvalRecord& r = records[i];
+    const std::string prompt = eval_prompt(r.instruction, r.input);
+    std::vector<int32_t> ids = m.tok->encode(prompt, true);
+    const int64_t keep = std::max<int64_t>(c.n_ctx - max_new_tokens, std::min<int64_t>(c.n_ctx, 2));
+    if (truncate_left(ids, keep, m.tok->add_bos_default())) ++t.truncated;
+    std::vector<int32_t> gen;
+    bool stopped = false;
+    if (num_beams > 1) {
+      PEFT_ASSIGN_OR_RETURN(BeamResult br, beam_search(*m.model, m.hooks, ids, num_beams, max_new_tokens));
+      gen = std::move(br.tokens);
+      stopped = br.ended_with_eos;
+    } else {
+      PEFT_ASSIGN_OR_RETURN(gen, generate(*m.model, ids, opt));
+      stopped = !gen.empty() && gen.back() == c.eos_id;
+    }
+    if (!stopped) ++t.hit_limit;
+    std::string text = m.tok->decode(gen);
+    size_t cut = text.find("### Response:");
+    if (cut != std::string::npos) text.resize(cut);
+    const std::string output(strip_ws(text));
+    PEFT_ASSIGN_OR_RETURN(Json p, score_one(task, r, int64_t(i), prompt, output, t));
+    p["generated_tokens"] = int64_t(gen.size());
+    out.predictions.push_back(std::move(p));
+    progress(task, t, int64_t(records.size()));
+  }
+  out.results = base_results(task, t);
+  return out;
+}
+
+Result<EvalOutcome> eval_likelihood(const EvalTask& task, const std::vector<EvalRecord>& records,
+                                    const EvalModel& m) {
+  if (!is_multiple_choice(task))
+    return Status::errorf("--scoring likelihood needs a multiple-choice task (aqua, mathqa, boolq, piqa, "
+                          "siqa, hellaswag, winogrande, arc-e, arc-c, obqa), not '{}'", task.name);
+  EvalOutcome out;
+  Tally t;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const EvalRecord& r = records[i];
+    const std::string prompt = eval_prompt(r.instruction, r.input);
+    const auto cands = make_candidates(task, r.instruction);
+    auto lr = score_candidates(*m.model, m.hooks, *m.tok, prompt, cands);
+    if (!lr.is_ok()) return lr.status().with_context(fmt::format("record {}", i));
+    if (lr->truncated) ++t.truncated;
+    size_t best = 0, best_norm = 0;
+    Json scores = Json::array();
+    for (size_t k = 0; k < cands.size(); ++k) {
+      const auto& s = lr->scores[k];
+      if (s.logprob > lr->scores[best].logprob) best = k;
+      if (s.norm() > lr->scores[best_norm].norm()) best_norm = k;
+      scores.push_back({{"word", cands[k].word}, {"logprob", s.logprob}, {"tokens", s.tokens}});
+    }
+    const bool ok = cands[best].word == r.answer, ok_norm = cands[best_norm].word == r.answer;
+    ++t.n;
+    t.correct += ok;
+    t.correct_norm += ok_norm;
+    Json p;
+    p["index"] = int64_t(i);
+    p["prompt"] = prompt;
+    p["output"] = cands[best].text;
+    p["extracted"] = cands[best].word;
+    p["extracted_norm"] = cands[best_norm].word;
+    p["label"] = r.answer;
+    p["correct"] = ok;
+    p["correct_norm"] = ok_norm;
+    p["scores"] = std::move(scores);
+    out.predictions.push_back(std::move(p));
+    progress(task, t, int64_t(records.size()));
+  }
+  out.results = base_results(task, t);
+  out.results["correct_norm"] = t.correct_norm;
+  out.results["accuracy_norm"] = ratio(t.correct_norm, t.n);
+  return out;
+}
+
+Result<EvalOutcome> eval_rescore(const EvalTask& task, const std::vector<EvalRecord>& records,
+                                 const std::vector<std::pair<int64_t, std::string>>& outputs) {
+  EvalOutcome out;
+  Tally t;
+  for (const auto& [index, output] : outputs) {
+    const EvalRecord& r = records[size_t(index)];
+    PEFT_ASSIGN_OR_RETURN(Json p, score_one(task, r, index, eval_prompt(r.instruction, r.input), output, t));
+    out.predictions.push_back(std::move(p));
+  }
+  out.results = base_results(task, t);
+  return out;
+}
+
+}  // namespace peft
