@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   peft::cli::add_export(app, action);
   peft::cli::add_eval(app, action);
   peft::cli::add_report(app, action);
+  peft::cli::add_bench(app, action);
 
   try {
     app.parse(argc, argv);

@@ -1,6 +1,8 @@
 // AdaMix mixture-of-LoRA: routed forward/backward, averaged inference, merge, LoRA export.
 #include "adapters/adamix/adamix.h"
 
+#include "adapters/dropout.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -10,21 +12,8 @@
 
 namespace peft {
 
-namespace {
-// LoRA's counter hash (src/adapters/lora/lora.cpp): a pure function of (seed, a, b).
-inline uint64_t counter_hash(uint64_t seed, uint64_t a, uint64_t b) {
-  uint64_t z = seed ^ (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xbf58476d1ce4e5b9ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  return z;
-}
-// → uniform [0, 1): LoRA's dropout mask, identical bits for the same (seed, module, element).
-inline float hash_uniform(uint64_t seed, uint64_t module, uint64_t i) {
-  return float(counter_hash(seed, module, i) >> 40) * (1.0f / 16777216.0f);
-}
-}  // namespace
-
+// The expert of a module is a pure function of (routing seed, module, side): counter_hash of
+// adapters/dropout.h, which the PyTorch reference reimplements.
 int64_t AdamixAdapter::route(uint64_t routing_seed, uint64_t module, uint64_t side, int64_t num) {
   return num <= 1 ? 0 : int64_t(counter_hash(routing_seed, module, side) % uint64_t(num));
 }
@@ -108,11 +97,7 @@ const float* AdamixAdapter::dropped_input(const Module& m, size_t index, const f
                                           float* x_d) const {
   const float p = float(config_.lora_dropout);
   if (!mode_.training || p <= 0.f) return x;
-  const float keep_scale = 1.f / (1.f - p);
-  const int64_t n = N * m.in;
-#pragma omp parallel for
-  for (int64_t i = 0; i < n; ++i)
-    x_d[i] = hash_uniform(mode_.dropout_seed, index, uint64_t(i)) < p ? 0.f : x[i] * keep_scale;
+  dropout_forward(x_d, x, N * m.in, p, mode_.dropout_seed, index);
   return x_d;
 }
 
@@ -189,11 +174,7 @@ const float* AdamixAdapter::linear_output_backward(Site site, int64_t layer, con
   }
   std::memset(dxd_.data(), 0, size_t(N * m->in) * 4);
   gemm_f32(dxd_.data(), g_.data(), A, GemmShape{N, m->in, r, false, false, true});
-  const float p = float(config_.lora_dropout), keep_scale = 1.f / (1.f - p);
-  const int64_t n = N * m->in;
-#pragma omp parallel for
-  for (int64_t i = 0; i < n; ++i)
-    if (hash_uniform(mode_.dropout_seed, index, uint64_t(i)) >= p) dx[i] += dxd_[size_t(i)] * keep_scale;
+  dropout_backward(dx, dxd_.data(), N * m->in, float(config_.lora_dropout), mode_.dropout_seed, index);
   return dy;
 }
 

@@ -1,6 +1,8 @@
 // Bottleneck adapter forward/backward on the flat parameter store (mh, output and parallel types).
 #include "adapters/bottleneck/bottleneck.h"
 
+#include "adapters/dropout.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -9,18 +11,6 @@
 #include "kernels/matmul.h"
 
 namespace peft {
-
-namespace {
-// Counter-based hash → uniform [0, 1) (as LoRA's dropout): the mask is a pure function of
-// (seed, module, element), so the backward regenerates it instead of storing it.
-inline float hash_uniform(uint64_t seed, uint64_t module, uint64_t i) {
-  uint64_t z = seed ^ (module * 0x9e3779b97f4a7c15ull) ^ (i * 0xbf58476d1ce4e5b9ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  return float(z >> 40) * (1.0f / 16777216.0f);
-}
-}  // namespace
 
 Result<std::unique_ptr<BottleneckAdapter>> BottleneckAdapter::create(const Model& model,
                                                                      const BottleneckConfig& config,
@@ -99,12 +89,7 @@ float BottleneckAdapter::scale_of(const Module& m) const {
 const float* BottleneckAdapter::dropped(const Module& m, const float* z, int64_t N) const {
   const float p = float(config_.adapter_dropout);
   if (!mode_.training || p <= 0.f) return z;
-  const float keep_scale = 1.f / (1.f - p);
-  const uint64_t index = uint64_t(&m - modules_.data());
-  const int64_t n = N * m.n_in;
-#pragma omp parallel for
-  for (int64_t i = 0; i < n; ++i)
-    zd_[i] = hash_uniform(mode_.dropout_seed, index, uint64_t(i)) < p ? 0.f : z[i] * keep_scale;
+  dropout_forward(zd_, z, N * m.n_in, p, mode_.dropout_seed, uint64_t(&m - modules_.data()));
   return zd_;
 }
 
@@ -155,12 +140,8 @@ void BottleneckAdapter::adapter_backward(Module& m, const float* z, const float*
   }
   std::memset(dzd_, 0, size_t(N * m.n_in) * 4);
   linear_backward_input(dzd_, gh_, D.value, N);
-  const float p = float(config_.adapter_dropout), keep_scale = 1.f / (1.f - p);
-  const uint64_t index = uint64_t(&m - modules_.data());
-  const int64_t n = N * m.n_in;
-#pragma omp parallel for
-  for (int64_t i = 0; i < n; ++i)
-    if (hash_uniform(mode_.dropout_seed, index, uint64_t(i)) >= p) dz[i] += dzd_[i] * keep_scale;
+  dropout_backward(dz, dzd_, N * m.n_in, float(config_.adapter_dropout), mode_.dropout_seed,
+                   uint64_t(&m - modules_.data()));
 }
 
 bool BottleneckAdapter::has_input_hook(Site site, int64_t layer) const {

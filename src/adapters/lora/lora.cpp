@@ -4,22 +4,12 @@
 #include <cmath>
 #include <cstring>
 
+#include "adapters/dropout.h"
 #include "core/rng.h"
 #include "kernels/matmul.h"
 
 namespace peft {
 
-namespace {
-// Counter-based hash → uniform [0, 1): the dropout mask is a pure function of
-// (seed, module, element), so the backward regenerates it instead of storing it.
-inline float hash_uniform(uint64_t seed, uint64_t module, uint64_t i) {
-  uint64_t z = seed ^ (module * 0x9e3779b97f4a7c15ull) ^ (i * 0xbf58476d1ce4e5b9ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  return float(z >> 40) * (1.0f / 16777216.0f);
-}
-}  // namespace
 
 Result<std::unique_ptr<LoraAdapter>> LoraAdapter::create(const Model& model, const LoraConfig& config,
                                                          uint64_t seed) {
@@ -83,11 +73,7 @@ const float* LoraAdapter::dropped_input(const Module& m, size_t index, const flo
                                         float* x_d) const {
   const float p = float(config_.lora_dropout);
   if (!mode_.training || p <= 0.f) return x;
-  const float keep_scale = 1.f / (1.f - p);
-  const int64_t n = N * m.in;
-#pragma omp parallel for
-  for (int64_t i = 0; i < n; ++i)
-    x_d[i] = hash_uniform(mode_.dropout_seed, index, uint64_t(i)) < p ? 0.f : x[i] * keep_scale;
+  dropout_forward(x_d, x, N * m.in, p, mode_.dropout_seed, index);
   return x_d;
 }
 
@@ -125,11 +111,7 @@ const float* LoraAdapter::linear_output_backward(Site site, int64_t layer, const
   }
   std::memset(dxd_, 0, size_t(N * m->in) * 4);
   linear_backward_input(dxd_, g_, A.value, N);
-  const float p = float(config_.lora_dropout), keep_scale = 1.f / (1.f - p);
-  const int64_t n = N * m->in;
-#pragma omp parallel for
-  for (int64_t i = 0; i < n; ++i)
-    if (hash_uniform(mode_.dropout_seed, index, uint64_t(i)) >= p) dx[i] += dxd_[i] * keep_scale;
+  dropout_backward(dx, dxd_, N * m->in, float(config_.lora_dropout), mode_.dropout_seed, index);
   return dy;
 }
 
