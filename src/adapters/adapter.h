@@ -6,6 +6,7 @@
 #include "adapters/param_store.h"
 #include "core/status.h"
 #include "io/json_file.h"
+#include "io/safetensors.h"
 #include "model/model.h"
 #include "model/site.h"
 
@@ -28,6 +29,13 @@ class Adapter : public SiteHooks {
   virtual const ParamStore& params() const = 0;
   // Sizes the activations kept between forward and backward for up to max_tokens rows.
   virtual void reserve(int64_t max_tokens) = 0;
+  // What adapter_model.safetensors holds: the parameters, unless the method saves a folded
+  // form (prefix tuning's reparameterisation MLP is saved as its output, as PEFT does).
+  virtual std::vector<NamedTensor> export_tensors() const {
+    std::vector<NamedTensor> out;
+    for (const Param& p : params().all()) out.push_back({p.name, p.value});
+    return out;
+  }
   // Folds the adapter into the base weights (copies the matrices it touches). Methods
   // whose math does not allow it say so.
   virtual Status merge_into(Model& model) const {

@@ -16,9 +16,8 @@ Status save_adapter(const Adapter& adapter, const std::string& dir,
   Json config = adapter.config_json();
   config["base_model_name_or_path"] = base_model_path;
   PEFT_TRY(write_json_file(out.file("adapter_config.json"), config));
-  std::vector<NamedTensor> tensors;
-  for (const Param& p : adapter.params().all()) tensors.push_back({p.name, p.value});
-  PEFT_TRY(write_safetensors(out.file("adapter_model.safetensors"), tensors, {{"format", "pt"}}));
+  PEFT_TRY(write_safetensors(out.file("adapter_model.safetensors"), adapter.export_tensors(),
+                             {{"format", "pt"}}));
   return out.commit();
 }
 

@@ -48,9 +48,8 @@ Status save_final_adapter(const std::string& dir, const Adapter& adapter, const 
   Json config = adapter.config_json();
   config["base_model_name_or_path"] = model;
   PEFT_TRY(write_json_file(dir + "/adapter_config.json", config));
-  std::vector<NamedTensor> tensors;
-  for (const Param& p : adapter.params().all()) tensors.push_back({p.name, p.value});
-  return write_safetensors(dir + "/adapter_model.safetensors", tensors, {{"format", "pt"}});
+  return write_safetensors(dir + "/adapter_model.safetensors", adapter.export_tensors(),
+                           {{"format", "pt"}});
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 // Prefix tuning: per-layer key/value prefixes read from (and gradients written to) one table.
 #include "adapters/prefix/prefix_tuning.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "adapters/registry.h"
 #include "core/rng.h"
 
@@ -17,8 +20,11 @@ Result<PrefixTuningConfig> PrefixTuningConfig::from_json(const Json& j, const Mo
     return Status::errorf("{}: num_virtual_tokens {} leaves no room in the model's context {}", where,
                           c.num_virtual_tokens, mc.n_ctx);
   PEFT_ASSIGN_OR_RETURN(bool projection, json_get_bool_or(j, "prefix_projection", false, where));
-  if (projection)
-    return Status::errorf("{}: prefix_projection=true is not supported yet", where);
+  PEFT_ASSIGN_OR_RETURN(bool inference, json_get_bool_or(j, "inference_mode", false, where));
+  c.projection = projection && !inference;  // a saved adapter holds the folded table
+  PEFT_ASSIGN_OR_RETURN(c.encoder_hidden_size, json_get_int_or(j, "encoder_hidden_size", mc.n_embd, where));
+  if (c.projection && c.encoder_hidden_size <= 0)
+    return Status::errorf("{}: encoder_hidden_size must be positive, found {}", where, c.encoder_hidden_size);
   for (const char* bad : {"use_parallel_adapter", "use_adapterp"})
     if (j.contains(bad) && j[bad].is_boolean() && j[bad].get<bool>())
       return Status::errorf("{}: {} does not apply to prefix tuning", where, bad);
@@ -41,8 +47,8 @@ Json PrefixTuningConfig::to_json(const Model& model) const {
               {"num_transformer_submodules", 1},
               {"num_attention_heads", mc.n_head_kv},
               {"num_layers", mc.n_layer},
-              {"encoder_hidden_size", mc.n_embd},
-              {"prefix_projection", false},
+              {"encoder_hidden_size", encoder_hidden_size > 0 ? encoder_hidden_size : mc.n_embd},
+              {"prefix_projection", projection},
               {"inference_mode", true},
               {"revision", nullptr},
               {"auto_mapping", nullptr}};
@@ -52,10 +58,31 @@ Result<std::unique_ptr<PrefixTuningAdapter>> PrefixTuningAdapter::create(
     const Model& model, const PrefixTuningConfig& config, uint64_t seed) {
   std::unique_ptr<PrefixTuningAdapter> a(new PrefixTuningAdapter(model, config));
   const ModelConfig& mc = model.config;
-  a->params_.add("prompt_embeddings", {config.num_virtual_tokens, 2 * mc.n_layer * mc.kv_dim()});
+  const int64_t nv = config.num_virtual_tokens, D = mc.kv_dim(), out = 2 * mc.n_layer * D;
+  Rng rng(seed);
+  if (!config.projection) {
+    a->params_.add("prompt_embeddings", {nv, out});
+    a->params_.finalize();
+    for (int64_t i = 0; i < a->params_.numel(); ++i) a->params_.values()[i] = rng.normal();  // nn.Embedding
+    return a;
+  }
+  const int64_t H = config.encoder_hidden_size;
+  a->params_.add("prefix_encoder.embedding.weight", {nv, D});
+  a->params_.add("prefix_encoder.transform.0.weight", {H, D});
+  a->params_.add("prefix_encoder.transform.0.bias", {H});
+  a->params_.add("prefix_encoder.transform.2.weight", {out, H});
+  a->params_.add("prefix_encoder.transform.2.bias", {out});
   a->params_.finalize();
-  Rng rng(seed);  // nn.Embedding's N(0, 1)
-  for (int64_t i = 0; i < a->params_.numel(); ++i) a->params_.values()[i] = rng.normal();
+  // nn.Embedding: N(0, 1); nn.Linear: U(±1/√fan_in) for weight and bias.
+  for (int64_t i = 0; i < nv * D; ++i) a->params_[0].value.f32()[i] = rng.normal();
+  for (size_t p = 1; p < 5; ++p) {
+    const float bound = 1.f / std::sqrt(float(p <= 2 ? D : H));
+    for (int64_t i = 0; i < a->params_[p].value.numel(); ++i)
+      a->params_[p].value.f32()[i] = (2.f * rng.uniform() - 1.f) * bound;
+  }
+  a->e_.assign(size_t(nv * out), 0.f);
+  a->de_.assign(size_t(nv * out), 0.f);
+  a->a1_.assign(size_t(nv * H), 0.f);
   return a;
 }
 
@@ -71,10 +98,75 @@ int64_t PrefixTuningAdapter::offset(int64_t layer, bool value, int64_t v, int64_
   return (f / D) * row + layer * D + f % D;
 }
 
+const float* PrefixTuningAdapter::table() const { return config_.projection ? e_.data() : params_.values(); }
+float* PrefixTuningAdapter::table_grad() { return config_.projection ? de_.data() : params_.grads(); }
+
+// E (nv, out) = W2 · tanh(W1 · emb + b1) + b2, row by row (tiny: nv rows).
+void PrefixTuningAdapter::project_forward() {
+  const int64_t nv = config_.num_virtual_tokens, D = model_->config.kv_dim(),
+                H = config_.encoder_hidden_size, out = 2 * model_->config.n_layer * D;
+  const float *emb = params_[0].value.f32(), *W1 = params_[1].value.f32(), *b1 = params_[2].value.f32(),
+              *W2 = params_[3].value.f32(), *b2 = params_[4].value.f32();
+  for (int64_t v = 0; v < nv; ++v) {
+    for (int64_t h = 0; h < H; ++h) {
+      float s = b1[h];
+      for (int64_t i = 0; i < D; ++i) s += W1[h * D + i] * emb[v * D + i];
+      a1_[size_t(v * H + h)] = std::tanh(s);
+    }
+#pragma omp parallel for
+    for (int64_t o = 0; o < out; ++o) {
+      float s = b2[o];
+      for (int64_t h = 0; h < H; ++h) s += W2[o * H + h] * a1_[size_t(v * H + h)];
+      e_[size_t(v * out + o)] = s;
+    }
+  }
+}
+
+// Through E = W2 a + b2, a = tanh(W1 e + b1):  ∂W2 += ∂E aᵀ; ∂b2 += ∂E; ∂a = W2ᵀ ∂E;
+// ∂h = ∂a (1 − a²); ∂W1 += ∂h eᵀ; ∂b1 += ∂h; ∂emb += W1ᵀ ∂h.
+void PrefixTuningAdapter::project_backward() {
+  const int64_t nv = config_.num_virtual_tokens, D = model_->config.kv_dim(),
+                H = config_.encoder_hidden_size, out = 2 * model_->config.n_layer * D;
+  const float *emb = params_[0].value.f32(), *W1 = params_[1].value.f32(), *W2 = params_[3].value.f32();
+  float *demb = params_[0].grad.f32(), *dW1 = params_[1].grad.f32(), *db1 = params_[2].grad.f32(),
+        *dW2 = params_[3].grad.f32(), *db2 = params_[4].grad.f32();
+  std::vector<float> dh(static_cast<size_t>(H));
+  for (int64_t v = 0; v < nv; ++v) {
+    const float* dE = de_.data() + v * out;
+    const float* a = a1_.data() + v * H;
+    for (int64_t h = 0; h < H; ++h) {
+      double s = 0;
+      for (int64_t o = 0; o < out; ++o) {
+        dW2[o * H + h] += dE[o] * a[h];
+        s += double(W2[o * H + h]) * double(dE[o]);
+      }
+      dh[size_t(h)] = float(s) * (1.f - a[h] * a[h]);
+    }
+    for (int64_t o = 0; o < out; ++o) db2[o] += dE[o];
+    for (int64_t h = 0; h < H; ++h) {
+      db1[h] += dh[size_t(h)];
+      for (int64_t i = 0; i < D; ++i) {
+        dW1[h * D + i] += dh[size_t(h)] * emb[v * D + i];
+        demb[v * D + i] += W1[h * D + i] * dh[size_t(h)];
+      }
+    }
+  }
+  std::fill(de_.begin(), de_.end(), 0.f);
+}
+
+std::vector<NamedTensor> PrefixTuningAdapter::export_tensors() const {
+  if (!config_.projection) return Adapter::export_tensors();
+  const_cast<PrefixTuningAdapter*>(this)->project_forward();  // fold the MLP, as PEFT saves it
+  const ModelConfig& mc = model_->config;
+  return {{"prompt_embeddings", Tensor(const_cast<float*>(e_.data()), DType::F32,
+                                       {config_.num_virtual_tokens, 2 * mc.n_layer * mc.kv_dim()})}};
+}
+
 void PrefixTuningAdapter::prefix_kv(int64_t layer, float* k, float* v, int64_t B, int64_t kv_rows) {
   const ModelConfig& mc = model_->config;
   const int64_t D = mc.kv_dim(), hd = mc.head_dim, nv = config_.num_virtual_tokens;
-  const float* E = params_.values();
+  if (config_.projection && layer == 0) project_forward();  // once per forward, before layer 0
+  const float* E = table();
   for (int64_t b = 0; b < B; ++b)
     for (int64_t t = 0; t < nv; ++t)
       for (int64_t h = 0; h < mc.n_head_kv; ++h)
@@ -89,7 +181,7 @@ void PrefixTuningAdapter::prefix_kv_backward(int64_t layer, const float* dk, con
                                              int64_t B, int64_t kv_rows) {
   const ModelConfig& mc = model_->config;
   const int64_t D = mc.kv_dim(), hd = mc.head_dim, nv = config_.num_virtual_tokens;
-  float* g = params_.grads();
+  float* g = table_grad();
   for (int64_t b = 0; b < B; ++b)
     for (int64_t t = 0; t < nv; ++t)
       for (int64_t h = 0; h < mc.n_head_kv; ++h)
@@ -98,6 +190,7 @@ void PrefixTuningAdapter::prefix_kv_backward(int64_t layer, const float* dk, con
           g[offset(layer, false, t, h, d)] += dk[src];
           g[offset(layer, true, t, h, d)] += dv[src];
         }
+  if (config_.projection && layer == 0) project_backward();  // layer 0 is the backward's last
 }
 
 namespace {
@@ -116,6 +209,8 @@ extern const MethodDef kPrefixTuningMethod{
     create_prefix,
     {
         {"--num-virtual-tokens", "num_virtual_tokens", T::Int, "virtual tokens (default 20)"},
+        {"--prefix-projection", "prefix_projection", T::Bool, "train through PEFT's reparameterisation MLP"},
+        {"--encoder-hidden-size", "encoder_hidden_size", T::Int, "width of that MLP (default: hidden size)"},
     }};
 
 }  // namespace peft

@@ -8,6 +8,10 @@ namespace peft {
 
 struct PrefixTuningConfig {
   int64_t num_virtual_tokens = 20;
+  // PEFT's reparameterisation: E = W2 tanh(W1 emb + b1) + b2 while training (prefix_projection
+  // and not inference_mode); saved adapters hold E itself (inference_mode), as PEFT saves them.
+  bool projection = false;
+  int64_t encoder_hidden_size = 0;
 
   static Result<PrefixTuningConfig> from_json(const Json& j, const Model& model, const std::string& where);
   Json to_json(const Model& model) const;
@@ -29,6 +33,7 @@ class PrefixTuningAdapter final : public Adapter {
   void reserve(int64_t) override {}
 
   int64_t num_prefix_tokens() const override { return config_.num_virtual_tokens; }
+  std::vector<NamedTensor> export_tensors() const override;
   void prefix_kv(int64_t layer, float* k, float* v, int64_t B, int64_t kv_rows) override;
   void prefix_kv_backward(int64_t layer, const float* dk, const float* dv, int64_t B,
                           int64_t kv_rows) override;
@@ -37,10 +42,16 @@ class PrefixTuningAdapter final : public Adapter {
   PrefixTuningAdapter(const Model& model, PrefixTuningConfig config) : model_(&model), config_(std::move(config)) {}
   // Offset in E of element (v, h, d) of layer l's key (value = false) or value prefix.
   int64_t offset(int64_t layer, bool value, int64_t v, int64_t h, int64_t d) const;
+  // The (nv, 2·L·D) table E: the parameter itself, or the projection MLP's output.
+  const float* table() const;
+  float* table_grad();
+  void project_forward();   // E_ = W2 tanh(W1 emb + b1) + b2
+  void project_backward();  // dE_ → the MLP's parameter gradients, then dE_ = 0
 
   const Model* model_;
   PrefixTuningConfig config_;
-  ParamStore params_;  // "prompt_embeddings" (nv, 2·L·D)
+  ParamStore params_;  // "prompt_embeddings" (nv, 2·L·D), or the embedding + MLP
+  std::vector<float> e_, de_, a1_;  // projection: E (nv, 2LD), ∂E, tanh activations (nv, H)
 };
 
 }  // namespace peft
