@@ -79,7 +79,9 @@ std::string chart(const std::vector<RunData>& runs) {
     s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(fx), H - B + 14, num(fx, 6));
   }
   s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">step</text>\n", (L + W - R) / 2, H - 6);
+  size_t legend = 0;  // only runs that have a curve get a legend line
   for (size_t i = 0; i < runs.size(); ++i) {
+    if (runs[i].loss.empty() && runs[i].val.empty()) continue;
     const char* c = kColors[i % 8];
     std::string pts;
     for (const auto& [x, y] : runs[i].loss)
@@ -89,7 +91,7 @@ std::string chart(const std::vector<RunData>& runs) {
     for (const auto& [x, y] : runs[i].val)
       if (std::isfinite(y))
         s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"/>\n", px(x), py(y), c);
-    s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", L + 8, T + 14 + 14 * double(i), c,
+    s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", L + 8, T + 14 + 14 * double(legend++), c,
                      html_escape(runs[i].name));
   }
   return s + "</svg>\n";
