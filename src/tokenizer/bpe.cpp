@@ -12,8 +12,6 @@ namespace peft {
 namespace {
 
 constexpr std::string_view kMarker = "\xE2\x96\x81";  // "▁"
-constexpr size_t kMaxCachedWord = 256;                // bytes; longer words are rare
-constexpr size_t kMaxCacheEntries = 1 << 18;
 
 // True when some token has "▁" right after a character other than "▁".
 bool has_inner_marker(std::string_view token) {
@@ -98,20 +96,7 @@ void BpeModel::encode(std::string_view word, std::vector<int32_t>& out) const {
 }
 
 void BpeModel::encode_cached(std::string_view word, std::vector<int32_t>& out) const {
-  if (word.size() > kMaxCachedWord) return encode_uncached(word, out);
-  {
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    auto it = cache_.find(word);
-    if (it != cache_.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      return;
-    }
-  }
-  const size_t first = out.size();
-  encode_uncached(word, out);
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-  cache_.emplace(std::string(word), std::vector<int32_t>(out.begin() + first, out.end()));
+  cache_.encode(word, out, [this](std::string_view w, std::vector<int32_t>& o) { encode_uncached(w, o); });
 }
 
 void BpeModel::encode_uncached(std::string_view word, std::vector<int32_t>& out) const {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "tokenizer/word_cache.h"
 #include "tokenizer/token_map.h"
 #include "tokenizer/tokenizer_spec.h"
 
@@ -46,8 +47,7 @@ class BpeModel {
   // inputs that arrive as one long pre-token (no pre_tokenizer, only a normalizer).
   bool split_at_marker_ = false;
 
-  mutable std::mutex cache_mu_;
-  mutable StringMap<std::vector<int32_t>> cache_;
+  WordCache cache_;
 };
 
 }  // namespace peft

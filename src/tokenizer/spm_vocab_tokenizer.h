@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tokenizer/word_cache.h"
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/token_map.h"
 #include "tokenizer/tokenizer.h"
@@ -57,8 +58,7 @@ class SpmVocabTokenizer final : public Tokenizer {
   bool add_bos_ = true, add_eos_ = false, add_space_prefix_ = true, remove_extra_whitespaces_ = false;
   bool split_at_marker_ = false;  // see BpeModel: words end before "▁" when no piece spans that
 
-  mutable std::mutex cache_mu_;
-  mutable StringMap<std::vector<int32_t>> cache_;
+  WordCache cache_;
 };
 
 }  // namespace peft
