@@ -28,6 +28,16 @@ struct MethodDef {
   std::vector<MethodFlag> flags;
 };
 
+// The factory every method uses: ConfigT::from_json(config, model, where) validates, then
+// AdapterT::create(model, config, seed) builds and initialises.
+template <typename ConfigT, typename AdapterT>
+Result<std::unique_ptr<Adapter>> create_from_json(const Model& model, const Json& config,
+                                                  const std::string& where, uint64_t seed) {
+  PEFT_ASSIGN_OR_RETURN(ConfigT c, ConfigT::from_json(config, model, where));
+  PEFT_ASSIGN_OR_RETURN(auto adapter, AdapterT::create(model, c, seed));
+  return std::unique_ptr<Adapter>(std::move(adapter));
+}
+
 // By --method name or by peft_type; nullptr if unknown.
 const MethodDef* find_method(const std::string& name_or_peft_type);
 const std::vector<const MethodDef*>& all_methods();

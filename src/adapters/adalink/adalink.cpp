@@ -188,19 +188,13 @@ Status AdaLinkAdapter::merge_into(Model& model) const {
 }
 
 namespace {
-Result<std::unique_ptr<Adapter>> create_adalink(const Model& model, const Json& config,
-                                                const std::string& where, uint64_t seed) {
-  PEFT_ASSIGN_OR_RETURN(AdaLinkConfig c, AdaLinkConfig::from_json(config, model, where));
-  PEFT_ASSIGN_OR_RETURN(auto adapter, AdaLinkAdapter::create(model, c, seed));
-  return std::unique_ptr<Adapter>(std::move(adapter));
-}
 using T = MethodFlag::Type;
 }  // namespace
 
 extern const MethodDef kAdaLinkMethod{
     "adalink",
     "ADALINK",
-    create_adalink,
+    create_from_json<AdaLinkConfig, AdaLinkAdapter>,
     {
         {"--adalink-rank", "r", T::Int, "rank of each modality's module (default 4)"},
         {"--adalink-activation", "activation", T::String, "identity (default), gelu, relu or tanh"},

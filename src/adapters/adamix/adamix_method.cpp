@@ -5,12 +5,6 @@
 namespace peft {
 
 namespace {
-Result<std::unique_ptr<Adapter>> create_adamix(const Model& model, const Json& config,
-                                               const std::string& where, uint64_t seed) {
-  PEFT_ASSIGN_OR_RETURN(AdamixConfig c, AdamixConfig::from_json(config, model, where));
-  PEFT_ASSIGN_OR_RETURN(auto adapter, AdamixAdapter::create(model, c, seed));
-  return std::unique_ptr<Adapter>(std::move(adapter));
-}
 using T = MethodFlag::Type;
 }  // namespace
 
@@ -18,7 +12,7 @@ using T = MethodFlag::Type;
 extern const MethodDef kAdamixMethod{
     "adamix",
     "ADAMIX",
-    create_adamix,
+    create_from_json<AdamixConfig, AdamixAdapter>,
     {
         {"--adamix-base", "base", T::String, "module mixed: lora (default; bottleneck not yet)", "lora"},
         {"--adamix-experts", "num_experts", T::Int, "experts per module (default 4)", "4"},

@@ -5,19 +5,13 @@
 namespace peft {
 
 namespace {
-Result<std::unique_ptr<Adapter>> create_bottleneck(const Model& model, const Json& config,
-                                                   const std::string& where, uint64_t seed) {
-  PEFT_ASSIGN_OR_RETURN(BottleneckConfig c, BottleneckConfig::from_json(config, model, where));
-  PEFT_ASSIGN_OR_RETURN(auto adapter, BottleneckAdapter::create(model, c, seed));
-  return std::unique_ptr<Adapter>(std::move(adapter));
-}
 using T = MethodFlag::Type;
 }  // namespace
 
 extern const MethodDef kBottleneckMethod{
     "bottleneck",
     "BOTTLENECK",
-    create_bottleneck,
+    create_from_json<BottleneckConfig, BottleneckAdapter>,
     {
         // Defaults are LLM-Adapters' finetune.py's.
         {"--bottleneck-size", "bottleneck_size", T::Int, "adapter bottleneck width (default 256)", "256"},

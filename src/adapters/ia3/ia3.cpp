@@ -52,7 +52,7 @@ Json Ia3Config::to_json(const Model& model) const {
               {"auto_mapping", nullptr}};
 }
 
-Result<std::unique_ptr<Ia3Adapter>> Ia3Adapter::create(const Model& model, const Ia3Config& config) {
+Result<std::unique_ptr<Ia3Adapter>> Ia3Adapter::create(const Model& model, const Ia3Config& config, uint64_t) {
   PEFT_ASSIGN_OR_RETURN(std::vector<SiteRef> sites,
                         select_sites(model, config.targets, "ia3 target_modules"));
   std::unique_ptr<Ia3Adapter> a(new Ia3Adapter(model, config));
@@ -192,19 +192,13 @@ Status Ia3Adapter::merge_into(Model& model) const {
 }
 
 namespace {
-Result<std::unique_ptr<Adapter>> create_ia3(const Model& model, const Json& config,
-                                            const std::string& where, uint64_t) {
-  PEFT_ASSIGN_OR_RETURN(Ia3Config c, Ia3Config::from_json(config, model, where));
-  PEFT_ASSIGN_OR_RETURN(auto adapter, Ia3Adapter::create(model, c));
-  return std::unique_ptr<Adapter>(std::move(adapter));
-}
 using T = MethodFlag::Type;
 }  // namespace
 
 extern const MethodDef kIa3Method{
     "ia3",
     "IA3",
-    create_ia3,
+    create_from_json<Ia3Config, Ia3Adapter>,
     {
         {"--target-modules", "target_modules", T::List,
          "comma-separated module names, a regex, or all-linear (default: the architecture's)"},

@@ -22,7 +22,9 @@ struct Ia3Config {
 class Ia3Adapter final : public Adapter {
  public:
   // l = 1 everywhere (PEFT's init), so the model starts as the base model.
-  static Result<std::unique_ptr<Ia3Adapter>> create(const Model& model, const Ia3Config& config);
+  // The seed is unused: l starts at 1 (PEFT's init), nothing random.
+  static Result<std::unique_ptr<Ia3Adapter>> create(const Model& model, const Ia3Config& config,
+                                                    uint64_t seed = 0);
 
   std::string method() const override { return "ia3"; }
   Json config_json() const override { return config_.to_json(*model_); }

@@ -5,19 +5,13 @@
 namespace peft {
 
 namespace {
-Result<std::unique_ptr<Adapter>> create_lora(const Model& model, const Json& config,
-                                             const std::string& where, uint64_t seed) {
-  PEFT_ASSIGN_OR_RETURN(LoraConfig c, LoraConfig::from_json(config, model, where));
-  PEFT_ASSIGN_OR_RETURN(auto adapter, LoraAdapter::create(model, c, seed));
-  return std::unique_ptr<Adapter>(std::move(adapter));
-}
 using T = MethodFlag::Type;
 }  // namespace
 
 extern const MethodDef kLoraMethod{
     "lora",
     "LORA",
-    create_lora,
+    create_from_json<LoraConfig, LoraAdapter>,
     {
         // Defaults are LLM-Adapters' finetune.py's (PEFT's own: alpha 8, dropout 0).
         {"--lora-r", "r", T::Int, "LoRA rank (default 8)", "8"},

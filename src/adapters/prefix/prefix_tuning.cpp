@@ -194,19 +194,13 @@ void PrefixTuningAdapter::prefix_kv_backward(int64_t layer, const float* dk, con
 }
 
 namespace {
-Result<std::unique_ptr<Adapter>> create_prefix(const Model& model, const Json& config,
-                                               const std::string& where, uint64_t seed) {
-  PEFT_ASSIGN_OR_RETURN(PrefixTuningConfig c, PrefixTuningConfig::from_json(config, model, where));
-  PEFT_ASSIGN_OR_RETURN(auto adapter, PrefixTuningAdapter::create(model, c, seed));
-  return std::unique_ptr<Adapter>(std::move(adapter));
-}
 using T = MethodFlag::Type;
 }  // namespace
 
 extern const MethodDef kPrefixTuningMethod{
     "prefix",
     "PREFIX_TUNING",
-    create_prefix,
+    create_from_json<PrefixTuningConfig, PrefixTuningAdapter>,
     {
         {"--num-virtual-tokens", "num_virtual_tokens", T::Int, "virtual tokens (default 20)"},
         {"--prefix-projection", "prefix_projection", T::Bool, "train through PEFT's reparameterisation MLP"},

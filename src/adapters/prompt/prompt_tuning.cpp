@@ -84,19 +84,13 @@ void PromptTuningAdapter::virtual_embeddings_backward(const float* d, int64_t B,
 }
 
 namespace {
-Result<std::unique_ptr<Adapter>> create_prompt(const Model& model, const Json& config,
-                                               const std::string& where, uint64_t seed) {
-  PEFT_ASSIGN_OR_RETURN(PromptTuningConfig c, PromptTuningConfig::from_json(config, model, where));
-  PEFT_ASSIGN_OR_RETURN(auto adapter, PromptTuningAdapter::create(model, c, seed));
-  return std::unique_ptr<Adapter>(std::move(adapter));
-}
 using T = MethodFlag::Type;
 }  // namespace
 
 extern const MethodDef kPromptTuningMethod{
     "prompt",
     "PROMPT_TUNING",
-    create_prompt,
+    create_from_json<PromptTuningConfig, PromptTuningAdapter>,
     {
         {"--num-virtual-tokens", "num_virtual_tokens", T::Int, "virtual tokens (default 20)"},
         {"--prompt-tuning-init", "prompt_tuning_init", T::String, "RANDOM (default) or TEXT"},
