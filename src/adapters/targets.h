@@ -36,6 +36,19 @@ Result<std::vector<SiteRef>> select_sites(const Model& model, const TargetSpec& 
 // Names usable in target_modules for this model (leaf names of its projections).
 std::vector<std::string> target_module_names(const Model& model);
 
+// Which of a method's modules sits at each (site, layer): −1 where none. Lookups run on
+// every projection, so this is a flat table, not a map.
+class SiteIndex {
+ public:
+  void reset(int64_t n_layer) { slots_.assign(size_t(n_layer * kNumLinearSites), -1); }
+  void set(const SiteRef& ref, int module) { slots_[slot(ref.site, ref.layer)] = module; }
+  int get(Site site, int64_t layer) const { return slots_[slot(site, layer)]; }
+
+ private:
+  static size_t slot(Site site, int64_t layer) { return size_t(layer * kNumLinearSites + int(site)); }
+  std::vector<int> slots_;
+};
+
 // TargetSpec back to JSON (for adapter_config.json).
 Json targets_to_json(const TargetSpec& spec);
 

@@ -24,7 +24,7 @@ Result<std::unique_ptr<AdamixAdapter>> AdamixAdapter::create(const Model& model,
                         select_sites(model, config.targets, "adamix target_modules"));
   std::unique_ptr<AdamixAdapter> a(new AdamixAdapter(model, config));
   a->scaling_ = config.scaling();
-  a->index_.assign(size_t(model.config.n_layer * kNumLinearSites), -1);
+  a->index_.reset(model.config.n_layer);
   const int64_t r = config.r;
   for (const SiteRef& s : sites) {
     const Linear* l = linear_at(model.layers[size_t(s.layer)], s.site);
@@ -41,7 +41,7 @@ Result<std::unique_ptr<AdamixAdapter>> AdamixAdapter::create(const Model& model,
       const size_t k = a->params_.add(prefix + ".lora_B." + std::to_string(i) + ".weight", {m.out, r});
       if (i == 0) m.b0 = k;
     }
-    a->index_[size_t(s.layer * kNumLinearSites + int(s.site))] = int(a->modules_.size());
+    a->index_.set(s, int(a->modules_.size()));
     a->max_in_ = std::max(a->max_in_, m.in);
     a->max_out_ = std::max(a->max_out_, m.out);
     a->modules_.push_back(m);
@@ -74,7 +74,7 @@ void AdamixAdapter::reserve(int64_t max_tokens) {
 }
 
 AdamixAdapter::Module* AdamixAdapter::find(Site site, int64_t layer) {
-  const int i = index_[size_t(layer * kNumLinearSites + int(site))];
+  const int i = index_.get(site, layer);
   return i < 0 ? nullptr : &modules_[size_t(i)];
 }
 

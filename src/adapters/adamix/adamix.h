@@ -67,7 +67,7 @@ class AdamixAdapter final : public Adapter {
   float scaling_ = 1.f;
   ParamStore params_;
   std::vector<Module> modules_;
-  std::vector<int> index_;  // (n_layer · kNumLinearSites) → module, −1 if none
+  SiteIndex index_;  // (site, layer) → module
   int64_t max_in_ = 0, max_out_ = 0, capacity_ = 0;
   std::vector<float> u_, g_, xd_, dxd_;         // (capacity, r) ×2, (capacity, max_in) ×2
   std::vector<float> abar_, bbar_, dabar_, dbbar_;  // averaged module and its gradients

@@ -18,7 +18,7 @@ Result<std::unique_ptr<BottleneckAdapter>> BottleneckAdapter::create(const Model
   const std::string where = "bottleneck target_modules";
   PEFT_ASSIGN_OR_RETURN(std::vector<SiteRef> sites, select_sites(model, config.targets, where));
   std::unique_ptr<BottleneckAdapter> a(new BottleneckAdapter(model, config));
-  a->index_.assign(size_t(model.config.n_layer * kNumLinearSites), -1);
+  a->index_.reset(model.config.n_layer);
   const int64_t b = config.bottleneck_size;
   for (const SiteRef& s : sites) {
     const Linear* l = linear_at(model.layers[size_t(s.layer)], s.site);
@@ -31,7 +31,7 @@ Result<std::unique_ptr<BottleneckAdapter>> BottleneckAdapter::create(const Model
     if (config.learned) m.scale = a->params_.add(prefix + ".adapter_scaling", {1});
     m.down = a->params_.add(prefix + ".adapter_down.weight", {b, m.n_in});
     m.up = a->params_.add(prefix + ".adapter_up.weight", {m.n_out, b});
-    a->index_[size_t(s.layer * kNumLinearSites + int(s.site))] = int(a->modules_.size());
+    a->index_.set(s, int(a->modules_.size()));
     a->max_width_ = std::max({a->max_width_, m.n_in, m.n_out});
     a->modules_.push_back(m);
   }
@@ -78,7 +78,7 @@ void BottleneckAdapter::reserve(int64_t max_tokens) {
 }
 
 BottleneckAdapter::Module* BottleneckAdapter::find(Site site, int64_t layer) const {
-  const int i = index_[size_t(layer * kNumLinearSites + int(site))];
+  const int i = index_.get(site, layer);
   return i < 0 ? nullptr : const_cast<Module*>(&modules_[size_t(i)]);
 }
 

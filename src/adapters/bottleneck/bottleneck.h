@@ -64,7 +64,7 @@ class BottleneckAdapter final : public Adapter {
   BottleneckConfig config_;
   ParamStore params_;
   std::vector<Module> modules_;
-  std::vector<int> index_;  // (n_layer · kNumLinearSites) → module, −1 if none
+  SiteIndex index_;  // (site, layer) → module
   int64_t max_width_ = 0, capacity_ = 0;
   Arena acts_;
   float* wide_ = nullptr;   // (capacity, max_width) x + s·A(x) (mh) or ∂L/∂h (output)

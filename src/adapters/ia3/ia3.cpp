@@ -56,7 +56,7 @@ Result<std::unique_ptr<Ia3Adapter>> Ia3Adapter::create(const Model& model, const
   PEFT_ASSIGN_OR_RETURN(std::vector<SiteRef> sites,
                         select_sites(model, config.targets, "ia3 target_modules"));
   std::unique_ptr<Ia3Adapter> a(new Ia3Adapter(model, config));
-  a->index_.assign(size_t(model.config.n_layer * kNumLinearSites), -1);
+  a->index_.reset(model.config.n_layer);
   for (const SiteRef& s : sites) {
     const Linear* l = linear_at(model.layers[size_t(s.layer)], s.site);
     Module m;
@@ -66,7 +66,7 @@ Result<std::unique_ptr<Ia3Adapter>> Ia3Adapter::create(const Model& model, const
     // PEFT's shapes: [out, 1] for ordinary targets, [1, in] for feed-forward ones.
     m.l = a->params_.add("base_model.model." + s.path + ".ia3_l",
                          m.feedforward ? std::vector<int64_t>{1, m.width} : std::vector<int64_t>{m.width, 1});
-    a->index_[size_t(s.layer * kNumLinearSites + int(s.site))] = int(a->modules_.size());
+    a->index_.set(s, int(a->modules_.size()));
     a->max_width_ = std::max({a->max_width_, l->in(), l->out()});
     a->modules_.push_back(m);
   }
@@ -89,7 +89,7 @@ void Ia3Adapter::reserve(int64_t max_tokens) {
 }
 
 Ia3Adapter::Module* Ia3Adapter::find(Site site, int64_t layer) const {
-  const int i = index_[size_t(layer * kNumLinearSites + int(site))];
+  const int i = index_.get(site, layer);
   return i < 0 ? nullptr : const_cast<Module*>(&modules_[size_t(i)]);
 }
 

@@ -58,7 +58,7 @@ class Ia3Adapter final : public Adapter {
   Ia3Config config_;
   ParamStore params_;
   std::vector<Module> modules_;
-  std::vector<int> index_;  // (n_layer · kNumLinearSites) → module, −1 if none
+  SiteIndex index_;  // (site, layer) → module
   int64_t capacity_ = 0, max_width_ = 0;
   Arena acts_;
   float* scaled_ = nullptr;  // (capacity, max in) x ⊙ l for the base GEMM

@@ -17,7 +17,7 @@ Result<std::unique_ptr<LoraAdapter>> LoraAdapter::create(const Model& model, con
                         select_sites(model, config.targets, "lora target_modules"));
   std::unique_ptr<LoraAdapter> a(new LoraAdapter(model, config));
   a->scaling_ = config.scaling();
-  a->index_.assign(size_t(model.config.n_layer * kNumLinearSites), -1);
+  a->index_.reset(model.config.n_layer);
   const int64_t r = config.r;
   for (const SiteRef& s : sites) {
     const Linear* l = linear_at(model.layers[size_t(s.layer)], s.site);
@@ -28,7 +28,7 @@ Result<std::unique_ptr<LoraAdapter>> LoraAdapter::create(const Model& model, con
     const std::string prefix = "base_model.model." + s.path;
     m.a = a->params_.add(prefix + ".lora_A.weight", {r, m.in});
     m.b = a->params_.add(prefix + ".lora_B.weight", {m.out, r});
-    a->index_[size_t(s.layer * kNumLinearSites + int(s.site))] = int(a->modules_.size());
+    a->index_.set(s, int(a->modules_.size()));
     a->max_in_ = std::max(a->max_in_, m.in);
     a->modules_.push_back(m);
   }
@@ -65,7 +65,7 @@ void LoraAdapter::reserve(int64_t max_tokens) {
 }
 
 LoraAdapter::Module* LoraAdapter::find(Site site, int64_t layer) {
-  const int i = index_[size_t(layer * kNumLinearSites + int(site))];
+  const int i = index_.get(site, layer);
   return i < 0 ? nullptr : &modules_[size_t(i)];
 }
 

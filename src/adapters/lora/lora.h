@@ -46,7 +46,7 @@ class LoraAdapter final : public Adapter {
   float scaling_ = 1.f;
   ParamStore params_;
   std::vector<Module> modules_;
-  std::vector<int> index_;  // (n_layer · kNumLinearSites) → module, −1 if none
+  SiteIndex index_;  // (site, layer) → module
   int64_t max_in_ = 0, capacity_ = 0;
   Arena acts_;
   float* g_ = nullptr;    // (capacity, r) scratch for ∂L/∂(A x)
