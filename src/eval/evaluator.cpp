@@ -4,10 +4,9 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "eval/beam_search.h"
 #include "eval/extract.h"
+#include "eval/generation.h"
 #include "eval/likelihood.h"
-#include "model/generate.h"
 
 namespace peft {
 
@@ -54,51 +53,39 @@ Result<Json> score_one(const EvalTask& task, const EvalRecord& r, int64_t index,
   return p;
 }
 
-// Keeps BOS (if the tokenizer adds one) and the last tokens so that `keep` remain.
-bool truncate_left(std::vector<int32_t>& ids, int64_t keep, bool has_bos) {
-  if (int64_t(ids.size()) <= keep) return false;
-  const int64_t head = has_bos ? 1 : 0;
-  const int64_t drop = int64_t(ids.size()) - keep;
-  ids.erase(ids.begin() + head, ids.begin() + head + drop);
-  return true;
-}
 }  // namespace
 
 Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRecord>& records,
                                   const EvalModel& m, int64_t max_new_tokens, int64_t num_beams) {
-  const ModelConfig& c = m.model->config;
+  std::vector<std::string> prompts;
+  prompts.reserve(records.size());
+  for (const EvalRecord& r : records) prompts.push_back(eval_prompt(r.instruction, r.input));
+  ContinuationOptions opt;
+  opt.max_new_tokens = max_new_tokens;
+  opt.num_beams = num_beams;
+  size_t done = 0;
+  PEFT_ASSIGN_OR_RETURN(std::vector<Continuation> gens,
+                        generate_continuations(prompts, m, opt, [&](size_t) {
+                          if (++done % 10 == 0 || done == prompts.size())
+                            std::fprintf(stderr, "%s: generated %zu/%zu\n", task.name.c_str(), done, prompts.size());
+                        }));
   EvalOutcome out;
   Tally t;
-  GenerateOptions opt;
-  opt.max_new_tokens = max_new_tokens;
-  opt.hooks = m.hooks;
   for (size_t i = 0; i < records.size(); ++i) {
-    const EvalRecord& r = records[i];
-    const std::string prompt = eval_prompt(r.instruction, r.input);
-    std::vector<int32_t> ids = m.tok->encode(prompt, true);
-    const int64_t keep = std::max<int64_t>(c.n_ctx - max_new_tokens, std::min<int64_t>(c.n_ctx, 2));
-    if (truncate_left(ids, keep, m.tok->add_bos_default())) ++t.truncated;
-    std::vector<int32_t> gen;
-    bool stopped = false;
-    if (num_beams > 1) {
-      PEFT_ASSIGN_OR_RETURN(BeamResult br, beam_search(*m.model, m.hooks, ids, num_beams, max_new_tokens));
-      gen = std::move(br.tokens);
-      stopped = br.ended_with_eos;
-    } else {
-      PEFT_ASSIGN_OR_RETURN(gen, generate(*m.model, ids, opt));
-      stopped = !gen.empty() && gen.back() == c.eos_id;
-    }
-    if (!stopped) ++t.hit_limit;
-    std::string text = m.tok->decode(gen);
+    const Continuation& g = gens[i];
+    if (g.truncated) ++t.truncated;
+    if (g.hit_limit) ++t.hit_limit;
+    // Their output.split("### Response:")[1].strip(): what follows the prompt, up to a further header.
+    std::string text = g.text;
     size_t cut = text.find("### Response:");
     if (cut != std::string::npos) text.resize(cut);
     const std::string output(strip_ws(text));
-    PEFT_ASSIGN_OR_RETURN(Json p, score_one(task, r, int64_t(i), prompt, output, t));
-    p["generated_tokens"] = int64_t(gen.size());
+    PEFT_ASSIGN_OR_RETURN(Json p, score_one(task, records[i], int64_t(i), prompts[i], output, t));
+    p["generated_tokens"] = int64_t(g.ids.size());
     out.predictions.push_back(std::move(p));
-    progress(task, t, int64_t(records.size()));
   }
   out.results = base_results(task, t);
+  std::fprintf(stderr, "%s: accuracy %.4f\n", task.name.c_str(), ratio(t.correct, t.n));
   return out;
 }
 
