@@ -1,4 +1,4 @@
-// Pointwise activations (GELU tanh/exact, SiLU, ReLU) and SwiGLU, forward and backward.
+// Pointwise activations (GELU tanh/exact, SiLU, ReLU, tanh) and SwiGLU, forward and backward.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -6,7 +6,8 @@
 
 namespace peft {
 
-enum class Activation { GeluTanh, GeluExact, Silu, Relu, Identity };
+// Tanh is not a model activation (no Hugging Face name maps to it): bottleneck adapters use it.
+enum class Activation { GeluTanh, GeluExact, Silu, Relu, Identity, Tanh };
 
 // Hugging Face's names: gelu_new / gelu_pytorch_tanh / gelu_fast → GeluTanh, gelu → GeluExact,
 // silu / swish → Silu, relu → Relu.

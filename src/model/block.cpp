@@ -6,6 +6,7 @@
 
 #include "kernels/activations.h"
 #include "kernels/attention.h"
+#include "kernels/flash_attention.h"
 #include "kernels/matmul.h"
 #include "kernels/norms.h"
 #include "kernels/rope.h"
@@ -130,8 +131,11 @@ void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, fl
         std::memcpy(r.kv.v + dst, fptr(a.v) + src, size_t(kvd) * 4);
       }
   }
-  attention_forward(fptr(a.att), a.probs.data ? fptr(a.probs) : nullptr, fptr(a.q), r.kv.k,
-                    r.kv.v, attention_shape(r));
+  // Training keeps each row's log-sum-exp instead of the (T × Tk) probabilities.
+  if (a.lse.data)
+    flash_attention_forward(fptr(a.att), fptr(a.lse), fptr(a.q), r.kv.k, r.kv.v, attention_shape(r));
+  else
+    attention_forward(fptr(a.att), nullptr, fptr(a.q), r.kv.k, r.kv.v, attention_shape(r));
   project(r, Site::AttnO, w.o, fptr(a.att), out, N);
 }
 
@@ -148,8 +152,8 @@ void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& 
   zero(g.d_v);
   // Keys/values live in the layer's activations, or (prefix tuning) in a separate buffer
   // whose first `past` rows of each batch item are the prefix.
-  attention_backward(fptr(g.d_q), fptr(g.d_k), fptr(g.d_v), fptr(g.d_att), fptr(a.q), r.kv.k,
-                     r.kv.v, fptr(a.probs), attention_shape(r));
+  flash_attention_backward(fptr(g.d_q), fptr(g.d_k), fptr(g.d_v), fptr(g.d_att), fptr(a.q), r.kv.k, r.kv.v,
+                           fptr(a.lse), attention_shape(r));
   if (r.kv.k != a.k.data) {
     const int64_t kvd = c.kv_dim(), rows = r.kv.kv_rows, past = r.kv.past;
     if (r.hooks && past > 0) r.hooks->prefix_kv_backward(r.layer, fptr(g.d_k), fptr(g.d_v), r.B, rows);
@@ -314,7 +318,7 @@ LayerActs alloc_layer_acts(Alloc& arena, const ModelConfig& c, int64_t B, int64_
   a.q = arena.alloc_f32({N, c.q_dim()});
   a.k = arena.alloc_f32({N, c.kv_dim()});
   a.v = arena.alloc_f32({N, c.kv_dim()});
-  if (training) a.probs = arena.alloc_f32({B, c.n_head, T, Tk});
+  if (training) a.lse = arena.alloc_f32({B, c.n_head, T});
   a.att = arena.alloc_f32({N, c.q_dim()});
   a.x_mid = arena.alloc_f32({N, C});
   a.n2 = arena.alloc_f32({N, C});

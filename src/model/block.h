@@ -16,7 +16,7 @@ struct LayerActs {
   Tensor qkv;                      // (N, q_dim + 2·kv_dim) fused projection output
   Tensor q;                        // (N, H·hd) after RoPE
   Tensor k, v;                     // (N, Hkv·hd) this call's keys (after RoPE) and values
-  Tensor probs;                    // (B, H, T, Tk) attention weights (training only)
+  Tensor lse;                      // (B, H, T) log-sum-exp of each attention row (training only)
   Tensor att;                      // (N, H·hd) attention output, input of the o-projection
   Tensor x_mid;                    // (N, C) residual after attention (sequential blocks)
   Tensor n2, n2_mean, n2_rstd;     // MLP-side norm

@@ -25,6 +25,8 @@ double act_ref(Activation a, double x) {
       return x > 0.0 ? x : 0.0;
     case Activation::Identity:
       return x;
+    case Activation::Tanh:
+      return std::tanh(x);
   }
   return 0.0;
 }
@@ -92,6 +94,7 @@ const ActCase kActCases[] = {
     {"silu", Activation::Silu, false, 37},
     {"relu", Activation::Relu, false, 37},
     {"identity", Activation::Identity, false, 37},
+    {"tanh", Activation::Tanh, false, 37},
     {"gated_gelu_tanh", Activation::GeluTanh, true, 37},
     {"gated_gelu_exact", Activation::GeluExact, true, 37},
     {"gated_silu", Activation::Silu, true, 37},
@@ -99,6 +102,9 @@ const ActCase kActCases[] = {
     {"gated_identity", Activation::Identity, true, 37},
     {"silu_parallel", Activation::Silu, false, 70001},  // above the threading threshold
     {"gated_gelu_tanh_parallel", Activation::GeluTanh, true, 70001},
+    {"tanh_parallel", Activation::Tanh, false, 70001},
+    {"one_vector", Activation::Silu, false, 16},  // no tail
+    {"tail_only", Activation::GeluTanh, true, 5},  // only a partial vector
 };
 
 INSTANTIATE_TEST_SUITE_P(Kernels, ActivationTest, testing::ValuesIn(kActCases),

@@ -1,5 +1,6 @@
 // Tests of causal attention: MHA, GQA, a KV past, a KV buffer larger than Tk, ALiBi.
 #include "kernels/attention.h"
+#include "kernels/flash_attention.h"
 
 #include <gtest/gtest.h>
 
@@ -133,6 +134,43 @@ TEST_P(AttentionTest, BackwardMatchesFiniteDifferences) {
     }
 }
 
+// The log-sum-exp kernel used in training: same outputs, and gradients from the saved lse.
+TEST_P(AttentionTest, FlashForwardMatchesReference) {
+  const auto c = GetParam();
+  const Sizes z = sizes(c);
+  VecF out(size_t(z.q), 9.f), lse(size_t(c.B * c.H * c.T), 9.f);
+  flash_attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), shape_of(c));
+  EXPECT_LT(rel_err(out, attention_ref(c, to_d(q), to_d(k), to_d(v))), 1e-5);
+  VecF out2(size_t(z.q), 9.f);
+  flash_attention_forward(out2.data(), nullptr, q.data(), k.data(), v.data(), shape_of(c));
+  EXPECT_EQ(out, out2);
+}
+
+TEST_P(AttentionTest, FlashBackwardMatchesFiniteDifferences) {
+  const auto c = GetParam();
+  const Sizes z = sizes(c);
+  VecF out(size_t(z.q)), lse(size_t(c.B * c.H * c.T));
+  flash_attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), shape_of(c));
+  const VecF gq0 = uniform(q.size(), 5, -.5f, .5f), gk0 = uniform(k.size(), 6, -.5f, .5f),
+             gv0 = uniform(v.size(), 7, -.5f, .5f);
+  VecF dq = gq0, dk = gk0, dv = gv0;
+  flash_attention_backward(dq.data(), dk.data(), dv.data(), R.data(), q.data(), k.data(), v.data(), lse.data(),
+                           shape_of(c));
+  const VecD qd = to_d(q), kd = to_d(k), vd = to_d(v), Rd = to_d(R);
+  const VecD gq = fd_grad([&](const VecD& x) { return attention_ref(c, x, kd, vd); }, qd, Rd);
+  const VecD gk = fd_grad([&](const VecD& x) { return attention_ref(c, qd, x, vd); }, kd, Rd);
+  const VecD gv = fd_grad([&](const VecD& x) { return attention_ref(c, qd, kd, x); }, vd, Rd);
+  EXPECT_LT(rel_err(added(dq, gq0), gq), 2e-5);
+  EXPECT_LT(rel_err(added(dk, gk0), gk), 2e-5);
+  EXPECT_LT(rel_err(added(dv, gv0), gv), 2e-5);
+  const int64_t row = c.Hkv * c.hd;
+  for (int64_t b = 0; b < c.B; ++b)
+    for (int64_t i = (b * z.rows + c.Tk) * row; i < (b + 1) * z.rows * row; ++i) {
+      EXPECT_EQ(dk[size_t(i)], gk0[size_t(i)]);
+      EXPECT_EQ(dv[size_t(i)], gv0[size_t(i)]);
+    }
+}
+
 const AttnCase kAttnCases[] = {
     {"mha", 2, 5, 5, 2, 2, 4, 0, false},
     {"gqa_h4_kv2", 1, 4, 4, 4, 2, 3, 0, false},
@@ -144,6 +182,7 @@ const AttnCase kAttnCases[] = {
     {"decode", 2, 1, 6, 4, 2, 4, 9, true},
     {"sliding_window", 2, 6, 6, 4, 2, 3, 0, false, 3},
     {"sliding_window_past", 1, 3, 7, 2, 1, 4, 9, false, 2},
+    {"long_rows_wide_heads", 1, 37, 37, 2, 1, 24, 0, true},  // vector loops with remainders
 };
 
 INSTANTIATE_TEST_SUITE_P(Kernels, AttentionTest, testing::ValuesIn(kAttnCases),

@@ -12,6 +12,10 @@
 
 namespace peft {
 
+namespace {
+Activation activation_of(const BottleneckAct& a) { return a.tanh ? Activation::Tanh : a.act; }
+}  // namespace
+
 Result<std::unique_ptr<BottleneckAdapter>> BottleneckAdapter::create(const Model& model,
                                                                      const BottleneckConfig& config,
                                                                      uint64_t seed) {
@@ -98,12 +102,7 @@ void BottleneckAdapter::adapter_forward(Module& m, const float* z, float* out, i
   const int64_t b = config_.bottleneck_size, nb = N * b;
   const float s = scale_of(m);
   peft::linear_forward(m.h, dropped(m, z, N), params_[m.down].value, nullptr, N);
-  if (config_.act.tanh) {
-#pragma omp parallel for
-    for (int64_t i = 0; i < nb; ++i) m.a[i] = std::tanh(m.h[i]);
-  } else {
-    activation_forward(config_.act.act, m.a, m.h, nb);
-  }
+  activation_forward(activation_of(config_.act), m.a, m.h, nb);
   for (int64_t i = 0; i < nb; ++i) sa_[i] = s * m.a[i];
   gemm_f32(out, sa_, params_[m.up].value.f32(), GemmShape{N, m.n_out, b, false, true, true});
 }
@@ -124,14 +123,9 @@ void BottleneckAdapter::adapter_backward(Module& m, const float* z, const float*
   }
   for (int64_t i = 0; i < nb; ++i) sa_[i] = s * m.a[i];
   linear_backward_weight(U.grad.f32(), nullptr, dout, sa_, N, m.n_out, b);
-  if (config_.act.tanh) {
-#pragma omp parallel for
-    for (int64_t i = 0; i < nb; ++i) gh_[i] = s * g_[i] * (1.f - m.a[i] * m.a[i]);
-  } else {
-    for (int64_t i = 0; i < nb; ++i) g_[i] *= s;
-    std::memset(gh_, 0, size_t(nb) * 4);
-    activation_backward(config_.act.act, gh_, g_, m.h, nb);
-  }
+  for (int64_t i = 0; i < nb; ++i) g_[i] *= s;
+  std::memset(gh_, 0, size_t(nb) * 4);
+  activation_backward(activation_of(config_.act), gh_, g_, m.h, nb);
   const float* zd = dropped(m, z, N);
   linear_backward_weight(D.grad.f32(), nullptr, gh_, zd, N, b, m.n_in);
   if (zd == z) {

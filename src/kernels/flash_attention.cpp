@@ -1,0 +1,230 @@
+// Log-sum-exp attention: per (batch, kv head), keys and values are transposed once into
+// (hd, Tkp) tiles (Tkp = Tk rounded up to 16, zero tail) so that every inner loop runs over
+// 16 contiguous keys — one AVX-512 register — for any head size (stories260K's hd is 8, where
+// a per-key dot product over hd cannot vectorise). Query rows go four at a time so each key
+// vector loaded feeds four FMAs.
+#include "kernels/flash_attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/check.h"
+#include "kernels/vec_math.h"
+
+namespace peft {
+namespace {
+
+using vec::kW;
+using vec::load;
+using vec::splat;
+using vec::store;
+using vec::vf;
+constexpr int64_t kR = 4;  // query rows per group
+
+// Per-thread scratch of at least n floats; it only grows, so steady state allocates nothing.
+float* scratch(int64_t n) {
+  thread_local std::vector<float> buf;
+  if (int64_t(buf.size()) < n) buf.resize(size_t(n));
+  return buf.data();
+}
+
+struct Geometry {
+  int64_t past, group, kv_rows;
+  int64_t q_row, kv_row;  // element strides between consecutive tokens of q/out and of k/v
+  int64_t Tkp;            // Tk rounded up to kW
+};
+
+Geometry geometry(const AttentionShape& s) {
+  PEFT_CHECK(s.B >= 0 && s.T >= 0 && s.hd > 0, "bad attention shape B={} T={} hd={}", s.B, s.T, s.hd);
+  PEFT_CHECK(s.H > 0 && s.Hkv > 0 && s.H % s.Hkv == 0, "H={} must be a multiple of Hkv={}", s.H, s.Hkv);
+  PEFT_CHECK(s.Tk >= s.T, "Tk={} < T={}", s.Tk, s.T);
+  const int64_t kv_rows = s.kv_rows ? s.kv_rows : s.Tk;
+  PEFT_CHECK(kv_rows >= s.Tk, "kv_rows={} < Tk={}", kv_rows, s.Tk);
+  return {s.Tk - s.T, s.H / s.Hkv, kv_rows, s.H * s.hd, s.Hkv * s.hd, (s.Tk + kW - 1) / kW * kW};
+}
+
+// dst (hd, Tkp) = the kv head's rows [0, Tk) transposed (src row j at src + j·stride), zero tail.
+void transpose_in(float* dst, const float* src, int64_t Tk, int64_t Tkp, int64_t hd, int64_t stride) {
+  for (int64_t d = 0; d < hd; ++d) std::memset(dst + d * Tkp + Tk, 0, size_t(Tkp - Tk) * sizeof(float));
+  for (int64_t j = 0; j < Tk; ++j)
+    for (int64_t d = 0; d < hd; ++d) dst[d * Tkp + j] = src[j * stride + d];
+}
+
+// dst row j (at dst + j·stride) += src (hd, Tkp) column j, j < Tk.
+void transpose_add_out(float* dst, const float* src, int64_t Tk, int64_t Tkp, int64_t hd, int64_t stride) {
+  for (int64_t j = 0; j < Tk; ++j)
+    for (int64_t d = 0; d < hd; ++d) dst[j * stride + d] += src[d * Tkp + j];
+}
+
+// A group of up to kR consecutive query rows: row r sees keys [j0[r], n[r]); the group's
+// vector loops cover [jb, je), whole vectors holding every row's span.
+struct RowGroup {
+  int64_t rows;
+  int64_t j0[kR], n[kR];
+  int64_t jb, je;
+};
+
+RowGroup row_group(const AttentionShape& s, int64_t past, int64_t t0, int64_t T) {
+  RowGroup g;
+  g.rows = std::min(kR, T - t0);
+  for (int64_t r = 0; r < g.rows; ++r) {
+    g.n[r] = past + t0 + r + 1;
+    g.j0[r] = s.window > 0 && g.n[r] > s.window ? g.n[r] - s.window : 0;
+  }
+  g.jb = g.j0[0] / kW * kW;
+  g.je = (g.n[g.rows - 1] + kW - 1) / kW * kW;
+  return g;
+}
+
+// out[r] (Tkp) over [jb, je) = mult · x_r · yt[:, j] + slope · j for the group's rows, x_r at
+// x + r·x_row (hd values), yt (hd, Tkp).
+void row_scores(float* out, int64_t out_row, const float* x, int64_t x_row, const float* yt, int64_t Tkp,
+                int64_t hd, const RowGroup& g, float mult, float slope) {
+  vf iota;
+  for (int i = 0; i < kW; ++i) iota[i] = float(i);
+  for (int64_t j = g.jb; j < g.je; j += kW) {
+    vf acc[kR];
+    const vf base = slope * (iota + float(j));
+    for (int64_t r = 0; r < kR; ++r) acc[r] = base;
+    for (int64_t d = 0; d < hd; ++d) {
+      const vf y = load(yt + d * Tkp + j);
+      for (int64_t r = 0; r < g.rows; ++r) acc[r] += (mult * x[r * x_row + d]) * y;
+    }
+    for (int64_t r = 0; r < g.rows; ++r) store(out + r * out_row + j, acc[r]);
+  }
+}
+
+// out_r[d] = mult_r · Σ_j w_r[j] · yt[d][j] over [jb, je) (w is zero outside each row's span).
+void row_weighted(float* out, int64_t out_row, const float* w, int64_t w_row, const float* yt, int64_t Tkp,
+                  int64_t hd, const RowGroup& g, const float* mult, bool accumulate) {
+  for (int64_t d = 0; d < hd; ++d) {
+    vf acc[kR] = {};
+    for (int64_t j = g.jb; j < g.je; j += kW) {
+      const vf y = load(yt + d * Tkp + j);
+      for (int64_t r = 0; r < g.rows; ++r) acc[r] += load(w + r * w_row + j) * y;
+    }
+    for (int64_t r = 0; r < g.rows; ++r) {
+      const float v = mult[r] * vec::hsum(acc[r]);
+      out[r * out_row + d] = accumulate ? out[r * out_row + d] + v : v;
+    }
+  }
+}
+
+// p_r[j] = exp(p_r[j] − shift_r) on the row's span, 0 elsewhere in [jb, je).
+void exp_rows(float* p, int64_t p_row, const RowGroup& g, const float* shift) {
+  for (int64_t r = 0; r < g.rows; ++r) {
+    float* pr = p + r * p_row;
+    const vf m = splat(shift[r]);
+    for (int64_t j = g.jb; j < g.je; j += kW) store(pr + j, vec::exp(load(pr + j) - m));
+    for (int64_t j = g.jb; j < g.j0[r]; ++j) pr[j] = 0.f;
+    for (int64_t j = g.n[r]; j < g.je; ++j) pr[j] = 0.f;
+  }
+}
+
+}  // namespace
+
+void flash_attention_forward(float* out, float* lse, const float* q, const float* k, const float* v,
+                             const AttentionShape& s) {
+  const Geometry G = geometry(s);
+  const int64_t B = s.B, T = s.T, H = s.H, Hkv = s.Hkv, hd = s.hd, Tk = s.Tk, Tkp = G.Tkp;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t kvh = 0; kvh < Hkv; ++kvh) {
+      float* kt = scratch((2 * hd + kR) * Tkp);  // kt, vt (hd, Tkp); p (kR, Tkp)
+      float* vt = kt + hd * Tkp;
+      float* p = vt + hd * Tkp;
+      const int64_t kv_off = b * G.kv_rows * G.kv_row + kvh * hd;
+      transpose_in(kt, k + kv_off, Tk, Tkp, hd, G.kv_row);
+      transpose_in(vt, v + kv_off, Tk, Tkp, hd, G.kv_row);
+      for (int64_t h = kvh * G.group; h < (kvh + 1) * G.group; ++h) {
+        const float slope = s.alibi_slopes ? s.alibi_slopes[h] : 0.f;
+        for (int64_t t0 = 0; t0 < T; t0 += kR) {
+          const RowGroup g = row_group(s, G.past, t0, T);
+          const int64_t qo = (b * T + t0) * G.q_row + h * hd;
+          row_scores(p, Tkp, q + qo, G.q_row, kt, Tkp, hd, g, s.scale, slope);
+          float mx[kR], inv[kR];
+          for (int64_t r = 0; r < g.rows; ++r) {
+            float m = -INFINITY;
+            const float* pr = p + r * Tkp;
+#pragma omp simd reduction(max : m)
+            for (int64_t j = g.j0[r]; j < g.n[r]; ++j) m = std::max(m, pr[j]);
+            mx[r] = m;
+          }
+          exp_rows(p, Tkp, g, mx);
+          for (int64_t r = 0; r < g.rows; ++r) {
+            float sum = 0.f;
+            const float* pr = p + r * Tkp;
+#pragma omp simd reduction(+ : sum)
+            for (int64_t j = g.j0[r]; j < g.n[r]; ++j) sum += pr[j];
+            inv[r] = 1.f / sum;
+            if (lse) lse[(b * H + h) * T + t0 + r] = mx[r] + std::log(sum);
+          }
+          row_weighted(out + qo, G.q_row, p, Tkp, vt, Tkp, hd, g, inv, false);
+        }
+      }
+    }
+  }
+}
+
+// Threads own (batch, kv head) pairs: the query heads of one group write the same dk/dv rows.
+void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                              const float* k, const float* v, const float* lse, const AttentionShape& s) {
+  const Geometry G = geometry(s);
+  const int64_t B = s.B, T = s.T, H = s.H, Hkv = s.Hkv, hd = s.hd, Tk = s.Tk, Tkp = G.Tkp;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t kvh = 0; kvh < Hkv; ++kvh) {
+      float* kt = scratch((4 * hd + 2 * kR) * Tkp);  // kt, vt, dkt, dvt (hd, Tkp); p, ds (kR, Tkp)
+      float* vt = kt + hd * Tkp;
+      float* dkt = vt + hd * Tkp;
+      float* dvt = dkt + hd * Tkp;
+      float* p = dvt + hd * Tkp;
+      float* ds = p + kR * Tkp;
+      const int64_t kv_off = b * G.kv_rows * G.kv_row + kvh * hd;
+      transpose_in(kt, k + kv_off, Tk, Tkp, hd, G.kv_row);
+      transpose_in(vt, v + kv_off, Tk, Tkp, hd, G.kv_row);
+      std::memset(dkt, 0, size_t(2 * hd * Tkp) * sizeof(float));
+      const float ones[kR] = {1.f, 1.f, 1.f, 1.f};
+      for (int64_t h = kvh * G.group; h < (kvh + 1) * G.group; ++h) {
+        const float slope = s.alibi_slopes ? s.alibi_slopes[h] : 0.f;
+        for (int64_t t0 = 0; t0 < T; t0 += kR) {
+          const RowGroup g = row_group(s, G.past, t0, T);
+          const int64_t qo = (b * T + t0) * G.q_row + h * hd;
+          const float* qg = q + qo;
+          const float* dog = dout + qo;
+          row_scores(p, Tkp, qg, G.q_row, kt, Tkp, hd, g, s.scale, slope);
+          exp_rows(p, Tkp, g, lse + (b * H + h) * T + t0);           // P, zero off-span
+          row_scores(ds, Tkp, dog, G.q_row, vt, Tkp, hd, g, 1.f, 0.f);  // dP_j = dout · v_j
+          for (int64_t r = 0; r < g.rows; ++r) {
+            float* pr = p + r * Tkp;
+            float* dr = ds + r * Tkp;
+            float pdp = 0.f;
+#pragma omp simd reduction(+ : pdp)
+            for (int64_t j = g.jb; j < g.je; ++j) pdp += pr[j] * dr[j];
+#pragma omp simd
+            for (int64_t j = g.jb; j < g.je; ++j) dr[j] = pr[j] * (dr[j] - pdp) * s.scale;  // dS
+          }
+          // dvt[d] += Σ_r dout_r[d] P_r;  dkt[d] += Σ_r q_r[d] dS_r.
+          for (int64_t d = 0; d < hd; ++d) {
+            for (int64_t j = g.jb; j < g.je; j += kW) {
+              vf av = load(dvt + d * Tkp + j), ak = load(dkt + d * Tkp + j);
+              for (int64_t r = 0; r < g.rows; ++r) {
+                av += dog[r * G.q_row + d] * load(p + r * Tkp + j);
+                ak += qg[r * G.q_row + d] * load(ds + r * Tkp + j);
+              }
+              store(dvt + d * Tkp + j, av);
+              store(dkt + d * Tkp + j, ak);
+            }
+          }
+          row_weighted(dq + qo, G.q_row, ds, Tkp, kt, Tkp, hd, g, ones, true);  // dq_r += dS_r k
+        }
+      }
+      transpose_add_out(dk + kv_off, dkt, Tk, Tkp, hd, G.kv_row);
+      transpose_add_out(dv + kv_off, dvt, Tk, Tkp, hd, G.kv_row);
+    }
+  }
+}
+
+}  // namespace peft
