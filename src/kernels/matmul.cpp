@@ -1,6 +1,8 @@
 // Matrix products on oneDNN matmul primitives, cached per shape, layout and dtype.
 #include "kernels/matmul.h"
 
+#include "kernels/gemv_bf16.h"
+
 #include <compare>
 #include <map>
 #include <mutex>
@@ -124,6 +126,10 @@ void linear_forward(float* y, const float* x, const Tensor& W, const float* b, i
   // y = x · Wᵀ: W (N, K) seen as (K, N) through transposed strides.
   GemmKey key{M, N, K, K, ldw, N, false, true, false, b != nullptr, mdt::f32};
   const void* a = x;
+  if (W.dtype == DType::BF16 && M <= kGemvMaxRows) {  // decoding: bandwidth-bound
+    gemv_bf16(y, x, static_cast<const uint16_t*>(W.data), ldw, b, M, N, K);
+    return;
+  }
   if (W.dtype == DType::BF16) {
     key.ab_type = mdt::bf16;
     if (M > 0 && K > 0) a = to_bf16_scratch(x, M * K);
