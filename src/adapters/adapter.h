@@ -17,6 +17,9 @@ struct AdapterRunMode {
   bool training = false;
   uint64_t dropout_seed = 0;
   uint64_t routing_seed = 0;  // mixture methods (AdaMix): expert picks are a pure function of it
+  // Which of the concurrent routed passes this is (consistency training runs pass 1 between
+  // pass 0's forward and backward): adapters keeping activations keep one set per pass.
+  int pass = 0;
 };
 
 class Adapter : public SiteHooks {

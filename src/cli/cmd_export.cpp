@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "adapters/adamix/adamix.h"
+#include "adapters/adamix/adamix_bottleneck.h"
 #include "adapters/adapter_io.h"
 
 #include "cli/command.h"
@@ -37,25 +38,38 @@ Result<std::optional<GgufVocab>> vocab_of(const std::string& path, const std::st
   return read_gguf_vocab(file);
 }
 
-// An AdaMix-LoRA adapter as the plain PEFT LoRA of its averaged experts (what it serves
-// at inference), so Hugging Face PEFT and llama.cpp's converters can use it.
-Status export_peft_lora(const ExportArgs& a) {
-  if (a.adapter.empty()) return Status::error("export --format peft-lora needs --adapter");
+// An AdaMix adapter as the plain adapter of its averaged experts (what it serves at
+// inference): a PEFT LoRA for base lora (Hugging Face PEFT and llama.cpp's converters use it),
+// an LLM-Adapters bottleneck adapter (AdapterP) for base bottleneck.
+Status export_adamix_averaged(const ExportArgs& a) {
+  if (a.adapter.empty()) return Status::errorf("export --format {} needs --adapter", a.format);
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model));
   PEFT_ASSIGN_OR_RETURN(auto adapter, load_adapter(*model, a.adapter));
-  auto* mix = dynamic_cast<AdamixAdapter*>(adapter.get());
-  if (!mix)
-    return Status::errorf("{}: a {} adapter is already in its served form; --format peft-lora converts AdaMix-LoRA adapters",
-                          a.adapter, adapter->method());
-  PEFT_ASSIGN_OR_RETURN(auto lora, mix->to_plain_lora());
-  PEFT_TRY(save_adapter(*lora, a.out, a.model));
-  fmt::print(stderr, "exported the averaged AdaMix experts of {} as a PEFT LoRA adapter -> {}\n", a.adapter, a.out);
+  auto* mix_lora = dynamic_cast<AdamixAdapter*>(adapter.get());
+  auto* mix_bottleneck = dynamic_cast<AdamixBottleneckAdapter*>(adapter.get());
+  if (!mix_lora && !mix_bottleneck)
+    return Status::errorf("{}: a {} adapter is already in its served form; --format {} converts AdaMix adapters",
+                          a.adapter, adapter->method(), a.format);
+  const std::string want = mix_lora ? "peft-lora" : "bottleneck";
+  if (a.format != want)
+    return Status::errorf("{}: an AdaMix adapter over base '{}' exports as --format {}", a.adapter,
+                          mix_lora ? "lora" : "bottleneck", want);
+  if (mix_lora) {
+    PEFT_ASSIGN_OR_RETURN(auto lora, mix_lora->to_plain_lora());
+    PEFT_TRY(save_adapter(*lora, a.out, a.model));
+  } else {
+    PEFT_ASSIGN_OR_RETURN(auto plain, mix_bottleneck->to_plain_bottleneck());
+    PEFT_TRY(save_adapter(*plain, a.out, a.model));
+  }
+  fmt::print(stderr, "exported the averaged AdaMix experts of {} as a {} adapter -> {}\n", a.adapter,
+             mix_lora ? "PEFT LoRA" : "bottleneck (LLM-Adapters)", a.out);
   return Status::ok();
 }
 
 Status run_export(const ExportArgs& a) {
-  if (a.format == "peft-lora") return export_peft_lora(a);
-  if (a.format != "gguf") return Status::errorf("export: unknown --format '{}' (supported: gguf, peft-lora)", a.format);
+  if (a.format == "peft-lora" || a.format == "bottleneck") return export_adamix_averaged(a);
+  if (a.format != "gguf")
+    return Status::errorf("export: unknown --format '{}' (supported: gguf, peft-lora, bottleneck)", a.format);
   auto type = ggml_type_from_flag(a.type);
   if (!type) return Status::errorf("--type: expected f32, f16, bf16 or q8_0, found '{}'", a.type);
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model));
@@ -86,9 +100,10 @@ Status run_export(const ExportArgs& a) {
 void add_export(CLI::App& app, Action& action) {
   auto args = std::make_shared<ExportArgs>();
   CLI::App* cmd = app.add_subcommand("export", "write a model as a GGUF file for llama.cpp");
-  cmd->add_option("--format", args->format, "gguf (a model for llama.cpp) or peft-lora (an AdaMix adapter as plain LoRA)")->required();
+  cmd->add_option("--format", args->format, "gguf (a model for llama.cpp), peft-lora (an AdaMix-LoRA adapter as plain LoRA) or bottleneck "
+                 "(an AdaMix bottleneck adapter as a plain bottleneck adapter)")->required();
   cmd->add_option("--model", args->model, "model folder (or .gguf file)")->required();
-  cmd->add_option("--adapter", args->adapter, "adapter folder (for --format peft-lora)");
+  cmd->add_option("--adapter", args->adapter, "adapter folder (for --format peft-lora / bottleneck)");
   cmd->add_option("--out", args->out, "output file or folder (written atomically)")->required();
   cmd->add_option("--type", args->type, "matrix storage: f32 (default), f16, bf16 or q8_0");
   cmd->add_option("--name", args->name, "general.name (default: the model folder's name)");

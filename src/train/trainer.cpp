@@ -123,7 +123,7 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
       // consistency pass gets its own pair.
       const uint64_t pass = cfg.seed * 1000003ull + uint64_t(step) * 4099ull + uint64_t(a);
       const AdapterRunMode mode1{true, pass, 2 * pass + 1};
-      const AdapterRunMode mode2{true, pass ^ 0x9e3779b97f4a7c15ull, 2 * pass + 2};
+      const AdapterRunMode mode2{true, pass ^ 0x9e3779b97f4a7c15ull, 2 * pass + 2, 1};
       if (dec2) {
         const ConsistencyStep cs = consistency_step(dec, *dec2, *adapter, mode1, mode2, mb.ids.data(),
                                                     mb.labels.data(), mb.B, mb.T, data.model->config.n_vocab,

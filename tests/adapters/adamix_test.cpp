@@ -94,7 +94,7 @@ TEST(Adamix, MatchesPyTorchReference) {
 
   // One routed pass: logits and CE.
   Decoder dec1(*f.model, f.B, f.T, f.adapter.get()), dec2(*f.model, f.B, f.T, f.adapter.get());
-  const AdapterRunMode mode1{true, 0, f.seed1}, mode2{true, 0, f.seed2};
+  const AdapterRunMode mode1{true, 0, f.seed1, 0}, mode2{true, 0, f.seed2, 1};
   f.adapter->set_mode(mode1);
   const float ce = dec1.forward(f.ids.data(), f.labels.data(), f.B, f.T);
   EXPECT_NEAR(ce, *f.io.find("loss_routed")->f32(), 1e-4);
@@ -287,7 +287,7 @@ TEST(Adamix, BadConfigsAreClearErrors) {
       {Json{{"num_experts", 0}}, "num_experts must be at least 1"},
       {Json{{"share_up", true}, {"share_down", true}}, "plain LoRA"},
       {Json{{"base", "prefix"}}, "base 'prefix' is unknown"},
-      {Json{{"base", "bottleneck"}}, "not implemented"},
+      {Json{{"bottleneck_size", 32}}, "bottleneck_size does not apply to base 'lora'"},
       {Json{{"r", 0}}, "r must be positive"},
       {Json{{"consistency_weight", -1}}, "consistency_weight must be >= 0"},
       {Json{{"target_modules", Json::array({"nope"})}}, "nope"},

@@ -52,8 +52,10 @@ def route(seed, module, side, num):
     return 0 if num <= 1 else counter_hash(seed, module, side) % num
 
 
-def forward(cfg, W, ids, delta):
-    """llama_family.forward with y += delta(layer, name, x) after q_proj / v_proj."""
+def forward(cfg, W, ids, delta, post=None):
+    """llama_family.forward with y += delta(layer, name, x) after q_proj / v_proj and, when given,
+    y <- post(layer, name, y) on the outputs of o_proj and down_proj (series adapters)."""
+    post = post or (lambda l, name, y: y)
     B, T = ids.shape
     L, eps = cfg["num_hidden_layers"], cfg["rms_norm_eps"]
     nh, nkv, hd = _dims(cfg)
@@ -81,11 +83,12 @@ def forward(cfg, W, ids, delta):
         a = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(hd) + mask
         a = F.softmax(a, dim=-1, dtype=torch.float32)
         o = torch.matmul(a, v).transpose(1, 2).reshape(B, T, nh * hd)
-        h = res + F.linear(o, W[p + "self_attn.o_proj.weight"])
+        h = res + post(l, "o_proj", F.linear(o, W[p + "self_attn.o_proj.weight"]))
         res = h
         x = rms_norm(h, W[p + "post_attention_layernorm.weight"], eps)
         m = F.linear(act(F.linear(x, W[p + "mlp.gate_proj.weight"])) * F.linear(x, W[p + "mlp.up_proj.weight"]),
                      W[p + "mlp.down_proj.weight"])
+        m = post(l, "down_proj", m)
         h = res + m
     h = rms_norm(h, W["model.norm.weight"], eps)
     return F.linear(h, W["lm_head.weight"])

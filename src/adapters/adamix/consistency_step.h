@@ -19,6 +19,9 @@ struct ConsistencyStep {
 // materialised into l1, l2 (resized as needed); each pass's backward runs under its own mode,
 // so the adapter's parameter gradients accumulate CE + λ·consistency. Nothing runs backward
 // when no position carries a loss. dec1, dec2 must both use `adapter` as their hooks.
+// mode1.pass and mode2.pass must differ (0 and 1): pass 2's forward and backward run between
+// pass 1's, and adapters that keep activations (AdaMix over bottleneck adapters) keep one set
+// per pass.
 ConsistencyStep consistency_step(Decoder& dec1, Decoder& dec2, Adapter& adapter, const AdapterRunMode& mode1,
                                  const AdapterRunMode& mode2, const int32_t* ids, const int32_t* labels,
                                  int64_t B, int64_t T, int64_t vocab, double lambda, std::vector<float>& l1,
