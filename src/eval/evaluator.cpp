@@ -56,13 +56,15 @@ Result<Json> score_one(const EvalTask& task, const EvalRecord& r, int64_t index,
 }  // namespace
 
 Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRecord>& records,
-                                  const EvalModel& m, int64_t max_new_tokens, int64_t num_beams) {
+                                  const EvalModel& m, int64_t max_new_tokens, int64_t num_beams,
+                                  int64_t batch_size) {
   std::vector<std::string> prompts;
   prompts.reserve(records.size());
   for (const EvalRecord& r : records) prompts.push_back(eval_prompt(r.instruction, r.input));
   ContinuationOptions opt;
   opt.max_new_tokens = max_new_tokens;
   opt.num_beams = num_beams;
+  opt.batch_size = batch_size;
   size_t done = 0;
   PEFT_ASSIGN_OR_RETURN(std::vector<Continuation> gens,
                         generate_continuations(prompts, m, opt, [&](size_t) {

@@ -27,12 +27,13 @@ struct EvalModel {
   const Tokenizer* tok = nullptr;
 };
 
-// Greedy (num_beams 1) or beam-search generation of up to max_new_tokens per record
-// (stops at EOS), then the task's
+// Greedy (num_beams 1; batch_size prompts decoded together, same tokens as one at a time) or
+// beam-search generation of up to max_new_tokens per record (stops at EOS), then the task's
 // extraction. The output is the decoded continuation (special tokens skipped) cut at a
 // further "### Response:" and stripped — their output.split("### Response:")[1].strip().
 Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRecord>& records,
-                                  const EvalModel& m, int64_t max_new_tokens, int64_t num_beams = 1);
+                                  const EvalModel& m, int64_t max_new_tokens, int64_t num_beams = 1,
+                                  int64_t batch_size = 1);
 
 // Ranks the task's candidates by summed (`accuracy`) and mean (`accuracy_norm`) token
 // log-probability. Multiple-choice tasks only.

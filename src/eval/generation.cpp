@@ -1,7 +1,9 @@
-// Prompt texts → continuations: left truncation, greedy or beam search, one prompt at a time.
+// Prompt texts → continuations: left truncation, then beam search one prompt at a time or
+// greedy decoding in batches of similar-length prompts.
 #include "eval/generation.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include "eval/beam_search.h"
 #include "model/generate.h"
@@ -17,6 +19,13 @@ bool truncate_left(std::vector<int32_t>& ids, int64_t keep, bool has_bos) {
   ids.erase(ids.begin() + head, ids.begin() + head + drop);
   return true;
 }
+
+// Fills r from generated ids (EOS, if it ended the row, dropped).
+void finish(Continuation& r, std::vector<int32_t> ids, bool ended_with_eos, const Tokenizer& tok) {
+  r.ids = std::move(ids);
+  r.hit_limit = !ended_with_eos;
+  r.text = tok.decode(r.ids);
+}
 }  // namespace
 
 Result<std::vector<Continuation>> generate_continuations(const std::vector<std::string>& prompts,
@@ -25,29 +34,43 @@ Result<std::vector<Continuation>> generate_continuations(const std::vector<std::
   const ModelConfig& c = m.model->config;
   if (options.max_new_tokens < 1) return Status::errorf("--max-new-tokens must be at least 1");
   if (options.num_beams < 1) return Status::errorf("--num-beams must be at least 1");
+  if (options.batch_size < 1) return Status::errorf("--batch-size must be at least 1");
+  const int64_t keep = std::max<int64_t>(c.n_ctx - options.max_new_tokens, std::min<int64_t>(c.n_ctx, 2));
+  std::vector<Continuation> out(prompts.size());
+  std::vector<std::vector<int32_t>> ids(prompts.size());
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    ids[i] = m.tok->encode(prompts[i], true);
+    out[i].truncated = truncate_left(ids[i], keep, m.tok->add_bos_default());
+  }
+  if (options.num_beams > 1) {
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      PEFT_ASSIGN_OR_RETURN(BeamResult br,
+                            beam_search(*m.model, m.hooks, ids[i], options.num_beams, options.max_new_tokens));
+      finish(out[i], std::move(br.tokens), br.ended_with_eos, *m.tok);
+      if (on_done) on_done(i);
+    }
+    return out;
+  }
+  // Greedy: prompts sorted by length, so a batch's rows need little left padding; batched
+  // rows give exactly the tokens each prompt gets alone (generate_batch).
+  std::vector<size_t> order(prompts.size());
+  std::iota(order.begin(), order.end(), size_t(0));
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
   GenerateOptions opt;
   opt.max_new_tokens = options.max_new_tokens;
   opt.hooks = m.hooks;
-  const int64_t keep = std::max<int64_t>(c.n_ctx - options.max_new_tokens, std::min<int64_t>(c.n_ctx, 2));
-  std::vector<Continuation> out(prompts.size());
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    Continuation& r = out[i];
-    std::vector<int32_t> ids = m.tok->encode(prompts[i], true);
-    r.truncated = truncate_left(ids, keep, m.tok->add_bos_default());
-    bool stopped = false;
-    if (options.num_beams > 1) {
-      PEFT_ASSIGN_OR_RETURN(BeamResult br,
-                            beam_search(*m.model, m.hooks, ids, options.num_beams, options.max_new_tokens));
-      r.ids = std::move(br.tokens);
-      stopped = br.ended_with_eos;
-    } else {
-      PEFT_ASSIGN_OR_RETURN(r.ids, generate(*m.model, ids, opt));
-      stopped = !r.ids.empty() && r.ids.back() == c.eos_id;
-      if (stopped) r.ids.pop_back();
+  for (size_t start = 0; start < order.size(); start += size_t(options.batch_size)) {
+    const size_t end = std::min(order.size(), start + size_t(options.batch_size));
+    std::vector<std::vector<int32_t>> batch;
+    for (size_t k = start; k < end; ++k) batch.push_back(std::move(ids[order[k]]));
+    PEFT_ASSIGN_OR_RETURN(auto gens, generate_batch(*m.model, batch, opt));
+    for (size_t k = start; k < end; ++k) {
+      auto& g = gens[k - start];
+      const bool eos = !g.empty() && g.back() == c.eos_id;
+      if (eos) g.pop_back();
+      finish(out[order[k]], std::move(g), eos, *m.tok);
+      if (on_done) on_done(order[k]);
     }
-    r.hit_limit = !stopped;
-    r.text = m.tok->decode(r.ids);
-    if (on_done) on_done(i);
   }
   return out;
 }

@@ -1,26 +1,35 @@
-// Loads run folders and renders them as one HTML page with inline SVG charts.
+// Loads run folders and assembles them into one HTML page (charts from report_svg).
 #include "eval/report.h"
 
 #include <algorithm>
-#include <cmath>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
 namespace peft {
 
-std::string html_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
+namespace {
+// peft_type of DIR/adapter_config.json, lower-cased ("LORA" → "lora"); "" if unreadable.
+std::string adapter_method(const std::string& dir) {
+  const std::string path = dir + "/adapter_config.json";
+  if (dir.empty() || !std::filesystem::exists(path)) return "";
+  auto j = read_json_file(path);
+  if (!j.is_ok() || !j->is_object() || !(*j).contains("peft_type") || !(*j)["peft_type"].is_string()) return "";
+  std::string t = (*j)["peft_type"].get<std::string>();
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return t;
 }
+
+// The method an eval's results.json names: its settings.adapter ("" → the base model).
+std::string eval_method(const Json& r) {
+  if (!r.contains("settings") || !r["settings"].is_object() || !r["settings"].contains("adapter")) return "";
+  const Json& a = r["settings"]["adapter"];
+  if (!a.is_string()) return "";
+  if (a.get<std::string>().empty()) return "base";
+  const std::string m = adapter_method(a.get<std::string>());
+  return m.empty() ? std::filesystem::path(a.get<std::string>()).filename().string() : m;
+}
+}  // namespace
 
 Result<RunData> load_run(const std::string& dir) {
   namespace fs = std::filesystem;
@@ -38,63 +47,57 @@ Result<RunData> load_run(const std::string& dir) {
       if (j.is_discarded() || !j.is_object()) return Status::errorf("{}: line {}: not a JSON object", metrics, ln);
       if (!j.contains("step") || !j["step"].is_number()) continue;
       const double step = j["step"].get<double>();
-      if (j.contains("loss") && j["loss"].is_number()) run.loss.emplace_back(step, j["loss"].get<double>());
-      for (const char* k : {"val_loss", "eval_loss"})
-        if (j.contains(k) && j[k].is_number()) run.val.emplace_back(step, j[k].get<double>());
+      auto take = [&](const char* key, std::vector<std::pair<double, double>>& into) {
+        if (j.contains(key) && j[key].is_number()) into.emplace_back(step, j[key].get<double>());
+      };
+      take("loss", run.loss);
+      take("val_loss", run.val);
+      take("eval_loss", run.val);
+      take("lr", run.lr);
+      take("tokens_per_s", run.tokens_per_s);
     }
   }
+  run.method = adapter_method(dir);
   if (has_r) {
     PEFT_ASSIGN_OR_RETURN(Json r, read_json_file(results));
+    if (run.method.empty()) run.method = eval_method(r);
     run.results.push_back(std::move(r));
   }
   return run;
 }
 
-namespace {
-const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"};
+std::string main_metric(const Json& r) {
+  for (const char* k : {"matthews", "pearson", "bleu", "accuracy"})
+    if (r.contains(k) && r[k].is_number()) return k;
+  return "";
+}
 
+namespace {
 std::string num(double v, int prec = 4) { return fmt::format("{:.{}g}", v, prec); }
 
-std::string chart(const std::vector<RunData>& runs) {
-  double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
-  for (const auto& r : runs)
-    for (const auto* s : {&r.loss, &r.val})
-      for (const auto& [x, y] : *s) {
-        if (!std::isfinite(y)) continue;
-        x0 = std::min(x0, x); x1 = std::max(x1, x); y0 = std::min(y0, y); y1 = std::max(y1, y);
-      }
-  if (x0 > x1) return "<p>No loss curves (no metrics.jsonl with loss values).</p>\n";
-  if (x1 == x0) x1 = x0 + 1;
-  if (y1 == y0) y1 = y0 + 1;
-  const double W = 760, H = 360, L = 60, R = 20, T = 20, B = 40;
-  auto px = [&](double x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
-  auto py = [&](double y) { return T + (1 - (y - y0) / (y1 - y0)) * (H - T - B); };
-  std::string s = fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
-                              "font-family=\"sans-serif\" font-size=\"11\">\n", W, H);
-  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", L, T,
-                   W - L - R, H - T - B);
-  for (int i = 0; i <= 4; ++i) {
-    const double fy = y0 + (y1 - y0) * i / 4.0, fx = x0 + (x1 - x0) * i / 4.0;
-    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", L - 4, py(fy) + 4, num(fy));
-    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(fx), H - B + 14, num(fx, 6));
-  }
-  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">step</text>\n", (L + W - R) / 2, H - 6);
-  size_t legend = 0;  // only runs that have a curve get a legend line
-  for (size_t i = 0; i < runs.size(); ++i) {
-    if (runs[i].loss.empty() && runs[i].val.empty()) continue;
-    const char* c = kColors[i % 8];
-    std::string pts;
-    for (const auto& [x, y] : runs[i].loss)
-      if (std::isfinite(y)) pts += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
-    if (!pts.empty())
-      s += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.2\" points=\"{}\"/>\n", c, pts);
-    for (const auto& [x, y] : runs[i].val)
-      if (std::isfinite(y))
-        s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"/>\n", px(x), py(y), c);
-    s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", L + 8, T + 14 + 14 * double(legend++), c,
-                     html_escape(runs[i].name));
-  }
-  return s + "</svg>\n";
+std::string label(const RunData& r) { return r.method.empty() ? r.name : r.name + " (" + r.method + ")"; }
+
+using Series = std::vector<std::pair<double, double>>;
+
+// One line per run of the series `pick` selects (and `dots`, if given, as circles).
+std::string runs_chart(const std::vector<RunData>& runs, Series RunData::*pick, Series RunData::*dots,
+                       const std::string& y_label, const std::string& empty_note, bool from_zero) {
+  std::vector<LineSeries> s;
+  for (size_t i = 0; i < runs.size(); ++i)
+    s.push_back({label(runs[i]), chart_color(i), runs[i].*pick, dots ? runs[i].*dots : Series{}});
+  return line_chart(s, "step", y_label, empty_note, from_zero);
+}
+
+std::string eval_bars(const std::vector<RunData>& runs) {
+  std::vector<Bar> bars;
+  for (size_t i = 0; i < runs.size(); ++i)
+    for (const Json& j : runs[i].results) {
+      const std::string k = main_metric(j);
+      if (k.empty()) continue;
+      const std::string task = j.value("task", std::string("?"));
+      bars.push_back({task + " (" + k + ")", label(runs[i]), chart_color(i), j[k].get<double>()});
+    }
+  return bar_chart(bars, "score", "No eval results with an accuracy or task metric.");
 }
 }  // namespace
 
@@ -104,25 +107,38 @@ std::string render_report(const std::vector<RunData>& runs) {
       "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
       "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}"
       "td:first-child{text-align:left}</style></head><body>\n<h1>peft.cpp report</h1>\n";
-  h += "<h2>Training loss</h2>\n<p>Lines: training loss per step; dots: validation loss.</p>\n" + chart(runs);
-  h += "<h2>Runs</h2>\n<table><tr><th>run</th><th>steps</th><th>first loss</th><th>last loss</th>"
-       "<th>min loss</th><th>last val loss</th></tr>\n";
+  h += "<h2>Training loss</h2>\n<p>Lines: training loss per step; dots: validation loss.</p>\n" +
+       runs_chart(runs, &RunData::loss, &RunData::val, "loss", "No loss curves (no metrics.jsonl with loss values).",
+                  false);
+  h += "<h2>Learning rate</h2>\n" +
+       runs_chart(runs, &RunData::lr, nullptr, "learning rate", "No learning-rate values in metrics.jsonl.", true);
+  h += "<h2>Throughput</h2>\n<p>Training tokens per second, averaged from the start of each run.</p>\n" +
+       runs_chart(runs, &RunData::tokens_per_s, nullptr, "tokens/s", "No tokens_per_s values in metrics.jsonl.", true);
+  h += "<h2>Evaluation</h2>\n<p>Each task's main metric (accuracy; Matthews correlation for CoLA, Pearson for "
+       "STS-B, BLEU for E2E) across runs.</p>\n" + eval_bars(runs);
+  h += "<h2>Runs</h2>\n<table><tr><th>run</th><th>method</th><th>steps</th><th>first loss</th><th>last loss</th>"
+       "<th>min loss</th><th>last val loss</th><th>last lr</th><th>tokens/s</th></tr>\n";
   for (const auto& r : runs) {
     if (r.loss.empty()) continue;
     double mn = r.loss[0].second;
     for (const auto& p : r.loss) mn = std::min(mn, p.second);
-    h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                     html_escape(r.name), num(r.loss.back().first, 8), num(r.loss.front().second),
-                     num(r.loss.back().second), num(mn), r.val.empty() ? "" : num(r.val.back().second));
+    h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                     "<td>{}</td></tr>\n",
+                     html_escape(r.name), html_escape(r.method), num(r.loss.back().first, 8), num(r.loss.front().second),
+                     num(r.loss.back().second), num(mn), r.val.empty() ? "" : num(r.val.back().second),
+                     r.lr.empty() ? "" : num(r.lr.back().second), r.tokens_per_s.empty() ? "" : num(r.tokens_per_s.back().second, 5));
   }
-  h += "</table>\n<h2>Evaluation</h2>\n<table><tr><th>run</th><th>task</th><th>n</th><th>accuracy</th>"
-       "<th>accuracy_norm</th><th>unparsed</th><th>perplexity</th></tr>\n";
+  h += "</table>\n<h2>Eval results</h2>\n<table><tr><th>run</th><th>method</th><th>task</th><th>n</th><th>accuracy</th>"
+       "<th>accuracy_norm</th><th>main metric</th><th>unparsed</th><th>perplexity</th></tr>\n";
   for (const auto& r : runs)
     for (const auto& j : r.results) {
       auto get = [&](const char* k) { return j.contains(k) && j[k].is_number() ? num(j[k].get<double>()) : std::string(); };
-      h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                       html_escape(r.name), html_escape(j.value("task", std::string())), get("n"), get("accuracy"),
-                       get("accuracy_norm"), get("unparsed"), get("perplexity"));
+      const std::string k = main_metric(j);
+      h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                       "<td>{}</td></tr>\n",
+                       html_escape(r.name), html_escape(r.method), html_escape(j.value("task", std::string())), get("n"),
+                       get("accuracy"), get("accuracy_norm"), k.empty() ? "" : k + " " + get(k.c_str()), get("unparsed"),
+                       get("perplexity"));
     }
   return h + "</table>\n</body></html>\n";
 }

@@ -1,6 +1,8 @@
-// Causal softmax attention with GQA, a KV past and ALiBi: scalar loops parallel over heads.
+// Causal softmax attention with GQA, a KV past, ALiBi and left padding: scalar loops parallel
+// over heads.
 #include "kernels/attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -56,32 +58,49 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
     for (int64_t h = 0; h < H; ++h) {
       for (int64_t t = 0; t < T; ++t) {
         const int64_t kvh = h / L.group;
-        const int64_t n = L.past + t + 1;  // visible keys [j0, n)
-        const int64_t j0 = s.window > 0 && n > s.window ? n - s.window : 0;
+        const int64_t i = L.past + t, n = i + 1;  // the query's key index; keys [0, n) are causal
+        float* o = out + (b * T + t) * L.q_row + h * hd;
+        float* p = probs ? probs + ((b * H + h) * T + t) * Tk : row_scratch(n);
+        // Pad keys [pa, pe) drop out; logical positions skip them: pos(j) = j < pa ? j : j − pad.
+        const int64_t pad = s.key_pad ? s.key_pad[b] : 0, pa = pad ? s.pad_at : n, pe = pa + pad;
+        if (i >= pa && i < pe) {  // a pad query: nothing to attend to
+          for (int64_t d = 0; d < hd; ++d) o[d] = 0.f;
+          if (probs)
+            for (int64_t j = 0; j < Tk; ++j) p[j] = 0.f;
+          continue;
+        }
+        const int64_t qpos = i >= pe ? i - pad : i;
+        const int64_t lo = s.window > 0 ? qpos - s.window + 1 : 0;  // first visible logical position
+        const int64_t a0 = std::max<int64_t>(lo, 0), a1 = std::min(pa, n);
+        const int64_t b0 = std::max(pe, lo + pad);
         const float* qt = q + (b * T + t) * L.q_row + h * hd;
         const float* kb = k + b * L.kv_rows * L.kv_row + kvh * hd;  // key j at kb + j·kv_row
         const float* vb = v + b * L.kv_rows * L.kv_row + kvh * hd;
-        float* p = probs ? probs + ((b * H + h) * T + t) * Tk : row_scratch(n);
-        const float slope = s.alibi_slopes ? s.alibi_slopes[h] : 0.f;
+        const float slope = s.alibi_slopes ? s.alibi_slopes[h] : 0.f, scale = s.scale;
+        // Visible keys: [a0, a1) before the pads (position j), [b0, n) after them (j − pad).
+        const int64_t seg[2][3] = {{a0, a1, 0}, {b0, n, pad}};
+        if (probs)
+          for (int64_t j = 0; j < Tk; ++j) p[j] = 0.f;  // masked keys are exact zeros for backward
         float mx = -INFINITY;
-        for (int64_t j = 0; j < j0; ++j) p[j] = 0.f;
-        for (int64_t j = j0; j < n; ++j) {
-          const float sc = s.scale * dot(qt, kb + j * L.kv_row, hd) + slope * float(j);
-          p[j] = sc;
-          mx = sc > mx ? sc : mx;
-        }
+        for (const auto& g : seg)
+          for (int64_t j = g[0]; j < g[1]; ++j) {
+            const float sc = scale * dot(qt, kb + j * L.kv_row, hd) + slope * float(j - g[2]);
+            p[j] = sc;
+            mx = sc > mx ? sc : mx;
+          }
         float sum = 0.f;
-        for (int64_t j = j0; j < n; ++j) {
-          p[j] = std::exp(p[j] - mx);
-          sum += p[j];
-        }
+        for (const auto& g : seg)
+          for (int64_t j = g[0]; j < g[1]; ++j) {
+            p[j] = std::exp(p[j] - mx);
+            sum += p[j];
+          }
         const float inv = 1.f / sum;
-        for (int64_t j = j0; j < n; ++j) p[j] *= inv;
-        if (probs)  // masked keys are exact zeros, so backward may treat rows as full length
-          for (int64_t j = n; j < Tk; ++j) p[j] = 0.f;
-        float* o = out + (b * T + t) * L.q_row + h * hd;
         for (int64_t d = 0; d < hd; ++d) o[d] = 0.f;
-        for (int64_t j = j0; j < n; ++j) axpy(o, p[j], vb + j * L.kv_row, hd);
+        for (const auto& g : seg)
+          for (int64_t j = g[0]; j < g[1]; ++j) {
+            p[j] *= inv;
+            axpy(o, p[j], vb + j * L.kv_row, hd);
+          }
       }
     }
   }
@@ -95,6 +114,7 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
                         const float* k, const float* v, const float* probs,
                         const AttentionShape& s) {
   const Layout L = check_shape(s);
+  PEFT_CHECK(!s.key_pad, "attention_backward: left padding is an inference-only feature");
   const int64_t B = s.B, T = s.T, H = s.H, Hkv = s.Hkv, hd = s.hd, Tk = s.Tk;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t b = 0; b < B; ++b) {

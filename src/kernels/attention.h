@@ -1,4 +1,5 @@
-// Causal multi-head softmax attention with grouped KV heads (GQA) and optional ALiBi.
+// Causal multi-head softmax attention with grouped KV heads (GQA), optional ALiBi and (inference)
+// left padding.
 #pragma once
 #include <cstdint>
 
@@ -15,10 +16,15 @@ struct AttentionShape {
   float scale = 0.f;  // score scale, usually 1/√hd
   const float* alibi_slopes = nullptr;  // (H) or null: score += slope_h · key_position
   int64_t window = 0;  // sliding window: query i sees key j only if i − j < window (0 = off)
+  // Left padding (batched generation, inference only): row b's keys [pad_at, pad_at + key_pad[b])
+  // are padding. No query sees them, and key/query positions (ALiBi, window) skip them, so a
+  // padded row computes exactly what it would alone. A pad query's output is zero. Null = none.
+  const int32_t* key_pad = nullptr;  // (B)
+  int64_t pad_at = 0;                // where every row's pads start (after prefix/virtual tokens)
 };
 
 // q (B, T, H, hd); k, v (B, kv_rows, Hkv, hd); out (B, T, H, hd) overwritten;
-// probs (B, H, T, Tk) = softmax rows saved for backward (null in inference).
+// probs (B, H, T, Tk) = softmax rows saved for backward (null in inference); masked keys get 0.
 void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v,
                        const AttentionShape& s);
 

@@ -103,6 +103,8 @@ AttentionShape attention_shape(const BlockRun& r) {
   s.scale = c.attn_scale;
   s.alibi_slopes = r.model->alibi_slopes.empty() ? nullptr : r.model->alibi_slopes.data();
   s.window = c.sliding_window;
+  s.key_pad = r.kv.key_pad;
+  s.pad_at = r.kv.pad_at;
   return s;
 }
 

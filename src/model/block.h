@@ -32,6 +32,8 @@ struct KvView {
   float* v = nullptr;
   int64_t kv_rows = 0;
   int64_t past = 0;
+  const int32_t* key_pad = nullptr;  // (B) left padding: row b's keys [pad_at, pad_at + key_pad[b]) are
+  int64_t pad_at = 0;                // masked (AttentionShape::key_pad); null = none
 };
 
 struct BlockRun {

@@ -1,4 +1,4 @@
-// Autoregressive generation on one sequence with a KV cache.
+// Autoregressive generation with a KV cache: one sequence, or a batch of left-padded ones.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -25,6 +25,16 @@ struct GenerateOptions {
 Result<std::vector<int32_t>> generate(const Model& model, const std::vector<int32_t>& prompt,
                                       const GenerateOptions& options,
                                       const std::function<void(int32_t)>& on_token = {});
+
+// Continues several prompts together and returns each one's new ids, in prompt order. Rows
+// are left-padded to the longest prompt and share one KV cache (InferenceRunner's left
+// padding), so each row gets exactly what generate() gives it alone — one sampler per row,
+// seeded alike. Each row stops on its own (EOS, max_new_tokens, a full context); finished
+// rows leave the batch, so they cost no more compute. on_token(row, id) after each token.
+// Errors as generate() for any prompt.
+Result<std::vector<std::vector<int32_t>>> generate_batch(
+    const Model& model, const std::vector<std::vector<int32_t>>& prompts, const GenerateOptions& options,
+    const std::function<void(size_t, int32_t)>& on_token = {});
 
 // Checks every id lies in [0, vocab); `what` names the source for the error.
 Status check_token_ids(const Model& model, const int32_t* ids, int64_t n, const std::string& what);

@@ -1,6 +1,7 @@
-// KV-cached forward for generation and logits.
+// KV-cached forward for generation and logits, with left-padded rows for batched generation.
 #include "model/inference.h"
 
+#include "core/check.h"
 #include "kernels/embedding.h"
 
 #include <algorithm>
@@ -15,6 +16,27 @@ KvCache::KvCache(const ModelConfig& c, int64_t B, int64_t capacity) : B_(B), cap
     k_.emplace_back(DType::F32, std::vector<int64_t>{B, capacity, c.kv_dim()});
     v_.emplace_back(DType::F32, std::vector<int64_t>{B, capacity, c.kv_dim()});
   }
+}
+
+void KvCache::select_rows(const std::vector<int64_t>& src) {
+  const int64_t n = int64_t(src.size()), row = capacity_ * k_[0].view().dim(2), used = length_ * k_[0].view().dim(2);
+  bool in_place = true;  // increasing sources (dropping rows) never overwrite a row still to be read
+  for (int64_t b = 0; b < n; ++b) {
+    PEFT_CHECK(src[size_t(b)] >= 0 && src[size_t(b)] < B_, "select_rows: row {} of {}", src[size_t(b)], B_);
+    in_place &= src[size_t(b)] >= b && (b == 0 || src[size_t(b)] > src[size_t(b - 1)]);
+  }
+  std::vector<float> tmp(in_place ? 0 : size_t(n * used));
+  for (auto* list : {&k_, &v_})
+    for (OwnedTensor& t : *list) {
+      float* base = static_cast<float*>(t.view().data);
+      if (in_place) {
+        for (int64_t b = 0; b < n; ++b)
+          if (src[size_t(b)] != b) std::memcpy(base + b * row, base + src[size_t(b)] * row, size_t(used) * 4);
+        continue;
+      }
+      for (int64_t b = 0; b < n; ++b) std::memcpy(tmp.data() + b * used, base + src[size_t(b)] * row, size_t(used) * 4);
+      for (int64_t b = 0; b < n; ++b) std::memcpy(base + b * row, tmp.data() + b * used, size_t(used) * 4);
+    }
 }
 
 InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step, int64_t capacity,
@@ -32,7 +54,7 @@ InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step
   capacity = cache_.capacity();
   auto plan = [&](auto& arena) {
     embed_ = alloc_embed_acts(arena, c, N);
-    acts_ = alloc_layer_acts(arena, c, B, max_step, capacity, /*training=*/false);
+    acts_ = alloc_layer_acts(arena, c, B, max_step_, capacity, /*training=*/false);
     x_in_ = acts_.x_in;
     x_out_ = arena.alloc_f32({N, c.n_embd});
     last_ = arena.alloc_f32({B, c.n_embd});
@@ -44,6 +66,24 @@ InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step
   arena_.reserve(sizing.used);
   plan(arena_);
   positions_.resize(size_t(N));
+}
+
+void InferenceRunner::set_left_padding(std::vector<int32_t> pad) {
+  PEFT_CHECK(cache_.length() == 0, "left padding is set before the first forward");
+  PEFT_CHECK(pad.empty() || int64_t(pad.size()) == B_, "left padding for {} rows, batch of {}", pad.size(), B_);
+  for (int32_t p : pad) PEFT_CHECK(p >= 0, "negative left padding {}", p);
+  pad_ = std::move(pad);
+}
+
+void InferenceRunner::select_rows(const std::vector<int64_t>& src) {
+  PEFT_CHECK(!src.empty() && int64_t(src.size()) <= B_, "select_rows: {} rows of {}", src.size(), B_);
+  cache_.select_rows(src);
+  if (!pad_.empty()) {
+    std::vector<int32_t> pad(src.size());
+    for (size_t b = 0; b < src.size(); ++b) pad[b] = pad_[size_t(src[b])];
+    pad_ = std::move(pad);
+  }
+  B_ = int64_t(src.size());
 }
 
 void InferenceRunner::forward(const int32_t* ids, int64_t T_in, float* logits, bool all_positions,
@@ -59,7 +99,17 @@ void InferenceRunner::forward(const int32_t* ids, int64_t T_in, float* logits, b
   const int64_t past = cache_.length();
   PEFT_CHECK(past + T <= cache_.capacity(), "KV cache full: {} + {} > {}", past, T, cache_.capacity());
   const int64_t N = B_ * T, C = c.n_embd;
-  for (int64_t n = 0; n < N; ++n) positions_[size_t(n)] = int32_t(past + n % T);
+  // Pads sit after the prefix and the virtual tokens; a row's later positions skip them (a
+  // pad's own position is irrelevant, it only has to be a valid one).
+  const int64_t pad_at = np_ + nv_;
+  for (int64_t b = 0; b < B_; ++b) {
+    const int64_t pad = pad_.empty() ? 0 : pad_[size_t(b)];
+    PEFT_CHECK(!first || pad < T_in, "row {}: {} pad tokens leave no real token of {}", b, pad, T_in);
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t i = past + t;
+      positions_[size_t(b * T + t)] = int32_t(i < pad_at ? i : (i < pad_at + pad ? pad_at : i - pad));
+    }
+  }
 
   float* x = static_cast<float*>(x_in_.data);
   float* y = static_cast<float*>(x_out_.data);
@@ -84,7 +134,7 @@ void InferenceRunner::forward(const int32_t* ids, int64_t T_in, float* logits, b
     r.B = B_;
     r.T = T;
     r.positions = positions_.data();
-    r.kv = KvView{cache_.k(l), cache_.v(l), cache_.capacity(), past};
+    r.kv = KvView{cache_.k(l), cache_.v(l), cache_.capacity(), past, pad_.empty() ? nullptr : pad_.data(), pad_at};
     r.hooks = hooks_;
     acts_.x_in.data = x;
     block_forward(r, acts_, y);

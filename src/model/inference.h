@@ -21,6 +21,8 @@ class KvCache {
   int64_t length() const { return length_; }  // positions filled (same for every row)
   void advance(int64_t n) { length_ += n; }
   void clear() { length_ = 0; }
+  // Row b becomes what row src[b] was (the first length() positions), b < src.size().
+  void select_rows(const std::vector<int64_t>& src);
 
  private:
   int64_t B_, capacity_, length_ = 0;
@@ -34,13 +36,28 @@ class InferenceRunner {
   InferenceRunner(const Model& model, int64_t B, int64_t max_step, int64_t capacity,
                   SiteHooks* hooks = nullptr);
 
+  // Left padding of the next prompt (call while the cache is empty): the first pad[b] ids of
+  // row b in the first forward are padding, as Hugging Face's left-padded batches with an
+  // attention mask: no later query attends to them, and positions count from the row's first
+  // real token (position_ids = cumsum(attention_mask) − 1), so RoPE, learned positions and
+  // ALiBi see each row as if it were alone. Adapters' prefix keys and virtual tokens stay in
+  // front of the pads. Values are 0 .. T − 1 of that forward; empty = none.
+  void set_left_padding(std::vector<int32_t> pad);
+
   // Appends ids (B, T) (T <= max_step) at the cache's current length. The first call also
   // writes the adapter's prefix into the cache and puts its virtual tokens in front (then
   // all_positions covers them too: (B, nv + T, V)). Writes logits:
   // all_positions ? (B, T, V) : (B, V) for each row's last new token.
   // modality (B, T): per-token modality ids for input-centric adapters (null = text).
+  // B is the current batch (batch()), which select_rows may have shrunk.
   void forward(const int32_t* ids, int64_t T, float* logits, bool all_positions,
                const int32_t* modality = nullptr);
+
+  // Keeps rows src[0], src[1], ... (of the current batch) as rows 0, 1, ...: the batch
+  // becomes src.size() rows, so finished sequences stop costing compute. Copies the cache.
+  void select_rows(const std::vector<int64_t>& src);
+  int64_t batch() const { return B_; }
+
   KvCache& cache() { return cache_; }
   const Model& model() const { return m_; }
 
@@ -55,6 +72,7 @@ class InferenceRunner {
   Tensor last_;           // (B, C) each row's last position
   HeadActs head_;
   std::vector<int32_t> positions_, modality_;
+  std::vector<int32_t> pad_;  // (B) leading pad positions of each row; empty = none
   SiteHooks* hooks_ = nullptr;
   int64_t nv_ = 0, np_ = 0;  // the hooks' virtual and prefix tokens
   Tensor virtual_;           // (nv, Ce)

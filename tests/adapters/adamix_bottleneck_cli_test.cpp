@@ -23,9 +23,7 @@ TEST(AdamixBottleneck, TrainsResumesExportsAndGenerates) {
         << "\n";
   }
   const std::string model = dir / "stories";
-  auto c = test::run_peft("convert --from llama2c --checkpoint " +
-                          test::shared_path("data/models/stories260K/stories260K.bin") + " --tokenizer " +
-                          test::shared_path("data/models/stories260K/tok512.model") + " --out " + model);
+  auto c = test::convert_stories260k(model);
   ASSERT_EQ(c.exit_code, 0) << c.err;
   const std::string out = dir / "run";
   const std::string common = "train --model " + model + " --data " + data +

@@ -312,9 +312,7 @@ TEST(Adamix, TrainsFromTheCommandLine) {
         << "\n";
   }
   const std::string model = dir / "stories";
-  auto c = test::run_peft("convert --from llama2c --checkpoint " +
-                          test::shared_path("data/models/stories260K/stories260K.bin") + " --tokenizer " +
-                          test::shared_path("data/models/stories260K/tok512.model") + " --out " + model);
+  auto c = test::convert_stories260k(model);
   ASSERT_EQ(c.exit_code, 0) << c.err;
   const std::string out = dir / "run";
   auto r = test::run_peft("train --model " + model + " --data " + data + " --output " +

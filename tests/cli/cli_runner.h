@@ -45,6 +45,12 @@ inline CliResult run_peft(const std::string& args, const std::string& stdin_text
   return r;
 }
 
+// `peft convert` of the shared llama2c stories260K checkpoint into the folder `out`.
+inline CliResult convert_stories260k(const std::string& out) {
+  return run_peft("convert --from llama2c --checkpoint " + shared_path("data/models/stories260K/stories260K.bin") +
+                  " --tokenizer " + shared_path("data/models/stories260K/tok512.model") + " --out " + out);
+}
+
 // A fresh temporary folder removed at scope exit.
 class TempDir {
  public:

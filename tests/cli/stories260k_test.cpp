@@ -12,9 +12,7 @@ using test::run_peft;
 
 std::string convert_stories(const test::TempDir& dir) {
   const std::string out = dir / "stories260K";
-  auto r = run_peft("convert --from llama2c --checkpoint " +
-                    test::shared_path("data/models/stories260K/stories260K.bin") + " --tokenizer " +
-                    test::shared_path("data/models/stories260K/tok512.model") + " --out " + out);
+  auto r = test::convert_stories260k(out);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return out;
 }

@@ -19,9 +19,7 @@ class Train : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
     model_ = *dir_ / "stories";
-    auto r = run_peft("convert --from llama2c --checkpoint " +
-                      test::shared_path("data/models/stories260K/stories260K.bin") + " --tokenizer " +
-                      test::shared_path("data/models/stories260K/tok512.model") + " --out " + model_);
+    auto r = test::convert_stories260k(model_);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     data_ = *dir_ / "data.jsonl";
     std::ofstream f(data_);

@@ -15,9 +15,7 @@ namespace {
 TEST(EvalBeamSearch, ScoreMatchesAFreshForwardAndBeatsGreedy) {
   test::TempDir dir;
   const std::string path = dir / "m";
-  auto r = test::run_peft("convert --from llama2c --checkpoint " +
-                          test::shared_path("data/models/stories260K/stories260K.bin") + " --tokenizer " +
-                          test::shared_path("data/models/stories260K/tok512.model") + " --out " + path);
+  auto r = test::convert_stories260k(path);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto model = load_model(path);
   ASSERT_TRUE(model.is_ok()) << model.status().message();

@@ -198,9 +198,7 @@ TEST(GgufModel, UnsupportedTensorTypeNamesTheTensor) {
 TEST(GgufModel, Stories260KExportKeepsLogitsAndTokenizer) {
   TempDir dir;
   const std::string folder = dir / "stories260K";
-  auto r = test::run_peft("convert --from llama2c --checkpoint " +
-                          test::shared_path("data/models/stories260K/stories260K.bin") + " --tokenizer " +
-                          test::shared_path("data/models/stories260K/tok512.model") + " --out " + folder);
+  auto r = test::convert_stories260k(folder);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string gguf = dir / "stories.gguf";
   r = test::run_peft("export --format gguf --model " + folder + " --out " + gguf);
