@@ -73,7 +73,7 @@ BlockRun Decoder::run_of(int64_t layer) const {
 }
 
 float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int64_t T,
-                       bool want_grad, const int32_t* modality) {
+                       bool want_grad, const TokenInputs& inputs) {
   const int64_t Tt = T + nv_;
   PEFT_CHECK(B <= maxB_ && Tt <= maxT_, "batch ({}, {}) exceeds the reserved ({}, {})", B, Tt, maxB_, maxT_);
   const ModelConfig& c = m_.config;
@@ -90,6 +90,14 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
     if (nv_ > 0) std::memcpy(raw + b * Tt * Ce, virtual_.data, size_t(nv_ * Ce) * 4);
     embedding_forward(raw + (b * Tt + nv_) * Ce, ids + b * T, m_.tok_embd, T);
   }
+  PEFT_CHECK(!inputs.embeddings == !inputs.use_embedding, "TokenInputs: embeddings and use_embedding go together");
+  if (inputs.embeddings) {  // caller-supplied vectors replace table rows
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T; ++t)
+        if (inputs.use_embedding[b * T + t])
+          std::memcpy(raw + (b * Tt + nv_ + t) * Ce, inputs.embeddings + (b * T + t) * Ce, size_t(Ce) * 4);
+  }
+  const int32_t* modality = inputs.modality;
   if (hooks_ && hooks_->has_embed_hook()) {
     int32_t* mod = iptr(modality_);
     for (int64_t b = 0; b < B; ++b)

@@ -7,6 +7,7 @@
 #include "model/block.h"
 #include "model/ends.h"
 #include "model/model.h"
+#include "model/token_inputs.h"
 
 namespace peft {
 
@@ -22,12 +23,13 @@ class Decoder {
   // the mean cross-entropy over counted positions (0 without labels); `want_grad` prepares
   // the backward (also without labels: the backward then carries only what
   // add_logits_grad adds). T may be smaller than the size reserved.
-  // modality (B, T): each token's modality id for input-centric adapters (null = text).
+  // `inputs`: optional per-token modality ids and caller-supplied embedding vectors.
   float forward(const int32_t* ids, const int32_t* labels, int64_t B, int64_t T,
-                bool want_grad = false, const int32_t* modality = nullptr);
+                bool want_grad = false, const TokenInputs& inputs = {});
   // Backward of the last forward's loss w.r.t. activations (adapters accumulate their
   // parameter gradients on the way); afterwards d_embed() holds ∂loss/∂(token embeddings)
-  // (B · seq_len(), Ce), before positions, projections and norms.
+  // (B · seq_len(), Ce), before positions, projections and norms (and before the embedding
+  // hook): at positions given as TokenInputs::embeddings, the gradient of those vectors.
   void backward();
   const float* d_embed() const { return static_cast<const float*>(d_raw_.data); }
 

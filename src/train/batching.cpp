@@ -19,12 +19,20 @@ MicroBatch collate(std::span<const TokenizedExample> examples, std::span<const i
   mb.labels.assign(size_t(mb.B * mb.T), kIgnoreLabel);
   mb.lengths.resize(size_t(mb.B));
   mb.example_index.assign(indices.begin(), indices.end());
+  const bool any_modality = std::any_of(indices.begin(), indices.end(),
+                                        [&](int64_t i) { return !examples[size_t(i)].modality.empty(); });
+  if (any_modality) mb.modality.assign(size_t(mb.B * mb.T), 0);
   for (int64_t b = 0; b < mb.B; ++b) {
     const TokenizedExample& ex = examples[size_t(indices[size_t(b)])];
     PEFT_CHECK(ex.labels.size() == ex.ids.size(), "example {}: {} labels for {} ids", indices[size_t(b)],
                ex.labels.size(), ex.ids.size());
     std::copy(ex.ids.begin(), ex.ids.end(), mb.ids.begin() + b * mb.T);
     std::copy(ex.labels.begin(), ex.labels.end(), mb.labels.begin() + b * mb.T);
+    if (!ex.modality.empty()) {
+      PEFT_CHECK(ex.modality.size() == ex.ids.size(), "example {}: {} modality ids for {} ids", indices[size_t(b)],
+                 ex.modality.size(), ex.ids.size());
+      std::copy(ex.modality.begin(), ex.modality.end(), mb.modality.begin() + b * mb.T);
+    }
     mb.lengths[size_t(b)] = int32_t(ex.ids.size());
     mb.n_tokens += int64_t(ex.ids.size());
     mb.n_loss_tokens += std::count_if(ex.labels.begin(), ex.labels.end(), [](int32_t l) { return l != kIgnoreLabel; });

@@ -17,6 +17,8 @@ struct MicroBatch {
   int64_t B = 0, T = 0;
   std::vector<int32_t> ids;            // (B, T) row-major, right-padded with the pad id
   std::vector<int32_t> labels;         // (B, T) HF-style (aligned with ids), kIgnoreLabel at pads
+  std::vector<int32_t> modality;       // (B, T) modality ids, 0 (text) at pads and in rows without;
+                                       // empty when no example in the batch has any
   std::vector<int32_t> lengths;        // (B) non-pad ids per row; pads follow them
   std::vector<int64_t> example_index;  // (B) which examples, as indices into the Batcher's span
   int64_t n_tokens = 0;                // non-pad ids

@@ -57,10 +57,12 @@ std::string key_list(const Json& obj) {
 Result<Record> parse_record(const Json& obj, const std::string& where, Want want) {
   if (!obj.is_object()) return Status::errorf("{}: expected a JSON object, found {}", where, obj.type_name());
   Record r;
+  r.where = where;
   bool text = want == Want::Text || (want == Want::Any && obj.contains("text"));
   if (text) {
     r.kind = RecordKind::Text;
     PEFT_ASSIGN_OR_RETURN(r.text, json_get_string(obj, "text", where));
+    PEFT_TRY(parse_segments(obj, r, where));
     return r;
   }
   if (want == Want::Any && !obj.contains("instruction") && !obj.contains("output"))
@@ -71,6 +73,7 @@ Result<Record> parse_record(const Json& obj, const std::string& where, Want want
   // LLM-Adapters' files always carry "input" (often ""), Alpaca-style JSONL often omits it.
   PEFT_ASSIGN_OR_RETURN(r.input, json_get_string_or(obj, "input", "", where));
   PEFT_ASSIGN_OR_RETURN(r.output, json_get_string(obj, "output", where));
+  PEFT_TRY(parse_segments(obj, r, where));
   return r;
 }
 

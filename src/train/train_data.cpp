@@ -2,13 +2,16 @@
 #include "train/train_data.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "train/batching.h"
 #include "train/dataset.h"
+#include "train/segments.h"
+#include "train/token_modality.h"
 
 namespace peft {
 
-Result<TrainData> prepare_train_data(const TrainConfig& cfg) {
+Result<TrainData> load_train_data(const TrainConfig& cfg) {
   TrainData d;
   LoadOptions lo;
   if (cfg.base_dtype == "f32") lo.base_dtype = DType::F32;
@@ -21,13 +24,23 @@ Result<TrainData> prepare_train_data(const TrainConfig& cfg) {
     return Status::errorf("{}: tokenizer has {} tokens but the model's vocab_size is {}", cfg.model,
                           d.tokenizer->vocab_size(), d.model->config.n_vocab);
   PEFT_ASSIGN_OR_RETURN(DataFormat format, parse_data_format(cfg.data_format));
-  PEFT_ASSIGN_OR_RETURN(std::vector<Record> records, load_dataset(cfg.data, format));
-  if (cfg.val_set_size >= int64_t(records.size()))
+  PEFT_ASSIGN_OR_RETURN(d.records, load_dataset(cfg.data, format));
+  if (cfg.val_set_size >= int64_t(d.records.size()))
     return Status::errorf("--val-set-size {} leaves no training examples ({} has {} records)",
-                          cfg.val_set_size, cfg.data, records.size());
+                          cfg.val_set_size, cfg.data, d.records.size());
+  return d;
+}
+
+Status tokenize_train_data(const TrainConfig& cfg, TrainData& d, std::span<const std::string> modalities) {
+  const int64_t segmented = count_segmented(d.records);
+  if (segmented > 0 && modalities.empty())
+    std::fprintf(stderr, "note: %s: %lld records carry segments; --method %s takes no modalities, so they are ignored\n",
+                 cfg.data.c_str(), static_cast<long long>(segmented), cfg.method.c_str());
+  if (segmented > 0 && !modalities.empty()) PEFT_TRY(check_segment_modalities(d.records, modalities));
   const int64_t cutoff = std::min(cfg.cutoff_len, d.model->config.n_ctx);
   TokenizeOptions to{cutoff, cfg.train_on_inputs, true};
-  std::vector<TokenizedExample> all = tokenize_records(*d.tokenizer, records, to);
+  std::vector<TokenizedExample> all = tokenize_records(*d.tokenizer, d.records, to);
+  if (segmented > 0 && !modalities.empty()) PEFT_TRY(assign_modalities(*d.tokenizer, d.records, all, modalities));
   for (const TokenizedExample& e : all) {
     d.truncated += e.truncated;
     d.max_len = std::max<int64_t>(d.max_len, int64_t(e.ids.size()));

@@ -26,6 +26,17 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// The batch's modality ids, when its examples carry any (segments in the data).
+TokenInputs token_inputs(const MicroBatch& mb) {
+  return TokenInputs{mb.modality.empty() ? nullptr : mb.modality.data()};
+}
+
+// Modality names segments resolve against: AdaLink's; other methods take none.
+std::span<const std::string> adapter_modalities(const Adapter& adapter) {
+  const auto* adalink = dynamic_cast<const AdaLinkAdapter*>(&adapter);
+  return adalink ? std::span<const std::string>(adalink->config().modalities) : std::span<const std::string>();
+}
+
 // Mean loss over a set of examples (token-weighted), no dropout, no gradients.
 double evaluate(Decoder& dec, Adapter& adapter, std::span<const TokenizedExample> examples,
                 int64_t micro, int32_t pad_id) {
@@ -37,7 +48,7 @@ double evaluate(Decoder& dec, Adapter& adapter, std::span<const TokenizedExample
     idx.clear();
     for (int64_t i = start; i < std::min<int64_t>(start + micro, int64_t(examples.size())); ++i) idx.push_back(i);
     MicroBatch mb = collate(examples, idx, pad_id);
-    const float loss = dec.forward(mb.ids.data(), mb.labels.data(), mb.B, mb.T, false);
+    const float loss = dec.forward(mb.ids.data(), mb.labels.data(), mb.B, mb.T, false, token_inputs(mb));
     total += double(loss) * double(dec.loss_tokens());
     tokens += dec.loss_tokens();
   }
@@ -56,7 +67,7 @@ Status save_final_adapter(const std::string& dir, const Adapter& adapter, const 
 
 Result<TrainSummary> train(const TrainConfig& cfg) {
   PEFT_TRY(cfg.validate());
-  PEFT_ASSIGN_OR_RETURN(TrainData data, prepare_train_data(cfg));
+  PEFT_ASSIGN_OR_RETURN(TrainData data, load_train_data(cfg));
   const MethodDef* method = find_method(cfg.method);
   if (!method)
     return Status::errorf("--method '{}' is unknown (supported: {})", cfg.method, supported_methods());
@@ -132,7 +143,7 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
         consistency_sum += cs.consistency;
       } else {
         adapter->set_mode(mode1);
-        loss_sum += dec.forward(mb.ids.data(), mb.labels.data(), mb.B, mb.T, true);
+        loss_sum += dec.forward(mb.ids.data(), mb.labels.data(), mb.B, mb.T, true, token_inputs(mb));
         if (dec.loss_tokens() > 0) dec.backward();
       }
       tokens += mb.n_tokens;
