@@ -1,4 +1,5 @@
-// peft eval: LLM-Adapters' math/commonsense protocols, likelihood scoring, rescoring, perplexity.
+// peft eval: LLM-Adapters' math/commonsense protocols, GLUE/E2E verbaliser tasks, likelihood
+// scoring, rescoring, perplexity.
 #include <cstdio>
 #include <memory>
 
@@ -6,7 +7,9 @@
 #include "cli/command.h"
 #include "cli/common.h"
 #include "eval/evaluator.h"
+#include "eval/reference_eval.h"
 #include "eval/reference_tasks.h"
+#include "train/verbalisers.h"
 
 namespace peft::cli {
 
@@ -16,6 +19,7 @@ struct EvalArgs {
   int64_t limit = -1;           // -1: all records
   int64_t max_new_tokens = -1;  // -1: the task's default
   int64_t num_beams = 1;
+  int64_t batch_size = 16;      // greedy prompts decoded together (docs/results.md: measured)
 };
 
 Status validate(const EvalArgs& a) {
@@ -23,6 +27,7 @@ Status validate(const EvalArgs& a) {
   if (a.max_new_tokens == 0 || a.max_new_tokens < -1)
     return Status::errorf("--max-new-tokens must be >= 1, found {}", a.max_new_tokens);
   if (a.num_beams < 1) return Status::errorf("--num-beams must be >= 1, found {}", a.num_beams);
+  if (a.batch_size < 1) return Status::errorf("--batch-size must be >= 1, found {}", a.batch_size);
   if (a.scoring != "generate" && a.scoring != "likelihood")
     return Status::errorf("--scoring: expected generate or likelihood, found '{}'", a.scoring);
   if (!a.predictions.empty() && a.scoring != "generate")
@@ -30,24 +35,75 @@ Status validate(const EvalArgs& a) {
   if (a.predictions.empty() && a.model.empty())
     return Status::error("--model is required (unless --predictions rescores saved outputs)");
   if (a.task == "perplexity" && a.data.empty()) return Status::error("--task perplexity needs --data FILE");
-  if (is_reference_task(a.task) && a.predictions.empty())
-    return Status::errorf("--task {} scores saved outputs only: give --predictions FILE.jsonl", a.task);
+  if (is_reference_task(a.task) && a.scoring == "likelihood" && find_verbal_task(a.task)->kind != VerbalKind::Class)
+    return Status::errorf("--scoring likelihood needs a classification task (sst2, cola, rte), not '{}'", a.task);
   return Status::ok();
 }
 
-// GLUE / E2E: saved predictions against the dev references.
-Status run_reference(const EvalArgs& a) {
-  const std::string data = !a.data.empty() ? a.data : default_reference_data(a.task);
-  PEFT_ASSIGN_OR_RETURN(int64_t n, count_reference_items(a.task, data));
-  PEFT_ASSIGN_OR_RETURN(auto saved, load_predictions(a.predictions, n));
-  if (a.limit > 0 && int64_t(saved.size()) > a.limit) saved.resize(size_t(a.limit));
-  PEFT_ASSIGN_OR_RETURN(EvalOutcome outcome, score_reference_task(a.task, data, saved));
-  outcome.results["settings"] = Json{{"data", data}, {"predictions", a.predictions}, {"limit", a.limit},
-                                     {"scoring", "rescore"}};
+// The model, tokenizer and adapter an evaluation runs, kept alive together.
+struct LoadedModel {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Tokenizer> tok;
+  std::unique_ptr<Adapter> adapter;
+  EvalModel view() const { return EvalModel{model.get(), adapter.get(), tok.get()}; }
+};
+
+Result<LoadedModel> load_eval_model(const EvalArgs& a) {
+  LoadedModel lm;
+  PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
+  PEFT_ASSIGN_OR_RETURN(lm.model, load_model(a.model, lo));
+  PEFT_ASSIGN_OR_RETURN(lm.tok, load_matching_tokenizer(*lm.model, a.model));
+  if (!a.adapter.empty()) { PEFT_ASSIGN_OR_RETURN(lm.adapter, load_adapter(*lm.model, a.adapter)); }
+  return lm;
+}
+
+// Adds the run's settings to results.json, writes the outputs and prints the summary line.
+Status finish(const EvalArgs& a, EvalOutcome& outcome, const std::string& data, int64_t max_new,
+              const char* prompt_template) {
+  Json settings;
+  settings["model"] = a.model;
+  settings["adapter"] = a.adapter;
+  settings["data"] = data;
+  settings["limit"] = a.limit;
+  settings["scoring"] = a.task == "perplexity" ? "perplexity" : (a.predictions.empty() ? a.scoring : "rescore");
+  settings["predictions"] = a.predictions;
+  settings["max_new_tokens"] = max_new;
+  settings["num_beams"] = a.num_beams;
+  settings["batch_size"] = a.batch_size;
+  settings["decoding"] = a.num_beams > 1 ? "beam search" : "greedy";
+  settings["prompt_template"] = prompt_template;
+  outcome.results["settings"] = settings;
   PEFT_TRY(write_eval_outputs(a.out, outcome));
   std::printf("%s\n", summary_line(outcome.results).c_str());
   std::fflush(stdout);
   return Status::ok();
+}
+
+// GLUE / E2E: prompts from the verbalisers (the training template up to the response),
+// generated or likelihood-ranked outputs, or saved ones, scored against the references.
+Status run_reference(const EvalArgs& a) {
+  const std::string data = !a.data.empty() ? a.data : default_reference_data(a.task);
+  PEFT_ASSIGN_OR_RETURN(std::vector<ReferenceItem> items, load_reference_items(a.task, data));
+  const int64_t max_new = a.max_new_tokens > 0 ? a.max_new_tokens : find_verbal_task(a.task)->default_max_new_tokens;
+  EvalOutcome outcome;
+  if (!a.predictions.empty()) {
+    PEFT_ASSIGN_OR_RETURN(auto saved, load_predictions(a.predictions, int64_t(items.size())));
+    if (a.limit > 0 && int64_t(saved.size()) > a.limit) saved.resize(size_t(a.limit));
+    PEFT_ASSIGN_OR_RETURN(outcome, score_reference_items(a.task, items, saved));
+  } else {
+    if (a.limit > 0 && int64_t(items.size()) > a.limit) items.resize(size_t(a.limit));
+    PEFT_ASSIGN_OR_RETURN(LoadedModel lm, load_eval_model(a));
+    if (a.scoring == "likelihood") {
+      PEFT_ASSIGN_OR_RETURN(outcome, eval_reference_likelihood(a.task, items, lm.view()));
+    } else {
+      ContinuationOptions opt;
+      opt.max_new_tokens = max_new;
+      opt.num_beams = a.num_beams;
+      opt.batch_size = a.batch_size;
+      PEFT_ASSIGN_OR_RETURN(outcome, eval_reference_generate(a.task, items, lm.view(), opt));
+    }
+  }
+  return finish(a, outcome, data, max_new, "LLM-Adapters finetune.py generate_prompt with an empty output");
 }
 
 Status run_eval(const EvalArgs& a) {
@@ -77,51 +133,34 @@ Status run_eval(const EvalArgs& a) {
   if (!a.predictions.empty()) {
     PEFT_ASSIGN_OR_RETURN(outcome, eval_rescore(task, records, saved));
   } else {
-    PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
-    PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
-    PEFT_ASSIGN_OR_RETURN(auto tok, load_matching_tokenizer(*model, a.model));
-    std::unique_ptr<Adapter> adapter;
-    if (!a.adapter.empty()) { PEFT_ASSIGN_OR_RETURN(adapter, load_adapter(*model, a.adapter)); }
-    EvalModel m{model.get(), adapter.get(), tok.get()};
+    PEFT_ASSIGN_OR_RETURN(LoadedModel lm, load_eval_model(a));
+    const EvalModel m = lm.view();
     if (ppl) {
       PEFT_ASSIGN_OR_RETURN(outcome, eval_perplexity(data, a.limit, m));
     } else if (a.scoring == "likelihood") {
       PEFT_ASSIGN_OR_RETURN(outcome, eval_likelihood(task, records, m));
     } else {
-      PEFT_ASSIGN_OR_RETURN(outcome, eval_generate(task, records, m, max_new, a.num_beams));
+      PEFT_ASSIGN_OR_RETURN(outcome, eval_generate(task, records, m, max_new, a.num_beams, a.batch_size));
     }
   }
-  Json settings;
-  settings["model"] = a.model;
-  settings["adapter"] = a.adapter;
-  settings["data"] = data;
-  settings["limit"] = a.limit;
-  settings["scoring"] = ppl ? "perplexity" : (a.predictions.empty() ? a.scoring : "rescore");
-  settings["predictions"] = a.predictions;
-  settings["max_new_tokens"] = max_new;
-  settings["num_beams"] = a.num_beams;
-  settings["decoding"] = a.num_beams > 1 ? "beam search" : "greedy";
-  settings["prompt_template"] = "LLM-Adapters evaluate.py generate_prompt";
-  outcome.results["settings"] = settings;
-  PEFT_TRY(write_eval_outputs(a.out, outcome));
-  std::printf("%s\n", summary_line(outcome.results).c_str());
-  std::fflush(stdout);
-  return Status::ok();
+  return finish(a, outcome, data, max_new, "LLM-Adapters evaluate.py generate_prompt");
 }
 }  // namespace
 
 void add_eval(CLI::App& app, Action& action) {
   auto args = std::make_shared<EvalArgs>();
-  CLI::App* sub = app.add_subcommand("eval", "evaluate a model (and adapter) on an LLM-Adapters task");
+  CLI::App* sub = app.add_subcommand("eval", "evaluate a model (and adapter) on an LLM-Adapters, GLUE or E2E task");
   sub->add_option("--model", args->model, "model folder (not needed with --predictions)");
   sub->add_option("--adapter", args->adapter, "adapter folder (PEFT format) to apply");
-  sub->add_option("--task", args->task, "task: " + eval_task_names() + ", perplexity; with --predictions also sst2, cola, rte, stsb, e2e")->required();
+  sub->add_option("--task", args->task, "task: " + eval_task_names() + ", " + verbal_task_names() + ", perplexity")->required();
   sub->add_option("--data", args->data,
-                  "test file (default: $PEFT_SHARED_DIR or ../shared, data/datasets/llm_adapters/dataset/<task>/test.json)");
+                  "test file (default under $PEFT_SHARED_DIR or ../shared: data/datasets/llm_adapters/dataset/<task>/test.json, "
+                  "glue/<SST-2|CoLA|RTE|STS-B>/dev.tsv, e2e/test.txt)");
   sub->add_option("--limit", args->limit, "evaluate the first N records only");
   sub->add_option("--out", args->out, "output folder: results.json + predictions.jsonl")->required();
-  sub->add_option("--max-new-tokens", args->max_new_tokens, "generation limit (default 256 math, 32 commonsense)");
+  sub->add_option("--max-new-tokens", args->max_new_tokens, "generation limit (default 256 math, 32 commonsense, 8 GLUE, 64 e2e)");
   sub->add_option("--num-beams", args->num_beams, "beam width (default 1: greedy; LLM-Adapters used 4)");
+  sub->add_option("--batch-size", args->batch_size, "greedy generation: prompts decoded together (default 16; same outputs)");
   sub->add_option("--scoring", args->scoring, "generate (default) or likelihood");
   sub->add_option("--predictions", args->predictions, "rescore saved outputs: {\"index\", \"output\"} per line");
   sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");

@@ -82,12 +82,12 @@ void add_train(CLI::App& app, Action& action) {
   // A repeated flag overrides the earlier one (scripts append overrides to a base command).
   sub->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   sub->add_option("--model,--base-model", c.model, "model folder")->required();
-  sub->add_option("--data,--data-path", c.data, "JSON/JSONL data (instruction/input/output or text)")->required();
+  sub->add_option("--data,--data-path", c.data, "JSON/JSONL data (instruction/input/output or text), or GLUE/E2E with --data-format")->required();
   sub->add_option("--output,--output-dir", c.output, "output folder")->required();
   sub->add_option("--method,--adapter-name", c.method, "lora (default)");
   sub->add_option("--config", c.config_file, "adapter_config.json with the method's settings");
   sub->add_option("--resume", c.resume, "checkpoint folder to continue from");
-  sub->add_option("--data-format", c.data_format, "auto | alpaca | alpaca-jsonl | text");
+  sub->add_option("--data-format", c.data_format, "auto | alpaca | alpaca-jsonl | text | glue (SST-2/CoLA/RTE/STS-B TSV) | e2e");
   sub->add_option("--base-dtype", c.base_dtype, "f32 or bf16 base weights");
   sub->add_option("--learning-rate", c.learning_rate, "peak learning rate (default 3e-4)");
   sub->add_option("--batch-size", c.batch_size, "examples per optimizer step (default 128)");

@@ -105,14 +105,8 @@ Result<EvalOutcome> eval_likelihood(const EvalTask& task, const std::vector<Eval
     auto lr = score_candidates(*m.model, m.hooks, *m.tok, prompt, cands);
     if (!lr.is_ok()) return lr.status().with_context(fmt::format("record {}", i));
     if (lr->truncated) ++t.truncated;
-    size_t best = 0, best_norm = 0;
-    Json scores = Json::array();
-    for (size_t k = 0; k < cands.size(); ++k) {
-      const auto& s = lr->scores[k];
-      if (s.logprob > lr->scores[best].logprob) best = k;
-      if (s.norm() > lr->scores[best_norm].norm()) best_norm = k;
-      scores.push_back({{"word", cands[k].word}, {"logprob", s.logprob}, {"tokens", s.tokens}});
-    }
+    CandidateRanking rank = rank_candidates(cands, *lr);
+    const size_t best = rank.best, best_norm = rank.best_norm;
     const bool ok = cands[best].word == r.answer, ok_norm = cands[best_norm].word == r.answer;
     ++t.n;
     t.correct += ok;
@@ -126,7 +120,7 @@ Result<EvalOutcome> eval_likelihood(const EvalTask& task, const std::vector<Eval
     p["label"] = r.answer;
     p["correct"] = ok;
     p["correct_norm"] = ok_norm;
-    p["scores"] = std::move(scores);
+    p["scores"] = std::move(rank.scores);
     out.predictions.push_back(std::move(p));
     progress(task, t, int64_t(records.size()));
   }

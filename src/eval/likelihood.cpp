@@ -110,6 +110,17 @@ Result<LikelihoodResult> score_candidates(const Model& model, SiteHooks* hooks, 
   return res;
 }
 
+CandidateRanking rank_candidates(const std::vector<Candidate>& cands, const LikelihoodResult& scored) {
+  CandidateRanking r;
+  for (size_t k = 0; k < cands.size(); ++k) {
+    const CandidateScore& s = scored.scores[k];
+    if (s.logprob > scored.scores[r.best].logprob) r.best = k;
+    if (s.norm() > scored.scores[r.best_norm].norm()) r.best_norm = k;
+    r.scores.push_back({{"word", cands[k].word}, {"logprob", s.logprob}, {"tokens", s.tokens}});
+  }
+  return r;
+}
+
 NllSum sequence_nll(const Model& model, SiteHooks* hooks, const std::vector<int32_t>& ids) {
   NllSum out;
   const int64_t V = model.config.n_vocab, ctx = model.config.n_ctx, n = int64_t(ids.size());

@@ -6,6 +6,7 @@
 
 #include "core/status.h"
 #include "eval/tasks.h"
+#include "io/json_file.h"
 #include "model/model.h"
 #include "model/site.h"
 #include "tokenizer/tokenizer.h"
@@ -40,6 +41,15 @@ struct LikelihoodResult {
 // as the answer's). Over-long rows lose prompt tokens from the left (after BOS).
 Result<LikelihoodResult> score_candidates(const Model& model, SiteHooks* hooks, const Tokenizer& tok,
                                           const std::string& prompt, const std::vector<Candidate>& cands);
+
+// The winners among scored candidates (the first wins a tie): `best` by summed log-probability,
+// `best_norm` by the mean per token; `scores` holds {"word", "logprob", "tokens"} per candidate
+// for predictions.jsonl.
+struct CandidateRanking {
+  size_t best = 0, best_norm = 0;
+  Json scores = Json::array();
+};
+CandidateRanking rank_candidates(const std::vector<Candidate>& cands, const LikelihoodResult& scored);
 
 // Sum of -log p(token) over ids[1..] (each given the ones before) and how many were scored;
 // sequences longer than the context are split into context-sized windows, each window's

@@ -18,13 +18,22 @@ double accuracy(const std::vector<int>& pred, const std::vector<int>& label) {
 }
 
 double matthews_corr(const std::vector<int>& pred, const std::vector<int>& label) {
-  double tp = 0, tn = 0, fp = 0, fn = 0;
+  // sklearn's multiclass form (Gorodkin's R_K): with classes 0/1 it is the usual binary MCC;
+  // an unreadable output (-1) is a class of its own, so a model that never answers scores 0
+  // (a constant prediction), not -1 as it would if each were scored as the other class.
+  std::map<int, double> t, p;  // per class: true count, predicted count
+  double c = 0, s = 0;
   for (size_t i = 0; i < std::min(pred.size(), label.size()); ++i) {
-    const bool p = pred[i] != 0, l = label[i] != 0;
-    tp += p && l; tn += !p && !l; fp += p && !l; fn += !p && l;
+    t[label[i]] += 1;
+    p[pred[i]] += 1;
+    c += pred[i] == label[i];
+    s += 1;
   }
-  const double den = std::sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn));
-  return den > 0 ? (tp * tn - fp * fn) / den : 0.0;
+  double tp = 0, pp = 0, tt = 0;
+  for (const auto& [k, n] : t) { tt += n * n; tp += n * (p.contains(k) ? p[k] : 0.0); }
+  for (const auto& [k, n] : p) pp += n * n;
+  const double den = std::sqrt((s * s - pp) * (s * s - tt));
+  return den > 0 ? (c * s - tp) / den : 0.0;
 }
 
 double pearson_corr(const std::vector<double>& x, const std::vector<double>& y) {

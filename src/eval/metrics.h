@@ -7,7 +7,8 @@ namespace peft {
 
 // Fraction of equal pairs (0 for empty input).
 double accuracy(const std::vector<int>& pred, const std::vector<int>& label);
-// Matthews correlation of binary labels (CoLA), as sklearn: 0 when a margin is empty.
+// Matthews correlation (CoLA), as sklearn's matthews_corrcoef: binary for classes 0/1, the
+// multiclass form when other ids occur (-1: unreadable output); 0 when a margin is empty.
 double matthews_corr(const std::vector<int>& pred, const std::vector<int>& label);
 // Pearson correlation (STS-B); 0 when either side is constant.
 double pearson_corr(const std::vector<double>& x, const std::vector<double>& y);

@@ -44,7 +44,7 @@ std::string eval_task_names() {
 Result<EvalTask> find_eval_task(std::string_view name) {
   for (const auto& t : tasks())
     if (t.name == name) return t;
-  return Status::errorf("--task: unknown task '{}'; valid tasks: {}, perplexity; with --predictions also sst2, cola, rte, stsb, e2e", name, eval_task_names());
+  return Status::errorf("--task: unknown task '{}'; valid tasks: {}, sst2, cola, rte, stsb, e2e, perplexity", name, eval_task_names());
 }
 
 bool is_multiple_choice(const EvalTask& task) { return task.kind != AnswerKind::Number; }

@@ -5,6 +5,8 @@
 
 #include "io/json_file.h"
 #include "io/mapped_file.h"
+#include "train/glue_e2e.h"
+#include "train/segments.h"
 
 namespace peft {
 
@@ -13,7 +15,9 @@ Result<DataFormat> parse_data_format(std::string_view name) {
   if (name == "alpaca" || name == "json") return DataFormat::AlpacaJson;
   if (name == "alpaca-jsonl" || name == "jsonl") return DataFormat::AlpacaJsonl;
   if (name == "text") return DataFormat::TextJsonl;
-  return Status::errorf("data format '{}' unknown: expected auto, alpaca, alpaca-jsonl or text", name);
+  if (name == "glue") return DataFormat::Glue;
+  if (name == "e2e") return DataFormat::E2e;
+  return Status::errorf("data format '{}' unknown: expected auto, alpaca, alpaca-jsonl, text, glue or e2e", name);
 }
 
 const char* data_format_name(DataFormat format) {
@@ -22,6 +26,8 @@ const char* data_format_name(DataFormat format) {
     case DataFormat::AlpacaJson: return "alpaca";
     case DataFormat::AlpacaJsonl: return "alpaca-jsonl";
     case DataFormat::TextJsonl: return "text";
+    case DataFormat::Glue: return "glue";
+    case DataFormat::E2e: return "e2e";
   }
   return "?";
 }
@@ -142,6 +148,8 @@ Result<std::vector<Record>> parse_dataset(std::string_view content, const std::s
     case DataFormat::AlpacaJson: records = parse_array(content, name, Want::Instruction); break;
     case DataFormat::AlpacaJsonl: records = parse_lines(content, name, Want::Instruction, false); break;
     case DataFormat::TextJsonl: records = parse_lines(content, name, Want::Text, false); break;
+    case DataFormat::Glue: records = parse_glue_records(content, name); break;
+    case DataFormat::E2e: records = parse_e2e_records(content, name); break;
   }
   if (!records.is_ok()) return records.status();
   if (records->empty()) return Status::errorf("{}: no records", name);

@@ -16,9 +16,11 @@ enum class DataFormat {
   AlpacaJson,   // [{"instruction", "input"?, "output"}, ...]  (LLM-Adapters' files)
   AlpacaJsonl,  // one {"instruction", "input"?, "output"} per line
   TextJsonl,    // one {"text"} per line
+  Glue,         // a GLUE TSV (SST-2, CoLA, RTE, STS-B; glue_e2e.h), rows verbalised into instruction records
+  E2e,          // E2E "MR||reference" lines (glue_e2e.h), one instruction record per line
 };
 
-// "auto", "alpaca" (or "json"), "alpaca-jsonl" (or "jsonl"), "text"; error names the flag value.
+// "auto", "alpaca" (or "json"), "alpaca-jsonl" (or "jsonl"), "text", "glue", "e2e"; error names the flag value.
 Result<DataFormat> parse_data_format(std::string_view name);
 const char* data_format_name(DataFormat format);
 

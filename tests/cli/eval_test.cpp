@@ -7,22 +7,18 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_runner.h"
+#include "cli/eval_outputs.h"
+#include "cli/stories_suite.h"
 
 namespace peft {
 namespace {
 
+using test::read_jsonl;
 using test::run_peft;
 namespace fs = std::filesystem;
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::vector<nlohmann::json> out;
-  std::ifstream f(path);
-  for (std::string line; std::getline(f, line);)
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
 
 const char* kBoolq = R"([
  {"instruction": "q0?\n\nAnswer format: true/false", "input": "", "output": "the correct answer is true", "answer": "true"},
@@ -97,21 +93,7 @@ TEST(EvalCli, DefaultHellaswagFileIsMissing) {
   EXPECT_FALSE(fs::exists(dir / "out"));
 }
 
-class EvalStories : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new test::TempDir;
-    model_ = *dir_ / "stories260K";
-    auto r = test::convert_stories260k(model_);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    setenv("PEFT_SHARED_DIR", PEFT_SHARED_DIR, 1);
-  }
-  static void TearDownTestSuite() { delete dir_; }
-  static test::TempDir* dir_;
-  static std::string model_;
-};
-test::TempDir* EvalStories::dir_ = nullptr;
-std::string EvalStories::model_;
+class EvalStories : public test::StoriesSuite {};
 
 TEST_F(EvalStories, BoolqGenerate) {
   const std::string out = *dir_ / "gen";
@@ -131,10 +113,7 @@ TEST_F(EvalStories, BoolqGenerate) {
     EXPECT_TRUE(p["label"] == "true" || p["label"] == "false");
   }
   // Rescoring the saved outputs reproduces the accuracy.
-  std::string lines;
-  for (const auto& p : preds) lines += nlohmann::json{{"index", p["index"]}, {"output", p["output"]}}.dump() + "\n";
-  write(*dir_ / "saved.jsonl", lines);
-  auto again = run_peft("eval --task boolq --predictions " + (*dir_ / "saved.jsonl") + " --out " + (*dir_ / "re"));
+  auto again = test::rescore("boolq", preds, *dir_ / "saved.jsonl", *dir_ / "re");
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out, r.out);
 }

@@ -13,6 +13,11 @@ TEST(EvalMetrics, AccuracyAndMatthews) {
   EXPECT_NEAR(matthews_corr({1, 1, 0, 0}, {1, 0, 0, 0}), 2.0 / std::sqrt(12.0), 1e-12);
   EXPECT_DOUBLE_EQ(matthews_corr({1, 1, 1}, {1, 0, 1}), 0.0);  // a constant prediction
   EXPECT_DOUBLE_EQ(matthews_corr({1, 0}, {0, 1}), -1.0);
+  // -1 (unreadable) is a class of its own: never answering is a constant prediction.
+  EXPECT_DOUBLE_EQ(matthews_corr({-1, -1, -1, -1}, {1, 0, 1, 1}), 0.0);
+  // sklearn's formula by hand: 3 correct of 5, true counts (1: 3, 0: 2), predicted (1: 1, 0: 3,
+  // -1: 1): (3·5 − (3·1 + 2·3)) / sqrt((25 − 11)(25 − 13)) = 6 / sqrt(168).
+  EXPECT_NEAR(matthews_corr({1, 0, 0, 0, -1}, {1, 0, 1, 0, 1}), 6.0 / std::sqrt(168.0), 1e-12);
 }
 
 TEST(EvalMetrics, PearsonAndSpearmanWithTies) {

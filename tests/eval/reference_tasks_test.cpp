@@ -1,4 +1,4 @@
-// GLUE / E2E scoring of saved predictions: hand-made files, and the real dev files via the CLI.
+// GLUE / E2E scoring of saved outputs: hand-made files, and the real dev files via the CLI.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -36,7 +36,7 @@ TEST(EvalReference, GlueClassification) {
   std::ofstream(dir / "rte.tsv") << "index\tsentence1\tsentence2\tlabel\n0\ta\tb\tentailment\n1\tc\td\tnot_entailment\n";
   r = score("rte", dir / "rte.tsv", {{0, "entailment"}, {1, "0"}});
   EXPECT_DOUBLE_EQ(r["accuracy"].get<double>(), 0.5);
-  EXPECT_EQ(count_reference_items("rte", dir / "rte.tsv").value(), 2);
+  EXPECT_EQ(load_reference_items("rte", dir / "rte.tsv").value().size(), 2u);
 }
 
 TEST(EvalReference, StsbAndE2e) {
@@ -50,7 +50,7 @@ TEST(EvalReference, StsbAndE2e) {
 
   std::ofstream(dir / "e2e.txt") << "name : A||A is a pub in the centre .\nname : A||There is a pub called A .\n"
                                  << "name : B||B serves cheap food near the river .\n";
-  EXPECT_EQ(count_reference_items("e2e", dir / "e2e.txt").value(), 2);
+  EXPECT_EQ(load_reference_items("e2e", dir / "e2e.txt").value().size(), 2u);
   r = score("e2e", dir / "e2e.txt", {{0, "There is a pub called A ."}, {1, "B serves cheap food near the river ."}});
   EXPECT_NEAR(r["bleu"].get<double>(), 1.0, 1e-12);
   EXPECT_NEAR(r["rouge_l"].get<double>(), 1.0, 1e-12);
@@ -77,9 +77,12 @@ TEST(EvalReference, CliOnTheRealDevFiles) {
   auto bad = test::run_peft("eval --task stsb --predictions " + (dir / "far.jsonl") + " --out " + (dir / "b"));
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("index 100000 is out of range"), std::string::npos) << bad.err;
-  auto nopred = test::run_peft("eval --task cola --model x --out " + (dir / "b"));
-  EXPECT_NE(nopred.exit_code, 0);
-  EXPECT_NE(nopred.err.find("give --predictions"), std::string::npos) << nopred.err;
+  auto nomodel = test::run_peft("eval --task cola --model " + (dir / "x") + " --out " + (dir / "b"));
+  EXPECT_NE(nomodel.exit_code, 0);
+  EXPECT_NE(nomodel.err.find(dir / "x"), std::string::npos) << nomodel.err;
+  auto ll = test::run_peft("eval --task stsb --model x --scoring likelihood --out " + (dir / "b"));
+  EXPECT_NE(ll.exit_code, 0);
+  EXPECT_NE(ll.err.find("needs a classification task (sst2, cola, rte), not 'stsb'"), std::string::npos) << ll.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "b"));
 }
 
