@@ -89,7 +89,7 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   if (T + 1 > c.n_ctx) return Status::errorf("--seq {} exceeds the preset's context ({})", T, c.n_ctx);
   PEFT_ASSIGN_OR_RETURN(Json mcfg, method_config(*method, opt));
   PEFT_ASSIGN_OR_RETURN(auto adapter, method->create(*model, mcfg, "bench --method " + opt.method, opt.seed));
-  Decoder dec(*model, B, T, adapter.get());
+  Decoder dec(*model, B, T, adapter.get(), DecoderOptions{opt.gradient_checkpointing});
   adapter->reserve(B * (T + adapter->num_virtual_tokens()));
   AdamW optimizer(adapter->params(), AdamWHyper{3e-4f, 0.9f, 0.999f, 1e-8f, 0.0f});
   r.load_s = since(t_load);

@@ -19,6 +19,7 @@ struct TrainBenchOptions {
   int64_t steps = 5, warmup = 2;
   uint64_t seed = 42;
   bool measure_peak = true;      // time the reference GEMM (≈ 1 s) for the % of peak
+  bool gradient_checkpointing = false;  // DecoderOptions::checkpoint_layers
 };
 
 // Means over the timed steps (warm-up steps excluded), in seconds unless named otherwise.

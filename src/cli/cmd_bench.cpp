@@ -64,6 +64,8 @@ void add_bench(CLI::App& app, Action& action) {
   t->add_option("--seed", a->train.seed, "weights, adapter init and tokens (default 42)");
   t->add_flag("--json", a->json, "print one JSON object");
   t->add_flag("--no-peak", a->no_peak, "skip the reference GEMM (no % of peak)");
+  t->add_flag("--gradient-checkpointing", a->train.gradient_checkpointing,
+              "recompute block activations in the backward (less memory, one more forward)");
   t->callback([a, &action] { action = [a] { return run_bench_train(*a); }; });
 
   CLI::App* g = bench->add_subcommand("generate", "time prompt processing and greedy decoding");

@@ -102,6 +102,9 @@ void add_train(CLI::App& app, Action& action) {
   sub->add_option("--val-set-size", c.val_set_size, "held-out examples (default 2000)");
   sub->add_option("--train-on-inputs", c.train_on_inputs, "include prompt tokens in the loss (default true)");
   sub->add_option("--group-by-length", c.group_by_length, "length-grouped batches (default false)");
+  sub->add_option("--gradient-checkpointing", c.gradient_checkpointing,
+                  "keep only block inputs and recompute activations in the backward: less memory, one more "
+                  "forward (default false)");
   sub->add_option("--seed", c.seed, "seed for init, order and dropout (default 42)");
   sub->add_option("--eval-steps", c.eval_steps, "validate every N steps (default 200)");
   sub->add_option("--save-steps", c.save_steps, "checkpoint every N steps (default 200)");

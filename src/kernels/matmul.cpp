@@ -4,7 +4,9 @@
 #include "kernels/gemv_bf16.h"
 
 #include <compare>
+#include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
@@ -67,14 +69,29 @@ GemmPrimitive make_primitive(const GemmKey& k) {
   return p;
 }
 
-// Entries are never erased, so the returned reference stays valid after the lock is released.
-const GemmPrimitive& cached_primitive(const GemmKey& key) {
+// Least-recently-used cache of primitives. Training sees a new padded length T at most steps
+// and each projection shape needs a primitive per T (forward, input and weight gradients),
+// so an unbounded cache grew by ~70 KB per primitive for the whole run. Entries are shared
+// pointers: one evicted while another thread runs it stays alive until that run ends.
+constexpr size_t kMaxCachedPrimitives = 96;
+
+std::shared_ptr<const GemmPrimitive> cached_primitive(const GemmKey& key) {
   static std::mutex mu;
-  static std::map<GemmKey, GemmPrimitive> cache;
+  using Entry = std::pair<GemmKey, std::shared_ptr<const GemmPrimitive>>;
+  static std::list<Entry> lru;  // most recent first
+  static std::map<GemmKey, std::list<Entry>::iterator> index;
   std::lock_guard<std::mutex> lock(mu);
-  auto it = cache.find(key);
-  if (it == cache.end()) it = cache.emplace(key, make_primitive(key)).first;
-  return it->second;
+  if (auto it = index.find(key); it != index.end()) {
+    lru.splice(lru.begin(), lru, it->second);
+    return it->second->second;
+  }
+  lru.emplace_front(key, std::make_shared<const GemmPrimitive>(make_primitive(key)));
+  index[key] = lru.begin();
+  if (lru.size() > kMaxCachedPrimitives) {
+    index.erase(lru.back().first);
+    lru.pop_back();
+  }
+  return lru.front().second;
 }
 
 void run_gemm(const GemmKey& key, float* C, const void* A, const void* B, const float* bias) {
@@ -87,7 +104,8 @@ void run_gemm(const GemmKey& key, float* C, const void* A, const void* B, const 
       }
     return;
   }
-  const GemmPrimitive& p = cached_primitive(key);
+  const std::shared_ptr<const GemmPrimitive> held = cached_primitive(key);
+  const GemmPrimitive& p = *held;
   dnnl::engine& eng = cpu_engine();
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, dnnl::memory(p.a_md, eng, const_cast<void*>(A))},

@@ -23,16 +23,20 @@ void Decoder::allocate(Alloc& arena) {
   const int64_t N = maxB_ * maxT_, C = c.n_embd, kv_rows = np_ + maxT_;
   embed_ = alloc_embed_acts(arena, c, N);
   acts_.clear();
+  x_in_.clear();
   kv_k_.clear();
   kv_v_.clear();
   for (int64_t l = 0; l < c.n_layer; ++l) {
-    acts_.push_back(alloc_layer_acts(arena, c, maxB_, maxT_, kv_rows, /*training=*/true));
+    if (!options_.checkpoint_layers || l == 0)
+      acts_.push_back(alloc_layer_acts(arena, c, maxB_, maxT_, kv_rows, /*training=*/true));
+    if (options_.checkpoint_layers) x_in_.push_back(arena.alloc_f32({N, C}));
     if (np_ > 0) {
       kv_k_.push_back(arena.alloc_f32({maxB_, kv_rows, c.kv_dim()}));
       kv_v_.push_back(arena.alloc_f32({maxB_, kv_rows, c.kv_dim()}));
     }
   }
   x_final_ = arena.alloc_f32({N, C});
+  if (options_.checkpoint_layers) x_scratch_ = arena.alloc_f32({N, C});
   head_ = alloc_head_acts(arena, c, N, /*training=*/true);
   d_head_in_ = arena.alloc_f32({N, c.embd_in()});
   d_x_[0] = arena.alloc_f32({N, C});
@@ -46,8 +50,8 @@ void Decoder::allocate(Alloc& arena) {
   grads_ = alloc_block_grads(arena, c, N, maxB_ * kv_rows);
 }
 
-Decoder::Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks)
-    : m_(model), hooks_(hooks), maxB_(B) {
+Decoder::Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks, DecoderOptions options)
+    : m_(model), hooks_(hooks), maxB_(B), options_(options) {
   PEFT_CHECK(B > 0 && T > 0, "Decoder needs a positive batch shape, got ({}, {})", B, T);
   nv_ = hooks ? hooks->num_virtual_tokens() : 0;
   np_ = hooks ? hooks->num_prefix_tokens() : 0;
@@ -58,6 +62,12 @@ Decoder::Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks)
   allocate(arena_);
 }
 
+LayerActs& Decoder::acts_of(int64_t layer) {
+  if (!options_.checkpoint_layers) return acts_[size_t(layer)];
+  acts_[0].x_in = x_in_[size_t(layer)];
+  return acts_[0];
+}
+
 BlockRun Decoder::run_of(int64_t layer) const {
   BlockRun r;
   r.model = &m_;
@@ -65,7 +75,7 @@ BlockRun Decoder::run_of(int64_t layer) const {
   r.B = B_;
   r.T = Tt_;
   r.positions = iptr(positions_);
-  const LayerActs& a = acts_[size_t(layer)];
+  const LayerActs& a = acts_[options_.checkpoint_layers ? 0 : size_t(layer)];
   r.kv = np_ > 0 ? KvView{fptr(kv_k_[size_t(layer)]), fptr(kv_v_[size_t(layer)]), np_ + Tt_, np_}
                  : KvView{fptr(a.k), fptr(a.v), Tt_, 0};
   r.hooks = hooks_;
@@ -104,12 +114,13 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
       for (int64_t p = 0; p < Tt; ++p) mod[b * Tt + p] = p < nv_ || !modality ? 0 : modality[b * T + p - nv_];
     hooks_->embed_forward(raw, mod, N);
   }
-  embed_inputs_forward(m_, pos, N, embed_, fptr(acts_[0].x_in));
+  embed_inputs_forward(m_, pos, N, embed_, fptr(acts_of(0).x_in));
   for (int64_t l = 0; l < L; ++l) {
-    float* out = l + 1 < L ? fptr(acts_[size_t(l + 1)].x_in) : fptr(x_final_);
+    float* out = l + 1 < L ? fptr(options_.checkpoint_layers ? x_in_[size_t(l + 1)] : acts_[size_t(l + 1)].x_in)
+                           : fptr(x_final_);
     const BlockRun r = run_of(l);
     if (np_ > 0) hooks_->prefix_kv(l, r.kv.k, r.kv.v, B, r.kv.kv_rows);
-    block_forward(r, acts_[size_t(l)], out);
+    block_forward(r, acts_of(l), out);
   }
   head_in_ = head_forward(m_, fptr(x_final_), N, head_);
 
@@ -156,7 +167,11 @@ void Decoder::backward() {
   head_backward(m_, head_, fptr(x_final_), fptr(d_head_in_), d_out, N);
   for (int64_t l = L - 1; l >= 0; --l) {
     float* d_in = fptr(d_x_[l % 2]);
-    block_backward(run_of(l), acts_[size_t(l)], grads_, d_out, d_in);
+    LayerActs& a = acts_of(l);
+    // Checkpointing: rebuild this block's activations from its saved input. The adapters'
+    // hooks see the same run mode (dropout seeds, expert routes), so they match the first pass.
+    if (options_.checkpoint_layers) block_forward(run_of(l), a, fptr(x_scratch_));
+    block_backward(run_of(l), a, grads_, d_out, d_in);
     d_out = d_in;
   }
   // d_x_[1] is free now: scratch for the embedding norm's gradient.
@@ -168,7 +183,7 @@ void Decoder::backward() {
 const float* Decoder::hidden_state(int64_t i) const {
   PEFT_CHECK(0 <= i && i <= m_.config.n_layer, "hidden state {} of {}", i, m_.config.n_layer);
   if (i == m_.config.n_layer) return head_in_;
-  return fptr(acts_[size_t(i)].x_in);
+  return fptr(options_.checkpoint_layers ? x_in_[size_t(i)] : acts_[size_t(i)].x_in);
 }
 
 void Decoder::add_logits_grad(const float* dlogits) {

@@ -11,12 +11,19 @@
 
 namespace peft {
 
+struct DecoderOptions {
+  // Gradient checkpointing (Hugging Face's gradient_checkpointing): keep only each block's
+  // input and run the block's forward again just before its backward, so one block's
+  // activations live at a time. Same gradients; costs one more forward of the blocks.
+  bool checkpoint_layers = false;
+};
+
 class Decoder {
  public:
   // Sizes every buffer for batches of up to (B, T) real tokens once (plus the virtual and
   // prefix tokens `hooks` asks for); forward/backward never allocate. hooks (the adapter,
   // or null) is not owned.
-  Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks = nullptr);
+  Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks = nullptr, DecoderOptions options = {});
 
   // Runs the model on ids (B, T). labels (B, T) are Hugging Face's: aligned with ids, the
   // shift happens here, kIgnoreIndex (-100) = no loss; virtual tokens get -100 too. Returns
@@ -54,6 +61,9 @@ class Decoder {
   template <typename Alloc>
   void allocate(Alloc& arena);
   BlockRun run_of(int64_t layer) const;
+  // Layer `layer`'s activations: its own, or (checkpointing) the shared set with x_in
+  // pointed at the layer's saved input.
+  LayerActs& acts_of(int64_t layer);
 
   const Model& m_;
   SiteHooks* hooks_;
@@ -62,7 +72,10 @@ class Decoder {
   int64_t B_ = 0, Tt_ = 0;
   Arena arena_;
   EmbedActs embed_;
-  std::vector<LayerActs> acts_;  // one per layer
+  DecoderOptions options_;
+  std::vector<LayerActs> acts_;  // one per layer; one shared set when checkpointing
+  std::vector<Tensor> x_in_;     // (N, C) per layer: block inputs kept when checkpointing
+  Tensor x_scratch_;             // (N, C) recomputed block output, discarded (checkpointing)
   std::vector<Tensor> kv_k_, kv_v_;  // (B, np + T, Hkv·hd) per layer, only with a prefix
   Tensor x_final_;               // (N, C) output of the last block
   HeadActs head_;

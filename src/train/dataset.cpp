@@ -3,6 +3,7 @@
 
 #include <cctype>
 
+#include "io/json_array_split.h"
 #include "io/json_file.h"
 #include "io/mapped_file.h"
 #include "train/glue_e2e.h"
@@ -83,14 +84,31 @@ Result<Record> parse_record(const Json& obj, const std::string& where, Want want
   return r;
 }
 
+// Element by element when the array splits cleanly (a whole-document tree of a few MB of
+// records costs tens of MB); any syntax error is reported from a parse of the whole text.
 Result<std::vector<Record>> parse_array(std::string_view content, const std::string& name, Want want) {
+  std::optional<std::vector<std::string_view>> elements = split_json_array(content);
   Json doc;
   try {
+    if (elements) {
+      std::vector<Record> records;
+      records.reserve(elements->size());
+      for (size_t i = 0; i < elements->size(); ++i) {
+        const Json obj = Json::parse((*elements)[i].begin(), (*elements)[i].end());
+        PEFT_ASSIGN_OR_RETURN(Record r, parse_record(obj, fmt::format("{}: record {}", name, i), want));
+        records.push_back(std::move(r));
+      }
+      return records;
+    }
     doc = Json::parse(content.begin(), content.end());
-  } catch (const Json::parse_error& e) {
-    return Status::errorf("{}: invalid JSON at byte {} {}", name, e.byte, parse_error_detail(e));
-  } catch (const Json::exception& e) {
-    return Status::errorf("{}: invalid JSON: {}", name, json_error_text(e));
+  } catch (const Json::exception&) {
+    try {  // the whole-text parse names the byte, line and column
+      doc = Json::parse(content.begin(), content.end());
+    } catch (const Json::parse_error& e) {
+      return Status::errorf("{}: invalid JSON at byte {} {}", name, e.byte, parse_error_detail(e));
+    } catch (const Json::exception& e) {
+      return Status::errorf("{}: invalid JSON: {}", name, json_error_text(e));
+    }
   }
   if (!doc.is_array()) return Status::errorf("{}: expected a JSON array of records, found {}", name, doc.type_name());
   std::vector<Record> records;

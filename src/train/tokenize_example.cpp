@@ -65,7 +65,12 @@ std::vector<TokenizedExample> tokenize_records(const Tokenizer& tokenizer, std::
   std::vector<TokenizedExample> out(records.size());
   const int64_t n = int64_t(records.size());
 #pragma omp parallel for schedule(dynamic, 32)
-  for (int64_t i = 0; i < n; ++i) out[size_t(i)] = tokenize_record(tokenizer, records[size_t(i)], options);
+  for (int64_t i = 0; i < n; ++i) {
+    TokenizedExample& e = out[size_t(i)] = tokenize_record(tokenizer, records[size_t(i)], options);
+    // Appending EOS doubled most vectors' capacity; the set lives for the whole run.
+    e.ids.shrink_to_fit();
+    e.labels.shrink_to_fit();
+  }
   return out;
 }
 

@@ -38,6 +38,9 @@ struct TrainConfig {
   bool group_by_length = false;
   uint64_t seed = 42;
 
+  // Memory: recompute each block's activations in the backward (DecoderOptions).
+  bool gradient_checkpointing = false;
+
   // Bookkeeping.
   int64_t eval_steps = 200;
   int64_t save_steps = 200;

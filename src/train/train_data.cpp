@@ -46,10 +46,14 @@ Status tokenize_train_data(const TrainConfig& cfg, TrainData& d, std::span<const
     d.max_len = std::max<int64_t>(d.max_len, int64_t(e.ids.size()));
   }
   PEFT_ASSIGN_OR_RETURN(TrainValSplit split, train_val_split(int64_t(all.size()), cfg.val_set_size, cfg.seed));
-  d.train = select_indices<TokenizedExample>(all, split.train);
-  d.val = select_indices<TokenizedExample>(all, split.val);
+  // Moved, not copied: the tokenized set is the largest thing held besides the model.
+  d.train.reserve(split.train.size());
+  d.val.reserve(split.val.size());
+  for (int64_t i : split.train) d.train.push_back(std::move(all[size_t(i)]));
+  for (int64_t i : split.val) d.val.push_back(std::move(all[size_t(i)]));
+  d.records = {};
   if (d.max_len < 2) return Status::errorf("{}: every example is shorter than 2 tokens", cfg.data);
-  return d;
+  return Status::ok();
 }
 
 Result<Json> build_method_config(const TrainConfig& cfg, const MethodDef& method) {

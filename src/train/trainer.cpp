@@ -5,7 +5,9 @@
 #include <cmath>
 #include <filesystem>
 
+#include "adapters/adalink/adalink.h"
 #include "adapters/registry.h"
+#include "core/memory.h"
 #include "io/safetensors.h"
 #include "adapters/adamix/consistency_step.h"
 #include "model/decoder.h"
@@ -75,6 +77,8 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   PEFT_ASSIGN_OR_RETURN(auto adapter, method->create(*data.model, method_config,
                                                      cfg.config_file.empty() ? "--method flags" : cfg.config_file,
                                                      cfg.seed));
+  PEFT_TRY(tokenize_train_data(cfg, data, adapter_modalities(*adapter)));
+  release_free_heap();  // the parsed JSON and raw records are gone: give their pages back
   TrainSummary summary;
   summary.trainable_params = adapter->params().numel();
   summary.train_examples = int64_t(data.train.size());
@@ -82,14 +86,15 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   summary.truncated = data.truncated;
 
   const int64_t micro = cfg.micro_batch_size, accum = cfg.batch_size / cfg.micro_batch_size;
-  Decoder dec(*data.model, micro, data.max_len, adapter.get());
+  const DecoderOptions dec_options{cfg.gradient_checkpointing};
+  Decoder dec(*data.model, micro, data.max_len, adapter.get(), dec_options);
   adapter->reserve(micro * (data.max_len + adapter->num_virtual_tokens()));
   // Methods with a consistency loss (AdaMix) run a second routed pass per micro-batch
   // through a second decoder (twice the activations) and materialise both passes' logits.
   const double consistency = adapter->consistency_weight();
   std::unique_ptr<Decoder> dec2;
   std::vector<float> logits1, logits2;  // (micro · positions, V) each, sized on first use
-  if (consistency > 0) dec2 = std::make_unique<Decoder>(*data.model, micro, data.max_len, adapter.get());
+  if (consistency > 0) dec2 = std::make_unique<Decoder>(*data.model, micro, data.max_len, adapter.get(), dec_options);
   AdamW optimizer(adapter->params(), AdamWHyper{float(cfg.learning_rate), float(cfg.adam_beta1),
                                                 float(cfg.adam_beta2), float(cfg.adam_eps),
                                                 float(cfg.weight_decay)});

@@ -1,5 +1,6 @@
 // Properties every method must keep, one row per method: identity at init, only adapter
-// parameters move, merged = unmerged, save → load is bit-exact, outputs stay finite.
+// parameters move, gradient checkpointing changes no gradient, merged = unmerged, save → load
+// is bit-exact, outputs stay finite.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -110,6 +111,23 @@ TEST_P(MethodProperties, Hold) {
   std::vector<float> init = logits_of(s, s.adapter.get());
   if (row.identity_at_init) {
     EXPECT_LE(test::max_abs_diff(base.data(), init.data(), int64_t(base.size())), 1e-6);
+  }
+
+  // Gradient checkpointing (blocks recomputed in the backward) gives the same gradients.
+  {
+    s.adapter->set_mode(AdapterRunMode{true, 11, 12});
+    std::vector<float> grads[2];
+    for (bool checkpoint : {false, true}) {
+      Decoder d(*s.model, s.B, s.T, s.adapter.get(), DecoderOptions{checkpoint});
+      s.adapter->params().zero_grads();
+      d.forward(s.ids.data(), s.targets.data(), s.B, s.T, true);
+      d.backward();
+      const float* g = s.adapter->params().grads();
+      grads[checkpoint].assign(g, g + s.adapter->params().numel());
+    }
+    EXPECT_LE(test::max_abs_diff(grads[0].data(), grads[1].data(), int64_t(grads[0].size())), 1e-6)
+        << "checkpointed gradients differ";
+    s.adapter->params().zero_grads();
   }
 
   // A few training steps: only adapter parameters change, outputs stay finite.
