@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/matmul.h"
+#include "kernels/vec_math.h"
 
 namespace peft {
 
@@ -27,18 +28,18 @@ void cross_entropy_forward_backward(float* losses, float* dlogits, const float* 
     }
     const float lt = l[tgt];  // read before d (which may alias l) is written
     float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
     for (int64_t j = 0; j < V; ++j) mx = std::max(mx, l[j]);
-    // exp in fp32 as PyTorch does, summed in double (V terms, so the sum is where error grows).
+    // exp in fp32 (vec::exp, 16 lanes at a time), each vector's terms summed in fp32 and the
+    // vectors in double (V terms, so the sum is where error grows).
     double sum = 0.0;
-    if (d) {
-      for (int64_t j = 0; j < V; ++j) {
-        const float e = std::exp(l[j] - mx);
-        d[j] = e;  // d[j] aliases at most l[j], which has just been read
-        sum += e;
-      }
-    } else {
-      for (int64_t j = 0; j < V; ++j) sum += std::exp(l[j] - mx);
-    }
+    const vec::vf shift = vec::splat(mx);
+    vec::for_each_vector(V, [&](int64_t j, int64_t m) {
+      vec::vf e = vec::exp(vec::load_n(l + j, m) - shift);
+      for (int64_t i = m; i < vec::kW; ++i) e[i] = 0.f;  // lanes past V
+      if (d) vec::store_n(d + j, e, m);  // d[j..] aliases at most l[j..], just read
+      sum += double(vec::hsum(e));
+    });
     losses[n] = float(double(mx) + std::log(sum) - double(lt));
     if (d) {
       const float k = float(double(grad_scale) / sum);
