@@ -48,8 +48,7 @@ struct BlockRun {
 // Allocates a LayerActs for B·T tokens from any allocator with alloc_f32(dims)
 // (Arena, or a sizing pass). `training` adds the tensors only the backward needs.
 template <typename Alloc>
-LayerActs alloc_layer_acts(Alloc& arena, const ModelConfig& c, int64_t B, int64_t T, int64_t Tk,
-                           bool training);
+LayerActs alloc_layer_acts(Alloc& arena, const ModelConfig& c, int64_t B, int64_t T, bool training);
 
 // x_out (N, C) = block(a.x_in). Fills a's intermediates.
 void block_forward(const BlockRun& run, LayerActs& a, float* x_out);

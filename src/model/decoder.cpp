@@ -28,7 +28,7 @@ void Decoder::allocate(Alloc& arena) {
   kv_v_.clear();
   for (int64_t l = 0; l < c.n_layer; ++l) {
     if (!options_.checkpoint_layers || l == 0)
-      acts_.push_back(alloc_layer_acts(arena, c, maxB_, maxT_, kv_rows, /*training=*/true));
+      acts_.push_back(alloc_layer_acts(arena, c, maxB_, maxT_, /*training=*/true));
     if (options_.checkpoint_layers) x_in_.push_back(arena.alloc_f32({N, C}));
     if (np_ > 0) {
       kv_k_.push_back(arena.alloc_f32({maxB_, kv_rows, c.kv_dim()}));

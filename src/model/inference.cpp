@@ -54,7 +54,7 @@ InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step
   capacity = cache_.capacity();
   auto plan = [&](auto& arena) {
     embed_ = alloc_embed_acts(arena, c, N);
-    acts_ = alloc_layer_acts(arena, c, B, max_step_, capacity, /*training=*/false);
+    acts_ = alloc_layer_acts(arena, c, B, max_step_, /*training=*/false);
     x_in_ = acts_.x_in;
     x_out_ = arena.alloc_f32({N, c.n_embd});
     last_ = arena.alloc_f32({B, c.n_embd});

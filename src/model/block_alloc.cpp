@@ -1,0 +1,56 @@
+// Arena sizing of a block's saved activations and of the gradient scratch all blocks share.
+#include <algorithm>
+
+#include "model/block.h"
+
+namespace peft {
+
+template <typename Alloc>
+LayerActs alloc_layer_acts(Alloc& arena, const ModelConfig& c, int64_t B, int64_t T, bool training) {
+  const int64_t N = B * T, C = c.n_embd, F = c.n_ff;
+  LayerActs a;
+  a.x_in = arena.alloc_f32({N, C});
+  a.n1 = arena.alloc_f32({N, C});
+  a.n1_mean = arena.alloc_f32({N});
+  a.n1_rstd = arena.alloc_f32({N});
+  if (c.block.qkv != QkvLayout::Separate) a.qkv = arena.alloc_f32({N, c.q_dim() + 2 * c.kv_dim()});
+  a.q = arena.alloc_f32({N, c.q_dim()});
+  a.k = arena.alloc_f32({N, c.kv_dim()});
+  a.v = arena.alloc_f32({N, c.kv_dim()});
+  if (training) a.lse = arena.alloc_f32({B, c.n_head, T});
+  a.att = arena.alloc_f32({N, c.q_dim()});
+  a.x_mid = arena.alloc_f32({N, C});
+  a.n2 = arena.alloc_f32({N, C});
+  a.n2_mean = arena.alloc_f32({N});
+  a.n2_rstd = arena.alloc_f32({N});
+  a.ff_up = arena.alloc_f32({N, F});
+  if (c.block.gated_mlp) a.ff_gate = arena.alloc_f32({N, F});
+  a.ff_h = arena.alloc_f32({N, F});
+  return a;
+}
+
+template <typename Alloc>
+BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N, int64_t kv_tokens) {
+  const int64_t C = c.n_embd, F = c.n_ff;
+  BlockGrads g;
+  g.d_n1 = arena.alloc_f32({N, C});
+  g.d_n2 = arena.alloc_f32({N, C});
+  g.d_x_mid = arena.alloc_f32({N, C});
+  g.d_att = arena.alloc_f32({N, c.q_dim()});
+  g.d_q = arena.alloc_f32({N, c.q_dim()});
+  g.d_k = arena.alloc_f32({std::max(N, kv_tokens), c.kv_dim()});
+  g.d_v = arena.alloc_f32({std::max(N, kv_tokens), c.kv_dim()});
+  if (c.block.qkv != QkvLayout::Separate) g.d_qkv = arena.alloc_f32({N, c.q_dim() + 2 * c.kv_dim()});
+  g.d_ff_h = arena.alloc_f32({N, F});
+  g.d_ff_up = arena.alloc_f32({N, F});
+  if (c.block.gated_mlp) g.d_ff_gate = arena.alloc_f32({N, F});
+  g.d_lin_in = arena.alloc_f32({N, std::max({C, F, c.q_dim()})});
+  return g;
+}
+
+template LayerActs alloc_layer_acts<Arena>(Arena&, const ModelConfig&, int64_t, int64_t, bool);
+template LayerActs alloc_layer_acts<SizingArena>(SizingArena&, const ModelConfig&, int64_t, int64_t, bool);
+template BlockGrads alloc_block_grads<Arena>(Arena&, const ModelConfig&, int64_t, int64_t);
+template BlockGrads alloc_block_grads<SizingArena>(SizingArena&, const ModelConfig&, int64_t, int64_t);
+
+}  // namespace peft
