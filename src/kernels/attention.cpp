@@ -1,12 +1,11 @@
-// Causal softmax attention with GQA, a KV past, ALiBi and left padding: scalar loops parallel
-// over heads.
+// Causal softmax attention with GQA, a KV past, ALiBi and left padding for inference: scalar
+// loops parallel over heads. (Training uses flash_attention, which saves no probabilities.)
 #include "kernels/attention.h"
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
-#include "core/check.h"
+#include "kernels/attention_layout.h"
 
 namespace peft {
 namespace {
@@ -24,34 +23,11 @@ inline void axpy(float* y, float a, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
-// Per-thread row buffer of at least n floats; it only grows, so steady state allocates nothing.
-float* row_scratch(int64_t n) {
-  thread_local std::vector<float> buf;
-  if (int64_t(buf.size()) < n) buf.resize(size_t(n));
-  return buf.data();
-}
-
-struct Layout {
-  int64_t past, group, kv_rows;
-  int64_t q_row, kv_row;  // element strides between consecutive tokens of q/out and of k/v
-};
-
-Layout check_shape(const AttentionShape& s) {
-  PEFT_CHECK(s.B >= 0 && s.T >= 0 && s.hd > 0, "bad attention shape B={} T={} hd={}", s.B, s.T,
-             s.hd);
-  PEFT_CHECK(s.H > 0 && s.Hkv > 0 && s.H % s.Hkv == 0, "H={} must be a multiple of Hkv={}", s.H,
-             s.Hkv);
-  PEFT_CHECK(s.Tk >= s.T, "Tk={} < T={}", s.Tk, s.T);
-  const int64_t kv_rows = s.kv_rows ? s.kv_rows : s.Tk;
-  PEFT_CHECK(kv_rows >= s.Tk, "kv_rows={} < Tk={}", kv_rows, s.Tk);
-  return {s.Tk - s.T, s.H / s.Hkv, kv_rows, s.H * s.hd, s.Hkv * s.hd};
-}
-
 }  // namespace
 
 void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v,
                        const AttentionShape& s) {
-  const Layout L = check_shape(s);
+  const attn::Layout L = attn::check_layout(s);
   const int64_t B = s.B, T = s.T, H = s.H, hd = s.hd, Tk = s.Tk;
 #pragma omp parallel for collapse(3) schedule(static)
   for (int64_t b = 0; b < B; ++b) {
@@ -60,7 +36,7 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
         const int64_t kvh = h / L.group;
         const int64_t i = L.past + t, n = i + 1;  // the query's key index; keys [0, n) are causal
         float* o = out + (b * T + t) * L.q_row + h * hd;
-        float* p = probs ? probs + ((b * H + h) * T + t) * Tk : row_scratch(n);
+        float* p = probs ? probs + ((b * H + h) * T + t) * Tk : attn::scratch(n);
         // Pad keys [pa, pe) drop out; logical positions skip them: pos(j) = j < pa ? j : j − pad.
         const int64_t pad = s.key_pad ? s.key_pad[b] : 0, pa = pad ? s.pad_at : n, pe = pa + pad;
         if (i >= pa && i < pe) {  // a pad query: nothing to attend to
@@ -101,51 +77,6 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
             p[j] *= inv;
             axpy(o, p[j], vb + j * L.kv_row, hd);
           }
-      }
-    }
-  }
-}
-
-// Per query row: S = scale·q kᵀ (+ alibi, constant in q, k), P = softmax(S), o = P v.
-//   dv_j += P_j · do;  dP_j = do · v_j;  softmax Jacobian: dS_j = P_j (dP_j − Σ_i P_i dP_i);
-//   dq += scale · Σ_j dS_j k_j;  dk_j += scale · dS_j q.
-// Query heads of one KV group write the same dk/dv rows, so threads own (batch, kv head) pairs.
-void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
-                        const float* k, const float* v, const float* probs,
-                        const AttentionShape& s) {
-  const Layout L = check_shape(s);
-  PEFT_CHECK(!s.key_pad, "attention_backward: left padding is an inference-only feature");
-  const int64_t B = s.B, T = s.T, H = s.H, Hkv = s.Hkv, hd = s.hd, Tk = s.Tk;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t b = 0; b < B; ++b) {
-    for (int64_t kvh = 0; kvh < Hkv; ++kvh) {
-      const int64_t kv_off = b * L.kv_rows * L.kv_row + kvh * hd;
-      const float* kb = k + kv_off;
-      const float* vb = v + kv_off;
-      float* dkb = dk + kv_off;
-      float* dvb = dv + kv_off;
-      float* dp = row_scratch(Tk);
-      for (int64_t h = kvh * L.group; h < (kvh + 1) * L.group; ++h) {
-        for (int64_t t = 0; t < T; ++t) {
-          const int64_t n = L.past + t + 1;
-          const int64_t j0 = s.window > 0 && n > s.window ? n - s.window : 0;
-          const int64_t qo = (b * T + t) * L.q_row + h * hd;
-          const float* p = probs + ((b * H + h) * T + t) * Tk;
-          const float* do_t = dout + qo;
-          float pdp = 0.f;
-          for (int64_t j = j0; j < n; ++j) {
-            dp[j] = dot(do_t, vb + j * L.kv_row, hd);
-            pdp += p[j] * dp[j];
-            axpy(dvb + j * L.kv_row, p[j], do_t, hd);
-          }
-          const float* qt = q + qo;
-          float* dqt = dq + qo;
-          for (int64_t j = j0; j < n; ++j) {
-            const float ds = p[j] * (dp[j] - pdp) * s.scale;
-            axpy(dqt, ds, kb + j * L.kv_row, hd);
-            axpy(dkb + j * L.kv_row, ds, qt, hd);
-          }
-        }
       }
     }
   }

@@ -24,14 +24,9 @@ struct AttentionShape {
 };
 
 // q (B, T, H, hd); k, v (B, kv_rows, Hkv, hd); out (B, T, H, hd) overwritten;
-// probs (B, H, T, Tk) = softmax rows saved for backward (null in inference); masked keys get 0.
+// probs (B, H, T, Tk), when given, receives the softmax rows, masked keys exactly 0 (tests
+// inspect them; the training backward is flash_attention_backward, which needs none).
 void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v,
                        const AttentionShape& s);
-
-// dq (B, T, H, hd), dk, dv (B, kv_rows, Hkv, hd) += gradients, from dout (B, T, H, hd) and the
-// saved probs:  dv += Pᵀ dout;  dP = dout vᵀ;  dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale;
-// dq += dS k;  dk += dSᵀ q.
-void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
-                        const float* k, const float* v, const float* probs, const AttentionShape& s);
 
 }  // namespace peft

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "core/check.h"
+#include "kernels/attention_layout.h"
 #include "kernels/vec_math.h"
 
 namespace peft {
@@ -23,27 +23,11 @@ using vec::store;
 using vec::vf;
 constexpr int64_t kR = 4;  // query rows per group
 
-// Per-thread scratch of at least n floats; it only grows, so steady state allocates nothing.
-float* scratch(int64_t n) {
-  thread_local std::vector<float> buf;
-  if (int64_t(buf.size()) < n) buf.resize(size_t(n));
-  return buf.data();
-}
-
-struct Geometry {
-  int64_t past, group, kv_rows;
-  int64_t q_row, kv_row;  // element strides between consecutive tokens of q/out and of k/v
-  int64_t Tkp;            // Tk rounded up to kW
+struct Geometry : attn::Layout {
+  int64_t Tkp;  // Tk rounded up to kW
 };
 
-Geometry geometry(const AttentionShape& s) {
-  PEFT_CHECK(s.B >= 0 && s.T >= 0 && s.hd > 0, "bad attention shape B={} T={} hd={}", s.B, s.T, s.hd);
-  PEFT_CHECK(s.H > 0 && s.Hkv > 0 && s.H % s.Hkv == 0, "H={} must be a multiple of Hkv={}", s.H, s.Hkv);
-  PEFT_CHECK(s.Tk >= s.T, "Tk={} < T={}", s.Tk, s.T);
-  const int64_t kv_rows = s.kv_rows ? s.kv_rows : s.Tk;
-  PEFT_CHECK(kv_rows >= s.Tk, "kv_rows={} < Tk={}", kv_rows, s.Tk);
-  return {s.Tk - s.T, s.H / s.Hkv, kv_rows, s.H * s.hd, s.Hkv * s.hd, (s.Tk + kW - 1) / kW * kW};
-}
+Geometry geometry(const AttentionShape& s) { return {attn::check_layout(s), (s.Tk + kW - 1) / kW * kW}; }
 
 // dst (hd, Tkp) = the kv head's rows [0, Tk) transposed (src row j at src + j·stride), zero tail.
 void transpose_in(float* dst, const float* src, int64_t Tk, int64_t Tkp, int64_t hd, int64_t stride) {
@@ -132,7 +116,7 @@ void flash_attention_forward(float* out, float* lse, const float* q, const float
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t kvh = 0; kvh < Hkv; ++kvh) {
-      float* kt = scratch((2 * hd + kR) * Tkp);  // kt, vt (hd, Tkp); p (kR, Tkp)
+      float* kt = attn::scratch((2 * hd + kR) * Tkp);  // kt, vt (hd, Tkp); p (kR, Tkp)
       float* vt = kt + hd * Tkp;
       float* p = vt + hd * Tkp;
       const int64_t kv_off = b * G.kv_rows * G.kv_row + kvh * hd;
@@ -176,7 +160,7 @@ void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t kvh = 0; kvh < Hkv; ++kvh) {
-      float* kt = scratch((4 * hd + 2 * kR) * Tkp);  // kt, vt, dkt, dvt (hd, Tkp); p, ds (kR, Tkp)
+      float* kt = attn::scratch((4 * hd + 2 * kR) * Tkp);  // kt, vt, dkt, dvt (hd, Tkp); p, ds (kR, Tkp)
       float* vt = kt + hd * Tkp;
       float* dkt = vt + hd * Tkp;
       float* dvt = dkt + hd * Tkp;

@@ -8,6 +8,7 @@
 #include "kernels/attention.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/embedding.h"
+#include "kernels/flash_attention.h"
 #include "kernels/kernel_test_util.h"
 #include "kernels/norms.h"
 #include "kernels/rope.h"
@@ -69,12 +70,13 @@ std::vector<VecF> attention_op() {
   const VecF q = uniform(size_t(s.B * s.T * s.H * s.hd), 6),
              k = uniform(size_t(s.B * s.kv_rows * s.Hkv * s.hd), 7), v = uniform(k.size(), 8),
              dout = uniform(q.size(), 9);
-  VecF out(q.size()), probs(size_t(s.B * s.H * s.T * s.Tk)), dq(q.size(), 0.f), dk(k.size(), 0.f),
-      dv(v.size(), 0.f);
+  VecF out(q.size()), probs(size_t(s.B * s.H * s.T * s.Tk)), flash(q.size()), lse(size_t(s.B * s.H * s.T)),
+      dq(q.size(), 0.f), dk(k.size(), 0.f), dv(v.size(), 0.f);
   attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), s);
-  attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), q.data(), k.data(), v.data(),
-                     probs.data(), s);
-  return {out, probs, dq, dk, dv};
+  flash_attention_forward(flash.data(), lse.data(), q.data(), k.data(), v.data(), s);
+  flash_attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), q.data(), k.data(), v.data(),
+                           lse.data(), s);
+  return {out, probs, flash, lse, dq, dk, dv};
 }
 
 std::vector<VecF> cross_entropy_op() {
