@@ -9,22 +9,16 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_runner.h"
+#include "cli/stories_suite.h"
 
 namespace peft {
 namespace {
 
-TEST(AdamixBottleneck, TrainsResumesExportsAndGenerates) {
+class AdamixBottleneckCli : public test::StoriesSuite {};
+
+TEST_F(AdamixBottleneckCli, TrainsResumesExportsAndGenerates) {
+  const std::string data = write_say_ok_data("data.jsonl", 12), model = model_;
   test::TempDir dir;
-  const std::string data = dir / "data.jsonl";
-  {
-    std::ofstream f(data);
-    for (int i = 0; i < 12; ++i)
-      f << nlohmann::json{{"instruction", "Say " + std::to_string(i)}, {"output", "ok " + std::to_string(i)}}.dump()
-        << "\n";
-  }
-  const std::string model = dir / "stories";
-  auto c = test::convert_stories260k(model);
-  ASSERT_EQ(c.exit_code, 0) << c.err;
   const std::string out = dir / "run";
   const std::string common = "train --model " + model + " --data " + data +
                              " --method adamix --adamix-base bottleneck --adamix-experts 3 --adamix-share-up false"

@@ -16,6 +16,7 @@
 #include "adapters/adapter_io.h"
 #include "adapters/registry.h"
 #include "cli/cli_runner.h"
+#include "cli/stories_suite.h"
 #include "kernels/consistency_kl.h"
 #include "model/decoder.h"
 #include "model/model.h"
@@ -302,18 +303,11 @@ TEST(Adamix, BadConfigsAreClearErrors) {
   }
 }
 
-TEST(Adamix, TrainsFromTheCommandLine) {
+class AdamixCli : public test::StoriesSuite {};
+
+TEST_F(AdamixCli, TrainsFromTheCommandLine) {
+  const std::string data = write_say_ok_data("data.jsonl", 12), model = model_;
   test::TempDir dir;
-  const std::string data = dir / "data.jsonl";
-  {
-    std::ofstream f(data);
-    for (int i = 0; i < 12; ++i)
-      f << nlohmann::json{{"instruction", "Say " + std::to_string(i)}, {"output", "ok " + std::to_string(i)}}.dump()
-        << "\n";
-  }
-  const std::string model = dir / "stories";
-  auto c = test::convert_stories260k(model);
-  ASSERT_EQ(c.exit_code, 0) << c.err;
   const std::string out = dir / "run";
   auto r = test::run_peft("train --model " + model + " --data " + data + " --output " +
                           out + " --method adamix --adamix-experts 3 --adamix-share-up false --adamix-consistency 0.5"

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/cli_runner.h"
 
@@ -19,6 +22,15 @@ class StoriesSuite : public ::testing::Test {
     auto r = convert_stories260k(model_);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     setenv("PEFT_SHARED_DIR", PEFT_SHARED_DIR, 1);
+  }
+  // `n` instruction records {"Say i" -> "ok i"} as JSON Lines in the suite's folder.
+  static std::string write_say_ok_data(const std::string& name, int n) {
+    const std::string path = *dir_ / name;
+    std::ofstream f(path);
+    for (int i = 0; i < n; ++i)
+      f << nlohmann::json{{"instruction", "Say " + std::to_string(i)}, {"output", "ok " + std::to_string(i)}}.dump()
+        << "\n";
+    return path;
   }
   static void TearDownTestSuite() {
     delete dir_;

@@ -2,21 +2,19 @@
 // left padding, rows finishing at different steps) returns exactly what one-at-a-time does.
 #include <gtest/gtest.h>
 
-#include "cli/cli_runner.h"
+#include "cli/stories_suite.h"
 #include "eval/generation.h"
 #include "tokenizer/tokenizer.h"
 
 namespace peft {
 namespace {
 
-TEST(EvalBatchedContinuations, SameAsOneAtATime) {
-  test::TempDir dir;
-  const std::string path = dir / "m";
-  auto r = test::convert_stories260k(path);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto model = load_model(path);
+class EvalBatchedContinuations : public test::StoriesSuite {};
+
+TEST_F(EvalBatchedContinuations, SameAsOneAtATime) {
+  auto model = load_model(model_);
   ASSERT_TRUE(model.is_ok()) << model.status().message();
-  auto tok = load_tokenizer(path);
+  auto tok = load_tokenizer(model_);
   ASSERT_TRUE(tok.is_ok()) << tok.status().message();
   const std::vector<std::string> prompts = {
       "Once upon a time",

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "cli/cli_runner.h"
+#include "cli/stories_suite.h"
 #include "eval/beam_search.h"
 #include "eval/likelihood.h"
 #include "model/generate.h"
@@ -12,14 +12,12 @@
 namespace peft {
 namespace {
 
-TEST(EvalBeamSearch, ScoreMatchesAFreshForwardAndBeatsGreedy) {
-  test::TempDir dir;
-  const std::string path = dir / "m";
-  auto r = test::convert_stories260k(path);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto model = load_model(path);
+class EvalBeamSearch : public test::StoriesSuite {};
+
+TEST_F(EvalBeamSearch, ScoreMatchesAFreshForwardAndBeatsGreedy) {
+  auto model = load_model(model_);
   ASSERT_TRUE(model.is_ok()) << model.status().message();
-  auto tok = load_tokenizer(path);
+  auto tok = load_tokenizer(model_);
   ASSERT_TRUE(tok.is_ok()) << tok.status().message();
   for (const char* text : {"Once upon a time", "Lily and Ben went to the park. They"}) {
     const auto prompt = (*tok)->encode(text, true);

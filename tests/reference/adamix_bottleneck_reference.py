@@ -26,7 +26,6 @@ io.safetensors: input_ids, labels, routing_seeds (I64 [2]), lambda (F32),
   KL(p2‖sg p1) each carry the gradient of their first argument only, logits_avg (averaged module).
 Run: /usr/bin/python3 tests/reference/adamix_bottleneck_reference.py
 """
-import json
 import os
 import sys
 
@@ -35,8 +34,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import safetensors_io  # noqa: E402
-from adamix_reference import SHARED, forward, route  # noqa: E402
+from adamix_reference import consistency_loss, forward, load_batch, route, save_fixture  # noqa: E402
 
 OUT = os.path.join(HERE, "..", "fixtures", "adamix_bottleneck")
 ACTS = {"gelu": F.gelu, "tanh": torch.tanh, "relu": F.relu}
@@ -50,7 +48,6 @@ CASES = [
 
 
 def run_case(case, cfg, W, ids, labels):
-    V = cfg["vocab_size"]
     SEEDS = case["routing_seeds"]
     E, b, act = case["E"], case["b"], ACTS[case["act"]]
     n_down, n_up = E, (1 if case["share_up"] else E)
@@ -99,15 +96,7 @@ def run_case(case, cfg, W, ids, labels):
     no_lora = lambda l, name, x: 0.0  # noqa: E731
     l1 = forward(cfg, W, ids, no_lora, routed(SEEDS[0]))
     l2 = forward(cfg, W, ids, no_lora, routed(SEEDS[1]))
-    shift_labels = labels[:, 1:].reshape(-1)
-    ce = F.cross_entropy(l1[:, :-1].reshape(-1, V), shift_labels, ignore_index=-100)
-    keep = shift_labels != -100
-    lp1 = F.log_softmax(l1[:, :-1].reshape(-1, V), -1)[keep]
-    lp2 = F.log_softmax(l2[:, :-1].reshape(-1, V), -1)[keep]
-    kl12 = (lp1.exp() * (lp1 - lp2.detach())).sum(-1)
-    kl21 = (lp2.exp() * (lp2 - lp1.detach())).sum(-1)
-    consistency = (0.5 * (kl12 + kl21)).mean()
-    total = ce + case["lambda"] * consistency
+    ce, consistency, total = consistency_loss(l1, l2, labels, case["lambda"])
     total.backward()
     with torch.no_grad():
         lavg = forward(cfg, W, ids, no_lora, averaged)
@@ -116,39 +105,20 @@ def run_case(case, cfg, W, ids, labels):
     print(case["dir"] or ".", "routes", routes)
 
     out_dir = os.path.join(OUT, case["dir"])
-    os.makedirs(os.path.join(out_dir, "adapter"), exist_ok=True)
     config = {"peft_type": "ADAMIX", "task_type": "CAUSAL_LM", "base": "bottleneck", "num_experts": E,
               "share_up": case["share_up"], "share_down": False, "bottleneck_size": b,
               "non_linearity": case["act"], "adapter_dropout": 0.0, "consistency_weight": case["lambda"],
               "base_model_name_or_path": "../../shared/fixtures/llama/model"}
     if case["targets"]:
         config["target_modules"] = case["targets"]
-    with open(os.path.join(out_dir, "adapter", "adapter_config.json"), "w") as f:
-        json.dump(config, f, indent=2, sort_keys=True)
-        f.write("\n")
-    safetensors_io.save(os.path.join(out_dir, "adapter", "adapter_model.safetensors"),
-                        {n: t.detach() for n, t in experts.items()}, {"format": "pt"})
-    out = {"input_ids": ids, "labels": labels,
-           "routing_seeds": torch.tensor(SEEDS, dtype=torch.int64),
-           "lambda": torch.tensor(case["lambda"], dtype=torch.float32),
-           "logits_routed": l1.detach(), "loss_routed": ce.detach(), "logits_routed2": l2.detach(),
-           "logits_avg": lavg, "consistency": consistency.detach(), "loss_total": total.detach()}
-    for n, t in experts.items():
-        out["grad." + n] = t.grad if t.grad is not None else torch.zeros_like(t)
-    safetensors_io.save(os.path.join(out_dir, "io.safetensors"), out, {"format": "pt"})
+    save_fixture(out_dir, config, experts, ids, labels, SEEDS, case["lambda"], l1, l2, lavg, ce, consistency, total)
     print(f"  loss_routed {ce.item():.6f} consistency {consistency.item():.6f} total {total.item():.6f} "
           f"|logits| {l1.abs().max().item():.2f} |avg - base| {(lavg - lbase).abs().max().item():.3f}")
 
 
 def main():
     torch.manual_seed(0)
-    cfg = json.load(open(os.path.join(SHARED, "model", "config.json")))
-    W, _ = safetensors_io.load(os.path.join(SHARED, "model", "model.safetensors"))
-    io, _ = safetensors_io.load(os.path.join(SHARED, "io.safetensors"))
-    ids = io["input_ids"]
-    labels = ids.clone()
-    labels[0, 3] = -100
-    labels[1, 7] = -100
+    cfg, W, ids, labels = load_batch()
     for case in CASES:
         run_case(case, cfg, W, ids, labels)
 

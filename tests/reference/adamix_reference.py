@@ -94,8 +94,8 @@ def forward(cfg, W, ids, delta, post=None):
     return F.linear(h, W["lm_head.weight"])
 
 
-def main():
-    torch.manual_seed(0)
+def load_batch():
+    """The shared llama fixture's config, weights, input_ids and labels (two set to -100)."""
     cfg = json.load(open(os.path.join(SHARED, "model", "config.json")))
     W, _ = safetensors_io.load(os.path.join(SHARED, "model", "model.safetensors"))
     io, _ = safetensors_io.load(os.path.join(SHARED, "io.safetensors"))
@@ -103,7 +103,47 @@ def main():
     labels = ids.clone()
     labels[0, 3] = -100
     labels[1, 7] = -100
-    V = cfg["vocab_size"]
+    return cfg, W, ids, labels
+
+
+def consistency_loss(l1, l2, labels, lam):
+    """CE of pass 1 and ½[KL(p1‖sg p2) + KL(p2‖sg p1)] over tokens with a target; returns
+    (ce, consistency, ce + lam · consistency)."""
+    V = l1.shape[-1]
+    shift_labels = labels[:, 1:].reshape(-1)
+    ce = F.cross_entropy(l1[:, :-1].reshape(-1, V), shift_labels, ignore_index=-100)
+    keep = shift_labels != -100
+    lp1 = F.log_softmax(l1[:, :-1].reshape(-1, V), -1)[keep]
+    lp2 = F.log_softmax(l2[:, :-1].reshape(-1, V), -1)[keep]
+    kl12 = (lp1.exp() * (lp1 - lp2.detach())).sum(-1)
+    kl21 = (lp2.exp() * (lp2 - lp1.detach())).sum(-1)
+    consistency = (0.5 * (kl12 + kl21)).mean()
+    return ce, consistency, ce + lam * consistency
+
+
+def save_fixture(out_dir, config, experts, ids, labels, seeds, lam, l1, l2, lavg, ce, consistency, total):
+    """adapter/ (config + every expert) and io.safetensors with the batch, both routed passes,
+    the averaged logits, the losses and every expert's gradient."""
+    os.makedirs(os.path.join(out_dir, "adapter"), exist_ok=True)
+    with open(os.path.join(out_dir, "adapter", "adapter_config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+        f.write("\n")
+    safetensors_io.save(os.path.join(out_dir, "adapter", "adapter_model.safetensors"),
+                        {n: t.detach() for n, t in experts.items()}, {"format": "pt"})
+    out = {"input_ids": ids, "labels": labels,
+           "routing_seeds": torch.tensor(seeds, dtype=torch.int64),
+           "lambda": torch.tensor(lam, dtype=torch.float32),
+           "logits_routed": l1.detach(), "loss_routed": ce.detach(),
+           "logits_routed2": l2.detach(),
+           "logits_avg": lavg, "consistency": consistency.detach(), "loss_total": total.detach()}
+    for n, t in experts.items():
+        out["grad." + n] = t.grad if t.grad is not None else torch.zeros_like(t)
+    safetensors_io.save(os.path.join(out_dir, "io.safetensors"), out, {"format": "pt"})
+
+
+def main():
+    torch.manual_seed(0)
+    cfg, W, ids, labels = load_batch()
     scaling = ALPHA / R
 
     # Experts, module by module (layer, then q before v), A copies then B copies.
@@ -139,40 +179,18 @@ def main():
 
     l1 = forward(cfg, W, ids, routed(SEEDS[0]))
     l2 = forward(cfg, W, ids, routed(SEEDS[1]))
-    shift_labels = labels[:, 1:].reshape(-1)
-    ce = F.cross_entropy(l1[:, :-1].reshape(-1, V), shift_labels, ignore_index=-100)
-    keep = shift_labels != -100
-    lp1 = F.log_softmax(l1[:, :-1].reshape(-1, V), -1)[keep]
-    lp2 = F.log_softmax(l2[:, :-1].reshape(-1, V), -1)[keep]
-    kl12 = (lp1.exp() * (lp1 - lp2.detach())).sum(-1)
-    kl21 = (lp2.exp() * (lp2 - lp1.detach())).sum(-1)
-    consistency = (0.5 * (kl12 + kl21)).mean()
-    total = ce + LAMBDA * consistency
+    ce, consistency, total = consistency_loss(l1, l2, labels, LAMBDA)
     total.backward()
     with torch.no_grad():
         lavg = forward(cfg, W, ids, averaged)
     routes = {s: [(route(s, m, 0, E), route(s, m, 1, E)) for m in range(len(modules))] for s in SEEDS}
     print("routes", routes)
 
-    os.makedirs(os.path.join(OUT, "adapter"), exist_ok=True)
     config = {"peft_type": "ADAMIX", "task_type": "CAUSAL_LM", "base": "lora", "num_experts": E,
               "share_up": False, "share_down": False, "r": R, "lora_alpha": ALPHA, "lora_dropout": 0.0,
               "consistency_weight": LAMBDA, "target_modules": list(TARGETS),
               "base_model_name_or_path": "../../shared/fixtures/llama/model"}
-    with open(os.path.join(OUT, "adapter", "adapter_config.json"), "w") as f:
-        json.dump(config, f, indent=2, sort_keys=True)
-        f.write("\n")
-    safetensors_io.save(os.path.join(OUT, "adapter", "adapter_model.safetensors"),
-                        {n: t.detach() for n, t in experts.items()}, {"format": "pt"})
-    out = {"input_ids": ids, "labels": labels,
-           "routing_seeds": torch.tensor(SEEDS, dtype=torch.int64),
-           "lambda": torch.tensor(LAMBDA, dtype=torch.float32),
-           "logits_routed": l1.detach(), "loss_routed": ce.detach(),
-           "logits_routed2": l2.detach(),
-           "logits_avg": lavg, "consistency": consistency.detach(), "loss_total": total.detach()}
-    for n, t in experts.items():
-        out["grad." + n] = t.grad if t.grad is not None else torch.zeros_like(t)
-    safetensors_io.save(os.path.join(OUT, "io.safetensors"), out, {"format": "pt"})
+    save_fixture(OUT, config, experts, ids, labels, SEEDS, LAMBDA, l1, l2, lavg, ce, consistency, total)
     print(f"loss_routed {ce.item():.6f} consistency {consistency.item():.6f} total {total.item():.6f}")
 
 
