@@ -39,6 +39,9 @@ class Adapter : public SiteHooks {
     for (const Param& p : params().all()) out.push_back({p.name, p.value});
     return out;
   }
+  // Whether the folder also gets adapter_model.bin (PyTorch's checkpoint format, the same
+  // tensors) for clients that read only that file: the LLM-Adapters fork of PEFT.
+  virtual bool writes_torch_checkpoint() const { return false; }
   // Folds the adapter into the base weights (copies the matrices it touches). Methods
   // whose math does not allow it say so.
   virtual Status merge_into(Model& model) const {

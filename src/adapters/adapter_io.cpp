@@ -7,17 +7,25 @@
 #include "adapters/registry.h"
 #include "io/atomic_output.h"
 #include "io/safetensors.h"
+#include "io/torch_checkpoint.h"
 
 namespace peft {
+
+Status write_adapter_files(const Adapter& adapter, const std::string& dir,
+                           const std::string& base_model_path) {
+  Json config = adapter.config_json();
+  config["base_model_name_or_path"] = base_model_path;
+  PEFT_TRY(write_json_file(dir + "/adapter_config.json", config));
+  const std::vector<NamedTensor> tensors = adapter.export_tensors();
+  PEFT_TRY(write_safetensors(dir + "/adapter_model.safetensors", tensors, {{"format", "pt"}}));
+  if (adapter.writes_torch_checkpoint()) PEFT_TRY(write_torch_checkpoint(dir + "/adapter_model.bin", tensors));
+  return Status::ok();
+}
 
 Status save_adapter(const Adapter& adapter, const std::string& dir,
                     const std::string& base_model_path) {
   PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir));
-  Json config = adapter.config_json();
-  config["base_model_name_or_path"] = base_model_path;
-  PEFT_TRY(write_json_file(out.file("adapter_config.json"), config));
-  PEFT_TRY(write_safetensors(out.file("adapter_model.safetensors"), adapter.export_tensors(),
-                             {{"format", "pt"}}));
+  PEFT_TRY(write_adapter_files(adapter, out.tmp_dir(), base_model_path));
   return out.commit();
 }
 

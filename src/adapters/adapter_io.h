@@ -11,6 +11,11 @@ namespace peft {
 Status save_adapter(const Adapter& adapter, const std::string& dir,
                     const std::string& base_model_path);
 
+// The adapter's files (adapter_config.json, adapter_model.safetensors and, for methods whose
+// client reads only that, adapter_model.bin) into the existing folder `dir`, each atomically.
+Status write_adapter_files(const Adapter& adapter, const std::string& dir,
+                           const std::string& base_model_path);
+
 // Reads a PEFT-style adapter folder for `model`: the config picks the method (peft_type),
 // every tensor must be present with the shape the model implies, and no unknown tensor
 // may be left over (that would be an adapter for another model).

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <regex>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -107,6 +108,42 @@ Json targets_to_json(const TargetSpec& spec) {
     case TargetSpec::Kind::List: return spec.names;
   }
   return nullptr;
+}
+
+namespace {
+std::string regex_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view(".^$|()[]{}*+?\\").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
+std::string exact_target_regex(const Model& model, const TargetSpec& spec) {
+  auto sites = select_sites(model, spec, "target_modules");
+  if (!sites.is_ok()) return {};
+  std::vector<std::string> paths;
+  for (const SiteRef& r : sites.value()) paths.push_back(regex_escape(r.path));
+  return fmt::format("(?:{})", fmt::join(paths, "|"));
+}
+
+PeftTargets peft_targets(const Model& model, const TargetSpec& spec, bool layers_as_regex) {
+  PeftTargets out{targets_to_json(spec), spec.layers.empty() ? Json() : Json(spec.layers)};
+  const bool restricted = !spec.layers.empty();
+  if (restricted && (spec.kind == TargetSpec::Kind::Regex || layers_as_regex)) {
+    const std::string re = exact_target_regex(model, spec);
+    if (re.empty()) return out;  // validated when the adapter was built; keep the user's form
+    return {re, nullptr};
+  }
+  if (spec.kind != TargetSpec::Kind::AllLinear) return out;
+  auto sites = select_sites(model, spec, "target_modules");
+  if (!sites.is_ok()) return out;
+  std::set<std::string> names;  // all-linear: every projection of the chosen layers, by name
+  for (const SiteRef& r : sites.value()) names.insert(r.path.substr(r.path.rfind('.') + 1));
+  out.target_modules = std::vector<std::string>(names.begin(), names.end());
+  return out;
 }
 
 }  // namespace peft

@@ -52,4 +52,17 @@ class SiteIndex {
 // TargetSpec back to JSON (for adapter_config.json).
 Json targets_to_json(const TargetSpec& spec);
 
+// target_modules / layers_to_transform in a form every Hugging Face PEFT reads as selecting
+// exactly the modules `spec` selects on `model`: "all-linear" (PEFT ≥ 0.8 only) becomes the
+// list of module names, and a layer restriction PEFT cannot combine with the form given (a
+// regex, or — with `layers_as_regex`, for clients that ignore layers_to_transform such as
+// the LLM-Adapters fork — any form) becomes one regex matching exactly the selected paths.
+struct PeftTargets {
+  Json target_modules;
+  Json layers_to_transform;  // null or a list of layer indices
+};
+PeftTargets peft_targets(const Model& model, const TargetSpec& spec, bool layers_as_regex = false);
+// One regex (PEFT's re.fullmatch) matching exactly the module paths `spec` selects on `model`.
+std::string exact_target_regex(const Model& model, const TargetSpec& spec);
+
 }  // namespace peft

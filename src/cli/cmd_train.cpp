@@ -32,7 +32,12 @@ Result<Json> flag_value(const MethodFlag& f, const std::string& raw) {
         if (raw == "false") return Json(false);
         return Json(raw);
       case MethodFlag::Type::List: {
-        if (raw == "all-linear") return Json(raw);
+        // Module names are [A-Za-z0-9_.]; anything else (".*", "|", "(") makes it a regex,
+        // matched against whole module paths as PEFT does with a string target_modules.
+        if (raw == "all-linear" ||
+            raw.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,- ") !=
+                std::string::npos)
+          return Json(raw);
         Json list = Json::array();
         std::stringstream ss(raw);
         for (std::string item; std::getline(ss, item, ',');) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "adapters/adalink/adalink.h"
+#include "adapters/adapter_io.h"
 #include "adapters/registry.h"
 #include "core/memory.h"
 #include "io/safetensors.h"
@@ -55,14 +56,6 @@ double evaluate(Decoder& dec, Adapter& adapter, std::span<const TokenizedExample
     tokens += dec.loss_tokens();
   }
   return tokens ? total / double(tokens) : 0.0;
-}
-
-Status save_final_adapter(const std::string& dir, const Adapter& adapter, const std::string& model) {
-  Json config = adapter.config_json();
-  config["base_model_name_or_path"] = model;
-  PEFT_TRY(write_json_file(dir + "/adapter_config.json", config));
-  return write_safetensors(dir + "/adapter_model.safetensors", adapter.export_tensors(),
-                           {{"format", "pt"}});
 }
 
 }  // namespace
@@ -185,7 +178,7 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   bar.finish();
   summary.steps = step;
   summary.tokens_per_s = run_tokens ? double(run_tokens) / seconds_since(run_start) : 0.0;
-  PEFT_TRY(save_final_adapter(cfg.output, *adapter, cfg.model));
+  PEFT_TRY(write_adapter_files(*adapter, cfg.output, cfg.model));
   PEFT_TRY(write_json_file(cfg.output + "/train_summary.json",
                            Json{{"steps", summary.steps}, {"trainable_params", summary.trainable_params},
                                 {"first_loss", summary.first_loss}, {"last_loss", summary.last_loss},

@@ -51,6 +51,7 @@ extern const MethodDef kAdamixMethod{
         {"--adamix-target-modules", "target_modules", T::List,
          "comma-separated module names, a regex, or all-linear (default: the architecture's LoRA targets, or "
          "its MLP output projection for base bottleneck)"},
+        {"--layers-to-transform", "layers_to_transform", T::List, "comma-separated layer indices (default: all)"},
     }};
 
 }  // namespace peft

@@ -24,6 +24,7 @@ class BottleneckAdapter final : public Adapter {
   ParamStore& params() override { return params_; }
   const ParamStore& params() const override { return params_; }
   void reserve(int64_t max_tokens) override;
+  bool writes_torch_checkpoint() const override { return true; }  // the fork reads only .bin
   Status merge_into(Model& model) const override;
 
   // Mh targets: the projection sees x + s·A(x).

@@ -112,13 +112,13 @@ Json BottleneckConfig::to_json(const Model& model) const {
   j["use_parallel_adapter"] = use_parallel_adapter;
   j["use_adapterp"] = use_adapterp;
   j["scaling"] = learned ? Json("learned") : Json(double(scaling));
-  j["target_modules"] = targets_to_json(targets);
-  if (!targets.layers.empty()) j["layers_to_transform"] = targets.layers;  // peft.cpp extension
+  // The LLM-Adapters fork ignores layers_to_transform: a layer restriction is written as a
+  // regex over the selected module paths, which it matches with re.fullmatch.
+  j["target_modules"] = peft_targets(model, targets, /*layers_as_regex=*/true).target_modules;
   j["init_weights"] = init_weights;
   j["bias"] = "none";
   j["modules_to_save"] = nullptr;
   j["inference_mode"] = true;
-  (void)model;
   return j;
 }
 

@@ -29,6 +29,7 @@ extern const MethodDef kBottleneckMethod{
         {"--init-weights", "init_weights", T::String, "bert (default) or mam_adapter (identity at init)"},
         {"--bottleneck-preset", "preset", T::String,
          "houlsby (after attention and MLP outputs) or pfeiffer (after the MLP output)"},
+        {"--layers-to-transform", "layers_to_transform", T::List, "comma-separated layer indices (default: all)"},
     }};
 
 }  // namespace peft

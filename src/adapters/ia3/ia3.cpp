@@ -40,9 +40,19 @@ Result<Ia3Config> Ia3Config::from_json(const Json& j, const Model& model, const 
 }
 
 Json Ia3Config::to_json(const Model& model) const {
+  // PEFT 0.6.2's IA3Config has no layers_to_transform, and it requires feedforward_modules
+  // to be a subset of a target_modules list: a restriction to layers, or a list that does not
+  // contain the feed-forward names as written, becomes the regex of the selected paths.
+  Json target_modules = peft_targets(model, targets, /*layers_as_regex=*/true).target_modules;
+  if (target_modules.is_array())
+    for (const std::string& f : feedforward)
+      if (std::find(target_modules.begin(), target_modules.end(), Json(f)) == target_modules.end()) {
+        target_modules = exact_target_regex(model, targets);
+        break;
+      }
   return Json{{"peft_type", "IA3"},
               {"task_type", "CAUSAL_LM"},
-              {"target_modules", targets_to_json(targets)},
+              {"target_modules", target_modules},
               {"feedforward_modules", feedforward},
               {"fan_in_fan_out", model.names.conv1d},
               {"init_ia3_weights", init_ones},
@@ -204,6 +214,7 @@ extern const MethodDef kIa3Method{
          "comma-separated module names, a regex, or all-linear (default: the architecture's)"},
         {"--feedforward-modules", "feedforward_modules", T::List,
          "targets whose input (not output) is scaled (default: the architecture's)"},
+        {"--layers-to-transform", "layers_to_transform", T::List, "comma-separated layer indices (default: all)"},
     }};
 
 }  // namespace peft

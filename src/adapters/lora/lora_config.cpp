@@ -39,17 +39,20 @@ Result<LoraConfig> LoraConfig::from_json(const Json& j, const Model& model, cons
 }
 
 Json LoraConfig::to_json(const Model& model) const {
+  // Written for the oldest PEFT that matters (0.6.2): no key it does not know. rsLoRA's
+  // scaling α/√r is the plain scaling α'/r with α' = α·√r, which every PEFT and llama.cpp's
+  // converter apply without knowing use_rslora (PEFT ≥ 0.8 reads the file the same way).
+  const PeftTargets t = peft_targets(model, targets);
   Json j = Json::object();
   j["peft_type"] = "LORA";
   j["task_type"] = "CAUSAL_LM";
   j["r"] = r;
-  j["lora_alpha"] = lora_alpha;
+  j["lora_alpha"] = use_rslora ? lora_alpha * std::sqrt(double(r)) : lora_alpha;
   j["lora_dropout"] = lora_dropout;
-  j["use_rslora"] = use_rslora;
   j["bias"] = "none";
   j["fan_in_fan_out"] = model.names.conv1d;  // how PEFT must treat GPT-2's Conv1D weights
-  j["target_modules"] = targets_to_json(targets);
-  j["layers_to_transform"] = targets.layers.empty() ? Json() : Json(targets.layers);
+  j["target_modules"] = t.target_modules;
+  j["layers_to_transform"] = t.layers_to_transform;
   j["layers_pattern"] = nullptr;
   j["init_lora_weights"] = init == "gaussian" ? Json("gaussian") : Json(init != "none");
   j["inference_mode"] = true;

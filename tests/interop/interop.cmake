@@ -1,0 +1,30 @@
+# Round trips through the real clients users load peft.cpp's files into (../shared/clients and
+# what scripts/setup_clients installs into PEFT_CLIENTS_DIR). With PEFT_CLIENTS_DIR set a missing
+# client fails its test; without it (scripts/setup --no-clients) the tests are skipped.
+set(PEFT_CLIENTS_DIR "" CACHE PATH "Clients installed by scripts/setup_clients (node-llama-cpp, llama.cpp source)")
+set(_interop ${CMAKE_SOURCE_DIR}/tests/interop)
+set(_interop_env
+  "PEFT_BINARY=$<TARGET_FILE:peft>"
+  "PEFT_SHARED_DIR=${PEFT_SHARED_DIR}"
+  "PEFT_CLIENTS_DIR=${PEFT_CLIENTS_DIR}"
+  "OMP_NUM_THREADS=1"
+  "OMP_WAIT_POLICY=PASSIVE")
+set(_interop_tests)
+
+# Hugging Face PEFT, oldest and newer: every method PEFT knows, and merged folders.
+foreach(client peft-0.6.2 peft-0.8.2)
+  foreach(arch llama gpt2 bloom gpt_neox opt gptj)
+    add_test(NAME interop.${client}.${arch}
+             COMMAND ${_interop}/run_python_client ${client} ${_interop}/clients/peft_roundtrip.py --arch ${arch})
+    list(APPEND _interop_tests interop.${client}.${arch})
+  endforeach()
+endforeach()
+# The LLM-Adapters fork: bottleneck adapters, on the architectures it can wrap.
+foreach(arch llama bloom opt gptj)
+  add_test(NAME interop.llm-adapters.${arch}
+           COMMAND ${_interop}/run_python_client llm-adapters ${_interop}/clients/llm_adapters_roundtrip.py --arch ${arch})
+  list(APPEND _interop_tests interop.llm-adapters.${arch})
+endforeach()
+
+set_tests_properties(${_interop_tests} PROPERTIES ENVIRONMENT "${_interop_env}" SKIP_RETURN_CODE 77
+                     LABELS interop TIMEOUT 600)
