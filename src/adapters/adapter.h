@@ -5,6 +5,7 @@
 
 #include "adapters/param_store.h"
 #include "core/status.h"
+#include "io/gguf.h"
 #include "io/json_file.h"
 #include "io/safetensors.h"
 #include "model/model.h"
@@ -20,6 +21,12 @@ struct AdapterRunMode {
   // Which of the concurrent routed passes this is (consistency training runs pass 1 between
   // pass 0's forward and backward): adapters keeping activations keep one set per pass.
   int pass = 0;
+};
+
+// Options of `peft export --format F --adapter A`.
+struct AdapterExportOptions {
+  GgmlType type = GgmlType::F32;  // tensor storage of GGUF forms
+  std::string base_model_path;   // recorded in the written adapter_config.json
 };
 
 class Adapter : public SiteHooks {
@@ -46,6 +53,18 @@ class Adapter : public SiteHooks {
   // whose math does not allow it say so.
   virtual Status merge_into(Model& model) const {
     return Status::errorf("{} adapters cannot be merged into the base weights", method());
+  }
+  // Multiplies the adapter's effect, as llama.cpp's --lora-scaled does: methods with a
+  // low-rank update (LoRA, AdaMix over LoRA) scale it; the others cannot and say so.
+  virtual Status set_scale(double scale) {
+    return Status::errorf("--adapter-scale applies to LoRA adapters; a {} adapter has no scale", method());
+  }
+  // The other forms `peft export --format F` can write this adapter in ("gguf-lora", ...),
+  // and the writer.
+  virtual std::vector<std::string> export_formats() const { return {}; }
+  virtual Status export_as(const std::string& format, const Model& model, const AdapterExportOptions& options,
+                           const std::string& out) const {
+    return Status::errorf("a {} adapter cannot be exported as '{}'", method(), format);
   }
   // Weight λ of a consistency loss between two routed passes (AdaMix); 0 = none.
   virtual double consistency_weight() const { return 0.0; }

@@ -2,6 +2,7 @@
 #include "adapters/adapter_io.h"
 
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "adapters/registry.h"
@@ -29,7 +30,29 @@ Status save_adapter(const Adapter& adapter, const std::string& dir,
   return out.commit();
 }
 
+namespace {
+
+// A single-file adapter: a GGUF whose adapter.type names the method that reads it.
+Result<std::unique_ptr<Adapter>> load_gguf_adapter(const Model& model, const std::string& path) {
+  PEFT_ASSIGN_OR_RETURN(GgufFile file, GgufFile::open(path));
+  PEFT_ASSIGN_OR_RETURN(std::string type, file.get_string_or("general.type", "model"));
+  if (type != "adapter")
+    return Status::errorf("{}: general.type is '{}': this GGUF file is a model, not an adapter (pass it as --model)",
+                          path, type);
+  PEFT_ASSIGN_OR_RETURN(std::string adapter_type, file.get_string("adapter.type"));
+  const MethodDef* method = find_gguf_method(adapter_type);
+  if (!method)
+    return Status::errorf("{}: adapter.type '{}' is not supported (GGUF adapters of type: lora)", path, adapter_type);
+  return method->load_gguf(model, file);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Adapter>> load_adapter(const Model& model, const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(dir, ec)) return load_gguf_adapter(model, dir);
+  if (!std::filesystem::is_directory(dir, ec))
+    return Status::errorf("{}: no such adapter folder or GGUF adapter file", dir);
   const std::string config_path = dir + "/adapter_config.json";
   PEFT_ASSIGN_OR_RETURN(Json config, read_json_file(config_path));
   if (!config.is_object()) return Status::errorf("{}: expected a JSON object", config_path);
@@ -41,6 +64,9 @@ Result<std::unique_ptr<Adapter>> load_adapter(const Model& model, const std::str
   PEFT_ASSIGN_OR_RETURN(auto adapter, method->create(model, config, config_path, 0));
 
   const std::string weights_path = dir + "/adapter_model.safetensors";
+  if (!std::filesystem::exists(weights_path, ec) && std::filesystem::exists(dir + "/adapter_model.bin", ec))
+    return Status::errorf("{}: missing; the folder has only adapter_model.bin (a PyTorch pickle, which peft.cpp does "
+                          "not execute): convert it to safetensors", weights_path);
   PEFT_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::open(weights_path));
   std::set<std::string> unused(file.names().begin(), file.names().end());
   for (Param& p : adapter->params().all()) {

@@ -32,6 +32,12 @@ const MethodDef* find_method(const std::string& name) {
   return nullptr;
 }
 
+const MethodDef* find_gguf_method(const std::string& adapter_type) {
+  for (const MethodDef* m : all_methods())
+    if (m->gguf_adapter_type && adapter_type == m->gguf_adapter_type) return m;
+  return nullptr;
+}
+
 std::string supported_methods() {
   std::vector<std::string> names;
   for (const MethodDef* m : all_methods()) names.emplace_back(m->name);

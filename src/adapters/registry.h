@@ -26,6 +26,10 @@ struct MethodDef {
   Result<std::unique_ptr<Adapter>> (*create)(const Model& model, const Json& config,
                                              const std::string& where, uint64_t seed);
   std::vector<MethodFlag> flags;
+  // Adapters of this method stored as GGUF files (llama.cpp's adapter.type, e.g. "lora"), and
+  // their reader; nullptr when the method has no GGUF form.
+  const char* gguf_adapter_type = nullptr;
+  Result<std::unique_ptr<Adapter>> (*load_gguf)(const Model& model, const GgufFile& file) = nullptr;
 };
 
 // The factory every method uses: ConfigT::from_json(config, model, where) validates, then
@@ -40,6 +44,8 @@ Result<std::unique_ptr<Adapter>> create_from_json(const Model& model, const Json
 
 // By --method name or by peft_type; nullptr if unknown.
 const MethodDef* find_method(const std::string& name_or_peft_type);
+// By a GGUF adapter's adapter.type; nullptr if no method reads it.
+const MethodDef* find_gguf_method(const std::string& adapter_type);
 const std::vector<const MethodDef*>& all_methods();
 std::string supported_methods();  // "lora, ..."
 

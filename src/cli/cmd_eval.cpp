@@ -2,6 +2,7 @@
 // scoring, rescoring, perplexity.
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "adapters/adapter_io.h"
 #include "cli/command.h"
@@ -16,6 +17,7 @@ namespace peft::cli {
 namespace {
 struct EvalArgs {
   std::string model, adapter, task, data, out, scoring = "generate", predictions, base_dtype;
+  std::optional<double> adapter_scale;
   int64_t limit = -1;           // -1: all records
   int64_t max_new_tokens = -1;  // -1: the task's default
   int64_t num_beams = 1;
@@ -53,7 +55,7 @@ Result<LoadedModel> load_eval_model(const EvalArgs& a) {
   PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
   PEFT_ASSIGN_OR_RETURN(lm.model, load_model(a.model, lo));
   PEFT_ASSIGN_OR_RETURN(lm.tok, load_matching_tokenizer(*lm.model, a.model));
-  if (!a.adapter.empty()) { PEFT_ASSIGN_OR_RETURN(lm.adapter, load_adapter(*lm.model, a.adapter)); }
+  PEFT_ASSIGN_OR_RETURN(lm.adapter, load_cli_adapter(*lm.model, a.adapter, a.adapter_scale));
   return lm;
 }
 
@@ -151,7 +153,8 @@ void add_eval(CLI::App& app, Action& action) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* sub = app.add_subcommand("eval", "evaluate a model (and adapter) on an LLM-Adapters, GLUE or E2E task");
   sub->add_option("--model", args->model, "model folder (not needed with --predictions)");
-  sub->add_option("--adapter", args->adapter, "adapter folder (PEFT format) to apply");
+  sub->add_option("--adapter", args->adapter, "adapter to apply: a PEFT folder or a GGUF LoRA file");
+  sub->add_option("--adapter-scale", args->adapter_scale, "multiply the LoRA update by this (llama.cpp's --lora-scaled; default 1)");
   sub->add_option("--task", args->task, "task: " + eval_task_names() + ", " + verbal_task_names() + ", perplexity")->required();
   sub->add_option("--data", args->data,
                   "test file (default under $PEFT_SHARED_DIR or ../shared: data/datasets/llm_adapters/dataset/<task>/test.json, "

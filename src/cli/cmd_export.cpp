@@ -1,4 +1,5 @@
-// peft export: write a model in another format (GGUF for llama.cpp today).
+// peft export: a model as GGUF for llama.cpp, or an adapter in another client's format.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -6,10 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "adapters/adamix/adamix.h"
-#include "adapters/adamix/adamix_bottleneck.h"
 #include "adapters/adapter_io.h"
-
 #include "cli/command.h"
 #include "cli/common.h"
 #include "io/gguf.h"
@@ -25,7 +23,7 @@ struct ExportArgs {
   std::string model;
   std::string adapter;
   std::string out;
-  std::string type = "f32";
+  std::string type;
   std::string name;
 };
 
@@ -38,41 +36,20 @@ Result<std::optional<GgufVocab>> vocab_of(const std::string& path, const std::st
   return read_gguf_vocab(file);
 }
 
-// An AdaMix adapter as the plain adapter of its averaged experts (what it serves at
-// inference): a PEFT LoRA for base lora (Hugging Face PEFT and llama.cpp's converters use it),
-// an LLM-Adapters bottleneck adapter (AdapterP) for base bottleneck.
-Status export_adamix_averaged(const ExportArgs& a) {
-  if (a.adapter.empty()) return Status::errorf("export --format {} needs --adapter", a.format);
-  PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model));
-  PEFT_ASSIGN_OR_RETURN(auto adapter, load_adapter(*model, a.adapter));
-  auto* mix_lora = dynamic_cast<AdamixAdapter*>(adapter.get());
-  auto* mix_bottleneck = dynamic_cast<AdamixBottleneckAdapter*>(adapter.get());
-  if (!mix_lora && !mix_bottleneck)
-    return Status::errorf("{}: a {} adapter is already in its served form; --format {} converts AdaMix adapters",
-                          a.adapter, adapter->method(), a.format);
-  const std::string want = mix_lora ? "peft-lora" : "bottleneck";
-  if (a.format != want)
-    return Status::errorf("{}: an AdaMix adapter over base '{}' exports as --format {}", a.adapter,
-                          mix_lora ? "lora" : "bottleneck", want);
-  if (mix_lora) {
-    PEFT_ASSIGN_OR_RETURN(auto lora, mix_lora->to_plain_lora());
-    PEFT_TRY(save_adapter(*lora, a.out, a.model));
-  } else {
-    PEFT_ASSIGN_OR_RETURN(auto plain, mix_bottleneck->to_plain_bottleneck());
-    PEFT_TRY(save_adapter(*plain, a.out, a.model));
-  }
-  fmt::print(stderr, "exported the averaged AdaMix experts of {} as a {} adapter -> {}\n", a.adapter,
-             mix_lora ? "PEFT LoRA" : "bottleneck (LLM-Adapters)", a.out);
-  return Status::ok();
+Result<GgmlType> tensor_type(const ExportArgs& a) {
+  auto type = ggml_type_from_flag(a.type.empty() ? "f32" : a.type);
+  if (!type) return Status::errorf("--type: expected f32, f16, bf16 or q8_0, found '{}'", a.type);
+  return *type;
 }
 
-Status run_export(const ExportArgs& a) {
-  if (a.format == "peft-lora" || a.format == "bottleneck") return export_adamix_averaged(a);
-  if (a.format != "gguf")
-    return Status::errorf("export: unknown --format '{}' (supported: gguf, peft-lora, bottleneck)", a.format);
-  auto type = ggml_type_from_flag(a.type);
-  if (!type) return Status::errorf("--type: expected f32, f16, bf16 or q8_0, found '{}'", a.type);
+// --format gguf: the model, with --adapter merged into its weights first.
+Status export_model_gguf(const ExportArgs& a) {
+  PEFT_ASSIGN_OR_RETURN(GgmlType type, tensor_type(a));
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model));
+  if (!a.adapter.empty()) {
+    PEFT_ASSIGN_OR_RETURN(auto adapter, load_cli_adapter(*model, a.adapter, std::nullopt));
+    PEFT_TRY(adapter->merge_into(*model).with_context(a.adapter));
+  }
   PEFT_ASSIGN_OR_RETURN(std::optional<GgufVocab> vocab, vocab_of(a.model, model->config.arch));
   if (vocab) {
     // The model's config is the authority Hugging Face generation uses for BOS/EOS.
@@ -84,29 +61,63 @@ Status run_export(const ExportArgs& a) {
                        "(llama.cpp needs one)\n", a.model);
   }
   GgufExportOptions opt;
-  opt.type = *type;
+  opt.type = type;
   opt.name = a.name;
   if (opt.name.empty()) {
     std::filesystem::path p(a.model);
     opt.name = (p.has_filename() ? p : p.parent_path()).stem().string();
   }
   PEFT_TRY(export_gguf(*model, vocab ? &*vocab : nullptr, opt, a.out));
-  fmt::print(stderr, "exported {} -> {} ({})\n", a.model, a.out, a.type);
+  fmt::print(stderr, "exported {}{} -> {} ({})\n", a.model, a.adapter.empty() ? "" : " with " + a.adapter + " merged",
+             a.out, a.type.empty() ? "f32" : a.type);
   return Status::ok();
+}
+
+// Any other format: the adapter's own writer for it (a LoRA as a GGUF adapter, AdaMix's
+// averaged experts as a plain LoRA or bottleneck adapter).
+Status export_adapter(const ExportArgs& a) {
+  if (a.adapter.empty()) return Status::errorf("export --format {} needs --adapter", a.format);
+  if (!a.name.empty()) return Status::errorf("--name applies to --format gguf (a model's general.name)");
+  PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model));
+  PEFT_ASSIGN_OR_RETURN(auto adapter, load_cli_adapter(*model, a.adapter, std::nullopt));
+  const std::vector<std::string> formats = adapter->export_formats();
+  if (std::find(formats.begin(), formats.end(), a.format) == formats.end())
+    return Status::errorf("{}: a {} adapter {}", a.adapter, adapter->method(),
+                          formats.empty() ? "has no other format to export to (its folder is what clients load)"
+                                          : fmt::format("exports as --format {}", fmt::join(formats, " or ")));
+  AdapterExportOptions opt;
+  opt.base_model_path = a.model;
+  if (a.format.starts_with("gguf")) {
+    PEFT_ASSIGN_OR_RETURN(opt.type, tensor_type(a));
+  } else if (!a.type.empty()) {
+    return Status::errorf("--type applies to GGUF formats, not --format {}", a.format);
+  }
+  PEFT_TRY(adapter->export_as(a.format, *model, opt, a.out));
+  fmt::print(stderr, "exported {} ({}) as {} -> {}\n", a.adapter, adapter->method(), a.format, a.out);
+  return Status::ok();
+}
+
+Status run_export(const ExportArgs& a) {
+  if (a.format == "gguf") return export_model_gguf(a);
+  if (a.format == "gguf-lora" || a.format == "peft-lora" || a.format == "bottleneck") return export_adapter(a);
+  return Status::errorf("export: unknown --format '{}' (supported: gguf, gguf-lora, peft-lora, bottleneck)", a.format);
 }
 
 }  // namespace
 
 void add_export(CLI::App& app, Action& action) {
   auto args = std::make_shared<ExportArgs>();
-  CLI::App* cmd = app.add_subcommand("export", "write a model as a GGUF file for llama.cpp");
-  cmd->add_option("--format", args->format, "gguf (a model for llama.cpp), peft-lora (an AdaMix-LoRA adapter as plain LoRA) or bottleneck "
-                 "(an AdaMix bottleneck adapter as a plain bottleneck adapter)")->required();
-  cmd->add_option("--model", args->model, "model folder (or .gguf file)")->required();
-  cmd->add_option("--adapter", args->adapter, "adapter folder (for --format peft-lora / bottleneck)");
+  CLI::App* cmd = app.add_subcommand("export", "write a model or an adapter in another client's format");
+  cmd->add_option("--format", args->format,
+                  "gguf: the model for llama.cpp (with --adapter: merged into the weights first); gguf-lora: a LoRA "
+                  "(or AdaMix-LoRA's averaged experts) as a llama.cpp GGUF adapter; peft-lora: AdaMix-LoRA's averaged "
+                  "experts as a plain PEFT LoRA; bottleneck: AdaMix-bottleneck's as a plain LLM-Adapters adapter")
+      ->required();
+  cmd->add_option("--model", args->model, "base model folder (or .gguf file)")->required();
+  cmd->add_option("--adapter", args->adapter, "adapter folder or GGUF adapter file");
   cmd->add_option("--out", args->out, "output file or folder (written atomically)")->required();
-  cmd->add_option("--type", args->type, "matrix storage: f32 (default), f16, bf16 or q8_0");
-  cmd->add_option("--name", args->name, "general.name (default: the model folder's name)");
+  cmd->add_option("--type", args->type, "GGUF tensor storage: f32 (default), f16, bf16 or q8_0");
+  cmd->add_option("--name", args->name, "general.name of a GGUF model (default: the model folder's name)");
   cmd->callback([args, &action] { action = [args] { return run_export(*args); }; });
 }
 

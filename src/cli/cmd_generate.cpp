@@ -1,11 +1,13 @@
 // peft generate: continue a prompt; stdout gets the prompt and the continuation only.
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "cli/command.h"
 #include "adapters/adapter_io.h"
 #include "cli/common.h"
 #include "model/generate.h"
+#include "tokenizer/text_stream.h"
 
 namespace peft::cli {
 
@@ -13,6 +15,7 @@ namespace {
 struct GenerateArgs {
   std::string model;
   std::string adapter;
+  std::optional<double> adapter_scale;
   std::string prompt;
   int64_t max_new_tokens = 64;
   float temperature = 0.f;
@@ -31,8 +34,7 @@ Status run_generate(const GenerateArgs& a) {
   PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
   PEFT_ASSIGN_OR_RETURN(auto tok, load_matching_tokenizer(*model, a.model));
-  std::unique_ptr<Adapter> adapter;
-  if (!a.adapter.empty()) { PEFT_ASSIGN_OR_RETURN(adapter, load_adapter(*model, a.adapter)); }
+  PEFT_ASSIGN_OR_RETURN(std::unique_ptr<Adapter> adapter, load_cli_adapter(*model, a.adapter, a.adapter_scale));
   std::vector<int32_t> prompt = tok->encode(a.prompt, !a.no_bos);
 
   GenerateOptions opt;
@@ -41,21 +43,17 @@ Status run_generate(const GenerateArgs& a) {
   opt.stop_at_eos = !a.ignore_eos;
   opt.hooks = adapter.get();
 
-  // Stream: print the decoded text's growth beyond what is already out, so pieces that
-  // depend on their neighbours (leading spaces, multi-byte characters) come out right.
+  // Stream the decoded text's growth (tokenizer/text_stream.h): what is printed is exactly
+  // the decode of prompt + continuation, whatever the tokens split.
   std::fwrite(a.prompt.data(), 1, a.prompt.size(), stdout);
-  std::vector<int32_t> ids = prompt;
-  std::string printed = tok->decode(ids);
-  auto on_token = [&](int32_t id) {
-    ids.push_back(id);
-    std::string full = tok->decode(ids);
-    if (full.size() > printed.size() && full.compare(0, printed.size(), printed) == 0) {
-      std::fwrite(full.data() + printed.size(), 1, full.size() - printed.size(), stdout);
-      std::fflush(stdout);
-      printed = std::move(full);
-    }
+  TextStream stream(*tok, prompt);
+  auto print = [](const std::string& piece) {
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
   };
+  auto on_token = [&](int32_t id) { print(stream.push(id)); };
   PEFT_ASSIGN_OR_RETURN(auto generated, generate(*model, prompt, opt, on_token));
+  print(stream.finish());
   std::fputc('\n', stdout);
   std::fflush(stdout);
   std::fprintf(stderr, "generated %zu tokens\n", generated.size());
@@ -67,7 +65,8 @@ void add_generate(CLI::App& app, Action& action) {
   auto args = std::make_shared<GenerateArgs>();
   CLI::App* sub = app.add_subcommand("generate", "continue a prompt with the model");
   sub->add_option("--model", args->model, "model folder")->required();
-  sub->add_option("--adapter", args->adapter, "adapter folder (PEFT format) to apply");
+  sub->add_option("--adapter", args->adapter, "adapter to apply: a PEFT folder or a GGUF LoRA file");
+  sub->add_option("--adapter-scale", args->adapter_scale, "multiply the LoRA update by this (llama.cpp's --lora-scaled; default 1)");
   sub->add_option("--prompt", args->prompt, "prompt text")->required();
   sub->add_option("--max-new-tokens", args->max_new_tokens, "tokens to generate (default 64)");
   sub->add_option("--temperature", args->temperature, "0 = greedy (default)");

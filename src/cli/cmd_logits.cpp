@@ -1,5 +1,6 @@
 // peft logits: input_ids from a safetensors file → logits (B, T, V) into another.
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "adapters/adapter_io.h"
@@ -14,6 +15,7 @@ namespace peft::cli {
 namespace {
 struct LogitsArgs {
   std::string model, adapter, input, output, base_dtype;
+  std::optional<double> adapter_scale;
 };
 
 // input_ids (B, T) as I64 or I32 → int32 with range checks.
@@ -48,8 +50,7 @@ Status run_logits(const LogitsArgs& a) {
     return Status::errorf("{}: sequence length {} exceeds the model's context {}", a.input, T,
                           model->config.n_ctx);
   const int64_t V = model->config.n_vocab;
-  std::unique_ptr<Adapter> adapter;
-  if (!a.adapter.empty()) { PEFT_ASSIGN_OR_RETURN(adapter, load_adapter(*model, a.adapter)); }
+  PEFT_ASSIGN_OR_RETURN(std::unique_ptr<Adapter> adapter, load_cli_adapter(*model, a.adapter, a.adapter_scale));
   // Prompt tuning puts virtual tokens in front; their logits come first, as in PEFT.
   const int64_t nv = adapter ? adapter->num_virtual_tokens() : 0;
   OwnedTensor logits(DType::F32, {B, nv + T, V});
@@ -63,7 +64,8 @@ void add_logits(CLI::App& app, Action& action) {
   auto args = std::make_shared<LogitsArgs>();
   CLI::App* sub = app.add_subcommand("logits", "write the model's logits for given input_ids");
   sub->add_option("--model", args->model, "model folder")->required();
-  sub->add_option("--adapter", args->adapter, "adapter folder (PEFT format) to apply");
+  sub->add_option("--adapter", args->adapter, "adapter to apply: a PEFT folder or a GGUF LoRA file");
+  sub->add_option("--adapter-scale", args->adapter_scale, "multiply the LoRA update by this (llama.cpp's --lora-scaled; default 1)");
   sub->add_option("--input", args->input, "safetensors file with input_ids [B, T] (I64 or I32)")->required();
   sub->add_option("--output", args->output, "safetensors file to write logits [B, T, V] to")->required();
   sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");

@@ -1,6 +1,8 @@
 // Shared CLI helpers.
 #include "cli/common.h"
 
+#include "adapters/adapter_io.h"
+
 namespace peft::cli {
 
 Result<LoadOptions> load_options_from_flag(const std::string& base_dtype) {
@@ -19,6 +21,17 @@ Result<std::unique_ptr<Tokenizer>> load_matching_tokenizer(const Model& model,
     return Status::errorf("{}: tokenizer has {} tokens but the model's vocab_size is {}", path,
                           tok->vocab_size(), model.config.n_vocab);
   return tok;
+}
+
+Result<std::unique_ptr<Adapter>> load_cli_adapter(const Model& model, const std::string& path,
+                                                  const std::optional<double>& scale) {
+  if (path.empty()) {
+    if (scale) return Status::error("--adapter-scale needs --adapter");
+    return std::unique_ptr<Adapter>();
+  }
+  PEFT_ASSIGN_OR_RETURN(auto adapter, load_adapter(model, path));
+  if (scale) PEFT_TRY(adapter->set_scale(*scale).with_context(path));
+  return adapter;
 }
 
 }  // namespace peft::cli

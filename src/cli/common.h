@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "adapters/adapter.h"
 #include "core/status.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
@@ -16,5 +17,10 @@ Result<LoadOptions> load_options_from_flag(const std::string& base_dtype);
 // A tokenizer that fits the model: its vocabulary may not exceed the model's.
 Result<std::unique_ptr<Tokenizer>> load_matching_tokenizer(const Model& model,
                                                            const std::string& path);
+
+// The adapter at `path` (a PEFT folder or a GGUF adapter file) for `model`; `scale`
+// (--adapter-scale) multiplies a LoRA's update. A scale without an adapter is an error.
+Result<std::unique_ptr<Adapter>> load_cli_adapter(const Model& model, const std::string& path,
+                                                  const std::optional<double>& scale);
 
 }  // namespace peft::cli

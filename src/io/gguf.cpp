@@ -236,6 +236,10 @@ Result<double> GgufFile::get_float(const std::string& key) const {
   return *x;
 }
 
+Result<std::string> GgufFile::get_string_or(const std::string& key, const std::string& fallback) const {
+  return find(key) ? get_string(key) : Result<std::string>(fallback);
+}
+
 Result<int64_t> GgufFile::get_int_or(const std::string& key, int64_t fallback) const {
   return find(key) ? get_int(key) : Result<int64_t>(fallback);
 }

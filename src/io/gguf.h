@@ -93,6 +93,7 @@ class GgufFile {
   Result<std::string> get_string(const std::string& key) const;
   Result<int64_t> get_int(const std::string& key) const;
   Result<double> get_float(const std::string& key) const;
+  Result<std::string> get_string_or(const std::string& key, const std::string& fallback) const;
   Result<int64_t> get_int_or(const std::string& key, int64_t fallback) const;
   Result<double> get_float_or(const std::string& key, double fallback) const;
   Result<bool> get_bool_or(const std::string& key, bool fallback) const;

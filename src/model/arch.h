@@ -20,6 +20,24 @@ struct TensorNames {
   bool conv1d = false;  // GPT-2's Conv1D stores linear weights (in, out)
 };
 
+class GgufFile;    // io/gguf.h
+class GgufWriter;  // io/gguf_writer.h
+
+// How llama.cpp holds an architecture, as its converter (convert_hf_to_gguf.py) writes it.
+// Tensor names are llama.cpp's, the same for every architecture (model/gguf_names.h).
+struct GgufArchDef {
+  const char* name;  // general.architecture
+  // Row orders the converter gives the attention projections:
+  bool rotary_interleaved_qk;  // q/k rows per head in interleaved-pair order (LLaMA)
+  bool qkv_blocked;            // a per-head fused qkv stored as [q | k | v] (BLOOM, GPT-NeoX)
+  // The file's metadata as config.json keys, added to `config` (which already holds
+  // model_type, vocab_size, tie_word_embeddings and the special ids).
+  Result<Json> (*read_config)(const GgufFile& file, Json config);
+  // The hyper-parameter keys of an exported model; refuses what llama.cpp cannot express.
+  Status (*write_hparams)(const ModelConfig& config, GgufWriter& writer, const std::string& where);
+  const char* model_type;  // the config.json model_type a file of this architecture loads as
+};
+
 struct ArchDef {
   const char* model_type;  // config.json "model_type"
   // Reads config.json (already parsed); `where` names the file for errors.
@@ -28,6 +46,7 @@ struct ArchDef {
   // PEFT's default target_modules per method for this architecture, comma-separated:
   // {"lora", "q_proj,v_proj"}, {"ia3", ...}, {"ia3_ff", ...} (IA3's feedforward_modules).
   std::vector<std::pair<std::string, std::string>> default_targets;
+  const GgufArchDef* gguf = nullptr;  // nullptr: llama.cpp has no such architecture
 };
 
 // The default target list of `key` ("lora", "ia3", ...) for the model's architecture.
@@ -35,6 +54,10 @@ std::vector<std::string> default_targets(const ArchDef& arch, const std::string&
 
 // nullptr when unknown.
 const ArchDef* find_arch(const std::string& model_type);
+// By general.architecture; nullptr when no architecture of ours is stored that way.
+const GgufArchDef* find_gguf_arch(const std::string& gguf_arch);
+// "bloom, gpt2, ..." for error messages.
+std::string supported_gguf_archs();
 // "gpt2, llama, ..." for error messages.
 std::string supported_archs();
 

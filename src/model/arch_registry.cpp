@@ -1,6 +1,7 @@
 // The explicit list of architectures (one line each).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "model/arch.h"
@@ -32,6 +33,21 @@ const ArchDef* find_arch(const std::string& model_type) {
 std::string supported_archs() {
   std::vector<std::string> names;
   for (const ArchDef* a : kArchs) names.emplace_back(a->model_type);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+const GgufArchDef* find_gguf_arch(const std::string& gguf_arch) {
+  for (const ArchDef* a : kArchs)
+    if (a->gguf && gguf_arch == a->gguf->name) return a->gguf;
+  return nullptr;
+}
+
+std::string supported_gguf_archs() {
+  std::vector<std::string> names;
+  for (const ArchDef* a : kArchs)
+    if (a->gguf && std::find(names.begin(), names.end(), a->gguf->name) == names.end())
+      names.emplace_back(a->gguf->name);
+  std::sort(names.begin(), names.end());
   return fmt::format("{}", fmt::join(names, ", "));
 }
 

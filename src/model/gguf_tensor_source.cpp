@@ -3,62 +3,17 @@
 #include <map>
 
 #include "model/gguf_model.h"
+#include "model/gguf_names.h"
 
 namespace peft {
 
 namespace {
 
-enum class Fix { None, PermuteQ, PermuteK, Transpose };
-
-struct NameRow {
-  const char* gguf;  // after "blk.N." for block tensors
-  const char* hf;    // after the block prefix for block tensors
-  Fix fix = Fix::None;
-};
-
-// Global tensors, then per-block suffixes; ".weight"/".bias" are appended by the lookup.
-constexpr NameRow kLlamaGlobal[] = {
-    {"token_embd", "model.embed_tokens"}, {"output_norm", "model.norm"}, {"output", "lm_head"}};
-constexpr NameRow kLlamaBlock[] = {
-    {"attn_norm", "input_layernorm"},        {"attn_q", "self_attn.q_proj", Fix::PermuteQ},
-    {"attn_k", "self_attn.k_proj", Fix::PermuteK}, {"attn_v", "self_attn.v_proj"},
-    {"attn_output", "self_attn.o_proj"},     {"ffn_norm", "post_attention_layernorm"},
-    {"ffn_gate", "mlp.gate_proj"},           {"ffn_up", "mlp.up_proj"},
-    {"ffn_down", "mlp.down_proj"}};
-constexpr NameRow kGpt2Global[] = {{"token_embd", "transformer.wte"},
-                                   {"position_embd", "transformer.wpe"},
-                                   {"output_norm", "transformer.ln_f"},
-                                   {"output", "lm_head"}};
-constexpr NameRow kGpt2Block[] = {
-    {"attn_norm", "ln_1"},  {"attn_qkv", "attn.c_attn", Fix::Transpose}, {"attn_output", "attn.c_proj", Fix::Transpose},
-    {"ffn_norm", "ln_2"},   {"ffn_up", "mlp.c_fc", Fix::Transpose},      {"ffn_down", "mlp.c_proj", Fix::Transpose}};
-
 struct Mapped {
   std::string hf;
-  Fix fix = Fix::None;
+  GgufRowFix rows;
+  bool transpose = false;  // GPT-2's Conv1D stores projections (in, out)
 };
-
-// "blk.3.attn_q.weight" → {"model.layers.3.self_attn.q_proj.weight", PermuteQ}; nullopt
-// when the name is not one the architecture knows.
-std::optional<Mapped> map_name(const GgufArch& arch, const std::string& name) {
-  const bool gpt2 = arch.conv1d;
-  auto dot = name.rfind('.');
-  if (dot == std::string::npos) return std::nullopt;
-  const std::string stem = name.substr(0, dot), kind = name.substr(dot);  // ".weight" / ".bias"
-  if (kind != ".weight" && kind != ".bias") return std::nullopt;
-  auto lookup = [&](const auto& table, const std::string& key, const std::string& prefix) -> std::optional<Mapped> {
-    for (const NameRow& r : table)
-      if (key == r.gguf) return Mapped{prefix + r.hf + kind, kind == ".weight" ? r.fix : (r.fix == Fix::Transpose ? Fix::None : r.fix)};
-    return std::nullopt;
-  };
-  if (stem.rfind("blk.", 0) != 0) return gpt2 ? lookup(kGpt2Global, stem, "") : lookup(kLlamaGlobal, stem, "");
-  auto second = stem.find('.', 4);
-  if (second == std::string::npos) return std::nullopt;
-  const std::string layer = stem.substr(4, second - 4), rest = stem.substr(second + 1);
-  if (layer.empty() || layer.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  return gpt2 ? lookup(kGpt2Block, rest, "transformer.h." + layer + ".")
-              : lookup(kLlamaBlock, rest, "model.layers." + layer + ".");
-}
 
 class GgufTensorSource final : public TensorSource {
  public:
@@ -79,7 +34,7 @@ class GgufTensorSource final : public TensorSource {
     return v;
   }
 
-  Status add(const GgufTensorInfo& info, const Mapped& m, int64_t heads, DType quantized_to) {
+  Status add(const GgufTensorInfo& info, const Mapped& m, DType quantized_to) {
     Tensor src;
     OwnedTensor holder;
     if (info.type == uint32_t(GgmlType::Q8_0)) {
@@ -94,8 +49,8 @@ class GgufTensorSource final : public TensorSource {
       PEFT_ASSIGN_OR_RETURN(src, file_->view(info));
     }
     Tensor out = src;
-    if (m.fix != Fix::None) {
-      PEFT_ASSIGN_OR_RETURN(OwnedTensor fixed, apply(info, src, m.fix, heads));
+    if (m.rows.rows != GgufRows::Same || m.transpose) {
+      PEFT_ASSIGN_OR_RETURN(OwnedTensor fixed, undo_layout(info, src, m));
       holder = std::move(fixed);
       out = holder.view();
     }
@@ -106,26 +61,22 @@ class GgufTensorSource final : public TensorSource {
   }
 
  private:
-  Result<OwnedTensor> apply(const GgufTensorInfo& info, const Tensor& src, Fix fix, int64_t heads) const {
+  Result<OwnedTensor> undo_layout(const GgufTensorInfo& info, const Tensor& src, const Mapped& m) const {
     const size_t esize = dtype_size(src.dtype);
     const int64_t rows = src.ndim >= 1 ? src.dim(0) : 1;
     const size_t row_bytes = src.ndim >= 2 ? size_t(src.dim(1)) * esize : esize;
-    if (fix == Fix::Transpose) {
-      if (src.ndim != 2) return Status::errorf("{}: tensor '{}' should be a matrix", file_->path(), info.name);
-      const int64_t r = src.dim(0), c = src.dim(1);
-      OwnedTensor t(src.dtype, {c, r});
-      auto* d = static_cast<char*>(t.view().data);
-      const auto* s = static_cast<const char*>(src.data);
-      for (int64_t i = 0; i < r; ++i)
-        for (int64_t j = 0; j < c; ++j) std::memcpy(d + size_t(j * r + i) * esize, s + size_t(i * c + j) * esize, esize);
-      return t;
-    }
-    if (heads <= 0 || rows % (2 * heads) != 0)
-      return Status::errorf("{}: tensor '{}' has {} rows, not a multiple of 2 x {} heads (cannot undo llama.cpp's "
-                            "rotary permutation)", file_->path(), info.name, rows, heads);
     OwnedTensor t(src.dtype, src.dims());
-    permute_rows_gguf_to_hf(t.view().data, src.data, rows, row_bytes, heads);
-    return t;
+    PEFT_TRY(reorder_rows(m.rows, /*to_gguf=*/false, t.view().data, src.data, rows, row_bytes,
+                          file_->path() + ": tensor '" + info.name + "'"));
+    if (!m.transpose) return t;
+    if (src.ndim != 2) return Status::errorf("{}: tensor '{}' should be a matrix", file_->path(), info.name);
+    const int64_t r = src.dim(0), c = src.dim(1);
+    OwnedTensor tr(src.dtype, {c, r});
+    auto* d = static_cast<char*>(tr.view().data);
+    const auto* s = static_cast<const char*>(t.view().data);
+    for (int64_t i = 0; i < r; ++i)
+      for (int64_t j = 0; j < c; ++j) std::memcpy(d + size_t(j * r + i) * esize, s + size_t(i * c + j) * esize, esize);
+    return tr;
   }
 
   std::shared_ptr<const GgufFile> file_;
@@ -136,51 +87,34 @@ class GgufTensorSource final : public TensorSource {
 
 }  // namespace
 
-void permute_rows_hf_to_gguf(void* dst, const void* src, int64_t rows, size_t row_bytes, int64_t n_head) {
-  const int64_t hd = rows / n_head, half = hd / 2;
-  auto* d = static_cast<char*>(dst);
-  const auto* s = static_cast<const char*>(src);
-  for (int64_t h = 0; h < n_head; ++h)
-    for (int64_t sel = 0; sel < 2; ++sel)
-      for (int64_t i = 0; i < half; ++i)
-        std::memcpy(d + size_t(h * hd + 2 * i + sel) * row_bytes, s + size_t(h * hd + sel * half + i) * row_bytes,
-                    row_bytes);
-}
-
-void permute_rows_gguf_to_hf(void* dst, const void* src, int64_t rows, size_t row_bytes, int64_t n_head) {
-  const int64_t hd = rows / n_head, half = hd / 2;
-  auto* d = static_cast<char*>(dst);
-  const auto* s = static_cast<const char*>(src);
-  for (int64_t h = 0; h < n_head; ++h)
-    for (int64_t sel = 0; sel < 2; ++sel)
-      for (int64_t i = 0; i < half; ++i)
-        std::memcpy(d + size_t(h * hd + sel * half + i) * row_bytes, s + size_t(h * hd + 2 * i + sel) * row_bytes,
-                    row_bytes);
-}
-
 Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<const GgufFile> file,
                                                                 const Json& config, const LoadOptions& options) {
-  PEFT_ASSIGN_OR_RETURN(std::string arch_name, file->get_string("general.architecture"));
-  const GgufArch* arch = find_gguf_arch(arch_name);
-  if (!arch)
-    return Status::errorf("{}: unsupported GGUF architecture '{}' (supported: {})", file->path(), arch_name,
-                          supported_gguf_archs());
   const std::string where = file->path() + " (GGUF metadata)";
-  int64_t heads = 0, heads_kv = 0;
-  if (arch->permuted_qk) {
-    PEFT_ASSIGN_OR_RETURN(heads, json_get_int(config, "num_attention_heads", where));
-    PEFT_ASSIGN_OR_RETURN(heads_kv, json_get_int_or(config, "num_key_value_heads", heads, where));
+  PEFT_ASSIGN_OR_RETURN(std::string model_type, json_get_string(config, "model_type", where));
+  const ArchDef* arch = find_arch(model_type);
+  if (!arch || !arch->gguf) return Status::errorf("{}: model_type '{}' has no GGUF layout", where, model_type);
+  PEFT_ASSIGN_OR_RETURN(ModelConfig mc, arch->parse_config(config, where));
+  const TensorNames names = arch->tensor_names(mc);
+  // Every name the architecture's roles give, GGUF → Hugging Face.
+  std::map<std::string, Mapped> by_gguf;
+  for (const GgufRole& role : gguf_roles()) {
+    const std::string& pattern = names.*role.hf;
+    if (pattern.empty()) continue;
+    const Mapped m{"", gguf_row_fix(*arch->gguf, role, mc), names.conv1d && role.linear_weight};
+    for (int64_t l = 0; l < (role.per_layer ? mc.n_layer : 1); ++l) {
+      Mapped ml = m;
+      ml.hf = layer_name(pattern, l);
+      by_gguf[gguf_tensor_name(role, l)] = ml;
+    }
   }
   const bool tied = config.value("tie_word_embeddings", false);
   const DType quantized_to = options.base_dtype.value_or(DType::F32);
   auto source = std::make_shared<GgufTensorSource>(file);
   for (const GgufTensorInfo& info : file->tensors()) {
-    std::optional<Mapped> m = map_name(*arch, info.name);
-    if (!m) m = Mapped{info.name, Fix::None};  // unknown to us: listed, never bound
-    if (tied && m->hf == "lm_head.weight") continue;  // a copy of the embedding
-    if (!arch->permuted_qk && (m->fix == Fix::PermuteQ || m->fix == Fix::PermuteK)) m->fix = Fix::None;
-    const int64_t h = m->fix == Fix::PermuteK ? heads_kv : heads;
-    PEFT_TRY(source->add(info, *m, h, quantized_to));
+    if (tied && info.name == "output.weight") continue;  // a copy of the embedding (gguf_hf_config checked)
+    auto it = by_gguf.find(info.name);
+    const Mapped m = it != by_gguf.end() ? it->second : Mapped{info.name, {}, false};  // unknown: listed, never bound
+    PEFT_TRY(source->add(info, m, quantized_to));
   }
   return std::shared_ptr<const TensorSource>(std::move(source));
 }

@@ -26,5 +26,15 @@ foreach(arch llama bloom opt gptj)
   list(APPEND _interop_tests interop.llm-adapters.${arch})
 endforeach()
 
+# llama.cpp (node-llama-cpp): GGUF models and LoRA adapters both ways, on every architecture
+# llama.cpp and peft.cpp share; the tiny models come from transformers 4.57 (it has qwen2).
+foreach(arch llama gpt2 bloom gpt_neox qwen2 mistral)
+  add_test(NAME interop.llama-cpp.${arch}
+           COMMAND ${_interop}/run_python_client transformers-4.57 ${_interop}/clients/llama_cpp_roundtrip.py --arch ${arch})
+  list(APPEND _interop_tests interop.llama-cpp.${arch})
+endforeach()
+add_test(NAME interop.llama-cpp.stories260k-greedy COMMAND ${_interop}/llama_cpp_greedy.sh $<TARGET_FILE:peft>)
+list(APPEND _interop_tests interop.llama-cpp.stories260k-greedy)
+
 set_tests_properties(${_interop_tests} PROPERTIES ENVIRONMENT "${_interop_env}" SKIP_RETURN_CODE 77
                      LABELS interop TIMEOUT 600)

@@ -2,10 +2,12 @@
 # Interop with llama.cpp itself: peft's GGUF export of stories260K, decoded greedily by llama.cpp
 # (node-llama-cpp's prebuilt CPU binaries), must give the same 60 tokens as `peft generate`.
 # Usage: tests/interop/llama_cpp_greedy.sh [PEFT_BINARY]   (default build/bin/peft)
-# Env: NODE_LLAMA_CPP_VERSION (default 3.22.1); NODE_LLAMA_CPP_DIR: a folder where
-# node-llama-cpp is already installed (else it is installed into a temporary folder);
+# Env: PEFT_CLIENTS_DIR: the folder scripts/setup_clients filled (its node and node-llama-cpp
+# are used, and a missing one fails the test); else NODE_LLAMA_CPP_VERSION (default 3.22.1) and
+# NODE_LLAMA_CPP_DIR (a folder where node-llama-cpp is installed, else a temporary install);
 # PEFT_SHARED_DIR (default ../shared next to the repository).
-# Prints PASS / FAIL (exit 0 / 1), or SKIP (exit 0) when npm or the package is unavailable.
+# Prints PASS / FAIL (exit 0 / 1), or SKIP (exit 77) when npm or the package is unavailable
+# and PEFT_CLIENTS_DIR is not set.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -16,9 +18,16 @@ PROMPT="Once upon a time"
 N=60
 
 fail() { echo "FAIL: $*"; exit 1; }
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "SKIP: npm not available"; exit 0; }
+skip() { [ -n "${PEFT_CLIENTS_DIR:-}" ] && fail "$* (scripts/setup_clients installs it)"; echo "SKIP: $*"; exit 77; }
+NODE=node
+if [ -n "${PEFT_CLIENTS_DIR:-}" ]; then
+  NODE="$PEFT_CLIENTS_DIR/node"
+  NODE_LLAMA_CPP_DIR="$PEFT_CLIENTS_DIR/llama"
+  [ -x "$NODE" ] && [ -d "$NODE_LLAMA_CPP_DIR/node_modules/node-llama-cpp" ] || skip "node-llama-cpp not under $PEFT_CLIENTS_DIR"
+fi
+command -v "$NODE" >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || skip "node/npm not available"
 [ -x "$PEFT" ] || fail "peft binary not found at $PEFT (build it first)"
-[ -f "$SHARED/data/models/stories260K/stories260K.bin" ] || { echo "SKIP: stories260K not found under $SHARED"; exit 0; }
+[ -f "$SHARED/data/models/stories260K/stories260K.bin" ] || fail "stories260K not found under $SHARED"
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -31,8 +40,7 @@ if [ ! -d "$NLC/node_modules/node-llama-cpp" ]; then
         npm install --no-audit --no-fund --ignore-scripts --omit=optional \
         "node-llama-cpp@$VERSION" "@node-llama-cpp/linux-x64@$VERSION") >"$TMP/npm.log" 2>&1; then
     tail -5 "$TMP/npm.log"
-    echo "SKIP: npm install of node-llama-cpp@$VERSION failed"
-    exit 0
+    skip "npm install of node-llama-cpp@$VERSION failed"
   fi
 fi
 # The script resolves node-llama-cpp from its own folder.
@@ -47,16 +55,16 @@ PROMPT_IDS=$(printf '%s\n' "$PROMPT" | "$PEFT" tokenize --model "$MODEL") || fai
 PEFT_TEXT=$("$PEFT" generate --model "$MODEL" --prompt "$PROMPT" --temperature 0 --max-new-tokens $N 2>/dev/null) \
   || fail "peft generate"
 
-if ! node "$TMP/llama_cpp_greedy.mjs" "$TMP/stories260K.gguf" "$PROMPT" "$PROMPT_IDS" $N >"$TMP/llama.json" 2>"$TMP/node.err"; then
+if ! "$NODE" "$TMP/llama_cpp_greedy.mjs" "$TMP/stories260K.gguf" "$PROMPT" "$PROMPT_IDS" $N >"$TMP/llama.json" 2>"$TMP/node.err"; then
   tail -20 "$TMP/node.err"
   fail "llama.cpp (node-llama-cpp@$VERSION) could not run the exported GGUF"
 fi
-field() { node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const v = j[process.argv[2]]; console.log(Array.isArray(v) ? v.join(" ") : v);' "$TMP/llama.json" "$1"; }
+field() { "$NODE" -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const v = j[process.argv[2]]; console.log(Array.isArray(v) ? v.join(" ") : v);' "$TMP/llama.json" "$1"; }
 LLAMA_PROMPT_IDS=$(field llama_prompt_ids)
 GENERATED=$(field generated_ids)
 # The same detokenizer for both sides: peft decodes llama.cpp's ids.
 LLAMA_TEXT=$(printf '[[%s]]' "$(echo $PROMPT_IDS $GENERATED | tr ' ' ',')" | "$PEFT" tokenize --model "$MODEL" --decode --json \
-  | node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => process.stdout.write(JSON.parse(s)[0]));')
+  | "$NODE" -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => process.stdout.write(JSON.parse(s)[0]));')
 
 echo "node-llama-cpp $VERSION (llama.cpp prebuilt, CPU)"
 echo "prompt ids (peft):      $PROMPT_IDS"

@@ -1,6 +1,7 @@
 // AdaMix mixture-of-LoRA: routed forward/backward, averaged inference, merge, LoRA export.
 #include "adapters/adamix/adamix.h"
 
+#include "adapters/adapter_io.h"
 #include "adapters/dropout.h"
 
 #include <algorithm>
@@ -221,6 +222,19 @@ Result<std::unique_ptr<LoraAdapter>> AdamixAdapter::to_plain_lora() const {
     average(m, pa->value.f32(), pb->value.f32());
   }
   return lora;
+}
+
+Status AdamixAdapter::set_scale(double scale) {
+  if (!std::isfinite(scale)) return Status::errorf("--adapter-scale must be a finite number, found {}", scale);
+  scaling_ = float(config_.scaling() * scale);
+  return Status::ok();
+}
+
+Status AdamixAdapter::export_as(const std::string& format, const Model& model, const AdapterExportOptions& options,
+                                const std::string& out) const {
+  PEFT_ASSIGN_OR_RETURN(auto lora, to_plain_lora());
+  if (format == "peft-lora") return save_adapter(*lora, out, options.base_model_path);
+  return lora->export_as(format, model, options, out);
 }
 
 }  // namespace peft

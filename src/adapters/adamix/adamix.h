@@ -40,6 +40,11 @@ class AdamixAdapter final : public Adapter {
   double consistency_weight() const override { return config_.consistency_weight; }
   // Folds the averaged module: W += s · B̄ Ā.
   Status merge_into(Model& model) const override;
+  Status set_scale(double scale) override;
+  // Its averaged experts as a plain LoRA: a PEFT folder or a llama.cpp GGUF adapter.
+  std::vector<std::string> export_formats() const override { return {"peft-lora", "gguf-lora"}; }
+  Status export_as(const std::string& format, const Model& model, const AdapterExportOptions& options,
+                   const std::string& out) const override;
 
   void linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) override;
   const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy,

@@ -2,6 +2,8 @@
 // pass, averaged inference, plain-adapter export.
 #include "adapters/adamix/adamix_bottleneck.h"
 
+#include "adapters/adapter_io.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -234,6 +236,13 @@ Result<std::unique_ptr<BottleneckAdapter>> AdamixBottleneckAdapter::to_plain_bot
     average(m, pd->value.f32(), pu->value.f32());
   }
   return plain;
+}
+
+Status AdamixBottleneckAdapter::export_as(const std::string& format, const Model& model,
+                                          const AdapterExportOptions& options, const std::string& out) const {
+  if (format != "bottleneck") return Adapter::export_as(format, model, options, out);
+  PEFT_ASSIGN_OR_RETURN(auto plain, to_plain_bottleneck());
+  return save_adapter(*plain, out, options.base_model_path);
 }
 
 }  // namespace peft

@@ -39,6 +39,10 @@ class AdamixBottleneckAdapter final : public Adapter {
   double consistency_weight() const override { return config_.consistency_weight; }
   // Refused: the adapter is nonlinear, not a weight delta.
   Status merge_into(Model& model) const override;
+  // Its averaged experts as a plain LLM-Adapters bottleneck adapter (AdapterP).
+  std::vector<std::string> export_formats() const override { return {"bottleneck"}; }
+  Status export_as(const std::string& format, const Model& model, const AdapterExportOptions& options,
+                   const std::string& out) const override;
 
   void linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) override;
   const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy,

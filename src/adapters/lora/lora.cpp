@@ -115,6 +115,25 @@ const float* LoraAdapter::linear_output_backward(Site site, int64_t layer, const
   return dy;
 }
 
+Status LoraAdapter::set_scale(double scale) {
+  if (!std::isfinite(scale)) return Status::errorf("--adapter-scale must be a finite number, found {}", scale);
+  scaling_ = float(config_.scaling() * scale);
+  return Status::ok();
+}
+
+std::vector<LoraPair> LoraAdapter::pairs() const {
+  std::vector<LoraPair> out;
+  for (const Module& m : modules_)
+    out.push_back({m.ref, params_[m.a].value.f32(), params_[m.b].value.f32(), m.in, m.out});
+  return out;
+}
+
+Status LoraAdapter::export_as(const std::string& format, const Model& model, const AdapterExportOptions& options,
+                              const std::string& out) const {
+  if (format != "gguf-lora") return Adapter::export_as(format, model, options, out);
+  return write_lora_gguf(model, pairs(), config_.r, config_.scaling(), options.type, out);
+}
+
 // W' (out, in) = W + s · B A, in the base weights' own dtype, on private copies.
 Status LoraAdapter::merge_into(Model& model) const {
   for (const Module& m : modules_) {

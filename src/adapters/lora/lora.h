@@ -5,6 +5,7 @@
 
 #include "adapters/adapter.h"
 #include "adapters/lora/lora_config.h"
+#include "adapters/lora/lora_gguf.h"
 #include "core/arena.h"
 
 namespace peft {
@@ -22,12 +23,18 @@ class LoraAdapter final : public Adapter {
   const ParamStore& params() const override { return params_; }
   void reserve(int64_t max_tokens) override;
   Status merge_into(Model& model) const override;
+  Status set_scale(double scale) override;
+  std::vector<std::string> export_formats() const override { return {"gguf-lora"}; }
+  Status export_as(const std::string& format, const Model& model, const AdapterExportOptions& options,
+                   const std::string& out) const override;
 
   void linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) override;
   const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy,
                                       float* dx, int64_t N) override;
 
   const LoraConfig& config() const { return config_; }
+  // Every adapted projection's A and B (views into the parameters).
+  std::vector<LoraPair> pairs() const;
 
  private:
   struct Module {

@@ -22,6 +22,8 @@ extern const MethodDef kLoraMethod{
         {"--use-rslora", "use_rslora", T::Bool, "scale by alpha/sqrt(r)"},
         {"--init-lora-weights", "init_lora_weights", T::String, "true | gaussian | false"},
         {"--layers-to-transform", "layers_to_transform", T::List, "comma-separated layer indices"},
-    }};
+    },
+    "lora",  // llama.cpp's adapter.type
+    load_lora_gguf};
 
 }  // namespace peft

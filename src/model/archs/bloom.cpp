@@ -1,5 +1,8 @@
 // BLOOM: ALiBi positions, LayerNorm after the word embeddings, fused per-head QKV, tied head.
+#include "io/gguf.h"
+#include "io/gguf_writer.h"
 #include "model/arch.h"
+#include "model/gguf_names.h"
 
 namespace peft {
 
@@ -67,11 +70,44 @@ TensorNames bloom_names(const ModelConfig& c) {
   return n;
 }
 
+Result<Json> read_bloom_gguf(const GgufFile& f, Json c) {
+  const std::string p = "bloom.";
+  PEFT_ASSIGN_OR_RETURN(int64_t embd, f.get_int(p + "embedding_length"));
+  PEFT_ASSIGN_OR_RETURN(int64_t ff, f.get_int_or(p + "feed_forward_length", 4 * embd));
+  if (ff != 4 * embd)
+    return Status::errorf("{}: {}feed_forward_length {} is not 4 x {} (BLOOM's MLP width)", f.path(), p, ff, embd);
+  PEFT_ASSIGN_OR_RETURN(int64_t heads, f.get_int(p + "attention.head_count"));
+  PEFT_ASSIGN_OR_RETURN(int64_t heads_kv, f.get_int_or(p + "attention.head_count_kv", heads));
+  if (heads_kv != heads)
+    return Status::errorf("{}: {}attention.head_count_kv {} differs from head_count {} (BLOOM has no GQA)", f.path(),
+                          p, heads_kv, heads);
+  c["hidden_size"] = embd;
+  c["n_head"] = heads;
+  PEFT_ASSIGN_OR_RETURN(c["n_layer"], f.get_int(p + "block_count"));
+  PEFT_ASSIGN_OR_RETURN(c["seq_length"], f.get_int_or(p + "context_length", 2048));
+  PEFT_ASSIGN_OR_RETURN(c["layer_norm_epsilon"], f.get_float(p + "attention.layer_norm_epsilon"));
+  return c;
+}
+
+Status write_bloom_gguf(const ModelConfig& c, GgufWriter& w, const std::string& where) {
+  if (c.block.position != PositionKind::Alibi || c.block.qkv != QkvLayout::PerHead || !c.embd_norm)
+    return Status::errorf("{}: cannot export to GGUF 'bloom': expected ALiBi, a per-head fused query_key_value and "
+                          "the embedding LayerNorm", where);
+  const std::string p = "bloom.";
+  write_gguf_common_hparams(w, "bloom", c);
+  w.set_u32(p + "attention.head_count_kv", uint32_t(c.n_head_kv));
+  w.set_f32(p + "attention.layer_norm_epsilon", c.norm_eps);
+  return Status::ok();
+}
+
+// The converter stores query_key_value as [q | k | v] (llama.cpp splits it by blocks).
+const GgufArchDef kBloomGguf{"bloom", false, true, read_bloom_gguf, write_bloom_gguf, "bloom"};
+
 }  // namespace
 
 extern const ArchDef kBloomArch{"bloom", parse_bloom, bloom_names,
     {{"lora", "query_key_value"}, {"ia3", "query_key_value,mlp.dense_4h_to_h"}, {"ia3_ff", "mlp.dense_4h_to_h"},
      {"bottleneck", "dense_h_to_4h,dense_4h_to_h"}, {"bottleneck_adapterp", "dense_4h_to_h"},
-     {"bottleneck_parallel", "query_key_value"}, {"bottleneck_houlsby", "self_attention.dense,dense_4h_to_h"}}};
+     {"bottleneck_parallel", "query_key_value"}, {"bottleneck_houlsby", "self_attention.dense,dense_4h_to_h"}}, &kBloomGguf};
 
 }  // namespace peft

@@ -1,5 +1,8 @@
 // GPT-2: LayerNorm, learned positions, fused Conv1D c_attn, GELU (tanh) MLP, tied head.
+#include "io/gguf.h"
+#include "io/gguf_writer.h"
 #include "model/arch.h"
+#include "model/gguf_names.h"
 
 namespace peft {
 
@@ -71,11 +74,37 @@ TensorNames gpt2_names(const ModelConfig& c) {
   return n;
 }
 
+Result<Json> read_gpt2_gguf(const GgufFile& f, Json c) {
+  const std::string p = "gpt2.";
+  PEFT_ASSIGN_OR_RETURN(c["n_embd"], f.get_int(p + "embedding_length"));
+  PEFT_ASSIGN_OR_RETURN(c["n_layer"], f.get_int(p + "block_count"));
+  PEFT_ASSIGN_OR_RETURN(c["n_head"], f.get_int(p + "attention.head_count"));
+  PEFT_ASSIGN_OR_RETURN(c["n_inner"], f.get_int(p + "feed_forward_length"));
+  PEFT_ASSIGN_OR_RETURN(c["n_positions"], f.get_int(p + "context_length"));
+  PEFT_ASSIGN_OR_RETURN(c["layer_norm_epsilon"], f.get_float(p + "attention.layer_norm_epsilon"));
+  c["activation_function"] = "gelu_new";  // ggml's GELU is the tanh approximation
+  return c;
+}
+
+Status write_gpt2_gguf(const ModelConfig& c, GgufWriter& w, const std::string& where) {
+  const BlockSpec& b = c.block;
+  if (b.position != PositionKind::Learned || b.qkv != QkvLayout::Blocked || b.gated_mlp ||
+      b.act != Activation::GeluTanh)
+    return Status::errorf("{}: cannot export to GGUF 'gpt2': expected learned positions, a fused c_attn and a "
+                          "tanh-GELU MLP", where);
+  const std::string p = "gpt2.";
+  write_gguf_common_hparams(w, "gpt2", c);
+  w.set_f32(p + "attention.layer_norm_epsilon", c.norm_eps);
+  return Status::ok();
+}
+
+const GgufArchDef kGpt2Gguf{"gpt2", false, false, read_gpt2_gguf, write_gpt2_gguf, "gpt2"};
+
 }  // namespace
 
 extern const ArchDef kGpt2Arch{"gpt2", parse_gpt2, gpt2_names,
     {{"lora", "c_attn"}, {"ia3", "c_attn,mlp.c_proj"}, {"ia3_ff", "mlp.c_proj"},
      {"bottleneck", "c_fc,mlp.c_proj"}, {"bottleneck_adapterp", "mlp.c_proj"},
-     {"bottleneck_parallel", "c_attn"}, {"bottleneck_houlsby", "attn.c_proj,mlp.c_proj"}}};
+     {"bottleneck_parallel", "c_attn"}, {"bottleneck_houlsby", "attn.c_proj,mlp.c_proj"}}, &kGpt2Gguf};
 
 }  // namespace peft

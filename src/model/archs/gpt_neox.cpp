@@ -1,7 +1,10 @@
 // GPT-NeoX (Pythia): fused per-head QKV, partial rotate-half RoPE, parallel residual, LayerNorm.
 #include <cmath>
 
+#include "io/gguf.h"
+#include "io/gguf_writer.h"
 #include "model/arch.h"
+#include "model/gguf_names.h"
 
 namespace peft {
 
@@ -77,11 +80,55 @@ TensorNames gpt_neox_names(const ModelConfig& c) {
   return n;
 }
 
+Result<Json> read_gpt_neox_gguf(const GgufFile& f, Json c) {
+  const std::string p = "gptneox.";
+  PEFT_ASSIGN_OR_RETURN(int64_t embd, f.get_int(p + "embedding_length"));
+  PEFT_ASSIGN_OR_RETURN(int64_t heads, f.get_int(p + "attention.head_count"));
+  if (heads <= 0 || embd % heads != 0)
+    return Status::errorf("{}: {}embedding_length {} is not divisible by {}attention.head_count {}", f.path(), p,
+                          embd, p, heads);
+  const int64_t head_dim = embd / heads;
+  PEFT_ASSIGN_OR_RETURN(int64_t rot, f.get_int_or(p + "rope.dimension_count", head_dim));
+  if (rot <= 0 || rot > head_dim)
+    return Status::errorf("{}: {}rope.dimension_count {} is outside (0, {}]", f.path(), p, rot, head_dim);
+  c["hidden_size"] = embd;
+  c["num_attention_heads"] = heads;
+  // transformers takes rotary_ndims = int(head_dim · rotary_pct): a fraction that floors back to rot.
+  const double pct = double(rot) / double(head_dim);
+  c["rotary_pct"] = int64_t(double(head_dim) * pct) == rot ? pct : (double(rot) + 0.5) / double(head_dim);
+  PEFT_ASSIGN_OR_RETURN(c["num_hidden_layers"], f.get_int(p + "block_count"));
+  PEFT_ASSIGN_OR_RETURN(c["intermediate_size"], f.get_int(p + "feed_forward_length"));
+  PEFT_ASSIGN_OR_RETURN(c["max_position_embeddings"], f.get_int(p + "context_length"));
+  PEFT_ASSIGN_OR_RETURN(c["layer_norm_eps"], f.get_float(p + "attention.layer_norm_epsilon"));
+  PEFT_ASSIGN_OR_RETURN(c["rotary_emb_base"], f.get_float_or(p + "rope.freq_base", 10000.0));
+  PEFT_ASSIGN_OR_RETURN(c["use_parallel_residual"], f.get_bool_or(p + "use_parallel_residual", true));
+  c["hidden_act"] = "gelu";  // GPT-NeoX's own; llama.cpp computes it with its tanh approximation
+  return c;
+}
+
+Status write_gpt_neox_gguf(const ModelConfig& c, GgufWriter& w, const std::string& where) {
+  const BlockSpec& b = c.block;
+  if (b.qkv != QkvLayout::PerHead || b.gated_mlp || b.position != PositionKind::Rope ||
+      (b.act != Activation::GeluExact && b.act != Activation::GeluTanh))
+    return Status::errorf("{}: cannot export to GGUF 'gptneox': expected a per-head fused query_key_value, RoPE and "
+                          "a GELU MLP", where);
+  const std::string p = "gptneox.";
+  write_gguf_common_hparams(w, "gptneox", c);
+  w.set_u32(p + "rope.dimension_count", uint32_t(b.rope.rot_dim));
+  w.set_f32(p + "rope.freq_base", b.rope.theta);
+  w.set_bool(p + "use_parallel_residual", b.parallel_residual);
+  w.set_f32(p + "attention.layer_norm_epsilon", c.norm_eps);
+  return Status::ok();
+}
+
+// The converter stores query_key_value as [q | k | v] (llama.cpp splits it by blocks).
+const GgufArchDef kGptNeoxGguf{"gptneox", false, true, read_gpt_neox_gguf, write_gpt_neox_gguf, "gpt_neox"};
+
 }  // namespace
 
 extern const ArchDef kGptNeoxArch{"gpt_neox", parse_gpt_neox, gpt_neox_names,
     {{"lora", "query_key_value"}, {"ia3", "query_key_value,dense_4h_to_h"}, {"ia3_ff", "dense_4h_to_h"},
      {"bottleneck", "dense_h_to_4h,dense_4h_to_h"}, {"bottleneck_adapterp", "dense_4h_to_h"},
-     {"bottleneck_parallel", "query_key_value"}, {"bottleneck_houlsby", "attention.dense,dense_4h_to_h"}}};
+     {"bottleneck_parallel", "query_key_value"}, {"bottleneck_houlsby", "attention.dense,dense_4h_to_h"}}, &kGptNeoxGguf};
 
 }  // namespace peft

@@ -9,4 +9,8 @@ Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where,
                                        const std::string& arch, bool default_qkv_bias);
 TensorNames llama_family_names(const ModelConfig& c);
 
+// GGUF (archs/llama_family_gguf.cpp): llama.cpp's llama (mistral exports as it) and qwen2.
+extern const GgufArchDef kLlamaGguf;
+extern const GgufArchDef kQwen2Gguf;
+
 }  // namespace peft

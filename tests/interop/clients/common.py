@@ -37,6 +37,13 @@ TINY_CONFIGS = {
                 num_attention_heads=4, max_position_embeddings=128, word_embed_proj_dim=64),
     "gptj": dict(model_type="gptj", vocab_size=512, n_embd=64, n_layer=2, n_head=4, rotary_dim=8,
                  n_positions=128, tie_word_embeddings=False),
+    # transformers ≥ 4.34 only (env.sh transformers-4.57):
+    "qwen2": dict(model_type="qwen2", vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-6,
+                  tie_word_embeddings=True, use_sliding_window=False),
+    "mistral": dict(model_type="mistral", vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                    num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-6,
+                    tie_word_embeddings=False, sliding_window=None),
 }
 
 
@@ -55,16 +62,20 @@ def scratch_dir(name):
     return base
 
 
-def run(*args, expect_ok=True):
-    """Runs a command; returns (exit code, stdout, stderr). Fails the test on an unexpected code."""
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+def run(*args, expect_ok=True, input_text=None):
+    """Runs a command; returns (exit code, stdout, stderr) as UTF-8 text, byte for byte (no
+    newline translation: generated text may hold a lone \\r). Fails on an unexpected code."""
+    p = subprocess.run([str(a) for a in args], capture_output=True,
+                       input=None if input_text is None else input_text.encode())
+    out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
     if expect_ok and p.returncode != 0:
-        fail(f"{' '.join(map(str, args))} exited {p.returncode}:\n{p.stderr[-3000:]}")
-    return p.returncode, p.stdout, p.stderr
+        fail(f"{' '.join(map(str, args))} exited {p.returncode}:\n{err[-3000:]}")
+    return p.returncode, out, err
 
 
-def peft(*args, expect_ok=True):
-    return run(PEFT, *args, expect_ok=expect_ok)
+def peft(*args, expect_ok=True, input_text=None):
+    """Runs build/bin/peft (PEFT_BINARY) with `args`; see run()."""
+    return run(PEFT, *args, expect_ok=expect_ok, input_text=input_text)
 
 
 def make_tiny_model(arch, out_dir, seed=0):
@@ -157,8 +168,8 @@ class Report:
     def __init__(self, title):
         self.title, self.rows, self.failed = title, [], 0
 
-    def check(self, case, diff, note=""):
-        ok = diff <= TOLERANCE
+    def check(self, case, diff, note="", bound=TOLERANCE):
+        ok = diff <= bound
         self.failed += 0 if ok else 1
         self.rows.append((case, diff, ok, note))
         print(f"{'ok  ' if ok else 'FAIL'} {case:44s} max|Δlogit| = {diff:.2e} {note}", flush=True)
