@@ -39,7 +39,8 @@ Result<Json> method_config(const MethodDef& m, const TrainBenchOptions& o) {
       default: config[f.key] = v; break;
     }
   }
-  if (config.contains("r")) config["r"] = o.lora_r;
+  if (config.contains("r")) config["r"] = o.lora_r.value_or(8);
+  else if (o.lora_r) return Status::errorf("--lora-r does not apply to --method {} (it has no rank)", o.method);
   if (!o.target_modules.empty()) {
     bool has = false;
     for (const MethodFlag& f : m.flags) has |= std::string(f.key) == "target_modules";

@@ -1,6 +1,7 @@
 // `peft bench train`: timed adapter training steps on a random-weight model of a preset shape.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
@@ -14,7 +15,7 @@ struct TrainBenchOptions {
   int64_t batch = 0, seq = 0;    // 0 = the preset's default (4 × 256; stories260k 16 × 207)
   std::string method = "lora";
   std::string target_modules;    // comma-separated; "" = the method's default for the arch
-  int64_t lora_r = 8;            // methods with an "r" field (lora) get this rank
+  std::optional<int64_t> lora_r;  // methods with an "r" field (lora, adamix); default 8
   std::string base_dtype = "f32";
   int64_t steps = 5, warmup = 2;
   uint64_t seed = 42;

@@ -24,7 +24,19 @@ struct EvalArgs {
   int64_t batch_size = 16;      // greedy prompts decoded together (docs/results.md: measured)
 };
 
-Status validate(const EvalArgs& a) {
+Status validate(const EvalArgs& a, const CLI::App& cmd) {
+  // What each mode leaves unused is refused, not ignored.
+  if (!a.predictions.empty())
+    PEFT_TRY(refuse_given(cmd, {"--model", "--adapter", "--adapter-scale", "--base-dtype", "--num-beams", "--batch-size",
+                                "--max-new-tokens"}, "is not used when --predictions rescores saved outputs"));
+  if (a.task == "perplexity")
+    PEFT_TRY(refuse_given(cmd, {"--predictions", "--scoring", "--num-beams", "--batch-size", "--max-new-tokens"},
+                          "does not apply to --task perplexity"));
+  if (a.scoring == "likelihood")
+    PEFT_TRY(refuse_given(cmd, {"--num-beams", "--batch-size", "--max-new-tokens"},
+                          "applies to --scoring generate (likelihood scoring generates nothing)"));
+  if (a.num_beams > 1)
+    PEFT_TRY(refuse_given(cmd, {"--batch-size"}, "applies to greedy generation; beam search decodes one prompt at a time"));
   if (a.limit == 0 || a.limit < -1) return Status::errorf("--limit must be >= 1, found {}", a.limit);
   if (a.max_new_tokens == 0 || a.max_new_tokens < -1)
     return Status::errorf("--max-new-tokens must be >= 1, found {}", a.max_new_tokens);
@@ -108,8 +120,8 @@ Status run_reference(const EvalArgs& a) {
   return finish(a, outcome, data, max_new, "LLM-Adapters finetune.py generate_prompt with an empty output");
 }
 
-Status run_eval(const EvalArgs& a) {
-  PEFT_TRY(validate(a));
+Status run_eval(const EvalArgs& a, const CLI::App& cmd) {
+  PEFT_TRY(validate(a, cmd));
   if (is_reference_task(a.task)) return run_reference(a);
   const bool ppl = a.task == "perplexity";
   EvalTask task;
@@ -167,7 +179,7 @@ void add_eval(CLI::App& app, Action& action) {
   sub->add_option("--scoring", args->scoring, "generate (default) or likelihood");
   sub->add_option("--predictions", args->predictions, "rescore saved outputs: {\"index\", \"output\"} per line");
   sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");
-  sub->callback([args, &action] { action = [args] { return run_eval(*args); }; });
+  sub->callback([args, sub, &action] { action = [args, sub] { return run_eval(*args, *sub); }; });
 }
 
 }  // namespace peft::cli

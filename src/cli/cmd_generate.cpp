@@ -27,7 +27,8 @@ struct GenerateArgs {
   bool ignore_eos = false;
 };
 
-Status run_generate(const GenerateArgs& a) {
+Status run_generate(const GenerateArgs& a, const CLI::App& cmd) {
+  if (a.temperature == 0) PEFT_TRY(refuse_given(cmd, {"--seed", "--top-k", "--top-p"}, "only applies when sampling (--temperature > 0); temperature 0 is greedy"));
   if (a.max_new_tokens < 0) return Status::error("--max-new-tokens must be >= 0");
   if (a.temperature < 0) return Status::error("--temperature must be >= 0");
   if (!(a.top_p > 0 && a.top_p <= 1)) return Status::error("--top-p must be in (0, 1]");
@@ -76,7 +77,7 @@ void add_generate(CLI::App& app, Action& action) {
   sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");
   sub->add_flag("--no-bos", args->no_bos, "do not prepend BOS to the prompt");
   sub->add_flag("--ignore-eos", args->ignore_eos, "keep generating after EOS");
-  sub->callback([args, &action] { action = [args] { return run_generate(*args); }; });
+  sub->callback([args, sub, &action] { action = [args, sub] { return run_generate(*args, *sub); }; });
 }
 
 }  // namespace peft::cli

@@ -92,7 +92,12 @@ Status run_tokenize(const TokenizeArgs& args) {
   if (args.model.empty() == args.tokenizer.empty()) {
     return Status::error("tokenize: give exactly one of --model DIR or --tokenizer FILE|DIR");
   }
-  if (args.no_bos && args.add_special) return Status::error("tokenize: give at most one of --no-bos and --add-special");
+  if (args.decode && (args.no_bos || args.add_special))
+    return Status::errorf("tokenize: {} applies to encoding, not --decode", args.no_bos ? "--no-bos" : "--add-special");
+  if (args.json && args.no_bos)
+    return Status::error("tokenize: --no-bos applies to line mode; --json adds no special tokens unless --add-special");
+  if (!args.json && args.add_special)
+    return Status::error("tokenize: --add-special applies to --json mode; line mode adds them unless --no-bos");
   PEFT_ASSIGN_OR_RETURN(auto tok, load_tokenizer(args.model.empty() ? args.tokenizer : args.model));
   if (args.json) {
     PEFT_TRY(run_json(*tok, args));

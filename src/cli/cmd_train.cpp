@@ -6,6 +6,7 @@
 
 #include "adapters/registry.h"
 #include "cli/command.h"
+#include "cli/common.h"
 #include "train/trainer.h"
 
 namespace peft::cli {
@@ -53,8 +54,13 @@ Result<Json> flag_value(const MethodFlag& f, const std::string& raw) {
   return Status::errorf("{}: cannot read '{}'", f.flag, raw);
 }
 
-Status run_train(TrainArgs& a) {
+Status run_train(TrainArgs& a, const CLI::App& cmd) {
   TrainConfig& cfg = a.config;
+  if (cfg.max_steps > 0) PEFT_TRY(refuse_given(cmd, {"--epochs"}, "has no effect: --max-steps sets the length of the run"));
+  if (cfg.val_set_size == 0)
+    PEFT_TRY(refuse_given(cmd, {"--eval-steps"}, "has no effect with --val-set-size 0 (no validation set)"));
+  if (cfg.data_format == "text")
+    PEFT_TRY(refuse_given(cmd, {"--train-on-inputs"}, "has no effect on --data-format text (a text record has no prompt)"));
   const MethodDef* method = find_method(cfg.method);
   if (!method)
     return Status::errorf("--method '{}' is unknown (supported: {})", cfg.method, supported_methods());
@@ -122,7 +128,7 @@ void add_train(CLI::App& app, Action& action) {
                              : sub->add_option(f.flag, a->method_flags[f.flag], f.help);
         a->options[f.flag] = o;
       }
-  sub->callback([a, &action] { action = [a] { return run_train(*a); }; });
+  sub->callback([a, sub, &action] { action = [a, sub] { return run_train(*a, *sub); }; });
 }
 
 }  // namespace peft::cli

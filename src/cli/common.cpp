@@ -23,6 +23,12 @@ Result<std::unique_ptr<Tokenizer>> load_matching_tokenizer(const Model& model,
   return tok;
 }
 
+Status refuse_given(const CLI::App& cmd, std::initializer_list<const char*> flags, const std::string& why) {
+  for (const char* f : flags)
+    if (cmd.count(f) > 0) return Status::errorf("{} {}", f, why);
+  return Status::ok();
+}
+
 Result<std::unique_ptr<Adapter>> load_cli_adapter(const Model& model, const std::string& path,
                                                   const std::optional<double>& scale) {
   if (path.empty()) {

@@ -1,5 +1,7 @@
 // Helpers shared by the subcommands: loading a model with its tokenizer, common flags.
 #pragma once
+#include <CLI/CLI.hpp>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +19,10 @@ Result<LoadOptions> load_options_from_flag(const std::string& base_dtype);
 // A tokenizer that fits the model: its vocabulary may not exceed the model's.
 Result<std::unique_ptr<Tokenizer>> load_matching_tokenizer(const Model& model,
                                                            const std::string& path);
+
+// No flag is silently ignored: an error naming the first of `flags` the user gave on `cmd`,
+// with `why` ("only applies when sampling (--temperature > 0)").
+Status refuse_given(const CLI::App& cmd, std::initializer_list<const char*> flags, const std::string& why);
 
 // The adapter at `path` (a PEFT folder or a GGUF adapter file) for `model`; `scale`
 // (--adapter-scale) multiplies a LoRA's update. A scale without an adapter is an error.
