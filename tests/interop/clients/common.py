@@ -125,7 +125,7 @@ def training_data(out_dir, n=24):
 
 TRAIN_FLAGS = ["--max-steps", "3", "--batch-size", "4", "--micro-batch-size", "4",
                "--learning-rate", "2e-2", "--warmup-steps", "0", "--val-set-size", "0",
-               "--cutoff-len", "48", "--save-steps", "1000", "--eval-steps", "1000",
+               "--cutoff-len", "48", "--save-steps", "1000",
                "--logging-steps", "1000", "--seed", "7"]
 
 
