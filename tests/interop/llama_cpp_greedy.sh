@@ -3,9 +3,8 @@
 # (node-llama-cpp's prebuilt CPU binaries), must give the same 60 tokens as `peft generate`.
 # Usage: tests/interop/llama_cpp_greedy.sh [PEFT_BINARY]   (default build/bin/peft)
 # Env: PEFT_CLIENTS_DIR: the folder scripts/setup_clients filled (its node and node-llama-cpp
-# are used, and a missing one fails the test); else NODE_LLAMA_CPP_VERSION (default 3.22.1) and
-# NODE_LLAMA_CPP_DIR (a folder where node-llama-cpp is installed, else a temporary install);
-# PEFT_SHARED_DIR (default ../shared next to the repository).
+# are used, and a missing one fails the test); else NODE_LLAMA_CPP_DIR (a folder where
+# node-llama-cpp is installed; node from PATH); PEFT_SHARED_DIR (default ../shared).
 # Prints PASS / FAIL (exit 0 / 1), or SKIP (exit 77) when npm or the package is unavailable
 # and PEFT_CLIENTS_DIR is not set.
 set -u
@@ -13,36 +12,26 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 PEFT=${1:-$ROOT/build/bin/peft}
 SHARED=${PEFT_SHARED_DIR:-$ROOT/../shared}
-VERSION=${NODE_LLAMA_CPP_VERSION:-3.22.1}
 PROMPT="Once upon a time"
 N=60
 
 fail() { echo "FAIL: $*"; exit 1; }
 skip() { [ -n "${PEFT_CLIENTS_DIR:-}" ] && fail "$* (scripts/setup_clients installs it)"; echo "SKIP: $*"; exit 77; }
+# The clients scripts/setup_clients installed (or, by hand, NODE_LLAMA_CPP_DIR + node on PATH);
+# nothing is installed at run time.
 NODE=node
 if [ -n "${PEFT_CLIENTS_DIR:-}" ]; then
   NODE="$PEFT_CLIENTS_DIR/node"
   NODE_LLAMA_CPP_DIR="$PEFT_CLIENTS_DIR/llama"
-  [ -x "$NODE" ] && [ -d "$NODE_LLAMA_CPP_DIR/node_modules/node-llama-cpp" ] || skip "node-llama-cpp not under $PEFT_CLIENTS_DIR"
 fi
-command -v "$NODE" >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || skip "node/npm not available"
+NLC=${NODE_LLAMA_CPP_DIR:-}
+[ -n "$NLC" ] && [ -d "$NLC/node_modules/node-llama-cpp" ] || skip "node-llama-cpp not installed (PEFT_CLIENTS_DIR or NODE_LLAMA_CPP_DIR)"
+command -v "$NODE" >/dev/null 2>&1 || skip "node not available"
 [ -x "$PEFT" ] || fail "peft binary not found at $PEFT (build it first)"
 [ -f "$SHARED/data/models/stories260K/stories260K.bin" ] || fail "stories260K not found under $SHARED"
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-NLC=${NODE_LLAMA_CPP_DIR:-$TMP/npm}
-if [ ! -d "$NLC/node_modules/node-llama-cpp" ]; then
-  mkdir -p "$NLC"
-  # --ignore-scripts + SKIP_DOWNLOAD: no postinstall build or download; the CPU binaries
-  # come in the @node-llama-cpp/linux-x64 package.
-  if ! (cd "$NLC" && npm init -y >/dev/null && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true \
-        npm install --no-audit --no-fund --ignore-scripts --omit=optional \
-        "node-llama-cpp@$VERSION" "@node-llama-cpp/linux-x64@$VERSION") >"$TMP/npm.log" 2>&1; then
-    tail -5 "$TMP/npm.log"
-    skip "npm install of node-llama-cpp@$VERSION failed"
-  fi
-fi
 # The script resolves node-llama-cpp from its own folder.
 cp "$HERE/llama_cpp_greedy.mjs" "$TMP/"
 [ -e "$TMP/node_modules" ] || ln -s "$NLC/node_modules" "$TMP/node_modules"
@@ -57,7 +46,7 @@ PEFT_TEXT=$("$PEFT" generate --model "$MODEL" --prompt "$PROMPT" --temperature 0
 
 if ! "$NODE" "$TMP/llama_cpp_greedy.mjs" "$TMP/stories260K.gguf" "$PROMPT" "$PROMPT_IDS" $N >"$TMP/llama.json" 2>"$TMP/node.err"; then
   tail -20 "$TMP/node.err"
-  fail "llama.cpp (node-llama-cpp@$VERSION) could not run the exported GGUF"
+  fail "llama.cpp (node-llama-cpp) could not run the exported GGUF"
 fi
 field() { "$NODE" -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const v = j[process.argv[2]]; console.log(Array.isArray(v) ? v.join(" ") : v);' "$TMP/llama.json" "$1"; }
 LLAMA_PROMPT_IDS=$(field llama_prompt_ids)
@@ -66,7 +55,7 @@ GENERATED=$(field generated_ids)
 LLAMA_TEXT=$(printf '[[%s]]' "$(echo $PROMPT_IDS $GENERATED | tr ' ' ',')" | "$PEFT" tokenize --model "$MODEL" --decode --json \
   | "$NODE" -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => process.stdout.write(JSON.parse(s)[0]));')
 
-echo "node-llama-cpp $VERSION (llama.cpp prebuilt, CPU)"
+echo "node-llama-cpp $("$NODE" -p "require('$NLC/node_modules/node-llama-cpp/package.json').version") (llama.cpp prebuilt, CPU)"
 echo "prompt ids (peft):      $PROMPT_IDS"
 echo "prompt ids (llama.cpp): $LLAMA_PROMPT_IDS"
 echo "llama.cpp ids:          $GENERATED"
