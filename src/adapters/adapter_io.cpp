@@ -24,8 +24,8 @@ Status write_adapter_files(const Adapter& adapter, const std::string& dir,
 }
 
 Status save_adapter(const Adapter& adapter, const std::string& dir,
-                    const std::string& base_model_path) {
-  PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir));
+                    const std::string& base_model_path, bool overwrite) {
+  PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir, overwrite));
   PEFT_TRY(write_adapter_files(adapter, out.tmp_dir(), base_model_path));
   return out.commit();
 }

@@ -9,7 +9,7 @@ namespace peft {
 
 // Writes `dir` atomically (built in a temporary sibling, then renamed).
 Status save_adapter(const Adapter& adapter, const std::string& dir,
-                    const std::string& base_model_path);
+                    const std::string& base_model_path, bool overwrite = false);
 
 // The adapter's files (adapter_config.json, adapter_model.safetensors and, for methods whose
 // client reads only that, adapter_model.bin) into the existing folder `dir`, each atomically.

@@ -1,6 +1,12 @@
 // ParamStore: two flat blocks carved into named tensors.
 #include "adapters/param_store.h"
 
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "core/memory.h"
+
 #include <algorithm>
 
 #include "core/check.h"
@@ -13,10 +19,19 @@ size_t ParamStore::add(const std::string& name, const std::vector<int64_t>& dims
   return pending_.size() - 1;
 }
 
-void ParamStore::finalize() {
+Status ParamStore::finalize() {
   PEFT_CHECK(!finalized(), "ParamStore finalized twice");
   total_ = 0;
-  for (const Pending& p : pending_) total_ += Tensor(nullptr, DType::F32, p.dims).numel();
+  for (const Pending& p : pending_) {
+    int64_t n = 1;
+    for (int64_t d : p.dims) n = checked_mul(n, d);
+    if (n < 0 || total_ > std::numeric_limits<int64_t>::max() / 64 - n)
+      return Status::errorf("adapter parameter '{}': its size overflows", p.name);
+    total_ += n;
+  }
+  // values + gradients now, AdamW's two moments when training.
+  PEFT_TRY(check_memory(checked_mul(total_, 4 * int64_t(sizeof(float))),
+                        fmt::format("the adapter's {} parameters (values, gradients, optimizer state)", total_)));
   values_.assign(size_t(std::max<int64_t>(total_, 1)), 0.f);
   grads_.assign(values_.size(), 0.f);
   int64_t offset = 0;
@@ -29,6 +44,7 @@ void ParamStore::finalize() {
     params_.push_back(std::move(param));
   }
   pending_.clear();
+  return Status::ok();
 }
 
 const Param* ParamStore::find(const std::string& name) const {

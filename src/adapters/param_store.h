@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
 #include "core/tensor.h"
 
 namespace peft {
@@ -19,7 +20,9 @@ struct Param {
 class ParamStore {
  public:
   size_t add(const std::string& name, const std::vector<int64_t>& dims);
-  void finalize();
+  // Allocates the blocks; an error (no allocation) when the sizes overflow or exceed the
+  // memory this machine has for values, gradients and the optimizer's two moments.
+  Status finalize();
   bool finalized() const { return !values_.empty(); }
 
   size_t count() const { return params_.size(); }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "io/output_target.h"
 #include "io/llama2c_convert.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
 
@@ -16,6 +17,7 @@ struct ConvertArgs {
   std::string checkpoint;
   std::string tokenizer;
   std::string out;
+  bool overwrite = false;
 };
 
 // The tokenizer file: a .model file, or a folder holding tokenizer.model.
@@ -48,8 +50,9 @@ Status run_convert(const ConvertArgs& args) {
   if (args.checkpoint.empty() || args.tokenizer.empty() || args.out.empty()) {
     return Status::error("convert --from llama2c needs --checkpoint FILE.bin, --tokenizer FILE.model and --out DIR");
   }
+  PEFT_TRY(check_output_folder(args.out, args.overwrite));
   PEFT_ASSIGN_OR_RETURN(SentencePieceSummary tok, summarize_sentencepiece(args.tokenizer));
-  PEFT_TRY(convert_llama2c_to_hf(args.checkpoint, tok, args.out));
+  PEFT_TRY(convert_llama2c_to_hf(args.checkpoint, tok, args.out, args.overwrite));
   fmt::print(stderr, "converted {} -> {}\n", args.checkpoint, args.out);
   return Status::ok();
 }
@@ -63,7 +66,8 @@ void add_convert(CLI::App& app, Action& action) {
       ->required();
   cmd->add_option("--checkpoint", args->checkpoint, "source checkpoint file (llama2c: model.bin)");
   cmd->add_option("--tokenizer", args->tokenizer, "SentencePiece tokenizer (.model file or folder)");
-  cmd->add_option("--out", args->out, "output folder (replaced atomically if it exists)")->required();
+  cmd->add_option("--out", args->out, "output folder (new or empty; written atomically)")->required();
+  cmd->add_flag("--overwrite", args->overwrite, "replace an existing output: the files this command writes (others in the folder are kept)");
   cmd->callback([args, &action] { action = [args] { return run_convert(*args); }; });
 }
 

@@ -6,6 +6,7 @@
 
 #include "adapters/adapter_io.h"
 #include "cli/command.h"
+#include "io/output_target.h"
 #include "cli/common.h"
 #include "eval/evaluator.h"
 #include "eval/reference_eval.h"
@@ -18,6 +19,7 @@ namespace {
 struct EvalArgs {
   std::string model, adapter, task, data, out, scoring = "generate", predictions, base_dtype;
   std::optional<double> adapter_scale;
+  bool overwrite = false;
   int64_t limit = -1;           // -1: all records
   int64_t max_new_tokens = -1;  // -1: the task's default
   int64_t num_beams = 1;
@@ -25,6 +27,7 @@ struct EvalArgs {
 };
 
 Status validate(const EvalArgs& a, const CLI::App& cmd) {
+  PEFT_TRY(check_output_folder(a.out, a.overwrite));
   // What each mode leaves unused is refused, not ignored.
   if (!a.predictions.empty())
     PEFT_TRY(refuse_given(cmd, {"--model", "--adapter", "--adapter-scale", "--base-dtype", "--num-beams", "--batch-size",
@@ -87,7 +90,7 @@ Status finish(const EvalArgs& a, EvalOutcome& outcome, const std::string& data, 
   settings["decoding"] = a.num_beams > 1 ? "beam search" : "greedy";
   settings["prompt_template"] = prompt_template;
   outcome.results["settings"] = settings;
-  PEFT_TRY(write_eval_outputs(a.out, outcome));
+  PEFT_TRY(write_eval_outputs(a.out, outcome, a.overwrite));
   std::printf("%s\n", summary_line(outcome.results).c_str());
   std::fflush(stdout);
   return Status::ok();
@@ -172,7 +175,8 @@ void add_eval(CLI::App& app, Action& action) {
                   "test file (default under $PEFT_SHARED_DIR or ../shared: data/datasets/llm_adapters/dataset/<task>/test.json, "
                   "glue/<SST-2|CoLA|RTE|STS-B>/dev.tsv, e2e/test.txt)");
   sub->add_option("--limit", args->limit, "evaluate the first N records only");
-  sub->add_option("--out", args->out, "output folder: results.json + predictions.jsonl")->required();
+  sub->add_option("--out", args->out, "output folder (new or empty): results.json + predictions.jsonl")->required();
+  sub->add_flag("--overwrite", args->overwrite, "replace an existing output: the files this command writes (others in the folder are kept)");
   sub->add_option("--max-new-tokens", args->max_new_tokens, "generation limit (default 256 math, 32 commonsense, 8 GLUE, 64 e2e)");
   sub->add_option("--num-beams", args->num_beams, "beam width (default 1: greedy; LLM-Adapters used 4)");
   sub->add_option("--batch-size", args->batch_size, "greedy generation: prompts decoded together (default 16; same outputs)");

@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/common.h"
 #include "io/gguf.h"
+#include "io/output_target.h"
 #include "io/gguf_vocab.h"
 #include "model/gguf_export.h"
 #include "tokenizer/gguf_tokenizer.h"
@@ -25,6 +26,7 @@ struct ExportArgs {
   std::string out;
   std::string type;
   std::string name;
+  bool overwrite = false;
 };
 
 // The tokenizer to embed: the folder's tokenizer.model / tokenizer.json, or the vocabulary
@@ -87,6 +89,7 @@ Status export_adapter(const ExportArgs& a) {
                                           : fmt::format("exports as --format {}", fmt::join(formats, " or ")));
   AdapterExportOptions opt;
   opt.base_model_path = a.model;
+  opt.overwrite = a.overwrite;
   if (a.format.starts_with("gguf")) {
     PEFT_ASSIGN_OR_RETURN(opt.type, tensor_type(a));
   } else if (!a.type.empty()) {
@@ -98,6 +101,9 @@ Status export_adapter(const ExportArgs& a) {
 }
 
 Status run_export(const ExportArgs& a) {
+  // GGUF forms are one file, the others a folder.
+  if (a.format.starts_with("gguf")) PEFT_TRY(check_output_file(a.out, a.overwrite));
+  else PEFT_TRY(check_output_folder(a.out, a.overwrite));
   if (a.format == "gguf") return export_model_gguf(a);
   if (a.format == "gguf-lora" || a.format == "peft-lora" || a.format == "bottleneck") return export_adapter(a);
   return Status::errorf("export: unknown --format '{}' (supported: gguf, gguf-lora, peft-lora, bottleneck)", a.format);
@@ -115,7 +121,8 @@ void add_export(CLI::App& app, Action& action) {
       ->required();
   cmd->add_option("--model", args->model, "base model folder (or .gguf file)")->required();
   cmd->add_option("--adapter", args->adapter, "adapter folder or GGUF adapter file");
-  cmd->add_option("--out", args->out, "output file or folder (written atomically)")->required();
+  cmd->add_option("--out", args->out, "output file (GGUF) or folder, new or empty (written atomically)")->required();
+  cmd->add_flag("--overwrite", args->overwrite, "replace an existing output (a folder keeps the files this command does not write)");
   cmd->add_option("--type", args->type, "GGUF tensor storage: f32 (default), f16, bf16 or q8_0");
   cmd->add_option("--name", args->name, "general.name of a GGUF model (default: the model folder's name)");
   cmd->callback([args, &action] { action = [args] { return run_export(*args); }; });

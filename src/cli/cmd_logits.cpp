@@ -5,6 +5,7 @@
 
 #include "adapters/adapter_io.h"
 #include "cli/command.h"
+#include "io/output_target.h"
 #include "cli/common.h"
 #include "io/safetensors.h"
 #include "model/generate.h"
@@ -16,6 +17,7 @@ namespace {
 struct LogitsArgs {
   std::string model, adapter, input, output, base_dtype;
   std::optional<double> adapter_scale;
+  bool overwrite = false;
 };
 
 // input_ids (B, T) as I64 or I32 → int32 with range checks.
@@ -40,6 +42,7 @@ Result<std::vector<int32_t>> read_input_ids(const SafetensorsFile& f, int64_t& B
 }
 
 Status run_logits(const LogitsArgs& a) {
+  PEFT_TRY(check_output_file(a.output, a.overwrite));
   PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
   PEFT_ASSIGN_OR_RETURN(SafetensorsFile in, SafetensorsFile::open(a.input));
@@ -67,7 +70,8 @@ void add_logits(CLI::App& app, Action& action) {
   sub->add_option("--adapter", args->adapter, "adapter to apply: a PEFT folder or a GGUF LoRA file");
   sub->add_option("--adapter-scale", args->adapter_scale, "multiply the LoRA update by this (llama.cpp's --lora-scaled; default 1)");
   sub->add_option("--input", args->input, "safetensors file with input_ids [B, T] (I64 or I32)")->required();
-  sub->add_option("--output", args->output, "safetensors file to write logits [B, T, V] to")->required();
+  sub->add_option("--output", args->output, "safetensors file to write logits [B, T, V] to (new)")->required();
+  sub->add_flag("--overwrite", args->overwrite, "replace an existing output file");
   sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");
   sub->callback([args, &action] { action = [args] { return run_logits(*args); }; });
 }

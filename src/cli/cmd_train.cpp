@@ -117,6 +117,9 @@ void add_train(CLI::App& app, Action& action) {
                   "keep only block inputs and recompute activations in the backward: less memory, one more "
                   "forward (default false)");
   sub->add_option("--seed", c.seed, "seed for init, order and dropout (default 42)");
+  sub->add_flag("--overwrite", c.overwrite,
+                "train into a non-empty --output: remove the previous run's adapter, metrics and checkpoints first "
+                "(other files are kept)");
   sub->add_option("--eval-steps", c.eval_steps, "validate every N steps (default 200)");
   sub->add_option("--save-steps", c.save_steps, "checkpoint every N steps (default 200)");
   sub->add_option("--logging-steps", c.logging_steps, "progress every N steps (default 10)");

@@ -1,5 +1,7 @@
 // peft: the command-line entry point; the only place an error becomes an exit code.
 #include <cstdio>
+#include <exception>
+#include <new>
 
 #include "cli/command.h"
 #include "core/threads.h"
@@ -25,14 +27,34 @@ int main(int argc, char** argv) {
   peft::cli::add_report(app, action);
   peft::cli::add_bench(app, action);
 
+  // Exit codes: 0 success, 1 bad input or a failure while running, 2 a usage error.
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);  // prints help/version (code 0) or the usage error
+    return code == 0 ? 0 : 2;
+  }
+  // More threads than cores only oversubscribe them (and 1e5 threads exhaust the process).
+  peft::Status status;
+  if (threads < 0) {
+    std::fprintf(stderr, "error: --threads must be >= 0 (0 = all cores), found %d\n", threads);
+    return 2;
+  }
+  if (threads > peft::available_cores()) {
+    std::fprintf(stderr, "warning: --threads %d exceeds the %d cores available; using %d\n", threads,
+                 peft::available_cores(), peft::available_cores());
+    threads = peft::available_cores();
   }
   peft::set_num_threads(threads);
   if (!action) return 0;
-  peft::Status status = action();
+  try {
+    if (status.is_ok()) status = action();
+  } catch (const std::bad_alloc&) {
+    status = peft::Status::error("out of memory: the command needs more than this machine can give it (smaller "
+                                 "batch, sequence length, rank or model?)");
+  } catch (const std::exception& e) {
+    status = peft::Status::errorf("internal error: {}", e.what());
+  }
   if (!status.is_ok()) {
     std::fprintf(stderr, "error: %s\n", status.message().c_str());
     return 1;

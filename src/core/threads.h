@@ -5,4 +5,6 @@ namespace peft {
 // n <= 0 means all cores.
 void set_num_threads(int n);
 int num_threads();
+// The cores this process may run on (its CPU affinity).
+int available_cores();
 }  // namespace peft

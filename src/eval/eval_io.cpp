@@ -36,8 +36,8 @@ Result<std::vector<std::pair<int64_t, std::string>>> load_predictions(const std:
   return out;
 }
 
-Status write_eval_outputs(const std::string& dir, const EvalOutcome& outcome) {
-  PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir));
+Status write_eval_outputs(const std::string& dir, const EvalOutcome& outcome, bool overwrite) {
+  PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir, overwrite));
   std::string lines;
   for (const auto& p : outcome.predictions) lines += p.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   PEFT_TRY(write_file_atomic(out.file("predictions.jsonl"), lines));

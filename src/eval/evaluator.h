@@ -53,6 +53,6 @@ Result<EvalOutcome> eval_rescore(const EvalTask& task, const std::vector<EvalRec
 Result<EvalOutcome> eval_perplexity(const std::string& path, int64_t limit, const EvalModel& m);
 
 // Writes results.json and predictions.jsonl into `dir` (built aside, then renamed in).
-Status write_eval_outputs(const std::string& dir, const EvalOutcome& outcome);
+Status write_eval_outputs(const std::string& dir, const EvalOutcome& outcome, bool overwrite = false);
 
 }  // namespace peft

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include <fmt/format.h>
+
 #include "core/check.h"
 #include "io/mapped_file.h"
 
@@ -94,32 +96,27 @@ Status copy_file_atomic(const std::string& from, const std::string& to) {
 
 Result<OutputDir> OutputDir::create(const std::string& final_dir_in, bool overwrite) {
   const std::string final_dir = strip_trailing_slashes(final_dir_in);
-  if (final_dir.empty()) return Status::error("output folder: empty path");
+  PEFT_TRY(check_output_folder(final_dir, overwrite));
+  PEFT_ASSIGN_OR_RETURN(OutputLock lock, OutputLock::acquire(final_dir));
+  const fs::path final_path(final_dir);
+  const std::string name = final_path.filename().string();
+  remove_stale_temporaries(final_path.parent_path().string(), [&](const std::string& base) { return base == name; });
   std::error_code ec;
-  if (fs::exists(final_dir, ec)) {
-    if (!overwrite) return Status::errorf("{}: already exists (refusing to overwrite)", final_dir);
-    if (!fs::is_directory(final_dir, ec))
-      return Status::errorf("{}: exists and is not a folder", final_dir);
-  }
-  fs::path parent = fs::path(final_dir).parent_path();
-  if (!parent.empty()) {
-    fs::create_directories(parent, ec);
-    if (ec) return Status::errorf("{}: cannot create parent folder ({})", final_dir, ec.message());
-  }
   std::string tmp = final_dir + ".tmp-" + std::to_string(::getpid());
   // A leftover from a crashed run that had the same pid is garbage by definition.
   fs::remove_all(tmp, ec);
   if (ec) return Status::errorf("{}: cannot remove stale temporary folder ({})", tmp, ec.message());
   fs::create_directory(tmp, ec);
   if (ec) return Status::errorf("{}: cannot create temporary folder ({})", tmp, ec.message());
-  return OutputDir(final_dir, std::move(tmp), overwrite);
+  return OutputDir(final_dir, std::move(tmp), overwrite, std::move(lock));
 }
 
 OutputDir::OutputDir(OutputDir&& other) noexcept
     : final_dir_(std::move(other.final_dir_)),
       tmp_dir_(std::move(other.tmp_dir_)),
       overwrite_(other.overwrite_),
-      committed_(other.committed_) {
+      committed_(other.committed_),
+      lock_(std::move(other.lock_)) {
   // The moved-from object must not delete the folder we now own.
   other.tmp_dir_.clear();
   other.committed_ = true;
@@ -131,30 +128,52 @@ OutputDir::~OutputDir() {
   fs::remove_all(tmp_dir_, ec);  // destructor: nothing useful to do with a failure
 }
 
+// --overwrite into a folder that holds other things: each entry we wrote replaces its
+// namesake (a file by an atomic rename; a folder moved aside first), the rest stays.
+Status OutputDir::merge_into_existing() {
+  std::error_code ec;
+  const std::vector<std::string> ours = folder_entries(tmp_dir_);
+  std::vector<std::string> replaced;
+  for (const std::string& name : ours) {
+    const fs::path from = fs::path(tmp_dir_) / name, to = fs::path(final_dir_) / name;
+    PEFT_TRY(check_output_target(to.string(), fs::is_directory(from, ec) ? OutputKind::Folder : OutputKind::File));
+    if (fs::exists(to, ec)) replaced.push_back(name);
+    if (fs::is_directory(to, ec)) {
+      const fs::path aside = to.string() + ".old-" + std::to_string(::getpid());
+      fs::rename(to, aside, ec);
+      if (ec) return Status::errorf("{}: cannot move the existing folder aside ({})", to.string(), ec.message());
+      fs::rename(from, to, ec);
+      if (ec) return Status::errorf("{}: cannot rename {} into place ({})", to.string(), from.string(), ec.message());
+      fs::remove_all(aside, ec);
+    } else {
+      fs::rename(from, to, ec);
+      if (ec) return Status::errorf("{}: cannot rename {} into place ({})", to.string(), from.string(), ec.message());
+    }
+  }
+  fs::remove_all(tmp_dir_, ec);
+  const size_t kept = folder_entries(final_dir_).size() - ours.size();
+  if (!replaced.empty() || kept > 0)
+    fmt::print(stderr, "{}: --overwrite replaced {} ({} other entr{} kept)\n", final_dir_,
+               replaced.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(replaced, ", ")), kept,
+               kept == 1 ? "y" : "ies");
+  return Status::ok();
+}
+
 Status OutputDir::commit() {
   PEFT_CHECK(!committed_ && !tmp_dir_.empty(), "OutputDir committed twice");
   std::error_code ec;
-  std::string old;
-  if (fs::exists(final_dir_, ec)) {
-    if (!overwrite_) return Status::errorf("{}: already exists (refusing to overwrite)", final_dir_);
-    if (!fs::is_directory(final_dir_, ec))
-      return Status::errorf("{}: exists and is not a folder", final_dir_);
-    // Two renames instead of remove + rename: the old output stays intact until the
-    // new one is complete and in place.
-    old = final_dir_ + ".old-" + std::to_string(::getpid());
-    fs::remove_all(old, ec);
-    fs::rename(final_dir_, old, ec);
-    if (ec) return Status::errorf("{}: cannot move the existing folder aside ({})", final_dir_, ec.message());
-  }
-  fs::rename(tmp_dir_, final_dir_, ec);
-  if (ec) {
-    std::error_code restore_ec;
-    if (!old.empty()) fs::rename(old, final_dir_, restore_ec);
-    return Status::errorf("{}: cannot rename {} into place ({})", final_dir_, tmp_dir_, ec.message());
+  const bool existing = fs::is_directory(final_dir_, ec) && !folder_entries(final_dir_).empty();
+  if (existing) {
+    if (!overwrite_) return check_output_folder(final_dir_, false);  // appeared meanwhile
+    PEFT_TRY(merge_into_existing());
+  } else {
+    // rename(2) replaces a missing or empty folder in one step.
+    fs::rename(tmp_dir_, final_dir_, ec);
+    if (ec) return Status::errorf("{}: cannot rename {} into place ({})", final_dir_, tmp_dir_, ec.message());
   }
   committed_ = true;
   sync_parent_dir(final_dir_);
-  if (!old.empty()) fs::remove_all(old, ec);  // the new output is in place; a leftover is harmless
+  lock_.release();  // the output is complete
   return Status::ok();
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "io/output_target.h"
 
 namespace peft {
 
@@ -14,12 +15,16 @@ Status write_file_atomic(const std::string& path, const std::string& bytes);
 Status write_file_atomic(const std::string& path, const std::vector<std::string_view>& pieces);
 Status copy_file_atomic(const std::string& from, const std::string& to);
 
-// Builds an output folder in `<final>.tmp-<pid>` next to it; commit() renames it into
-// place (replacing an existing folder only if `overwrite`). If never committed, the
-// destructor removes the temporary folder, so a failure leaves nothing half-written.
+// Builds an output folder in `<final>.tmp-<pid>` next to it, holding the output's lock
+// (io/output_target.h) from create() to commit() or destruction. commit() moves it into place: onto a
+// missing or empty folder as one rename; into a non-empty one — allowed only with
+// `overwrite` — entry by entry, replacing the entries it wrote and keeping the others (and
+// saying which on stderr). If never committed, the destructor removes the temporary folder,
+// so a failure leaves nothing half-written. Temporaries of this output left by killed
+// processes are removed on create().
 class OutputDir {
  public:
-  static Result<OutputDir> create(const std::string& final_dir, bool overwrite = true);
+  static Result<OutputDir> create(const std::string& final_dir, bool overwrite = false);
   OutputDir(OutputDir&& other) noexcept;
   OutputDir& operator=(OutputDir&&) = delete;
   OutputDir(const OutputDir&) = delete;
@@ -30,12 +35,14 @@ class OutputDir {
   Status commit();
 
  private:
-  OutputDir(std::string final_dir, std::string tmp_dir, bool overwrite)
-      : final_dir_(std::move(final_dir)), tmp_dir_(std::move(tmp_dir)), overwrite_(overwrite) {}
+  OutputDir(std::string final_dir, std::string tmp_dir, bool overwrite, OutputLock lock)
+      : final_dir_(std::move(final_dir)), tmp_dir_(std::move(tmp_dir)), overwrite_(overwrite), lock_(std::move(lock)) {}
+  Status merge_into_existing();
   std::string final_dir_;
   std::string tmp_dir_;
-  bool overwrite_ = true;
+  bool overwrite_ = false;
   bool committed_ = false;
+  OutputLock lock_;
 };
 
 }  // namespace peft

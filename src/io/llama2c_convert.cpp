@@ -69,7 +69,7 @@ Json llama2c_hf_config(const Llama2cConfig& c, int32_t bos_id, int32_t eos_id) {
 }
 
 Status convert_llama2c_to_hf(const std::string& checkpoint_path, const SentencePieceSummary& tok,
-                             const std::string& out_dir) {
+                             const std::string& out_dir, bool overwrite) {
   // Everything that can be validated is validated before the output folder exists.
   PEFT_ASSIGN_OR_RETURN(Llama2cCheckpoint ck, read_llama2c(checkpoint_path));
   if (tok.vocab_size != ck.config.vocab_size) {
@@ -77,7 +77,7 @@ Status convert_llama2c_to_hf(const std::string& checkpoint_path, const SentenceP
                           tok.vocab_size, checkpoint_path, ck.config.vocab_size);
   }
 
-  PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(out_dir));
+  PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(out_dir, overwrite));
   std::vector<NamedTensor> named;
   named.reserve(ck.tensors.size());
   for (const auto& [name, tensor] : ck.tensors) named.push_back({name, tensor.view()});

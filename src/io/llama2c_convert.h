@@ -26,10 +26,10 @@ Json llama2c_hf_config(const Llama2cConfig& config, int32_t bos_id, int32_t eos_
 
 // Writes config.json, generation_config.json, model.safetensors, tokenizer.model (byte
 // copy), tokenizer_config.json and special_tokens_map.json into `out_dir`, built in a
-// temporary sibling folder and renamed into place (an existing folder is replaced), so a
-// failure leaves nothing half-written. The tokenizer's piece count must equal the
-// checkpoint's vocab_size.
+// temporary sibling folder and moved into place (a non-empty folder only with `overwrite`,
+// which replaces these files and keeps the others), so a failure leaves nothing
+// half-written. The tokenizer's piece count must equal the checkpoint's vocab_size.
 Status convert_llama2c_to_hf(const std::string& checkpoint_path, const SentencePieceSummary& tokenizer,
-                             const std::string& out_dir);
+                             const std::string& out_dir, bool overwrite = false);
 
 }  // namespace peft

@@ -44,8 +44,8 @@ std::vector<HfTensor> hf_tensors(const Model& m) {
   return out;
 }
 
-Status save_hf_folder(const Model& m, const std::string& dir, const std::string& tokenizer_dir) {
-  PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir));
+Status save_hf_folder(const Model& m, const std::string& dir, const std::string& tokenizer_dir, bool overwrite) {
+  PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir, overwrite));
   PEFT_TRY(write_json_file(out.file("config.json"), m.hf_config));
   std::vector<OwnedTensor> storage;
   std::vector<NamedTensor> tensors;

@@ -19,6 +19,7 @@ std::vector<HfTensor> hf_tensors(const Model& model);
 
 // config.json + model.safetensors (+ the tokenizer files found in `tokenizer_dir`), built in
 // a temporary sibling folder and renamed into place.
-Status save_hf_folder(const Model& model, const std::string& dir, const std::string& tokenizer_dir);
+Status save_hf_folder(const Model& model, const std::string& dir, const std::string& tokenizer_dir,
+                      bool overwrite = false);
 
 }  // namespace peft

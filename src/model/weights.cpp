@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <set>
 
 #include "model/model.h"
 
@@ -67,16 +68,32 @@ class Binder {
     return file_dtype == DType::BF16 ? DType::BF16 : DType::F32;
   }
 
-  Result<const Tensor*> find(const std::string& pattern, int64_t layer) const {
+ public:
+  // The checkpoint's name for `pattern` at `layer` (some drop the outer module prefix,
+  // "transformer." / "model."); empty when it has none.
+  std::string resolve(const std::string& pattern, int64_t layer) const {
     const std::string name = layer_name(pattern, layer);
-    if (const Tensor* t = m_.source->find(name)) return t;
-    // Some checkpoints drop the outer module prefix ("transformer.", "model.").
+    if (m_.source->find(name)) return name;
     auto dot = name.find('.');
-    if (dot != std::string::npos)
-      if (const Tensor* t = m_.source->find(name.substr(dot + 1))) return t;
-    return Status::errorf("{}: tensor '{}' is missing (architecture {})", m_.path, name,
-                          m_.config.arch);
+    if (dot != std::string::npos && m_.source->find(name.substr(dot + 1))) return name.substr(dot + 1);
+    return {};
   }
+
+ private:
+  Result<const Tensor*> find(const std::string& pattern, int64_t layer) {
+    const std::string name = resolve(pattern, layer);
+    if (name.empty())
+      return Status::errorf("{}: tensor '{}' is missing (architecture {})", m_.path, layer_name(pattern, layer),
+                            m_.config.arch);
+    used_.insert(name);
+    return m_.source->find(name);
+  }
+
+ public:
+  const std::set<std::string>& used() const { return used_; }
+
+ private:
+  std::set<std::string> used_;
 
   Status check_shape(const Tensor& t, const std::string& name, const std::vector<int64_t>& want) {
     if (t.dims() != want)
@@ -109,11 +126,32 @@ std::vector<float> alibi_slopes(int64_t n_head) {
   return slopes;
 }
 
+namespace {
+
+// Buffers checkpoints carry that the math derives (RoPE frequencies, causal masks).
+bool derivable_buffer(const std::string& name) {
+  for (const char* suffix : {"rotary_emb.inv_freq", ".attn.bias", ".attn.masked_bias", ".attention.bias",
+                             ".attention.masked_bias"})
+    if (name.ends_with(suffix)) return true;
+  return false;
+}
+
+}  // namespace
+
 Status bind_weights(Model& m, const LoadOptions& opt) {
   const ModelConfig& c = m.config;
   const TensorNames& n = m.names;
   const int64_t C = c.n_embd, F = c.n_ff, V = c.n_vocab, Ce = c.embd_in();
   Binder bind(m, opt);
+  // The config's layer count must be the checkpoint's, checked before anything is sized by
+  // it (a config saying 1e9 layers is an error, not a bad_alloc).
+  const std::string& per_layer = !n.attn_norm_w.empty() ? n.attn_norm_w : n.o_w;
+  if (bind.resolve(per_layer, c.n_layer - 1).empty())
+    return Status::errorf("{}: tensor '{}' is missing: the config has {} layers, the checkpoint fewer", m.path,
+                          layer_name(per_layer, c.n_layer - 1), c.n_layer);
+  if (!bind.resolve(per_layer, c.n_layer).empty())
+    return Status::errorf("{}: the config has {} layers but the checkpoint also has '{}' (a layer would be dropped)",
+                          m.path, c.n_layer, layer_name(per_layer, c.n_layer));
   PEFT_TRY(bind.matrix(m.tok_embd, n.tok_embd, 0, V, Ce, false));
   if (c.block.position == PositionKind::Learned)
     PEFT_TRY(bind.matrix(m.pos_embd, n.pos_embd, 0, c.n_ctx + c.block.learned_pos_offset, C, false,
@@ -159,6 +197,15 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
     if (c.block.gated_mlp) PEFT_TRY(bind.linear(w.gate, n.gate_w, n.gate_b, l, F, C));
     PEFT_TRY(bind.linear(w.up, n.up_w, n.up_b, l, F, C));
     PEFT_TRY(bind.linear(w.down, n.down_w, n.down_b, l, C, F));
+  }
+  // Nothing the checkpoint holds may go unused: such a tensor means the config describes
+  // another model (a bias it does not know of, a layer it would drop).
+  for (const std::string& name : m.source->names()) {
+    if (bind.used().count(name) || derivable_buffer(name)) continue;
+    if (c.block.tied_embeddings && (name == "lm_head.weight" || name.ends_with(".lm_head.weight"))) continue;
+    const std::string file = m.source->file_of(name);
+    return Status::errorf("{}: tensor '{}' is not used by the {} model config.json describes (config and weights "
+                          "disagree?)", file.empty() ? m.path : file, name, c.arch);
   }
   return Status::ok();
 }

@@ -12,7 +12,8 @@ namespace peft {
 
 Status save_checkpoint(const std::string& dir, const Adapter& adapter, AdamW& optimizer,
                        const TrainerState& state, const std::string& base_model_path) {
-  PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir));
+  // The trainer owns its output folder (and holds its lock): a checkpoint of the same step is replaced.
+  PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir, /*overwrite=*/true));
   Json config = adapter.config_json();
   config["base_model_name_or_path"] = base_model_path;
   PEFT_TRY(write_json_file(out.file("adapter_config.json"), config));

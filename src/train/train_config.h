@@ -40,6 +40,7 @@ struct TrainConfig {
 
   // Memory: recompute each block's activations in the backward (DecoderOptions).
   bool gradient_checkpointing = false;
+  bool overwrite = false;  // a non-empty output folder: replace what training writes, keep the rest
 
   // Bookkeeping.
   int64_t eval_steps = 200;

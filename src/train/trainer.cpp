@@ -20,6 +20,7 @@
 #include "train/optimizer.h"
 #include "train/progress.h"
 #include "train/train_data.h"
+#include "train/train_output.h"
 
 namespace peft {
 
@@ -62,6 +63,8 @@ double evaluate(Decoder& dec, Adapter& adapter, std::span<const TokenizedExample
 
 Result<TrainSummary> train(const TrainConfig& cfg) {
   PEFT_TRY(cfg.validate());
+  // The output first: a refused folder costs nothing, and the lock keeps a second run out.
+  PEFT_ASSIGN_OR_RETURN(TrainOutput output, prepare_train_output(cfg.output, cfg.resume, cfg.overwrite));
   PEFT_ASSIGN_OR_RETURN(TrainData data, load_train_data(cfg));
   const MethodDef* method = find_method(cfg.method);
   if (!method)
@@ -102,17 +105,17 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   const int64_t total = cfg.max_steps > 0 ? cfg.max_steps : cfg.epochs * steps_per_epoch;
   const LrSchedule schedule = *lr_schedule_from_name(cfg.lr_scheduler);
 
-  std::error_code ec;
-  std::filesystem::create_directories(cfg.output, ec);
-  if (ec) return Status::errorf("{}: cannot create the output folder ({})", cfg.output, ec.message());
+  PEFT_TRY(output.open());
   int64_t step = 0;
   if (!cfg.resume.empty()) {
     PEFT_ASSIGN_OR_RETURN(TrainerState st, load_checkpoint(cfg.resume, *adapter, optimizer, cfg.identity()));
     PEFT_ASSIGN_OR_RETURN(BatcherState bs, batcher_state_from_json(st.batcher, cfg.resume + "/trainer_state.json"));
     PEFT_TRY(batcher.restore(bs));
     step = st.step;
+    PEFT_TRY(truncate_metrics(cfg.output + "/metrics.jsonl", step));
   }
   PEFT_ASSIGN_OR_RETURN(MetricsLog metrics, MetricsLog::open(cfg.output + "/metrics.jsonl", !cfg.resume.empty()));
+  std::string last_checkpoint = cfg.resume;
 
   ProgressBar bar(total);
   bar.note(fmt::format("training {} ({} trainable parameters) on {} examples ({} held out), {} steps of {} x {}",
@@ -148,6 +151,14 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
     }
     scale_grads(adapter->params(), 1.0f / float(accum));
     const double norm = clip_grad_norm(adapter->params(), cfg.max_grad_norm);
+    // A non-finite loss or gradient would turn every parameter into NaN: stop before the
+    // update, with the adapter files never written and the checkpoints intact.
+    if (!std::isfinite(loss_sum) || !std::isfinite(norm))
+      return Status::errorf("step {}: the {} is {}; training stopped before the update ({}) — lower --learning-rate "
+                            "or check the data", step + 1, std::isfinite(loss_sum) ? "gradient norm" : "loss",
+                            std::isfinite(loss_sum) ? norm : loss_sum,
+                            last_checkpoint.empty() ? std::string("no checkpoint was written yet")
+                                                    : "the last good checkpoint is " + last_checkpoint);
     const double lr = lr_at(schedule, cfg.learning_rate, step, cfg.warmup_steps, total);
     optimizer.step(float(lr));
     ++step;
@@ -171,8 +182,8 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
     if (step % cfg.save_steps == 0 || step == total) {
       TrainerState st{step, batcher_state_to_json(batcher.state()), cfg.identity(),
                       Json{{"loss", loss}}};
-      PEFT_TRY(save_checkpoint(cfg.output + "/checkpoint-" + std::to_string(step), *adapter, optimizer,
-                               st, cfg.model));
+      last_checkpoint = cfg.output + "/checkpoint-" + std::to_string(step);
+      PEFT_TRY(save_checkpoint(last_checkpoint, *adapter, optimizer, st, cfg.model));
     }
   }
   bar.finish();

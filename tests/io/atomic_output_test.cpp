@@ -93,41 +93,61 @@ TEST_F(AtomicOutputTest, UncommittedFolderIsRemoved) {
   EXPECT_EQ(entries(dir_), 0u);
 }
 
-TEST_F(AtomicOutputTest, OverwriteReplacesOldFolder) {
+// --overwrite replaces the files the command writes and keeps everything else (issue 13:
+// outputs never destroy what they did not write).
+TEST_F(AtomicOutputTest, OverwriteReplacesOwnFilesAndKeepsOthers) {
   const std::string final_dir = dir_ + "/out/";  // a trailing slash still gives a sibling temp
-  fs::create_directories(dir_ + "/out");
-  ASSERT_TRUE(write_file_atomic(dir_ + "/out/old.txt", std::string("old")).is_ok());
+  fs::create_directories(dir_ + "/out/sub");
+  ASSERT_TRUE(write_file_atomic(dir_ + "/out/precious.txt", std::string("user")).is_ok());
+  ASSERT_TRUE(write_file_atomic(dir_ + "/out/new.txt", std::string("old")).is_ok());
+  ASSERT_TRUE(write_file_atomic(dir_ + "/out/sub/old", std::string("old")).is_ok());
   auto out = OutputDir::create(final_dir, /*overwrite=*/true);
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(fs::path(out->tmp_dir()).parent_path(), fs::path(dir_));
   ASSERT_TRUE(write_file_atomic(out->file("new.txt"), std::string("new")).is_ok());
-  EXPECT_TRUE(fs::exists(dir_ + "/out/old.txt"));  // old output intact until commit
+  fs::create_directories(out->tmp_dir() + "/sub");
+  ASSERT_TRUE(write_file_atomic(out->file("sub/fresh"), std::string("fresh")).is_ok());
+  EXPECT_EQ(slurp(dir_ + "/out/new.txt"), "old");  // old output intact until commit
   ASSERT_TRUE(out->commit().is_ok());
-  EXPECT_FALSE(fs::exists(dir_ + "/out/old.txt"));
+  EXPECT_EQ(slurp(dir_ + "/out/precious.txt"), "user");
   EXPECT_EQ(slurp(dir_ + "/out/new.txt"), "new");
-  EXPECT_EQ(entries(dir_), 1u);  // neither the temp nor the moved-aside old folder remains
+  EXPECT_EQ(slurp(dir_ + "/out/sub/fresh"), "fresh");  // a folder it wrote replaces its namesake
+  EXPECT_FALSE(fs::exists(dir_ + "/out/sub/old"));
+  EXPECT_EQ(entries(dir_), 1u);  // neither the temp, a moved-aside folder nor the lock remains
 }
 
-TEST_F(AtomicOutputTest, NoOverwriteRefusesExisting) {
+TEST_F(AtomicOutputTest, NoOverwriteRefusesANonEmptyFolder) {
   fs::create_directories(dir_ + "/out");
+  ASSERT_TRUE(write_file_atomic(dir_ + "/out/x.txt", std::string("x")).is_ok());
   auto out = OutputDir::create(dir_ + "/out", /*overwrite=*/false);
   ASSERT_FALSE(out.is_ok());
-  EXPECT_EQ(out.status().message(), dir_ + "/out: already exists (refusing to overwrite)");
+  EXPECT_NE(out.status().message().find(dir_ + "/out: is not empty (1 entry: x.txt); pass --overwrite"),
+            std::string::npos) << out.status().message();
 
-  // Appearing between create() and commit() is caught too.
+  // An empty folder is filled.
+  fs::create_directories(dir_ + "/empty");
+  auto empty = OutputDir::create(dir_ + "/empty", /*overwrite=*/false);
+  ASSERT_TRUE(empty.is_ok()) << empty.status().message();
+  ASSERT_TRUE(write_file_atomic(empty->file("a"), std::string("a")).is_ok());
+  ASSERT_TRUE(empty->commit().is_ok());
+  EXPECT_EQ(slurp(dir_ + "/empty/a"), "a");
+
+  // Content appearing between create() and commit() is caught too.
   auto late = OutputDir::create(dir_ + "/late", /*overwrite=*/false);
   ASSERT_TRUE(late.is_ok());
   fs::create_directories(dir_ + "/late");
+  ASSERT_TRUE(write_file_atomic(dir_ + "/late/y", std::string("y")).is_ok());
   Status st = late->commit();
   ASSERT_FALSE(st.is_ok());
-  EXPECT_NE(st.message().find("already exists"), std::string::npos);
+  EXPECT_NE(st.message().find("is not empty"), std::string::npos);
+  EXPECT_EQ(slurp(dir_ + "/late/y"), "y");
 }
 
 TEST_F(AtomicOutputTest, ExistingFileIsNotReplacedByFolder) {
   ASSERT_TRUE(write_file_atomic(dir_ + "/out", std::string("file")).is_ok());
   auto out = OutputDir::create(dir_ + "/out");
   ASSERT_FALSE(out.is_ok());
-  EXPECT_NE(out.status().message().find("exists and is not a folder"), std::string::npos);
+  EXPECT_NE(out.status().message().find("exists and is a file, not a folder"), std::string::npos);
 }
 
 TEST_F(AtomicOutputTest, MoveTransfersOwnership) {

@@ -167,8 +167,12 @@ TEST(Llama2cConvert, SeparateClassifierWritesLmHead) {
   EXPECT_EQ(config["tie_word_embeddings"], false);
   EXPECT_EQ(config["max_position_embeddings"], 4);
 
-  // Converting again over an existing folder replaces it.
+  // Converting again over the existing folder is refused, and replaces it with overwrite.
   st = convert_llama2c_to_hf(kStories, summarize(kTok512), out.string());
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("is not empty"), std::string::npos) << st.message();
+  EXPECT_EQ(read_json(out / "config.json")["tie_word_embeddings"], false);
+  st = convert_llama2c_to_hf(kStories, summarize(kTok512), out.string(), /*overwrite=*/true);
   ASSERT_TRUE(st.is_ok()) << st.message();
   EXPECT_EQ(read_json(out / "config.json")["tie_word_embeddings"], true);
   fs::remove_all(dir);

@@ -47,7 +47,7 @@ Result<std::unique_ptr<AdamixAdapter>> AdamixAdapter::create(const Model& model,
     a->max_out_ = std::max(a->max_out_, m.out);
     a->modules_.push_back(m);
   }
-  a->params_.finalize();
+  PEFT_TRY(a->params_.finalize());
   Rng rng(seed);
   for (const Module& m : a->modules_) {
     float* A0 = a->params_[m.a0].value.f32();
@@ -233,7 +233,7 @@ Status AdamixAdapter::set_scale(double scale) {
 Status AdamixAdapter::export_as(const std::string& format, const Model& model, const AdapterExportOptions& options,
                                 const std::string& out) const {
   PEFT_ASSIGN_OR_RETURN(auto lora, to_plain_lora());
-  if (format == "peft-lora") return save_adapter(*lora, out, options.base_model_path);
+  if (format == "peft-lora") return save_adapter(*lora, out, options.base_model_path, options.overwrite);
   return lora->export_as(format, model, options, out);
 }
 

@@ -49,7 +49,7 @@ Result<std::unique_ptr<AdamixBottleneckAdapter>> AdamixBottleneckAdapter::create
     a->max_n_ = std::max(a->max_n_, m.n);
     a->modules_.push_back(m);
   }
-  a->params_.finalize();
+  PEFT_TRY(a->params_.finalize());
   Rng rng(seed);
   for (const Module& m : a->modules_) {
     float* D0 = a->params_[m.d0].value.f32();  // (b, n)
@@ -242,7 +242,7 @@ Status AdamixBottleneckAdapter::export_as(const std::string& format, const Model
                                           const AdapterExportOptions& options, const std::string& out) const {
   if (format != "bottleneck") return Adapter::export_as(format, model, options, out);
   PEFT_ASSIGN_OR_RETURN(auto plain, to_plain_bottleneck());
-  return save_adapter(*plain, out, options.base_model_path);
+  return save_adapter(*plain, out, options.base_model_path, options.overwrite);
 }
 
 }  // namespace peft
