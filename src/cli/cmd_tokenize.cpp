@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "io/json_file.h"
 #include "tokenizer/tokenizer.h"
 
 namespace peft::cli {
@@ -57,12 +58,7 @@ Status write_out(const std::string& out) {
 Status run_json(const Tokenizer& tok, const TokenizeArgs& args) {
   const std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   if (std::cin.bad()) return Status::error("tokenize: error reading stdin");
-  Json in;
-  try {
-    in = Json::parse(input);
-  } catch (const Json::parse_error& e) {
-    return Status::errorf("stdin: invalid JSON at byte {}", e.byte);
-  }
+  PEFT_ASSIGN_OR_RETURN(Json in, parse_json_text(input, "stdin"));
   if (!in.is_array()) {
     return Status::errorf("stdin: expected a JSON array of {}", args.decode ? "id arrays" : "strings");
   }

@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace peft {
 
@@ -16,7 +17,9 @@ size_t Arena::bytes_for(DType dtype, const std::vector<int64_t>& dims) {
 void Arena::reserve(size_t capacity_bytes) {
   size_t bytes = (std::max<size_t>(capacity_bytes, 64) + 63) / 64 * 64;
   void* p = std::aligned_alloc(64, bytes);
-  PEFT_CHECK(p != nullptr, "out of memory reserving an arena of {} bytes", bytes);
+  // Sizes are checked against the machine before this (check_memory); a failure here is an
+  // out-of-memory condition main() reports cleanly.
+  if (p == nullptr) throw std::bad_alloc();
   block_.reset(p);
   capacity_ = bytes;
   used_ = 0;

@@ -21,6 +21,7 @@ Result<std::vector<std::pair<int64_t, std::string>>> load_predictions(const std:
   for (int64_t ln = 1; std::getline(f, line); ++ln) {
     if (line.find_first_not_of(" \t\r\n") == std::string::npos) continue;
     const std::string where = fmt::format("{}: line {}", path, ln);
+    PEFT_TRY(check_json_depth(line, where));
     Json j = Json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object())
       return Status::errorf("{}: expected a JSON object {{\"index\": i, \"output\": \"...\"}}", where);
@@ -61,7 +62,8 @@ Result<EvalOutcome> eval_perplexity(const std::string& path, int64_t limit, cons
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     if (jsonl) {
       const std::string where = fmt::format("{}: line {}", path, ln);
-      Json j = Json::parse(line, nullptr, false);
+      PEFT_TRY(check_json_depth(line, where));
+    Json j = Json::parse(line, nullptr, false);
       if (j.is_discarded() || !j.is_object()) return Status::errorf("{}: expected a JSON object", where);
       PEFT_ASSIGN_OR_RETURN(std::string t, json_get_string(j, "text", where));
       texts.push_back(std::move(t));

@@ -2,6 +2,10 @@
 // greedy decoding in batches of similar-length prompts.
 #include "eval/generation.h"
 
+#include <fmt/format.h>
+
+#include "core/memory.h"
+
 #include <algorithm>
 #include <numeric>
 
@@ -35,6 +39,18 @@ Result<std::vector<Continuation>> generate_continuations(const std::vector<std::
   if (options.max_new_tokens < 1) return Status::errorf("--max-new-tokens must be at least 1");
   if (options.num_beams < 1) return Status::errorf("--num-beams must be at least 1");
   if (options.batch_size < 1) return Status::errorf("--batch-size must be at least 1");
+  if (options.num_beams > c.n_vocab)
+    return Status::errorf("--num-beams {} exceeds the vocabulary ({} tokens): a beam past it is never filled",
+                          options.num_beams, c.n_vocab);
+  // The rows decoded together hold a KV cache and a row of logits each: check before allocating.
+  {
+    const int64_t rows = options.num_beams > 1 ? options.num_beams : std::min<int64_t>(options.batch_size,
+                                                                                      int64_t(prompts.size()));
+    const int64_t per_row = checked_mul(c.n_ctx, 2 * c.n_layer * c.kv_dim() + 4 * c.n_embd) + 2 * c.n_vocab;
+    PEFT_TRY(check_memory(checked_mul(checked_mul(rows, per_row), int64_t(sizeof(float))),
+                          fmt::format("decoding {} row{} at once ({})", rows, rows == 1 ? "" : "s",
+                                      options.num_beams > 1 ? "--num-beams" : "--batch-size")));
+  }
   const int64_t keep = std::max<int64_t>(c.n_ctx - options.max_new_tokens, std::min<int64_t>(c.n_ctx, 2));
   std::vector<Continuation> out(prompts.size());
   std::vector<std::vector<int32_t>> ids(prompts.size());

@@ -43,6 +43,7 @@ Result<RunData> load_run(const std::string& dir) {
     std::string line;
     for (int64_t ln = 1; std::getline(f, line); ++ln) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      PEFT_TRY(check_json_depth(line, fmt::format("{}: line {}", metrics, ln)));
       Json j = Json::parse(line, nullptr, false);
       if (j.is_discarded() || !j.is_object()) return Status::errorf("{}: line {}: not a JSON object", metrics, ln);
       if (!j.contains("step") || !j["step"].is_number()) continue;

@@ -100,16 +100,43 @@ Result<std::string> as_string(const Json& v, const std::string& key, const std::
 
 }  // namespace
 
+Status check_json_depth(std::string_view text, const std::string& where) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        return Status::errorf("{}: JSON nested deeper than {} levels (at byte {})", where, kMaxJsonDepth, i);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return Status::ok();
+}
+
+Result<Json> parse_json_text(std::string_view text, const std::string& where) {
+  PEFT_TRY(check_json_depth(text, where));
+  try {
+    return Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error& e) {
+    return Status::errorf("{}: invalid JSON at byte {} {}", where, e.byte, parse_error_detail(e));
+  } catch (const Json::exception& e) {  // e.g. out_of_range for "1e999"
+    return Status::errorf("{}: invalid JSON: {}", where, json_error_text(e));
+  }
+}
+
 Result<Json> read_json_file(const std::string& path) {
   PEFT_ASSIGN_OR_RETURN(auto file, MappedFile::open(path));
-  const char* begin = reinterpret_cast<const char*>(file->data());
-  try {
-    return Json::parse(begin, begin + file->size());
-  } catch (const Json::parse_error& e) {
-    return Status::errorf("{}: invalid JSON at byte {} {}", path, e.byte, parse_error_detail(e));
-  } catch (const Json::exception& e) {  // e.g. out_of_range for "1e999"
-    return Status::errorf("{}: invalid JSON: {}", path, json_error_text(e));
-  }
+  return parse_json_text(std::string_view(reinterpret_cast<const char*>(file->data()), file->size()), path);
 }
 
 Status write_json_file(const std::string& path, const Json& value) {

@@ -11,6 +11,14 @@ using Json = nlohmann::json;
 
 // Parse a JSON file; errors say "<path>: <what>" (missing file, parse error with byte offset).
 Result<Json> read_json_file(const std::string& path);
+
+// JSON nests at most this deep here (real configs, tokenizers and data nest < 10): deeper
+// text is refused before parsing, whose recursion would otherwise overflow the stack.
+constexpr int kMaxJsonDepth = 128;
+// "<where>: JSON nested deeper than 128 levels (at byte N)", or ok. Strings are skipped.
+Status check_json_depth(std::string_view text, const std::string& where);
+// Parses `text` after check_json_depth; errors name `where` and the byte.
+Result<Json> parse_json_text(std::string_view text, const std::string& where);
 // Pretty-print (indent 2) to `path` atomically (temp + rename).
 Status write_json_file(const std::string& path, const Json& value);
 

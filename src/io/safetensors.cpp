@@ -129,6 +129,7 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
       duplicate = parsed.get<std::string>();
     return true;
   };
+  PEFT_TRY(check_json_depth(std::string_view(header, header_len), path + ": header"));
   OrderedJson json;
   try {
     json = OrderedJson::parse(header, header + header_len, on_event);
@@ -156,16 +157,26 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
     entries.push_back(std::move(e));
   }
 
-  // File order; the stable sort keeps header order among zero-sized tensors.
+  // File order; the stable sort keeps header order among zero-sized tensors. The tensors
+  // must tile the data section exactly, as the reference implementation requires: a gap
+  // or a short header (every offset shifted) is a damaged file, not something to read past.
   std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
   const Entry* prev = nullptr;
+  uint64_t covered = 0;
   for (const Entry& e : entries) {
     if (e.begin == e.end) continue;  // empty ranges cannot overlap anything
     if (prev && e.begin < prev->end)
       return Status::errorf("{}: tensors '{}' [{}, {}] and '{}' [{}, {}] overlap", path, prev->name, prev->begin,
                             prev->end, e.name, e.begin, e.end);
+    if (e.begin != covered)
+      return Status::errorf("{}: tensor '{}' starts at byte {} of the data section but the tensors before it end at "
+                            "{} (a gap: damaged file?)", path, e.name, e.begin, covered);
+    covered = e.end;
     prev = &e;
   }
+  if (covered != data_size)
+    return Status::errorf("{}: the tensors cover {} bytes but the data section holds {} (truncated, or a header "
+                          "length that does not match?)", path, covered, data_size);
 
   const unsigned char* data_base = base + 8 + header_len;
   for (const Entry& e : entries) {

@@ -50,16 +50,27 @@ void Decoder::allocate(Alloc& arena) {
   grads_ = alloc_block_grads(arena, c, N, maxB_ * kv_rows);
 }
 
-Decoder::Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks, DecoderOptions options)
+Decoder::Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks, DecoderOptions options, SizeOnly)
     : m_(model), hooks_(hooks), maxB_(B), options_(options) {
   PEFT_CHECK(B > 0 && T > 0, "Decoder needs a positive batch shape, got ({}, {})", B, T);
   nv_ = hooks ? hooks->num_virtual_tokens() : 0;
   np_ = hooks ? hooks->num_prefix_tokens() : 0;
   maxT_ = T + nv_;
+}
+
+Decoder::Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks, DecoderOptions options)
+    : Decoder(model, B, T, hooks, options, SizeOnly{}) {
   SizingArena sizing;
   allocate(sizing);
   arena_.reserve(sizing.used);
   allocate(arena_);
+}
+
+int64_t Decoder::arena_bytes(const Model& model, int64_t B, int64_t T, SiteHooks* hooks, DecoderOptions options) {
+  Decoder sized(model, B, T, hooks, options, SizeOnly{});
+  SizingArena sizing;
+  sized.allocate(sizing);
+  return int64_t(sizing.used);
 }
 
 LayerActs& Decoder::acts_of(int64_t layer) {

@@ -24,6 +24,9 @@ class Decoder {
   // prefix tokens `hooks` asks for); forward/backward never allocate. hooks (the adapter,
   // or null) is not owned.
   Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks = nullptr, DecoderOptions options = {});
+  // The bytes that constructor reserves, without reserving them (a preflight check).
+  static int64_t arena_bytes(const Model& model, int64_t B, int64_t T, SiteHooks* hooks = nullptr,
+                             DecoderOptions options = {});
 
   // Runs the model on ids (B, T). labels (B, T) are Hugging Face's: aligned with ids, the
   // shift happens here, kIgnoreIndex (-100) = no loss; virtual tokens get -100 too. Returns
@@ -58,6 +61,8 @@ class Decoder {
   size_t arena_bytes() const { return arena_.capacity(); }
 
  private:
+  struct SizeOnly {};
+  Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks, DecoderOptions options, SizeOnly);
   template <typename Alloc>
   void allocate(Alloc& arena);
   BlockRun run_of(int64_t layer) const;

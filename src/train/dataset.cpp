@@ -87,6 +87,7 @@ Result<Record> parse_record(const Json& obj, const std::string& where, Want want
 // Element by element when the array splits cleanly (a whole-document tree of a few MB of
 // records costs tens of MB); any syntax error is reported from a parse of the whole text.
 Result<std::vector<Record>> parse_array(std::string_view content, const std::string& name, Want want) {
+  PEFT_TRY(check_json_depth(content, name));
   std::optional<std::vector<std::string_view>> elements = split_json_array(content);
   Json doc;
   try {
@@ -133,6 +134,7 @@ Result<std::vector<Record>> parse_lines(std::string_view content, const std::str
     for (char c : line) blank = blank && std::isspace(static_cast<unsigned char>(c));
     if (blank) continue;  // trailing newlines and spacer lines are common in hand-made files
     const std::string where = fmt::format("{}: line {}", name, line_no);
+    PEFT_TRY(check_json_depth(line, where));
     Json obj;
     try {
       obj = Json::parse(line.begin(), line.end());

@@ -67,6 +67,7 @@ Status truncate_metrics(const std::string& path, int64_t step) {
   std::string kept, line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
+    if (!check_json_depth(line, path).is_ok()) continue;
     const Json record = Json::parse(line, nullptr, /*allow_exceptions=*/false);
     // A record of a later step (or a torn last line) belongs to the part being repeated.
     if (record.is_object() && record.contains("step") && record["step"].is_number_integer() &&

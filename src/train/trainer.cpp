@@ -81,8 +81,26 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   summary.val_examples = int64_t(data.val.size());
   summary.truncated = data.truncated;
 
-  const int64_t micro = cfg.micro_batch_size, accum = cfg.batch_size / cfg.micro_batch_size;
+  const int64_t micro = cfg.micro_batch_size;
+  // A global batch larger than the data would make one step outlast every epoch: clamp it
+  // to the data (in whole micro-batches) and say so.
+  int64_t batch = cfg.batch_size;
+  const int64_t n_train = int64_t(data.train.size());
+  if (batch > n_train) {
+    batch = std::max(micro, n_train / micro * micro);
+    fmt::print(stderr, "note: --batch-size {} exceeds the {} training examples; using {} ({} x {})\n", cfg.batch_size,
+               n_train, batch, batch / micro, micro);
+  }
+  const int64_t accum = batch / micro;
   const DecoderOptions dec_options{cfg.gradient_checkpointing};
+  // Everything the run allocates up front, before allocating it: the decoder arena (twice
+  // for a consistency loss) and the activations the adapter keeps.
+  {
+    const int64_t arena = Decoder::arena_bytes(*data.model, micro, data.max_len, adapter.get(), dec_options);
+    const int64_t decoders = adapter->consistency_weight() > 0 ? 2 : 1;
+    PEFT_TRY(check_memory(checked_mul(arena, decoders),
+                          fmt::format("training with micro-batches of {} x {} tokens", micro, data.max_len)));
+  }
   Decoder dec(*data.model, micro, data.max_len, adapter.get(), dec_options);
   adapter->reserve(micro * (data.max_len + adapter->num_virtual_tokens()));
   // Methods with a consistency loss (AdaMix) run a second routed pass per micro-batch

@@ -54,8 +54,11 @@ Result<AdamixConfig> AdamixConfig::from_json(const Json& j, const Model& model, 
   if (c.base != "lora" && c.base != "bottleneck")
     return Status::errorf("{}: base '{}' is unknown (supported: lora, bottleneck)", where, c.base);
   PEFT_ASSIGN_OR_RETURN(c.num_experts, json_get_int_or(j, "num_experts", 4, where));
+  // AdaMix uses 4; every step touches every expert, so thousands only burn time and memory.
   if (c.num_experts < 1)
     return Status::errorf("{}: num_experts must be at least 1, found {}", where, c.num_experts);
+  if (c.num_experts > 64)
+    return Status::errorf("{}: num_experts must be at most 64, found {}", where, c.num_experts);
   PEFT_ASSIGN_OR_RETURN(c.share_up, json_get_bool_or(j, "share_up", true, where));
   PEFT_ASSIGN_OR_RETURN(c.share_down, json_get_bool_or(j, "share_down", false, where));
   if (c.share_up && c.share_down)
