@@ -48,7 +48,25 @@ Result<std::unique_ptr<Adapter>> load_gguf_adapter(const Model& model, const std
 
 }  // namespace
 
+namespace {
+// NaN or inf in an adapter would turn every output (and a merged model) into garbage.
+Result<std::unique_ptr<Adapter>> finite(Result<std::unique_ptr<Adapter>> loaded, const std::string& path) {
+  if (!loaded.is_ok()) return loaded;
+  for (const Param& p : loaded.value()->params().all())
+    if (const int64_t i = first_non_finite(p.value); i >= 0)
+      return Status::errorf("{}: adapter tensor '{}' holds a non-finite value (NaN or inf) at element {}", path,
+                            p.name, i);
+  return loaded;
+}
+}  // namespace
+
+Result<std::unique_ptr<Adapter>> load_adapter_unchecked(const Model& model, const std::string& dir);
+
 Result<std::unique_ptr<Adapter>> load_adapter(const Model& model, const std::string& dir) {
+  return finite(load_adapter_unchecked(model, dir), dir);
+}
+
+Result<std::unique_ptr<Adapter>> load_adapter_unchecked(const Model& model, const std::string& dir) {
   std::error_code ec;
   if (std::filesystem::is_regular_file(dir, ec)) return load_gguf_adapter(model, dir);
   if (!std::filesystem::is_directory(dir, ec))

@@ -13,6 +13,10 @@
 namespace peft::cli {
 namespace {
 
+// Tokenizers need a few hundred bytes per byte of one unbroken word (BPE keeps a symbol
+// list and a merge queue per character): texts are bounded so memory stays bounded.
+constexpr size_t kMaxTextBytes = size_t(1) << 20;
+
 using Json = nlohmann::json;
 
 struct TokenizeArgs {
@@ -77,6 +81,9 @@ Status run_json(const Tokenizer& tok, const TokenizeArgs& args) {
       out.push_back(tok.decode(ids));
     } else {
       if (!item.is_string()) return Status::errorf("stdin: element {} is not a string", i);
+      if (item.get_ref<const std::string&>().size() > kMaxTextBytes)
+        return Status::errorf("stdin: element {} holds {} bytes; peft tokenize takes texts up to {} bytes", i,
+                              item.get_ref<const std::string&>().size(), kMaxTextBytes);
       out.push_back(tok.encode(item.get_ref<const std::string&>(), args.add_special));
     }
   }
@@ -103,6 +110,10 @@ Status run_tokenize(const TokenizeArgs& args) {
     while (std::getline(std::cin, line)) {
       ++line_no;
       out.clear();
+      if (line.size() > kMaxTextBytes)
+        return Status::errorf("stdin: line {} holds {} bytes; peft tokenize takes texts up to {} bytes (one unbroken "
+                              "word of that size needs hundreds of times its size to tokenize)", line_no, line.size(),
+                              kMaxTextBytes);
       if (args.decode) {
         PEFT_ASSIGN_OR_RETURN(auto ids, parse_ids(line, line_no, tok->vocab_size()));
         out = tok->decode(ids);

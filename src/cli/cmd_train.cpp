@@ -1,4 +1,5 @@
 // peft train: fine-tune an adapter (flags follow LLM-Adapters' finetune.py in kebab case).
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -23,7 +24,11 @@ Result<Json> flag_value(const MethodFlag& f, const std::string& raw) {
   try {
     switch (f.type) {
       case MethodFlag::Type::Int: return Json(std::stoll(raw));
-      case MethodFlag::Type::Float: return Json(std::stod(raw));
+      case MethodFlag::Type::Float: {
+        const double v = std::stod(raw);
+        if (!std::isfinite(v)) return Status::errorf("{} must be a finite number, found '{}'", f.flag, raw);
+        return Json(v);
+      }
       case MethodFlag::Type::Bool:
         if (raw == "true" || raw == "1" || raw.empty()) return Json(true);
         if (raw == "false" || raw == "0") return Json(false);

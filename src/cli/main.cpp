@@ -1,5 +1,7 @@
 // peft: the command-line entry point; the only place an error becomes an exit code.
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <new>
 
@@ -34,6 +36,19 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);  // prints help/version (code 0) or the usage error
     return code == 0 ? 0 : 2;
   }
+  // No number flag may be NaN or infinite (CLI11 reads "nan" and "inf" as doubles): a NaN
+  // learning rate trains a NaN adapter with exit code 0.
+  for (const CLI::App* sub : app.get_subcommands())
+    for (const CLI::Option* opt : sub->get_options())
+      if (opt->get_type_name().find("FLOAT") != std::string::npos)
+        for (const std::string& v : opt->results()) {
+          char* end = nullptr;
+          const double x = std::strtod(v.c_str(), &end);
+          if (end != v.c_str() && !std::isfinite(x)) {
+            std::fprintf(stderr, "error: %s must be a finite number, found '%s'\n", opt->get_name().c_str(), v.c_str());
+            return 2;
+          }
+        }
   // More threads than cores only oversubscribe them (and 1e5 threads exhaust the process).
   peft::Status status;
   if (threads < 0) {

@@ -1,6 +1,7 @@
 // Tensor view helpers and aligned owned storage.
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -99,6 +100,45 @@ OwnedTensor to_f32(const Tensor& src) {
   OwnedTensor t(DType::F32, src.dims());
   convert_to_f32(t.f32(), src.data, src.dtype, size_t(src.numel()));
   return t;
+}
+
+}  // namespace peft
+
+namespace peft {
+
+int64_t first_non_finite(const Tensor& t) {
+  if (!t.data) return -1;
+  const int64_t n = t.numel();
+  // NaN and ±inf: every exponent bit set. Blocks of 64K let OpenMP split big weights; the
+  // first hit in element order is the one reported.
+  auto scan = [&](auto bits, auto mask) -> int64_t {
+    using U = decltype(mask);
+    const U* p = static_cast<const U*>(t.data);
+    constexpr int64_t kBlock = 1 << 16;
+    const int64_t blocks = (n + kBlock - 1) / kBlock;
+    int64_t first = -1;
+#pragma omp parallel for schedule(static) if (n > (1 << 20))
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t end = std::min(n, (b + 1) * kBlock);
+      bool bad = false;
+      for (int64_t i = b * kBlock; i < end; ++i) bad |= (p[i] & mask) == mask;
+      if (!bad) continue;
+      for (int64_t i = b * kBlock; i < end; ++i)
+        if ((p[i] & mask) == mask) {
+#pragma omp critical
+          if (first < 0 || i < first) first = i;
+          break;
+        }
+    }
+    (void)bits;
+    return first;
+  };
+  switch (t.dtype) {
+    case DType::F32: return scan(0, uint32_t(0x7F800000u));
+    case DType::F16: return scan(0, uint16_t(0x7C00u));
+    case DType::BF16: return scan(0, uint16_t(0x7F80u));
+    default: return -1;
+  }
 }
 
 }  // namespace peft

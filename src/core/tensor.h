@@ -68,4 +68,8 @@ class OwnedTensor {
 // Convert any float tensor to a contiguous f32 copy.
 OwnedTensor to_f32(const Tensor& src);
 
+// Index of the first NaN or ±inf element of a contiguous F32/F16/BF16 tensor; -1 when all
+// are finite (or the tensor has another dtype or no data).
+int64_t first_non_finite(const Tensor& t);
+
 }  // namespace peft

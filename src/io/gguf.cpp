@@ -5,6 +5,8 @@
 // extents are checked against the file size so a truncated file is an error, not SIGSEGV.
 #include "io/gguf.h"
 
+#include <algorithm>
+
 #include <cstring>
 
 #include <fmt/format.h>
@@ -199,6 +201,15 @@ Result<GgufFile> GgufFile::open(const std::string& path) {
                             "truncated?)", path, t.name, t.nbytes, t.offset, size);
     t.data = map->data() + f.data_offset_ + t.offset;
   }
+  // Two tensors sharing bytes is no file llama.cpp's writer makes: an offset that lies.
+  std::vector<const GgufTensorInfo*> by_offset;
+  for (const GgufTensorInfo& t : f.tensors_)
+    if (t.nbytes > 0) by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i)
+    if (by_offset[i]->offset < by_offset[i - 1]->offset + by_offset[i - 1]->nbytes)
+      return Status::errorf("{}: tensors '{}' and '{}' overlap in the data section (offsets {} and {})", path,
+                            by_offset[i - 1]->name, by_offset[i]->name, by_offset[i - 1]->offset, by_offset[i]->offset);
   return f;
 }
 

@@ -84,12 +84,17 @@ Status validate_config(ModelConfig& c, const std::string& where) {
     return Status::errorf("{}: {} attention heads are not a multiple of {} key/value heads", where,
                           c.n_head, c.n_head_kv);
   if (c.block.position == PositionKind::Rope) {
+    if (!(c.block.rope.theta > 0.f) || !std::isfinite(c.block.rope.theta))
+      return Status::errorf("{}: the RoPE base (rope_theta) must be a positive number, found {}", where,
+                            c.block.rope.theta);
     if (c.block.rope.rot_dim == 0) c.block.rope.rot_dim = c.head_dim;
     if (c.block.rope.rot_dim % 2 != 0 || c.block.rope.rot_dim > c.head_dim)
       return Status::errorf("{}: rotary dimension {} must be even and at most the head dim {}",
                             where, c.block.rope.rot_dim, c.head_dim);
   }
-  if (!(c.norm_eps > 0.f)) return Status::errorf("{}: norm epsilon must be positive", where);
+  // Real models use 1e-12 .. 1e-5; from 0.1 up the norm stops normalising.
+  if (!(c.norm_eps > 0.f && c.norm_eps < 0.1f))
+    return Status::errorf("{}: the norm epsilon must be in (0, 0.1), found {}", where, c.norm_eps);
   if (c.attn_scale == 0.f) c.attn_scale = 1.0f / std::sqrt(float(c.head_dim));
   return Status::ok();
 }

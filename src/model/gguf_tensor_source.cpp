@@ -1,6 +1,7 @@
 // A GGUF file's tensors under Hugging Face names, with llama.cpp's layout changes undone.
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "model/gguf_model.h"
 #include "model/gguf_names.h"
@@ -95,25 +96,36 @@ Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<c
   if (!arch || !arch->gguf) return Status::errorf("{}: model_type '{}' has no GGUF layout", where, model_type);
   PEFT_ASSIGN_OR_RETURN(ModelConfig mc, arch->parse_config(config, where));
   const TensorNames names = arch->tensor_names(mc);
-  // Every name the architecture's roles give, GGUF → Hugging Face.
-  std::map<std::string, Mapped> by_gguf;
-  for (const GgufRole& role : gguf_roles()) {
-    const std::string& pattern = names.*role.hf;
-    if (pattern.empty()) continue;
-    const Mapped m{"", gguf_row_fix(*arch->gguf, role, mc), names.conv1d && role.linear_weight};
-    for (int64_t l = 0; l < (role.per_layer ? mc.n_layer : 1); ++l) {
-      Mapped ml = m;
-      ml.hf = layer_name(pattern, l);
-      by_gguf[gguf_tensor_name(role, l)] = ml;
+  // A GGUF name → its Hugging Face name, from the file's own tensors (so the work follows the
+  // file, whatever block_count claims; a block past it stays unmapped and unused, which
+  // bind_weights reports).
+  auto map_name = [&](const std::string& name) -> std::optional<Mapped> {
+    int64_t layer = 0;
+    std::string rest = name;
+    const bool block = name.rfind("blk.", 0) == 0;
+    if (block) {
+      const size_t dot = name.find('.', 4);
+      if (dot == std::string::npos || dot == 4 || dot - 4 > 9) return std::nullopt;
+      const std::string digits = name.substr(4, dot - 4);
+      if (digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+      layer = std::stoll(digits);
+      rest = name.substr(dot + 1);
+      if (layer >= mc.n_layer) return std::nullopt;
     }
-  }
+    for (const GgufRole& role : gguf_roles()) {
+      if (role.per_layer != block || rest != role.gguf) continue;
+      const std::string& pattern = names.*role.hf;
+      if (pattern.empty()) return std::nullopt;
+      return Mapped{layer_name(pattern, layer), gguf_row_fix(*arch->gguf, role, mc), names.conv1d && role.linear_weight};
+    }
+    return std::nullopt;
+  };
   const bool tied = config.value("tie_word_embeddings", false);
   const DType quantized_to = options.base_dtype.value_or(DType::F32);
   auto source = std::make_shared<GgufTensorSource>(file);
   for (const GgufTensorInfo& info : file->tensors()) {
     if (tied && info.name == "output.weight") continue;  // a copy of the embedding (gguf_hf_config checked)
-    auto it = by_gguf.find(info.name);
-    const Mapped m = it != by_gguf.end() ? it->second : Mapped{info.name, {}, false};  // unknown: listed, never bound
+    const Mapped m = map_name(info.name).value_or(Mapped{info.name, {}, false});  // unknown: listed, never bound
     PEFT_TRY(source->add(info, m, quantized_to));
   }
   return std::shared_ptr<const TensorSource>(std::move(source));

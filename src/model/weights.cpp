@@ -103,6 +103,10 @@ class Binder {
     if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
       return Status::errorf("{}: tensor '{}' has dtype {}, expected a float type", m_.path, name,
                             dtype_name(t.dtype));
+    // A NaN or inf weight (a damaged file, a dtype that lies) would make every output garbage.
+    if (const int64_t i = first_non_finite(t); i >= 0)
+      return Status::errorf("{}: tensor '{}' holds a non-finite value (NaN or inf) at element {}",
+                            m_.source->file_of(name).empty() ? m_.path : m_.source->file_of(name), name, i);
     return Status::ok();
   }
 

@@ -31,14 +31,30 @@ std::vector<int32_t> truncate_like_hf(const Tokenizer& tokenizer, std::string_vi
   return full;
 }
 
+// No token is longer than this many bytes in the vocabularies we read (SentencePiece and BPE
+// pieces stay under ~32), so the first cutoff_len tokens of a text lie in its first
+// cutoff_len · kMaxTokenBytes bytes; a margin keeps a merge across the cut from reaching back.
+constexpr int64_t kMaxTokenBytes = 64;
+
+// A prefix of `text` that tokenizes to the same first `cutoff_len` tokens: a 10 MB record
+// with --cutoff-len 256 is tokenized from its first ~20 KB, not whole (which took 2.7 GB).
+std::string_view budget_prefix(std::string_view text, int64_t cutoff_len) {
+  const int64_t budget = 2 * cutoff_len * kMaxTokenBytes + 4096;
+  if (int64_t(text.size()) <= budget) return text;
+  size_t cut = size_t(budget);
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // a UTF-8 boundary
+  return text.substr(0, cut);
+}
+
 }  // namespace
 
-TokenizedExample tokenize_prompt(const Tokenizer& tokenizer, std::string_view prompt, int64_t cutoff_len,
+TokenizedExample tokenize_prompt(const Tokenizer& tokenizer, std::string_view prompt_in, int64_t cutoff_len,
                                  bool add_eos) {
   PEFT_CHECK(cutoff_len > 0, "cutoff_len must be positive, got {}", cutoff_len);
   TokenizedExample ex;
+  const std::string_view prompt = budget_prefix(prompt_in, cutoff_len);
   std::vector<int32_t> full = tokenizer.encode(prompt, /*add_bos=*/true);
-  ex.truncated = int64_t(full.size()) > cutoff_len;
+  ex.truncated = int64_t(full.size()) > cutoff_len || prompt.size() < prompt_in.size();
   ex.ids = truncate_like_hf(tokenizer, prompt, std::move(full), cutoff_len);
   const int32_t eos = tokenizer.eos_id();
   // Python indexes result["input_ids"][-1]; an empty result (no BOS, empty text) just gets EOS.

@@ -81,11 +81,12 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   summary.val_examples = int64_t(data.val.size());
   summary.truncated = data.truncated;
 
-  const int64_t micro = cfg.micro_batch_size;
-  // A global batch larger than the data would make one step outlast every epoch: clamp it
-  // to the data (in whole micro-batches) and say so.
-  int64_t batch = cfg.batch_size;
+  // A global batch larger than the data would make one step outlast every epoch (and a
+  // micro-batch larger than it sizes buffers for rows that never come): clamp both to the
+  // data, in whole micro-batches, and say so.
   const int64_t n_train = int64_t(data.train.size());
+  const int64_t micro = std::min(cfg.micro_batch_size, n_train);
+  int64_t batch = cfg.batch_size;
   if (batch > n_train) {
     batch = std::max(micro, n_train / micro * micro);
     fmt::print(stderr, "note: --batch-size {} exceeds the {} training examples; using {} ({} x {})\n", cfg.batch_size,
