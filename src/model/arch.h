@@ -54,6 +54,8 @@ std::vector<std::string> default_targets(const ArchDef& arch, const std::string&
 
 // nullptr when unknown.
 const ArchDef* find_arch(const std::string& model_type);
+// Every registered architecture, in registry order.
+const std::vector<const ArchDef*>& all_archs();
 // By general.architecture; nullptr when no architecture of ours is stored that way.
 const GgufArchDef* find_gguf_arch(const std::string& gguf_arch);
 // "bloom, gpt2, ..." for error messages.

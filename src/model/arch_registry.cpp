@@ -24,6 +24,11 @@ const ArchDef* const kArchs[] = {
 };
 }  // namespace
 
+const std::vector<const ArchDef*>& all_archs() {
+  static const std::vector<const ArchDef*> archs(std::begin(kArchs), std::end(kArchs));
+  return archs;
+}
+
 const ArchDef* find_arch(const std::string& model_type) {
   for (const ArchDef* a : kArchs)
     if (model_type == a->model_type) return a;

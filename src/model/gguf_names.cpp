@@ -11,7 +11,6 @@ namespace peft {
 
 namespace {
 
-Tensor none(const Model&, int64_t) { return {}; }
 const LayerWeights& L(const Model& m, int64_t l) { return m.layers[size_t(l)]; }
 
 // Roles whose rows llama.cpp's converter may reorder.
