@@ -11,7 +11,7 @@
 #include "eval/evaluator.h"
 #include "eval/reference_eval.h"
 #include "eval/reference_tasks.h"
-#include "train/verbalisers.h"
+#include "data/verbalisers.h"
 
 namespace peft::cli {
 

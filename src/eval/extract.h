@@ -4,12 +4,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/text.h"
 #include "eval/tasks.h"
 
 namespace peft {
-
-// re.findall(r'-?\d+\.?\d*', text): non-overlapping matches, left to right.
-std::vector<std::string> find_numbers(std::string_view text);
 
 // What was read from one model output.
 struct Extraction {
@@ -30,8 +28,5 @@ std::string extract_word(std::string_view output, const std::vector<std::string>
 // Scores `output` against `label` (the record's "answer") by the task's rule. A math label
 // that is not a number is an error naming it.
 Result<Extraction> score_output(const EvalTask& task, std::string_view output, const std::string& label);
-
-// Python's str.strip() for ASCII whitespace.
-std::string_view strip_ws(std::string_view s);
 
 }  // namespace peft

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "eval/likelihood.h"
-#include "train/verbalisers.h"
+#include "data/verbalisers.h"
 
 namespace peft {
 

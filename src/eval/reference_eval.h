@@ -1,5 +1,5 @@
 // peft eval --task sst2|cola|rte|stsb|e2e with a model: generation read back through the
-// verbalisers (train/verbalisers.h), or likelihood ranking of the verbaliser words, scored by
+// verbalisers (data/verbalisers.h), or likelihood ranking of the verbaliser words, scored by
 // score_reference_items so generated and saved outputs are scored by one code path.
 #pragma once
 #include <string_view>

@@ -1,4 +1,4 @@
-// GLUE / E2E items (prompts and labels from train/glue_e2e.h) and their metrics over outputs.
+// GLUE / E2E items (prompts and labels from data/glue_e2e.h) and their metrics over outputs.
 #include "eval/reference_tasks.h"
 
 #include <cstdlib>
@@ -6,8 +6,8 @@
 
 #include "eval/extract.h"
 #include "eval/metrics.h"
-#include "train/glue_e2e.h"
-#include "train/prompt.h"
+#include "data/glue_e2e.h"
+#include "data/prompt.h"
 
 namespace peft {
 

@@ -10,7 +10,7 @@
 
 namespace peft {
 
-// Whether `name` is one of sst2, cola, rte, stsb, e2e (train/verbalisers.h).
+// Whether `name` is one of sst2, cola, rte, stsb, e2e (data/verbalisers.h).
 bool is_reference_task(std::string_view name);
 
 // The default file: $PEFT_SHARED_DIR (else ../shared)/data/datasets/glue/<SST-2|CoLA|RTE|STS-B>/dev.tsv

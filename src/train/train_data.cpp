@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "train/batching.h"
-#include "train/dataset.h"
-#include "train/segments.h"
-#include "train/token_modality.h"
+#include "data/batching.h"
+#include "data/dataset.h"
+#include "data/segments.h"
+#include "data/token_modality.h"
 
 namespace peft {
 

@@ -8,7 +8,7 @@
 #include "adapters/registry.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
-#include "train/tokenize_example.h"
+#include "data/tokenize_example.h"
 #include "train/train_config.h"
 
 namespace peft {

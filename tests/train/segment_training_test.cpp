@@ -13,7 +13,7 @@
 #include "cli/cli_runner.h"
 #include "cli/stories_suite.h"
 #include "model/decoder.h"
-#include "train/batching.h"
+#include "data/batching.h"
 #include "train/train_data.h"
 
 namespace peft {

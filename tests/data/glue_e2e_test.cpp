@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "test_paths.h"
-#include "train/dataset.h"
-#include "train/glue_e2e.h"
+#include "data/dataset.h"
+#include "data/glue_e2e.h"
 
 namespace peft {
 namespace {

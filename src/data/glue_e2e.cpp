@@ -1,10 +1,10 @@
 // GLUE TSV / E2E line parsing with layout detection and file:line errors.
-#include "train/glue_e2e.h"
+#include "data/glue_e2e.h"
 
 #include <cctype>
 #include <cstdlib>
 
-#include "eval/extract.h"
+#include "core/text.h"
 #include "io/mapped_file.h"
 
 namespace peft {

@@ -1,7 +1,7 @@
 // LLM-Adapters' generate_prompt reproduced byte for byte (with and without input, text records).
 #include <gtest/gtest.h>
 
-#include "train/prompt.h"
+#include "data/prompt.h"
 
 namespace peft {
 namespace {

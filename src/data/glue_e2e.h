@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "core/status.h"
-#include "train/dataset.h"
-#include "train/verbalisers.h"
+#include "data/dataset.h"
+#include "data/verbalisers.h"
 
 namespace peft {
 

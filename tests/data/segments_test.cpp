@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "cli/cli_runner.h"
-#include "train/dataset.h"
-#include "train/segments.h"
+#include "data/dataset.h"
+#include "data/segments.h"
 
 namespace peft {
 namespace {

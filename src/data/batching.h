@@ -9,7 +9,7 @@
 #include "core/rng.h"
 #include "core/status.h"
 #include "io/json_file.h"
-#include "train/tokenize_example.h"
+#include "data/tokenize_example.h"
 
 namespace peft {
 

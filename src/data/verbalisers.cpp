@@ -1,11 +1,11 @@
 // The GLUE / E2E task table, label → output verbalisers and output → label readers.
-#include "train/verbalisers.h"
+#include "data/verbalisers.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 
-#include "eval/extract.h"
+#include "core/text.h"
 
 namespace peft {
 

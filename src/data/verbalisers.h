@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "train/dataset.h"
+#include "data/dataset.h"
 
 namespace peft {
 

@@ -9,8 +9,8 @@
 
 #include "core/status.h"
 #include "tokenizer/tokenizer.h"
-#include "train/dataset.h"
-#include "train/tokenize_example.h"
+#include "data/dataset.h"
+#include "data/tokenize_example.h"
 
 namespace peft {
 

@@ -6,8 +6,8 @@
 #include <set>
 
 #include "test_paths.h"
-#include "train/batching.h"
-#include "train/dataset.h"
+#include "data/batching.h"
+#include "data/dataset.h"
 
 namespace peft {
 namespace {

@@ -1,10 +1,10 @@
 // Tokenization of training examples with LLM-Adapters' truncation, EOS and masking rules.
-#include "train/tokenize_example.h"
+#include "data/tokenize_example.h"
 
 #include <algorithm>
 
 #include "core/check.h"
-#include "train/prompt.h"
+#include "data/prompt.h"
 
 namespace peft {
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "train/dataset.h"
+#include "data/dataset.h"
 
 namespace peft {
 

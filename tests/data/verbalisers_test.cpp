@@ -2,8 +2,8 @@
 // and the train/eval prompt agreement.
 #include <gtest/gtest.h>
 
-#include "train/prompt.h"
-#include "train/verbalisers.h"
+#include "data/prompt.h"
+#include "data/verbalisers.h"
 
 namespace peft {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "cli/cli_runner.h"
 #include "test_paths.h"
-#include "train/dataset.h"
+#include "data/dataset.h"
 
 namespace peft {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "core/status.h"
 #include "io/json_file.h"
-#include "train/dataset.h"
+#include "data/dataset.h"
 
 namespace peft {
 

@@ -1,13 +1,13 @@
 // Data file parsing: layout detection, per-record field checks with file/record/line in messages.
-#include "train/dataset.h"
+#include "data/dataset.h"
 
 #include <cctype>
 
 #include "io/json_array_split.h"
 #include "io/json_file.h"
 #include "io/mapped_file.h"
-#include "train/glue_e2e.h"
-#include "train/segments.h"
+#include "data/glue_e2e.h"
+#include "data/segments.h"
 
 namespace peft {
 

@@ -1,5 +1,5 @@
 // Segment parsing and validation: every bad entry is an error naming the record and entry.
-#include "train/segments.h"
+#include "data/segments.h"
 
 #include <algorithm>
 #include <tuple>

@@ -1,5 +1,5 @@
 // LLM-Adapters' prompt template; the whitespace is theirs and must not be "fixed".
-#include "train/prompt.h"
+#include "data/prompt.h"
 
 namespace peft {
 

@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "test_paths.h"
-#include "train/prompt.h"
-#include "train/tokenize_example.h"
+#include "data/prompt.h"
+#include "data/tokenize_example.h"
 
 namespace peft {
 namespace {

@@ -1,5 +1,5 @@
 // Token end offsets in decoded text: the quadratic exact method and the linear streaming one.
-#include "train/token_ends.h"
+#include "data/token_ends.h"
 
 #include <algorithm>
 

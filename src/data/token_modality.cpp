@@ -1,14 +1,14 @@
 // Segments → token modality ids: token ends in the decoded text (token_ends.h), a
 // whitespace-tolerant character alignment of it with the prompt, the last-character rule.
-#include "train/token_modality.h"
+#include "data/token_modality.h"
 
 #include <algorithm>
 
 #include "core/check.h"
 #include "tokenizer/utf8.h"
-#include "train/prompt.h"
-#include "train/segments.h"
-#include "train/token_ends.h"
+#include "data/prompt.h"
+#include "data/segments.h"
+#include "data/token_ends.h"
 
 namespace peft {
 

@@ -5,12 +5,12 @@
 #include <algorithm>
 
 #include "test_paths.h"
-#include "train/dataset.h"
-#include "train/prompt.h"
-#include "train/segments.h"
-#include "train/token_ends.h"
-#include "train/token_modality.h"
-#include "train/tokenize_example.h"
+#include "data/dataset.h"
+#include "data/prompt.h"
+#include "data/segments.h"
+#include "data/token_ends.h"
+#include "data/token_modality.h"
+#include "data/tokenize_example.h"
 
 namespace peft {
 namespace {

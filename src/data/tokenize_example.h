@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "tokenizer/tokenizer.h"
-#include "train/dataset.h"
+#include "data/dataset.h"
 
 namespace peft {
 

@@ -1,5 +1,5 @@
 // Batcher: per-epoch orders from one seeded RNG, HF-style length grouping, padding and state.
-#include "train/batching.h"
+#include "data/batching.h"
 
 #include <algorithm>
 #include <charconv>
