@@ -37,17 +37,6 @@ namespace {
 
 enum class Want { Any, Instruction, Text };
 
-// "parse error at line 2, column 7: syntax error ..." -> "(line 2, column 7): syntax error ...",
-// the shape read_json_file uses, so data and config errors read alike.
-std::string parse_error_detail(const Json::parse_error& e) {
-  std::string s = json_error_text(e);
-  const std::string prefix = "parse error at ";
-  size_t colon = s.find(": ");
-  if (s.starts_with(prefix) && colon != std::string::npos)
-    return "(" + s.substr(prefix.size(), colon - prefix.size()) + ")" + s.substr(colon);
-  return ": " + s;
-}
-
 // Within one JSONL line nlohmann always says "line 1"; only its column and reason matter.
 std::string parse_error_reason(const Json::parse_error& e) {
   std::string s = json_error_text(e);
@@ -106,7 +95,7 @@ Result<std::vector<Record>> parse_array(std::string_view content, const std::str
     try {  // the whole-text parse names the byte, line and column
       doc = Json::parse(content.begin(), content.end());
     } catch (const Json::parse_error& e) {
-      return Status::errorf("{}: invalid JSON at byte {} {}", name, e.byte, parse_error_detail(e));
+      return Status::errorf("{}: invalid JSON at byte {} {}", name, e.byte, json_parse_error_detail(e));
     } catch (const Json::exception& e) {
       return Status::errorf("{}: invalid JSON: {}", name, json_error_text(e));
     }

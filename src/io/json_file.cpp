@@ -18,11 +18,7 @@ std::string json_error_text(const Json::exception& e) {
   return std::string(s);
 }
 
-namespace {
-
-// "[json.exception.parse_error.101] parse error at line 2, column 7: syntax error ..."
-// -> "(line 2, column 7): syntax error ..." (the byte offset is printed before it).
-std::string parse_error_detail(const Json::parse_error& e) {
+std::string json_parse_error_detail(const Json::parse_error& e) {
   std::string s = json_error_text(e);
   const std::string prefix = "parse error at ";
   size_t colon = s.find(": ");
@@ -30,6 +26,8 @@ std::string parse_error_detail(const Json::parse_error& e) {
     return "(" + s.substr(prefix.size(), colon - prefix.size()) + ")" + s.substr(colon);
   return ": " + s;
 }
+
+namespace {
 
 // Describes a JSON value for "expected X, found Y" messages, with short scalars shown.
 std::string describe(const Json& v) {
@@ -128,7 +126,7 @@ Result<Json> parse_json_text(std::string_view text, const std::string& where) {
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
-    return Status::errorf("{}: invalid JSON at byte {} {}", where, e.byte, parse_error_detail(e));
+    return Status::errorf("{}: invalid JSON at byte {} {}", where, e.byte, json_parse_error_detail(e));
   } catch (const Json::exception& e) {  // e.g. out_of_range for "1e999"
     return Status::errorf("{}: invalid JSON: {}", where, json_error_text(e));
   }

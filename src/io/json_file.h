@@ -24,6 +24,9 @@ Status write_json_file(const std::string& path, const Json& value);
 
 // nlohmann's exception text without its "[json.exception.type.N] " tag, for messages.
 std::string json_error_text(const Json::exception& e);
+// "parse error at line 2, column 7: syntax error ..." → "(line 2, column 7): syntax error ...",
+// so config and data errors read alike.
+std::string json_parse_error_detail(const Json::parse_error& e);
 
 // Typed field access; errors name the file (`where`), the key, expected and found types.
 Result<int64_t> json_get_int(const Json& obj, const std::string& key, const std::string& where);
