@@ -10,6 +10,7 @@
 #include "io/safetensors.h"
 #include "model/model.h"
 #include "model/site.h"
+#include "model/token_inputs.h"
 
 namespace peft {
 
@@ -21,6 +22,28 @@ struct AdapterRunMode {
   // Which of the concurrent routed passes this is (consistency training runs pass 1 between
   // pass 0's forward and backward): adapters keeping activations keep one set per pass.
   int pass = 0;
+};
+
+class Decoder;  // model/decoder.h
+
+// One micro-batch of a training step: ids and labels (B, T), per-token inputs.
+struct StepBatch {
+  const int32_t* ids;
+  const int32_t* labels;
+  int64_t B, T;
+  TokenInputs inputs;
+};
+// What a training step reports: its loss, and terms the run logs beside it.
+struct StepLoss {
+  double loss = 0;
+  std::vector<std::pair<std::string, double>> logged;  // e.g. {"consistency", KL}
+};
+// How a method trains one micro-batch: forward and backward, parameter gradients accumulated.
+class TrainStep {
+ public:
+  virtual ~TrainStep() = default;
+  // `pass` seeds everything random in this micro-batch's passes (dropout masks, routing).
+  virtual StepLoss run(const StepBatch& batch, uint64_t pass) = 0;
 };
 
 // Options of `peft export --format F --adapter A`.
@@ -67,6 +90,15 @@ class Adapter : public SiteHooks {
                            const std::string& out) const {
     return Status::errorf("a {} adapter cannot be exported as '{}'", method(), format);
   }
+  // The modalities whose tokens the method tells apart (AdaLink: one module each); data
+  // records' segments name them. Empty: the method treats every token alike.
+  virtual std::vector<std::string> modalities() const { return {}; }
+  // The training step over `dec` (the run's decoder, with this adapter as its hooks). The
+  // default runs one forward and backward; a method may run more (AdaMix: two routed passes
+  // and a consistency loss, on a second decoder of its own).
+  virtual std::unique_ptr<TrainStep> make_train_step(Decoder& dec);
+  // Decoders (of dec's size) the training step uses, for the memory preflight.
+  virtual int train_step_decoders() const { return 1; }
   // Weight λ of a consistency loss between two routed passes (AdaMix); 0 = none.
   virtual double consistency_weight() const { return 0.0; }
   void set_mode(const AdapterRunMode& mode) { mode_ = mode; }

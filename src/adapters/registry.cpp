@@ -1,6 +1,8 @@
 // The method registry (one line per method).
 #include "adapters/registry.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace peft {
@@ -25,6 +27,17 @@ const std::vector<const MethodDef*>& all_methods() {
   };
   return methods;
 }
+
+std::vector<std::string> all_export_formats() {
+  std::vector<std::string> out;
+  for (const MethodDef* m : all_methods())
+    for (const std::string& f : m->export_formats)
+      if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+const char* default_method_name() { return all_methods().front()->name; }
 
 const MethodDef* find_method(const std::string& name) {
   for (const MethodDef* m : all_methods())

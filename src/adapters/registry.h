@@ -30,6 +30,9 @@ struct MethodDef {
   // their reader; nullptr when the method has no GGUF form.
   const char* gguf_adapter_type = nullptr;
   Result<std::unique_ptr<Adapter>> (*load_gguf)(const Model& model, const GgufFile& file) = nullptr;
+  // Every `peft export --format` an adapter of this method may write (Adapter::export_formats
+  // says which an instance can).
+  std::vector<std::string> export_formats = {};
 };
 
 // The factory every method uses: ConfigT::from_json(config, model, where) validates, then
@@ -44,9 +47,13 @@ Result<std::unique_ptr<Adapter>> create_from_json(const Model& model, const Json
 
 // By --method name or by peft_type; nullptr if unknown.
 const MethodDef* find_method(const std::string& name_or_peft_type);
+// The export formats of every method, sorted, without repeats.
+std::vector<std::string> all_export_formats();
 // By a GGUF adapter's adapter.type; nullptr if no method reads it.
 const MethodDef* find_gguf_method(const std::string& adapter_type);
 const std::vector<const MethodDef*>& all_methods();
+// The method `peft train` uses without --method (the registry's first: LoRA).
+const char* default_method_name();
 std::string supported_methods();  // "lora, ..."
 
 }  // namespace peft

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "adapters/registry.h"
 #include "core/status.h"
 #include "io/json_file.h"
 
@@ -13,7 +14,7 @@ struct TrainBenchOptions {
   std::string arch;              // "" = the preset's own
   std::string preset = "gpt2-124m";
   int64_t batch = 0, seq = 0;    // 0 = the preset's default (4 × 256; stories260k 16 × 207)
-  std::string method = "lora";
+  std::string method = default_method_name();
   std::string target_modules;    // comma-separated; "" = the method's default for the arch
   std::optional<int64_t> lora_r;  // methods with an "r" field (lora, adamix); default 8
   std::string base_dtype = "f32";

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "adapters/adapter_io.h"
+#include "adapters/registry.h"
 #include "cli/command.h"
 #include "cli/common.h"
 #include "io/gguf.h"
@@ -105,8 +106,10 @@ Status run_export(const ExportArgs& a) {
   if (a.format.starts_with("gguf")) PEFT_TRY(check_output_file(a.out, a.overwrite));
   else PEFT_TRY(check_output_folder(a.out, a.overwrite));
   if (a.format == "gguf") return export_model_gguf(a);
-  if (a.format == "gguf-lora" || a.format == "peft-lora" || a.format == "bottleneck") return export_adapter(a);
-  return Status::errorf("export: unknown --format '{}' (supported: gguf, gguf-lora, peft-lora, bottleneck)", a.format);
+  const std::vector<std::string> adapter_formats = all_export_formats();
+  if (std::find(adapter_formats.begin(), adapter_formats.end(), a.format) != adapter_formats.end())
+    return export_adapter(a);
+  return Status::errorf("export: unknown --format '{}' (supported: gguf, {})", a.format, fmt::join(adapter_formats, ", "));
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ namespace peft {
 
 struct RunData {
   std::string name;                              // the folder as given
-  std::string method;                            // "lora", ..., "base" (no adapter), or "" (unknown)
+  std::string method;                            // the adapter's method (peft_type, lower case), "base" (no adapter), or "" (unknown)
   std::vector<std::pair<double, double>> loss;   // (step, loss) from metrics.jsonl
   std::vector<std::pair<double, double>> val;    // (step, val_loss)
   std::vector<std::pair<double, double>> lr;     // (step, lr)

@@ -24,6 +24,11 @@ class Decoder {
   // prefix tokens `hooks` asks for); forward/backward never allocate. hooks (the adapter,
   // or null) is not owned.
   Decoder(const Model& model, int64_t B, int64_t T, SiteHooks* hooks = nullptr, DecoderOptions options = {});
+  // The shape it was sized for, so a second decoder can match it.
+  const Model& model() const { return m_; }
+  int64_t max_batch() const { return maxB_; }
+  int64_t max_tokens() const { return maxT_ - nv_; }  // real tokens, without virtual ones
+  DecoderOptions options() const { return options_; }
   // The bytes that constructor reserves, without reserving them (a preflight check).
   static int64_t arena_bytes(const Model& model, int64_t B, int64_t T, SiteHooks* hooks = nullptr,
                              DecoderOptions options = {});

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "adapters/registry.h"
 #include "core/status.h"
 #include "io/json_file.h"
 
@@ -12,7 +13,7 @@ struct TrainConfig {
   std::string model;       // model folder (or GGUF)
   std::string data;        // JSON / JSONL data file
   std::string output;      // output folder
-  std::string method = "lora";
+  std::string method = default_method_name();
   std::string config_file;  // optional adapter_config.json with the method's settings
   Json method_config = Json::object();  // method fields from flags (override config_file)
   std::string resume;       // checkpoint folder to continue from

@@ -4,13 +4,12 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 
-#include "adapters/adalink/adalink.h"
 #include "adapters/adapter_io.h"
 #include "adapters/registry.h"
 #include "core/memory.h"
 #include "io/safetensors.h"
-#include "adapters/adamix/consistency_step.h"
 #include "model/decoder.h"
 #include "tokenizer/tokenizer.h"
 #include "data/batching.h"
@@ -36,10 +35,6 @@ TokenInputs token_inputs(const MicroBatch& mb) {
 }
 
 // Modality names segments resolve against: AdaLink's; other methods take none.
-std::span<const std::string> adapter_modalities(const Adapter& adapter) {
-  const auto* adalink = dynamic_cast<const AdaLinkAdapter*>(&adapter);
-  return adalink ? std::span<const std::string>(adalink->config().modalities) : std::span<const std::string>();
-}
 
 // Mean loss over a set of examples (token-weighted), no dropout, no gradients.
 double evaluate(Decoder& dec, Adapter& adapter, std::span<const TokenizedExample> examples,
@@ -73,7 +68,8 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   PEFT_ASSIGN_OR_RETURN(auto adapter, method->create(*data.model, method_config,
                                                      cfg.config_file.empty() ? "--method flags" : cfg.config_file,
                                                      cfg.seed));
-  PEFT_TRY(tokenize_train_data(cfg, data, adapter_modalities(*adapter)));
+  const std::vector<std::string> modalities = adapter->modalities();
+  PEFT_TRY(tokenize_train_data(cfg, data, modalities));
   release_free_heap();  // the parsed JSON and raw records are gone: give their pages back
   TrainSummary summary;
   summary.trainable_params = adapter->params().numel();
@@ -98,18 +94,15 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   // for a consistency loss) and the activations the adapter keeps.
   {
     const int64_t arena = Decoder::arena_bytes(*data.model, micro, data.max_len, adapter.get(), dec_options);
-    const int64_t decoders = adapter->consistency_weight() > 0 ? 2 : 1;
+    const int64_t decoders = adapter->train_step_decoders();
     PEFT_TRY(check_memory(checked_mul(arena, decoders),
                           fmt::format("training with micro-batches of {} x {} tokens", micro, data.max_len)));
   }
   Decoder dec(*data.model, micro, data.max_len, adapter.get(), dec_options);
   adapter->reserve(micro * (data.max_len + adapter->num_virtual_tokens()));
-  // Methods with a consistency loss (AdaMix) run a second routed pass per micro-batch
-  // through a second decoder (twice the activations) and materialise both passes' logits.
-  const double consistency = adapter->consistency_weight();
-  std::unique_ptr<Decoder> dec2;
-  std::vector<float> logits1, logits2;  // (micro · positions, V) each, sized on first use
-  if (consistency > 0) dec2 = std::make_unique<Decoder>(*data.model, micro, data.max_len, adapter.get(), dec_options);
+  // How the method trains a micro-batch (one pass; AdaMix: two routed passes and a
+  // consistency loss on a second decoder it owns).
+  const std::unique_ptr<TrainStep> train_step = adapter->make_train_step(dec);
   AdamW optimizer(adapter->params(), AdamWHyper{float(cfg.learning_rate), float(cfg.adam_beta1),
                                                 float(cfg.adam_beta2), float(cfg.adam_eps),
                                                 float(cfg.weight_decay)});
@@ -146,26 +139,17 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   while (step < total) {
     auto t0 = std::chrono::steady_clock::now();
     adapter->params().zero_grads();
-    double loss_sum = 0, consistency_sum = 0;
+    double loss_sum = 0;
+    std::map<std::string, double> logged;  // the step's other terms, summed over micro-batches
     int64_t tokens = 0;
     for (int64_t a = 0; a < accum; ++a) {
       MicroBatch mb = batcher.next();
-      // Per micro-batch pass: the dropout seed and the routing seed (mixture methods); the
-      // consistency pass gets its own pair.
+      // Per micro-batch: the seed of its dropout masks and routing.
       const uint64_t pass = cfg.seed * 1000003ull + uint64_t(step) * 4099ull + uint64_t(a);
-      const AdapterRunMode mode1{true, pass, 2 * pass + 1};
-      const AdapterRunMode mode2{true, pass ^ 0x9e3779b97f4a7c15ull, 2 * pass + 2, 1};
-      if (dec2) {
-        const ConsistencyStep cs = consistency_step(dec, *dec2, *adapter, mode1, mode2, mb.ids.data(),
-                                                    mb.labels.data(), mb.B, mb.T, data.model->config.n_vocab,
-                                                    consistency, logits1, logits2);
-        loss_sum += cs.ce;
-        consistency_sum += cs.consistency;
-      } else {
-        adapter->set_mode(mode1);
-        loss_sum += dec.forward(mb.ids.data(), mb.labels.data(), mb.B, mb.T, true, token_inputs(mb));
-        if (dec.loss_tokens() > 0) dec.backward();
-      }
+      const StepLoss sl =
+          train_step->run(StepBatch{mb.ids.data(), mb.labels.data(), mb.B, mb.T, token_inputs(mb)}, pass);
+      loss_sum += sl.loss;
+      for (const auto& [name, value] : sl.logged) logged[name] += value;
       tokens += mb.n_tokens;
     }
     scale_grads(adapter->params(), 1.0f / float(accum));
@@ -189,7 +173,7 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
     summary.last_loss = loss;
     Json record = {{"step", step}, {"epoch", double(step) / double(steps_per_epoch)}, {"loss", loss},
                    {"lr", lr}, {"grad_norm", norm}, {"tokens", tokens}, {"step_s", dt}, {"tokens_per_s", tps}};
-    if (dec2) record["consistency"] = consistency_sum / double(accum);  // unweighted KL term
+    for (const auto& [name, sum] : logged) record[name] = sum / double(accum);  // e.g. a consistency term
     const bool eval_now = !data.val.empty() && (step % cfg.eval_steps == 0 || step == total);
     if (eval_now) {
       summary.val_loss = evaluate(dec, *adapter, data.val, micro, data.pad_id);

@@ -29,6 +29,7 @@ class AdaLinkAdapter final : public Adapter {
   Json config_json() const override { return config_.to_json(*model_); }
   ParamStore& params() override { return params_; }
   const ParamStore& params() const override { return params_; }
+  std::vector<std::string> modalities() const override { return config_.modalities; }
   void reserve(int64_t max_tokens) override;
   // Text-only adapters fold into the embedding table exactly (each row depends only on
   // itself); a tied LM head keeps the original table, so the folded model is untied.

@@ -1,6 +1,7 @@
 // AdaMix mixture-of-LoRA: routed forward/backward, averaged inference, merge, LoRA export.
 #include "adapters/adamix/adamix.h"
 
+#include "adapters/adamix/consistency_step.h"
 #include "adapters/adapter_io.h"
 #include "adapters/dropout.h"
 
@@ -235,6 +236,11 @@ Status AdamixAdapter::export_as(const std::string& format, const Model& model, c
   PEFT_ASSIGN_OR_RETURN(auto lora, to_plain_lora());
   if (format == "peft-lora") return save_adapter(*lora, out, options.base_model_path, options.overwrite);
   return lora->export_as(format, model, options, out);
+}
+
+std::unique_ptr<TrainStep> AdamixAdapter::make_train_step(Decoder& dec) {
+  if (config_.consistency_weight > 0) return make_consistency_train_step(dec, *this, config_.consistency_weight);
+  return Adapter::make_train_step(dec);
 }
 
 }  // namespace peft

@@ -38,6 +38,9 @@ class AdamixAdapter final : public Adapter {
   const ParamStore& params() const override { return params_; }
   void reserve(int64_t max_tokens) override;
   double consistency_weight() const override { return config_.consistency_weight; }
+  // With λ > 0: two routed passes and the consistency loss (consistency_step.h).
+  std::unique_ptr<TrainStep> make_train_step(Decoder& dec) override;
+  int train_step_decoders() const override { return config_.consistency_weight > 0 ? 2 : 1; }
   // Folds the averaged module: W += s · B̄ Ā.
   Status merge_into(Model& model) const override;
   Status set_scale(double scale) override;

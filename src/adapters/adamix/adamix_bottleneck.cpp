@@ -2,6 +2,7 @@
 // pass, averaged inference, plain-adapter export.
 #include "adapters/adamix/adamix_bottleneck.h"
 
+#include "adapters/adamix/consistency_step.h"
 #include "adapters/adapter_io.h"
 
 #include <algorithm>
@@ -243,6 +244,11 @@ Status AdamixBottleneckAdapter::export_as(const std::string& format, const Model
   if (format != "bottleneck") return Adapter::export_as(format, model, options, out);
   PEFT_ASSIGN_OR_RETURN(auto plain, to_plain_bottleneck());
   return save_adapter(*plain, out, options.base_model_path, options.overwrite);
+}
+
+std::unique_ptr<TrainStep> AdamixBottleneckAdapter::make_train_step(Decoder& dec) {
+  if (config_.consistency_weight > 0) return make_consistency_train_step(dec, *this, config_.consistency_weight);
+  return Adapter::make_train_step(dec);
 }
 
 }  // namespace peft

@@ -37,6 +37,9 @@ class AdamixBottleneckAdapter final : public Adapter {
   // Sizes pass 0's activations, and pass 1's when the consistency loss runs a second pass.
   void reserve(int64_t max_tokens) override;
   double consistency_weight() const override { return config_.consistency_weight; }
+  // With λ > 0: two routed passes and the consistency loss (consistency_step.h).
+  std::unique_ptr<TrainStep> make_train_step(Decoder& dec) override;
+  int train_step_decoders() const override { return config_.consistency_weight > 0 ? 2 : 1; }
   // Refused: the adapter is nonlinear, not a weight delta.
   Status merge_into(Model& model) const override;
   // Its averaged experts as a plain LLM-Adapters bottleneck adapter (AdapterP).

@@ -52,6 +52,9 @@ extern const MethodDef kAdamixMethod{
          "comma-separated module names, a regex, or all-linear (default: the architecture's LoRA targets, or "
          "its MLP output projection for base bottleneck)"},
         {"--layers-to-transform", "layers_to_transform", T::List, "comma-separated layer indices (default: all)"},
-    }};
+    },
+    nullptr,
+    nullptr,
+    {"peft-lora", "gguf-lora", "bottleneck"}};
 
 }  // namespace peft

@@ -32,4 +32,41 @@ ConsistencyStep consistency_step(Decoder& dec1, Decoder& dec2, Adapter& adapter,
   return out;
 }
 
+namespace {
+
+class ConsistencyTrainStep final : public TrainStep {
+ public:
+  ConsistencyTrainStep(Decoder& dec, Adapter& adapter, double lambda)
+      : dec1_(dec),
+        dec2_(dec.model(), dec.max_batch(), dec.max_tokens(), &adapter, dec.options()),
+        adapter_(adapter),
+        lambda_(lambda) {}
+
+  // The two passes' run modes: pass 1 as the single-pass step would run it, pass 2 with its
+  // own dropout and routing seeds.
+  StepLoss run(const StepBatch& b, uint64_t pass) override {
+    const AdapterRunMode mode1{true, pass, 2 * pass + 1};
+    const AdapterRunMode mode2{true, pass ^ 0x9e3779b97f4a7c15ull, 2 * pass + 2, 1};
+    const ConsistencyStep cs = consistency_step(dec1_, dec2_, adapter_, mode1, mode2, b.ids, b.labels, b.B, b.T,
+                                                dec1_.model().config.n_vocab, lambda_, logits1_, logits2_);
+    StepLoss out;
+    out.loss = cs.ce;
+    out.logged.emplace_back("consistency", cs.consistency);
+    return out;
+  }
+
+ private:
+  Decoder& dec1_;
+  Decoder dec2_;
+  Adapter& adapter_;
+  double lambda_;
+  std::vector<float> logits1_, logits2_;  // (micro · positions, V) each, sized on first use
+};
+
+}  // namespace
+
+std::unique_ptr<TrainStep> make_consistency_train_step(Decoder& dec, Adapter& adapter, double lambda) {
+  return std::make_unique<ConsistencyTrainStep>(dec, adapter, lambda);
+}
+
 }  // namespace peft

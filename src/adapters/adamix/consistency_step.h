@@ -27,4 +27,8 @@ ConsistencyStep consistency_step(Decoder& dec1, Decoder& dec2, Adapter& adapter,
                                  int64_t B, int64_t T, int64_t vocab, double lambda, std::vector<float>& l1,
                                  std::vector<float>& l2);
 
+// AdaMix's training step (Adapter::make_train_step when λ > 0): consistency_step on the run's
+// decoder and a second one of the same size; logs the unweighted KL as "consistency".
+std::unique_ptr<TrainStep> make_consistency_train_step(Decoder& dec, Adapter& adapter, double lambda);
+
 }  // namespace peft

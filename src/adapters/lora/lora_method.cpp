@@ -24,6 +24,7 @@ extern const MethodDef kLoraMethod{
         {"--layers-to-transform", "layers_to_transform", T::List, "comma-separated layer indices"},
     },
     "lora",  // llama.cpp's adapter.type
-    load_lora_gguf};
+    load_lora_gguf,
+    {"gguf-lora"}};
 
 }  // namespace peft
