@@ -76,8 +76,7 @@ Status export_model_gguf(const ExportArgs& a) {
   return Status::ok();
 }
 
-// Any other format: the adapter's own writer for it (a LoRA as a GGUF adapter, AdaMix's
-// averaged experts as a plain LoRA or bottleneck adapter).
+// Any other format: the adapter's own writer for it (Adapter::export_as).
 Status export_adapter(const ExportArgs& a) {
   if (a.adapter.empty()) return Status::errorf("export --format {} needs --adapter", a.format);
   if (!a.name.empty()) return Status::errorf("--name applies to --format gguf (a model's general.name)");

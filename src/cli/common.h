@@ -25,7 +25,7 @@ Result<std::unique_ptr<Tokenizer>> load_matching_tokenizer(const Model& model,
 Status refuse_given(const CLI::App& cmd, std::initializer_list<const char*> flags, const std::string& why);
 
 // The adapter at `path` (a PEFT folder or a GGUF adapter file) for `model`; `scale`
-// (--adapter-scale) multiplies a LoRA's update. A scale without an adapter is an error.
+// (--adapter-scale) multiplies a low-rank update. A scale without an adapter is an error.
 Result<std::unique_ptr<Adapter>> load_cli_adapter(const Model& model, const std::string& path,
                                                   const std::optional<double>& scale);
 

@@ -27,7 +27,7 @@ const char* data_format_name(DataFormat format);
 enum class RecordKind { Instruction, Text };
 
 // A span of one field marked with a modality other than text, so an input-centric method
-// (AdaLink) adapts its tokens with that modality's module. Parsed from a record's
+// adapts its tokens with that modality's module. Parsed from a record's
 // "segments" list (see segments.h); load fills in the defaults, so start/end are exact.
 struct Segment {
   std::string modality;   // a name from the adapter's modality list (checked when training)

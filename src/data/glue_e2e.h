@@ -1,5 +1,5 @@
 // GLUE TSV files (SST-2, CoLA, RTE, STS-B as download_glue_data.py writes them) and E2E
-// "MR||reference" files (AdaMix's NLG/data/e2e layout) read into labelled rows, and rows into
+// "MR||reference" files (the E2E challenge's layout as NLG repositories ship it) read into labelled rows, and rows into
 // the instruction records `peft train --data-format glue|e2e` trains on.
 #pragma once
 #include <string>

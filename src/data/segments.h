@@ -1,4 +1,4 @@
-// A record's "segments": spans of its fields marked with modality names (AdaLink's inputs).
+// A record's "segments": spans of its fields marked with modality names (what input-centric methods read).
 #pragma once
 #include <span>
 #include <string>

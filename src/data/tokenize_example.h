@@ -22,7 +22,7 @@ struct TokenizeOptions {
 struct TokenizedExample {
   std::vector<int32_t> ids;     // (T) T <= cutoff_len
   std::vector<int32_t> labels;  // (T) ids, or kIgnoreLabel where masked; aligned with ids (not shifted)
-  // (T) each id's modality id (input-centric adapters, AdaLink: 0 = text), from the record's
+  // (T) each id's modality id (input-centric adapters: 0 = text), from the record's
   // segments (token_modality.h); empty = all text. tokenize_record leaves it empty.
   std::vector<int32_t> modality;
   int64_t n_masked = 0;         // leading labels set to kIgnoreLabel (user prompt length, clipped to T)

@@ -9,7 +9,7 @@
 namespace peft {
 
 namespace {
-// peft_type of DIR/adapter_config.json, lower-cased ("LORA" → "lora"); "" if unreadable.
+// peft_type of DIR/adapter_config.json, lower-cased (as --method names it); "" if unreadable.
 std::string adapter_method(const std::string& dir) {
   const std::string path = dir + "/adapter_config.json";
   if (dir.empty() || !std::filesystem::exists(path)) return "";

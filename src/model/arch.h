@@ -38,19 +38,31 @@ struct GgufArchDef {
   const char* model_type;  // the config.json model_type a file of this architecture loads as
 };
 
+// The modules adapters wrap when a config names none: Hugging Face PEFT's and LLM-Adapters'
+// per-architecture tables, by what they select (each method picks its role). Comma-separated
+// module names, matched as target_modules are.
+struct DefaultTargets {
+  const char* query_value;       // the attention's query and value projections
+  const char* scaled;            // keys, values and the MLP output, as PEFT's scaling table has them
+  const char* scaled_input;      // those of them scaled on their input (feedforward_modules)
+  const char* mlp;               // the MLP projections (series adapters)
+  const char* mlp_output;        // the MLP's output projection (Pfeiffer placement)
+  const char* attention_inputs;  // the query/key/value projections (parallel adapters)
+  const char* block_outputs;     // the attention and MLP output projections (Houlsby placement)
+};
+
+// A comma-separated target list as names.
+std::vector<std::string> target_list(const char* comma_separated);
+
 struct ArchDef {
   const char* model_type;  // config.json "model_type"
   // Reads config.json (already parsed); `where` names the file for errors.
   Result<ModelConfig> (*parse_config)(const Json& config, const std::string& where);
   TensorNames (*tensor_names)(const ModelConfig& config);
-  // PEFT's default target_modules per method for this architecture, comma-separated:
-  // {"lora", "q_proj,v_proj"}, {"ia3", ...}, {"ia3_ff", ...} (IA3's feedforward_modules).
-  std::vector<std::pair<std::string, std::string>> default_targets;
+  DefaultTargets targets;
   const GgufArchDef* gguf = nullptr;  // nullptr: llama.cpp has no such architecture
 };
 
-// The default target list of `key` ("lora", "ia3", ...) for the model's architecture.
-std::vector<std::string> default_targets(const ArchDef& arch, const std::string& key);
 
 // nullptr when unknown.
 const ArchDef* find_arch(const std::string& model_type);

@@ -108,17 +108,15 @@ Status validate_config(ModelConfig& c, const std::string& where) {
 
 namespace peft {
 
-std::vector<std::string> default_targets(const ArchDef& arch, const std::string& key) {
+std::vector<std::string> target_list(const char* comma_separated) {
   std::vector<std::string> out;
-  for (const auto& [k, v] : arch.default_targets) {
-    if (k != key) continue;
-    size_t start = 0;
-    while (start <= v.size()) {
-      size_t end = v.find(',', start);
-      if (end == std::string::npos) end = v.size();
-      if (end > start) out.push_back(v.substr(start, end - start));
-      start = end + 1;
-    }
+  const std::string v = comma_separated ? comma_separated : "";
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t end = v.find(',', start);
+    if (end == std::string::npos) end = v.size();
+    if (end > start) out.push_back(v.substr(start, end - start));
+    start = end + 1;
   }
   return out;
 }

@@ -14,7 +14,7 @@ namespace peft {
 // The Hugging Face config.json equivalent of the file's metadata, read by the architecture
 // that general.architecture names (ArchDef::gguf). vocab_size comes from token_embd.weight,
 // tie_word_embeddings from output.weight's absence. A file whose general.type is "adapter"
-// is refused (it is a LoRA, not a model).
+// is refused (an adapter, not a model).
 Result<Json> gguf_hf_config(const GgufFile& file);
 
 // The file's tensors under Hugging Face names and layouts: rows back in Hugging Face order

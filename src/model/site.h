@@ -32,7 +32,7 @@ std::string module_path(const Model& m, Site site, int64_t layer);
 class SiteHooks {
  public:
   virtual ~SiteHooks() = default;
-  // Input side (IA3 on feed-forward inputs, bottleneck "mh" adapters): returns the input the
+  // Input side (a scale on a feed-forward input, an adapter before the projection): returns the input the
   // base projection sees, (N, in); x itself when untouched.
   virtual const float* linear_input(Site site, int64_t layer, const float* x, int64_t N) { return x; }
   virtual bool has_input_hook(Site site, int64_t layer) const { return false; }
@@ -40,11 +40,11 @@ class SiteHooks {
   virtual void linear_input_backward(Site site, int64_t layer, const float* x,
                                      const float* dx_eff, float* dx, int64_t N) {}
 
-  // Output side: y (N, out) holds x' Wᵀ + b; modify it in place (LoRA adds s·B A x, IA3
-  // scales, a series adapter adds A(y)). x is the original input.
+  // Output side: y (N, out) holds x' Wᵀ + b; modify it in place (a low-rank update adds
+  // s·B A x, a scaling multiplies, a series adapter adds A(y)). x is the original input.
   virtual void linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) {}
   // Given dy = ∂L/∂y: accumulates parameter gradients, adds to dx (N, in) what flows to x
-  // directly (LoRA's path), and returns ∂L/∂(x' Wᵀ + b) — dy itself for additive hooks.
+  // directly (a low-rank update's path), and returns ∂L/∂(x' Wᵀ + b) — dy itself for additive hooks.
   virtual const float* linear_output_backward(Site site, int64_t layer, const float* x,
                                               const float* dy, float* dx, int64_t N) {
     return dy;
@@ -58,7 +58,7 @@ class SiteHooks {
   // tokens are positions [0, nv) of each row.
   virtual void virtual_embeddings_backward(const float* d, int64_t B, int64_t rows) {}
 
-  // Embed site, input-centric (AdaLink): transform the token embeddings (N, Ce) in place
+  // Embed site, input-centric: transform the token embeddings (N, Ce) in place
   // before positions and norms; modality (N) gives each token's modality id (null = all 0).
   virtual bool has_embed_hook() const { return false; }
   virtual void embed_forward(float* e, const int32_t* modality, int64_t N) {}

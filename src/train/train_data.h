@@ -29,7 +29,7 @@ struct TrainData {
 Result<TrainData> load_train_data(const TrainConfig& config);
 
 // Tokenizes data.records into data.train / data.val (seeded split) and frees them.
-// `modalities` are the adapter's modality names (AdaLink, text first): records' segments
+// `modalities` are the adapter's modality names (input-centric methods; text first): records' segments
 // become per-token modality ids, an unknown name is an error naming the record. Empty for
 // methods without modalities: segments are then ignored, with one note on stderr.
 Status tokenize_train_data(const TrainConfig& config, TrainData& data, std::span<const std::string> modalities);

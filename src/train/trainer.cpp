@@ -34,8 +34,6 @@ TokenInputs token_inputs(const MicroBatch& mb) {
   return TokenInputs{mb.modality.empty() ? nullptr : mb.modality.data()};
 }
 
-// Modality names segments resolve against: AdaLink's; other methods take none.
-
 // Mean loss over a set of examples (token-weighted), no dropout, no gradients.
 double evaluate(Decoder& dec, Adapter& adapter, std::span<const TokenizedExample> examples,
                 int64_t micro, int32_t pad_id) {
@@ -100,8 +98,8 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   }
   Decoder dec(*data.model, micro, data.max_len, adapter.get(), dec_options);
   adapter->reserve(micro * (data.max_len + adapter->num_virtual_tokens()));
-  // How the method trains a micro-batch (one pass; AdaMix: two routed passes and a
-  // consistency loss on a second decoder it owns).
+  // How the method trains a micro-batch: one pass, or its own (two routed passes and a
+  // consistency loss on a second decoder it owns, say).
   const std::unique_ptr<TrainStep> train_step = adapter->make_train_step(dec);
   AdamW optimizer(adapter->params(), AdamWHyper{float(cfg.learning_rate), float(cfg.adam_beta1),
                                                 float(cfg.adam_beta2), float(cfg.adam_eps),

@@ -70,7 +70,7 @@ Result<AdamixConfig> AdamixConfig::from_json(const Json& j, const Model& model, 
     return Status::errorf("{}: consistency_weight must be >= 0, found {}", where, c.consistency_weight);
   PEFT_TRY(c.is_bottleneck() ? parse_bottleneck_fields(j, c, where) : parse_lora_fields(j, c, where));
   const std::vector<std::string> fallback =
-      default_targets(*model.arch, c.is_bottleneck() ? "bottleneck_adapterp" : "lora");
+      target_list(c.is_bottleneck() ? model.arch->targets.mlp_output : model.arch->targets.query_value);
   const bool has_targets = j.contains("target_modules") && !j["target_modules"].is_null();
   if (!has_targets && fallback.empty())
     return Status::errorf("{}: no default target_modules for base '{}' on {} models; set target_modules", where,

@@ -78,9 +78,14 @@ Result<BottleneckConfig> BottleneckConfig::from_json(const Json& j, const Model&
 
   PEFT_ASSIGN_OR_RETURN(std::string preset, json_get_string_or(j, "preset", "", where));
   const bool has_targets = j.contains("target_modules") && !j["target_modules"].is_null();
+  // LLM-Adapters' placement → the architecture's default targets for it.
+  const DefaultTargets& defaults = model.arch->targets;
   std::string key = c.use_parallel_adapter ? "bottleneck_parallel"
                     : c.use_adapterp       ? "bottleneck_adapterp"
                                            : "bottleneck";
+  const char* fallback_names = c.use_parallel_adapter ? defaults.attention_inputs
+                               : c.use_adapterp       ? defaults.mlp_output
+                                                      : defaults.mlp;
   if (!preset.empty()) {
     if (preset != "houlsby" && preset != "pfeiffer")
       return Status::errorf("{}: preset must be \"houlsby\" or \"pfeiffer\", found '{}'", where, preset);
@@ -92,9 +97,10 @@ Result<BottleneckConfig> BottleneckConfig::from_json(const Json& j, const Model&
     if (preset == "houlsby" && c.use_adapterp)
       return Status::errorf("{}: preset 'houlsby' conflicts with use_adapterp (that is 'pfeiffer')", where);
     key = preset == "houlsby" ? "bottleneck_houlsby" : "bottleneck_adapterp";
+    fallback_names = preset == "houlsby" ? defaults.block_outputs : defaults.mlp_output;
     if (preset == "pfeiffer") c.use_adapterp = true;
   }
-  const std::vector<std::string> fallback = default_targets(*model.arch, key);
+  const std::vector<std::string> fallback = target_list(fallback_names);
   if (!has_targets && fallback.empty())
     return Status::errorf("{}: no default target_modules for {} on {} models; set target_modules",
                           where, key, model.config.arch);

@@ -22,7 +22,7 @@ struct BottleneckAct {
   Activation act = Activation::Identity;  // when !tanh
 };
 
-// Targets (LLM-Adapters' mapping tables, as default_targets entries of each arch file):
+// Targets (LLM-Adapters' mapping tables, as DefaultTargets roles of each arch file):
 //   default: "bottleneck" (the MLP projections); use_parallel_adapter: "bottleneck_parallel"
 //   (attention q/k/v or the fused qkv); use_adapterp: "bottleneck_adapterp" (the MLP output).
 // As in the fork, use_adapterp only picks those defaults; with explicit target_modules each

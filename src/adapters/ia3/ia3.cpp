@@ -17,10 +17,10 @@ bool listed(const std::string& path, const std::vector<std::string>& names) {
 
 Result<Ia3Config> Ia3Config::from_json(const Json& j, const Model& model, const std::string& where) {
   Ia3Config c;
-  PEFT_ASSIGN_OR_RETURN(c.targets, parse_targets(j, default_targets(*model.arch, "ia3"), where));
+  PEFT_ASSIGN_OR_RETURN(c.targets, parse_targets(j, target_list(model.arch->targets.scaled), where));
   const Json ff = j.contains("feedforward_modules") ? j["feedforward_modules"] : Json();
   if (ff.is_null()) {  // PEFT fills it from its per-architecture table
-    c.feedforward = default_targets(*model.arch, "ia3_ff");
+    c.feedforward = target_list(model.arch->targets.scaled_input);
   } else if (ff.is_array()) {
     for (const Json& e : ff) {
       if (!e.is_string()) return Status::errorf("{}: feedforward_modules entries must be strings", where);

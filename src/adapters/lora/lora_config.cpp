@@ -34,7 +34,7 @@ Result<LoraConfig> LoraConfig::from_json(const Json& j, const Model& model, cons
     else return Status::errorf("{}: init_lora_weights must be true, false or \"gaussian\"", where);
   }
   PEFT_ASSIGN_OR_RETURN(c.targets,
-                        parse_targets(j, default_targets(*model.arch, "lora"), where));
+                        parse_targets(j, target_list(model.arch->targets.query_value), where));
   return c;
 }
 

@@ -106,8 +106,8 @@ const GgufArchDef kBloomGguf{"bloom", false, true, read_bloom_gguf, write_bloom_
 }  // namespace
 
 extern const ArchDef kBloomArch{"bloom", parse_bloom, bloom_names,
-    {{"lora", "query_key_value"}, {"ia3", "query_key_value,mlp.dense_4h_to_h"}, {"ia3_ff", "mlp.dense_4h_to_h"},
-     {"bottleneck", "dense_h_to_4h,dense_4h_to_h"}, {"bottleneck_adapterp", "dense_4h_to_h"},
-     {"bottleneck_parallel", "query_key_value"}, {"bottleneck_houlsby", "self_attention.dense,dense_4h_to_h"}}, &kBloomGguf};
+    {.query_value = "query_key_value", .scaled = "query_key_value,mlp.dense_4h_to_h", .scaled_input = "mlp.dense_4h_to_h",
+     .mlp = "dense_h_to_4h,dense_4h_to_h", .mlp_output = "dense_4h_to_h", .attention_inputs = "query_key_value",
+     .block_outputs = "self_attention.dense,dense_4h_to_h"}, &kBloomGguf};
 
 }  // namespace peft

@@ -103,8 +103,8 @@ const GgufArchDef kGpt2Gguf{"gpt2", false, false, read_gpt2_gguf, write_gpt2_ggu
 }  // namespace
 
 extern const ArchDef kGpt2Arch{"gpt2", parse_gpt2, gpt2_names,
-    {{"lora", "c_attn"}, {"ia3", "c_attn,mlp.c_proj"}, {"ia3_ff", "mlp.c_proj"},
-     {"bottleneck", "c_fc,mlp.c_proj"}, {"bottleneck_adapterp", "mlp.c_proj"},
-     {"bottleneck_parallel", "c_attn"}, {"bottleneck_houlsby", "attn.c_proj,mlp.c_proj"}}, &kGpt2Gguf};
+    {.query_value = "c_attn", .scaled = "c_attn,mlp.c_proj", .scaled_input = "mlp.c_proj",
+     .mlp = "c_fc,mlp.c_proj", .mlp_output = "mlp.c_proj", .attention_inputs = "c_attn",
+     .block_outputs = "attn.c_proj,mlp.c_proj"}, &kGpt2Gguf};
 
 }  // namespace peft

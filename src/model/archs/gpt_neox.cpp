@@ -127,8 +127,8 @@ const GgufArchDef kGptNeoxGguf{"gptneox", false, true, read_gpt_neox_gguf, write
 }  // namespace
 
 extern const ArchDef kGptNeoxArch{"gpt_neox", parse_gpt_neox, gpt_neox_names,
-    {{"lora", "query_key_value"}, {"ia3", "query_key_value,dense_4h_to_h"}, {"ia3_ff", "dense_4h_to_h"},
-     {"bottleneck", "dense_h_to_4h,dense_4h_to_h"}, {"bottleneck_adapterp", "dense_4h_to_h"},
-     {"bottleneck_parallel", "query_key_value"}, {"bottleneck_houlsby", "attention.dense,dense_4h_to_h"}}, &kGptNeoxGguf};
+    {.query_value = "query_key_value", .scaled = "query_key_value,dense_4h_to_h", .scaled_input = "dense_4h_to_h",
+     .mlp = "dense_h_to_4h,dense_4h_to_h", .mlp_output = "dense_4h_to_h", .attention_inputs = "query_key_value",
+     .block_outputs = "attention.dense,dense_4h_to_h"}, &kGptNeoxGguf};
 
 }  // namespace peft

@@ -71,8 +71,8 @@ TensorNames gptj_names(const ModelConfig& c) {
 }  // namespace
 
 extern const ArchDef kGptjArch{"gptj", parse_gptj, gptj_names,
-    {{"lora", "q_proj,v_proj"}, {"ia3", "q_proj,v_proj,fc_out"}, {"ia3_ff", "fc_out"},
-     {"bottleneck", "fc_in,fc_out"}, {"bottleneck_adapterp", "fc_out"},
-     {"bottleneck_parallel", "q_proj,v_proj,k_proj"}, {"bottleneck_houlsby", "out_proj,fc_out"}}};
+    {.query_value = "q_proj,v_proj", .scaled = "q_proj,v_proj,fc_out", .scaled_input = "fc_out",
+     .mlp = "fc_in,fc_out", .mlp_output = "fc_out", .attention_inputs = "q_proj,v_proj,k_proj",
+     .block_outputs = "out_proj,fc_out"}};
 
 }  // namespace peft

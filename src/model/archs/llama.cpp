@@ -68,6 +68,11 @@ TensorNames llama_family_names(const ModelConfig& c) {
   return n;
 }
 
+extern const DefaultTargets kLlamaFamilyTargets{
+    .query_value = "q_proj,v_proj", .scaled = "k_proj,v_proj,down_proj", .scaled_input = "down_proj",
+    .mlp = "gate_proj,up_proj,down_proj", .mlp_output = "down_proj", .attention_inputs = "q_proj,v_proj,k_proj",
+    .block_outputs = "o_proj,down_proj"};
+
 namespace {
 Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
   PEFT_ASSIGN_OR_RETURN(ModelConfig c, parse_llama_family(j, where, "llama", false));
@@ -77,8 +82,6 @@ Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
 }  // namespace
 
 extern const ArchDef kLlamaArch{"llama", parse_llama, llama_family_names,
-    {{"lora", "q_proj,v_proj"}, {"ia3", "k_proj,v_proj,down_proj"}, {"ia3_ff", "down_proj"},
-     {"bottleneck", "gate_proj,up_proj,down_proj"}, {"bottleneck_adapterp", "down_proj"},
-     {"bottleneck_parallel", "q_proj,v_proj,k_proj"}, {"bottleneck_houlsby", "o_proj,down_proj"}}, &kLlamaGguf};
+    kLlamaFamilyTargets, &kLlamaGguf};
 
 }  // namespace peft

@@ -8,6 +8,8 @@ namespace peft {
 Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where,
                                        const std::string& arch, bool default_qkv_bias);
 TensorNames llama_family_names(const ModelConfig& c);
+// PEFT's and LLM-Adapters' default targets, the same for llama, mistral and qwen2.
+extern const DefaultTargets kLlamaFamilyTargets;
 
 // GGUF (archs/llama_family_gguf.cpp): llama.cpp's llama (mistral exports as it) and qwen2.
 extern const GgufArchDef kLlamaGguf;

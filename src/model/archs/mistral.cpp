@@ -17,8 +17,6 @@ Result<ModelConfig> parse_mistral(const Json& j, const std::string& where) {
 }  // namespace
 
 extern const ArchDef kMistralArch{"mistral", parse_mistral, llama_family_names,
-    {{"lora", "q_proj,v_proj"}, {"ia3", "k_proj,v_proj,down_proj"}, {"ia3_ff", "down_proj"},
-     {"bottleneck", "gate_proj,up_proj,down_proj"}, {"bottleneck_adapterp", "down_proj"},
-     {"bottleneck_parallel", "q_proj,v_proj,k_proj"}, {"bottleneck_houlsby", "o_proj,down_proj"}}, &kLlamaGguf};
+    kLlamaFamilyTargets, &kLlamaGguf};
 
 }  // namespace peft

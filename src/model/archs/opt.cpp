@@ -89,8 +89,8 @@ TensorNames opt_names(const ModelConfig& c) {
 }  // namespace
 
 extern const ArchDef kOptArch{"opt", parse_opt, opt_names,
-    {{"lora", "q_proj,v_proj"}, {"ia3", "q_proj,k_proj,fc2"}, {"ia3_ff", "fc2"},
-     {"bottleneck", "fc1,fc2"}, {"bottleneck_adapterp", "fc2"},
-     {"bottleneck_parallel", "q_proj,v_proj,k_proj"}, {"bottleneck_houlsby", "out_proj,fc2"}}};
+    {.query_value = "q_proj,v_proj", .scaled = "q_proj,k_proj,fc2", .scaled_input = "fc2",
+     .mlp = "fc1,fc2", .mlp_output = "fc2", .attention_inputs = "q_proj,v_proj,k_proj",
+     .block_outputs = "out_proj,fc2"}};
 
 }  // namespace peft
