@@ -12,15 +12,22 @@
 
 namespace peft {
 
-Status write_adapter_files(const Adapter& adapter, const std::string& dir,
-                           const std::string& base_model_path) {
+Status write_adapter_files(const Adapter& adapter, const std::string& dir, const std::string& base_model_path,
+                           AdapterTensors which) {
   Json config = adapter.config_json();
   config["base_model_name_or_path"] = base_model_path;
-  PEFT_TRY(write_json_file(dir + "/adapter_config.json", config));
-  const std::vector<NamedTensor> tensors = adapter.export_tensors();
-  PEFT_TRY(write_safetensors(dir + "/adapter_model.safetensors", tensors, {{"format", "pt"}}));
-  if (adapter.writes_torch_checkpoint()) PEFT_TRY(write_torch_checkpoint(dir + "/adapter_model.bin", tensors));
-  return Status::ok();
+  std::vector<NamedTensor> tensors;
+  if (which == AdapterTensors::Export) {
+    tensors = adapter.export_tensors();
+  } else {
+    for (const Param& p : adapter.params().all()) tensors.push_back({p.name, p.value});
+  }
+  StagedFiles files;
+  PEFT_TRY(write_json_file(files.stage(dir + "/adapter_config.json"), config));
+  PEFT_TRY(write_safetensors(files.stage(dir + "/adapter_model.safetensors"), tensors, {{"format", "pt"}}));
+  if (which == AdapterTensors::Export && adapter.writes_torch_checkpoint())
+    PEFT_TRY(write_torch_checkpoint(files.stage(dir + "/adapter_model.bin"), tensors));
+  return files.commit();
 }
 
 Status save_adapter(const Adapter& adapter, const std::string& dir,

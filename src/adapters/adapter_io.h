@@ -11,10 +11,15 @@ namespace peft {
 Status save_adapter(const Adapter& adapter, const std::string& dir,
                     const std::string& base_model_path, bool overwrite = false);
 
-// The adapter's files (adapter_config.json, adapter_model.safetensors and, for methods whose
-// client reads only that, adapter_model.bin) into the existing folder `dir`, each atomically.
-Status write_adapter_files(const Adapter& adapter, const std::string& dir,
-                           const std::string& base_model_path);
+// Which tensors the weights files hold: what clients load (Adapter::export_tensors, e.g.
+// prefix tuning's folded table), or the trainable parameters themselves (checkpoints).
+enum class AdapterTensors { Export, Params };
+
+// The one writer of an adapter's files — adapter_config.json, adapter_model.safetensors and,
+// for methods whose client reads only that, adapter_model.bin — into the existing folder
+// `dir`, staged and then renamed together (io/atomic_output.h StagedFiles).
+Status write_adapter_files(const Adapter& adapter, const std::string& dir, const std::string& base_model_path,
+                           AdapterTensors which = AdapterTensors::Export);
 
 // Reads a PEFT-style adapter folder for `model`: the config picks the method (peft_type),
 // every tensor must be present with the shape the model implies, and no unknown tensor

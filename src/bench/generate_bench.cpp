@@ -46,13 +46,12 @@ void run_rows(const Model& m, int64_t B, const std::vector<int32_t>& prompt, int
 Result<GenerateBenchResult> run_generate_bench(const GenerateBenchOptions& opt) {
   GenerateBenchResult r;
   r.options = opt;
-  if (opt.base_dtype != "f32" && opt.base_dtype != "bf16")
-    return Status::errorf("--base-dtype '{}' is unknown (f32 or bf16)", opt.base_dtype);
+  PEFT_ASSIGN_OR_RETURN(std::optional<DType> base_flag, base_dtype_from_flag(opt.base_dtype));
+  const DType base = base_flag.value_or(DType::F32);  // random weights: f32 unless asked
   if (opt.prompt < 1 || opt.tokens < 1 || opt.batch < 0)
     return Status::errorf("--prompt and --tokens must be >= 1, --batch >= 0");
   PEFT_ASSIGN_OR_RETURN(Json hf, preset_config(opt.preset, opt.arch));
   r.options.arch = hf["model_type"].get<std::string>();
-  const DType base = opt.base_dtype == "bf16" ? DType::BF16 : DType::F32;
   PEFT_ASSIGN_OR_RETURN(auto model, random_model(hf, base, opt.seed));
   const ModelConfig& c = model->config;
   if (opt.prompt + opt.tokens > c.n_ctx)

@@ -66,8 +66,8 @@ double train_step_flops(int64_t P, int64_t A, int64_t L, int64_t B, int64_t H, i
 Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   TrainBenchResult r;
   r.options = opt;
-  if (opt.base_dtype != "f32" && opt.base_dtype != "bf16")
-    return Status::errorf("--base-dtype '{}' is unknown (f32 or bf16)", opt.base_dtype);
+  PEFT_ASSIGN_OR_RETURN(std::optional<DType> base_flag, base_dtype_from_flag(opt.base_dtype));
+  const DType base = base_flag.value_or(DType::F32);  // random weights: f32 unless asked
   if (opt.steps < 1 || opt.warmup < 0) return Status::errorf("--steps must be >= 1 and --warmup >= 0");
   const MethodDef* method = find_method(opt.method);
   if (!method) return Status::errorf("--method '{}' is unknown (supported: {})", opt.method, supported_methods());
@@ -84,7 +84,6 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   r.options.seq = T;
 
   auto t_load = Clock::now();
-  const DType base = opt.base_dtype == "bf16" ? DType::BF16 : DType::F32;
   PEFT_ASSIGN_OR_RETURN(auto model, random_model(hf, base, opt.seed));
   const ModelConfig& c = model->config;
   if (T + 1 > c.n_ctx) return Status::errorf("--seq {} exceeds the preset's context ({})", T, c.n_ctx);

@@ -9,16 +9,12 @@
 #include "adapters/adapter.h"
 #include "core/status.h"
 #include "model/model.h"
-#include "tokenizer/tokenizer.h"
+#include "tokenizer/model_tokenizer.h"
 
 namespace peft::cli {
 
 // "f32" / "bf16" / "" (keep the checkpoint's) → LoadOptions.
 Result<LoadOptions> load_options_from_flag(const std::string& base_dtype);
-
-// A tokenizer that fits the model: its vocabulary may not exceed the model's.
-Result<std::unique_ptr<Tokenizer>> load_matching_tokenizer(const Model& model,
-                                                           const std::string& path);
 
 // No flag is silently ignored: an error naming the first of `flags` the user gave on `cmd`,
 // with `why` ("only applies when sampling (--temperature > 0)").

@@ -94,6 +94,28 @@ Status copy_file_atomic(const std::string& from, const std::string& to) {
   return write_file_atomic(to, std::vector<std::string_view>{bytes});
 }
 
+std::string StagedFiles::stage(const std::string& path) {
+  // The name a killed run's leftovers are collected by (remove_stale_temporaries).
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  files_.emplace_back(tmp, path);
+  return tmp;
+}
+
+Status StagedFiles::commit() {
+  PEFT_CHECK(!committed_, "StagedFiles committed twice");
+  for (const auto& [tmp, path] : files_)
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+      return errno_error(path, "cannot rename the staged file into place", errno);
+  committed_ = true;
+  if (!files_.empty()) sync_parent_dir(files_.front().second);
+  return Status::ok();
+}
+
+StagedFiles::~StagedFiles() {
+  if (committed_) return;
+  for (const auto& [tmp, path] : files_) ::unlink(tmp.c_str());
+}
+
 Result<OutputDir> OutputDir::create(const std::string& final_dir_in, bool overwrite) {
   const std::string final_dir = strip_trailing_slashes(final_dir_in);
   PEFT_TRY(check_output_folder(final_dir, overwrite));

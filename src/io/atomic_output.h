@@ -15,6 +15,23 @@ Status write_file_atomic(const std::string& path, const std::string& bytes);
 Status write_file_atomic(const std::string& path, const std::vector<std::string_view>& pieces);
 Status copy_file_atomic(const std::string& from, const std::string& to);
 
+// Several files of one output committed together: stage() names a temporary beside each
+// target to write to; commit() renames them all into place (a failure before it changes
+// nothing; the temporaries are removed when never committed).
+class StagedFiles {
+ public:
+  StagedFiles() = default;
+  StagedFiles(const StagedFiles&) = delete;
+  StagedFiles& operator=(const StagedFiles&) = delete;
+  ~StagedFiles();
+  std::string stage(const std::string& path);
+  Status commit();
+
+ private:
+  std::vector<std::pair<std::string, std::string>> files_;  // (temporary, target)
+  bool committed_ = false;
+};
+
 // Builds an output folder in `<final>.tmp-<pid>` next to it, holding the output's lock
 // (io/output_target.h) from create() to commit() or destruction. commit() moves it into place: onto a
 // missing or empty folder as one rename; into a non-empty one — allowed only with

@@ -105,26 +105,7 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
   for (int64_t n = 0; n < N; ++n) pos[n] = int32_t(np_ + n % Tt);  // a prefix shifts positions
 
   // Token embeddings, with the virtual tokens in front of every row.
-  float* raw = fptr(embed_.raw);
-  if (nv_ > 0) hooks_->virtual_embeddings(fptr(virtual_));
-  for (int64_t b = 0; b < B; ++b) {
-    if (nv_ > 0) std::memcpy(raw + b * Tt * Ce, virtual_.data, size_t(nv_ * Ce) * 4);
-    embedding_forward(raw + (b * Tt + nv_) * Ce, ids + b * T, m_.tok_embd, T);
-  }
-  PEFT_CHECK(!inputs.embeddings == !inputs.use_embedding, "TokenInputs: embeddings and use_embedding go together");
-  if (inputs.embeddings) {  // caller-supplied vectors replace table rows
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < T; ++t)
-        if (inputs.use_embedding[b * T + t])
-          std::memcpy(raw + (b * Tt + nv_ + t) * Ce, inputs.embeddings + (b * T + t) * Ce, size_t(Ce) * 4);
-  }
-  const int32_t* modality = inputs.modality;
-  if (hooks_ && hooks_->has_embed_hook()) {
-    int32_t* mod = iptr(modality_);
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t p = 0; p < Tt; ++p) mod[b * Tt + p] = p < nv_ || !modality ? 0 : modality[b * T + p - nv_];
-    hooks_->embed_forward(raw, mod, N);
-  }
+  embed_tokens(m_, hooks_, ids, B, T, nv_, inputs, fptr(virtual_), fptr(embed_.raw), iptr(modality_));
   embed_inputs_forward(m_, pos, N, embed_, fptr(acts_of(0).x_in));
   for (int64_t l = 0; l < L; ++l) {
     float* out = l + 1 < L ? fptr(options_.checkpoint_layers ? x_in_[size_t(l + 1)] : acts_[size_t(l + 1)].x_in)

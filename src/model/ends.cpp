@@ -52,6 +52,29 @@ HeadActs alloc_head_acts(Alloc& arena, const ModelConfig& c, int64_t N, bool tra
   return a;
 }
 
+void embed_tokens(const Model& m, SiteHooks* hooks, const int32_t* ids, int64_t B, int64_t T_in, int64_t nv,
+                  const TokenInputs& inputs, float* virtual_buf, float* raw, int32_t* modality_out) {
+  const int64_t Ce = m.config.embd_in(), T = T_in + nv;
+  if (nv > 0) hooks->virtual_embeddings(virtual_buf);
+  for (int64_t b = 0; b < B; ++b) {
+    if (nv > 0) std::memcpy(raw + b * T * Ce, virtual_buf, size_t(nv * Ce) * sizeof(float));
+    embedding_forward(raw + (b * T + nv) * Ce, ids + b * T_in, m.tok_embd, T_in);
+  }
+  PEFT_CHECK(!inputs.embeddings == !inputs.use_embedding, "TokenInputs: embeddings and use_embedding go together");
+  if (inputs.embeddings) {  // caller-supplied vectors replace table rows
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T_in; ++t)
+        if (inputs.use_embedding[b * T_in + t])
+          std::memcpy(raw + (b * T + nv + t) * Ce, inputs.embeddings + (b * T_in + t) * Ce, size_t(Ce) * sizeof(float));
+  }
+  if (hooks && hooks->has_embed_hook()) {
+    const int32_t* modality = inputs.modality;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t p = 0; p < T; ++p) modality_out[b * T + p] = p < nv || !modality ? 0 : modality[b * T_in + p - nv];
+    hooks->embed_forward(raw, modality_out, B * T);
+  }
+}
+
 void embed_forward(const Model& m, const int32_t* ids, const int32_t* positions, int64_t N,
                    EmbedActs& a, float* x0) {
   embedding_forward(fptr(a.raw), ids, m.tok_embd, N);

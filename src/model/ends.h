@@ -4,6 +4,8 @@
 
 #include "core/arena.h"
 #include "model/model.h"
+#include "model/site.h"
+#include "model/token_inputs.h"
 
 namespace peft {
 
@@ -29,6 +31,14 @@ template <typename Alloc>
 EmbedActs alloc_embed_acts(Alloc& arena, const ModelConfig& c, int64_t N);
 template <typename Alloc>
 HeadActs alloc_head_acts(Alloc& arena, const ModelConfig& c, int64_t N, bool training);
+
+// The token-embedding step of the training decoder and the KV-cached runner alike: for each
+// of B rows, `nv` virtual tokens from the hooks (into virtual_buf (nv, Ce)) then the table
+// rows of ids (B, T_in) into raw (B, nv + T_in, Ce); caller-supplied vectors replace rows
+// where inputs.use_embedding says; then the hooks' embedding hook runs with each position's
+// modality id (virtual tokens are text), written to modality_out (B · (nv + T_in)) first.
+void embed_tokens(const Model& m, SiteHooks* hooks, const int32_t* ids, int64_t B, int64_t T_in, int64_t nv,
+                  const TokenInputs& inputs, float* virtual_buf, float* raw, int32_t* modality_out);
 
 // Looks up ids into a.raw, then embed_inputs_forward.
 void embed_forward(const Model& m, const int32_t* ids, const int32_t* positions, int64_t N,

@@ -113,19 +113,9 @@ void InferenceRunner::forward(const int32_t* ids, int64_t T_in, float* logits, b
 
   float* x = static_cast<float*>(x_in_.data);
   float* y = static_cast<float*>(x_out_.data);
-  float* raw = static_cast<float*>(embed_.raw.data);
-  const int64_t Ce = c.embd_in();
-  if (nv > 0) hooks_->virtual_embeddings(static_cast<float*>(virtual_.data));
-  for (int64_t b = 0; b < B_; ++b) {
-    if (nv > 0) std::memcpy(raw + b * T * Ce, virtual_.data, size_t(nv * Ce) * 4);
-    embedding_forward(raw + (b * T + nv) * Ce, ids + b * T_in, m_.tok_embd, T_in);
-  }
-  if (hooks_ && hooks_->has_embed_hook()) {
-    modality_.resize(size_t(N));
-    for (int64_t b = 0; b < B_; ++b)
-      for (int64_t p = 0; p < T; ++p) modality_[size_t(b * T + p)] = p < nv || !modality ? 0 : modality[b * T_in + p - nv];
-    hooks_->embed_forward(raw, modality_.data(), N);
-  }
+  modality_.resize(size_t(N));
+  embed_tokens(m_, hooks_, ids, B_, T_in, nv, TokenInputs{modality}, static_cast<float*>(virtual_.data),
+               static_cast<float*>(embed_.raw.data), modality_.data());
   embed_inputs_forward(m_, positions_.data(), N, embed_, x);
   for (int64_t l = 0; l < c.n_layer; ++l) {
     BlockRun r;

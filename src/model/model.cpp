@@ -1,4 +1,5 @@
 // load_model: config.json → architecture → weights.
+#include <cctype>
 #include <filesystem>
 
 #include "io/json_file.h"
@@ -7,6 +8,16 @@
 #include "model/model.h"
 
 namespace peft {
+
+Result<std::optional<DType>> base_dtype_from_flag(std::string_view flag) {
+  if (flag.empty()) return std::optional<DType>();
+  std::string upper(flag);
+  for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  const std::optional<DType> t = dtype_from_name(upper);
+  if (!t || (*t != DType::F32 && *t != DType::BF16))
+    return Status::errorf("--base-dtype: expected f32 or bf16, found '{}'", flag);
+  return t;
+}
 
 Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::string& where,
                                                std::shared_ptr<const TensorSource> source,

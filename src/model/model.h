@@ -43,6 +43,10 @@ struct LoadOptions {
   std::optional<DType> base_dtype;
 };
 
+// --base-dtype: "f32" or "bf16" (dtype_from_name's spellings, any case); "" = the
+// checkpoint's own (nullopt). The one parser of the flag.
+Result<std::optional<DType>> base_dtype_from_flag(std::string_view flag);
+
 struct Model {
   ModelConfig config;
   const ArchDef* arch = nullptr;

@@ -14,12 +14,8 @@ Status save_checkpoint(const std::string& dir, const Adapter& adapter, AdamW& op
                        const TrainerState& state, const std::string& base_model_path) {
   // The trainer owns its output folder (and holds its lock): a checkpoint of the same step is replaced.
   PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir, /*overwrite=*/true));
-  Json config = adapter.config_json();
-  config["base_model_name_or_path"] = base_model_path;
-  PEFT_TRY(write_json_file(out.file("adapter_config.json"), config));
-  std::vector<NamedTensor> tensors;
-  for (const Param& p : adapter.params().all()) tensors.push_back({p.name, p.value});
-  PEFT_TRY(write_safetensors(out.file("adapter_model.safetensors"), tensors, {{"format", "pt"}}));
+  // The trainable parameters themselves (not a folded export form): what resume reads back.
+  PEFT_TRY(write_adapter_files(adapter, out.tmp_dir(), base_model_path, AdapterTensors::Params));
   const int64_t n = int64_t(optimizer.exp_avg().size());
   PEFT_TRY(write_safetensors(out.file("optimizer.safetensors"),
                              {{"exp_avg", Tensor(optimizer.exp_avg().data(), DType::F32, {n})},

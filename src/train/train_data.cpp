@@ -8,21 +8,16 @@
 #include "data/dataset.h"
 #include "data/segments.h"
 #include "data/token_modality.h"
+#include "tokenizer/model_tokenizer.h"
 
 namespace peft {
 
 Result<TrainData> load_train_data(const TrainConfig& cfg) {
   TrainData d;
   LoadOptions lo;
-  if (cfg.base_dtype == "f32") lo.base_dtype = DType::F32;
-  else if (cfg.base_dtype == "bf16") lo.base_dtype = DType::BF16;
-  else if (!cfg.base_dtype.empty())
-    return Status::errorf("--base-dtype: expected f32 or bf16, found '{}'", cfg.base_dtype);
+  PEFT_ASSIGN_OR_RETURN(lo.base_dtype, base_dtype_from_flag(cfg.base_dtype));
   PEFT_ASSIGN_OR_RETURN(d.model, load_model(cfg.model, lo));
-  PEFT_ASSIGN_OR_RETURN(d.tokenizer, load_tokenizer(cfg.model));
-  if (d.tokenizer->vocab_size() > d.model->config.n_vocab)
-    return Status::errorf("{}: tokenizer has {} tokens but the model's vocab_size is {}", cfg.model,
-                          d.tokenizer->vocab_size(), d.model->config.n_vocab);
+  PEFT_ASSIGN_OR_RETURN(d.tokenizer, load_matching_tokenizer(*d.model, cfg.model));
   PEFT_ASSIGN_OR_RETURN(DataFormat format, parse_data_format(cfg.data_format));
   PEFT_ASSIGN_OR_RETURN(d.records, load_dataset(cfg.data, format));
   if (cfg.val_set_size >= int64_t(d.records.size()))
