@@ -19,7 +19,11 @@ size_t ParamStore::add(const std::string& name, const std::vector<int64_t>& dims
   return pending_.size() - 1;
 }
 
-Status ParamStore::finalize() {
+int64_t adapter_param_limit(const Model& model) {
+  return std::max<int64_t>(16 * model_param_count(model), int64_t(16) << 20);
+}
+
+Status ParamStore::finalize(const Model& model) {
   PEFT_CHECK(!finalized(), "ParamStore finalized twice");
   total_ = 0;
   for (const Pending& p : pending_) {
@@ -29,6 +33,9 @@ Status ParamStore::finalize() {
       return Status::errorf("adapter parameter '{}': its size overflows", p.name);
     total_ += n;
   }
+  if (total_ > adapter_param_limit(model))
+    return Status::errorf("the adapter would have {} parameters, more than 16 times the model's {}: is a size (r, "
+                          "bottleneck_size, num_virtual_tokens, ...) mistyped?", total_, model_param_count(model));
   // values + gradients now, AdamW's two moments when training.
   PEFT_TRY(check_memory(checked_mul(total_, 4 * int64_t(sizeof(float))),
                         fmt::format("the adapter's {} parameters (values, gradients, optimizer state)", total_)));

@@ -6,8 +6,14 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "model/model.h"
 
 namespace peft {
+
+// The most parameters an adapter of `model` may have: 16 times the model's own (at least
+// 16M). Past that a size is a mistake (r = 97526 on a width of 64), not an experiment, and
+// initialising it would take minutes.
+int64_t adapter_param_limit(const Model& model);
 
 struct Param {
   std::string name;   // on-disk key (PEFT's naming)
@@ -20,9 +26,10 @@ struct Param {
 class ParamStore {
  public:
   size_t add(const std::string& name, const std::vector<int64_t>& dims);
-  // Allocates the blocks; an error (no allocation) when the sizes overflow or exceed the
-  // memory this machine has for values, gradients and the optimizer's two moments.
-  Status finalize();
+  // Allocates the blocks; an error (no allocation) when the sizes overflow, exceed the
+  // memory this machine has for values, gradients and the optimizer's two moments, or make
+  // an adapter absurdly larger than the model it adapts (adapter_param_limit(model)).
+  Status finalize(const Model& model);
   bool finalized() const { return !values_.empty(); }
 
   size_t count() const { return params_.size(); }

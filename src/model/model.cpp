@@ -9,6 +9,18 @@
 
 namespace peft {
 
+int64_t model_param_count(const Model& m) {
+  auto n = [](const Tensor& t) { return t.data ? t.numel() : int64_t(0); };
+  int64_t total = n(m.tok_embd) + n(m.pos_embd) + n(m.embd_norm.w) + n(m.embd_norm.b) + n(m.out_norm.w) +
+                  n(m.out_norm.b) + n(m.project_in.w) + n(m.project_out.w) + n(m.lm_head.b);
+  if (!m.config.block.tied_embeddings) total += n(m.lm_head.w);
+  for (const LayerWeights& w : m.layers) {
+    for (const Norm* nm : {&w.attn_norm, &w.ffn_norm}) total += n(nm->w) + n(nm->b);
+    for (const Linear* l : {&w.q, &w.k, &w.v, &w.qkv, &w.o, &w.gate, &w.up, &w.down}) total += n(l->w) + n(l->b);
+  }
+  return total;
+}
+
 Result<std::optional<DType>> base_dtype_from_flag(std::string_view flag) {
   if (flag.empty()) return std::optional<DType>();
   std::string upper(flag);

@@ -77,6 +77,9 @@ Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::st
                                                std::shared_ptr<const TensorSource> source,
                                                const std::string& path, const LoadOptions& options);
 
+// The number of base parameters bound (embeddings, norms, projections, head).
+int64_t model_param_count(const Model& model);
+
 // Bind the checkpoint's tensors to the model's roles (checks names and shapes).
 Status bind_weights(Model& model, const LoadOptions& options);
 

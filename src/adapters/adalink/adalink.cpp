@@ -61,7 +61,7 @@ Result<std::unique_ptr<AdaLinkAdapter>> AdaLinkAdapter::create(const Model& mode
     a->params_.add("adalink." + m + ".down", {r, d});
     a->params_.add("adalink." + m + ".up", {d, r});
   }
-  PEFT_TRY(a->params_.finalize());
+  PEFT_TRY(a->params_.finalize(model));
   Rng rng(seed);
   const float bound = 1.0f / std::sqrt(float(d));
   for (size_t i = 0; i < config.modalities.size(); ++i) {

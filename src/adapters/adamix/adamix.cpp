@@ -48,7 +48,7 @@ Result<std::unique_ptr<AdamixAdapter>> AdamixAdapter::create(const Model& model,
     a->max_out_ = std::max(a->max_out_, m.out);
     a->modules_.push_back(m);
   }
-  PEFT_TRY(a->params_.finalize());
+  PEFT_TRY(a->params_.finalize(model));
   Rng rng(seed);
   for (const Module& m : a->modules_) {
     float* A0 = a->params_[m.a0].value.f32();

@@ -50,7 +50,7 @@ Result<std::unique_ptr<AdamixBottleneckAdapter>> AdamixBottleneckAdapter::create
     a->max_n_ = std::max(a->max_n_, m.n);
     a->modules_.push_back(m);
   }
-  PEFT_TRY(a->params_.finalize());
+  PEFT_TRY(a->params_.finalize(model));
   Rng rng(seed);
   for (const Module& m : a->modules_) {
     float* D0 = a->params_[m.d0].value.f32();  // (b, n)

@@ -39,7 +39,7 @@ Result<std::unique_ptr<BottleneckAdapter>> BottleneckAdapter::create(const Model
     a->max_width_ = std::max({a->max_width_, m.n_in, m.n_out});
     a->modules_.push_back(m);
   }
-  PEFT_TRY(a->params_.finalize());
+  PEFT_TRY(a->params_.finalize(model));
   Rng rng(seed);
   for (const Module& m : a->modules_) {
     float* D = a->params_[m.down].value.f32();

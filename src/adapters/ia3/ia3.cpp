@@ -80,7 +80,7 @@ Result<std::unique_ptr<Ia3Adapter>> Ia3Adapter::create(const Model& model, const
     a->max_width_ = std::max({a->max_width_, l->in(), l->out()});
     a->modules_.push_back(m);
   }
-  PEFT_TRY(a->params_.finalize());
+  PEFT_TRY(a->params_.finalize(model));
   std::fill(a->params_.values(), a->params_.values() + a->params_.numel(), config.init_ones ? 1.f : 0.f);
   return a;
 }

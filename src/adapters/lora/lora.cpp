@@ -32,7 +32,7 @@ Result<std::unique_ptr<LoraAdapter>> LoraAdapter::create(const Model& model, con
     a->max_in_ = std::max(a->max_in_, m.in);
     a->modules_.push_back(m);
   }
-  PEFT_TRY(a->params_.finalize());
+  PEFT_TRY(a->params_.finalize(model));
   Rng rng(seed);
   for (const Module& m : a->modules_) {
     float* A = a->params_[m.a].value.f32();

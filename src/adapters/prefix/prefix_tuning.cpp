@@ -62,7 +62,7 @@ Result<std::unique_ptr<PrefixTuningAdapter>> PrefixTuningAdapter::create(
   Rng rng(seed);
   if (!config.projection) {
     a->params_.add("prompt_embeddings", {nv, out});
-    PEFT_TRY(a->params_.finalize());
+    PEFT_TRY(a->params_.finalize(model));
     for (int64_t i = 0; i < a->params_.numel(); ++i) a->params_.values()[i] = rng.normal();  // nn.Embedding
     return a;
   }
@@ -72,7 +72,7 @@ Result<std::unique_ptr<PrefixTuningAdapter>> PrefixTuningAdapter::create(
   a->params_.add("prefix_encoder.transform.0.bias", {H});
   a->params_.add("prefix_encoder.transform.2.weight", {out, H});
   a->params_.add("prefix_encoder.transform.2.bias", {out});
-  PEFT_TRY(a->params_.finalize());
+  PEFT_TRY(a->params_.finalize(model));
   // nn.Embedding: N(0, 1); nn.Linear: U(±1/√fan_in) for weight and bias.
   for (int64_t i = 0; i < nv * D; ++i) a->params_[0].value.f32()[i] = rng.normal();
   for (size_t p = 1; p < 5; ++p) {
