@@ -22,16 +22,12 @@ int64_t AdamixAdapter::route(uint64_t routing_seed, uint64_t module, uint64_t si
 
 Result<std::unique_ptr<AdamixAdapter>> AdamixAdapter::create(const Model& model, const AdamixConfig& config,
                                                              uint64_t seed) {
-  PEFT_ASSIGN_OR_RETURN(std::vector<SiteRef> sites,
-                        select_sites(model, config.targets, "adamix target_modules"));
   std::unique_ptr<AdamixAdapter> a(new AdamixAdapter(model, config));
   a->scaling_ = config.scaling();
-  a->index_.reset(model.config.n_layer);
   const int64_t r = config.r;
-  for (const SiteRef& s : sites) {
-    const Linear* l = linear_at(model.layers[size_t(s.layer)], s.site);
+  PEFT_TRY(a->modules_.build(model, config.targets, "adamix target_modules", [&](const SiteRef& s, const Linear& lin) -> Result<Module> {
+    const Linear* l = &lin;
     Module m;
-    m.ref = s;
     m.in = l->in();
     m.out = l->out();
     const std::string prefix = "base_model.model." + s.path;
@@ -43,11 +39,10 @@ Result<std::unique_ptr<AdamixAdapter>> AdamixAdapter::create(const Model& model,
       const size_t k = a->params_.add(prefix + ".lora_B." + std::to_string(i) + ".weight", {m.out, r});
       if (i == 0) m.b0 = k;
     }
-    a->index_.set(s, int(a->modules_.size()));
     a->max_in_ = std::max(a->max_in_, m.in);
     a->max_out_ = std::max(a->max_out_, m.out);
-    a->modules_.push_back(m);
-  }
+    return m;
+    }));
   PEFT_TRY(a->params_.finalize(model));
   Rng rng(seed);
   for (const Module& m : a->modules_) {
@@ -75,10 +70,6 @@ void AdamixAdapter::reserve(int64_t max_tokens) {
   capacity_ = max_tokens;
 }
 
-AdamixAdapter::Module* AdamixAdapter::find(Site site, int64_t layer) {
-  const int i = index_.get(site, layer);
-  return i < 0 ? nullptr : &modules_[size_t(i)];
-}
 
 void AdamixAdapter::average(const Module& m, float* abar, float* bbar) const {
   const int64_t r = config_.r, nd = config_.num_down(), nu = config_.num_up();
@@ -105,11 +96,11 @@ const float* AdamixAdapter::dropped_input(const Module& m, size_t index, const f
 
 // u (N, r) = s · x_d Aᵀ;  y (N, out) += u Bᵀ, with (A, B) the routed experts or the averages.
 void AdamixAdapter::linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   if (!m) return;
   reserve(N);  // no-op once sized; inference may arrive without a reserve
   const int64_t r = config_.r;
-  const size_t index = size_t(m - modules_.data());
+  const size_t index = modules_.index_of(*m);
   const float *A, *B;
   if (mode_.training) {
     A = params_[m->a0 + size_t(route(mode_.routing_seed, index, 0, config_.num_down()))].value.f32();
@@ -131,10 +122,10 @@ void AdamixAdapter::linear_output(Site site, int64_t layer, const float* x, floa
 // Eval mode: the gradients of Ā, B̄ are spread evenly over the copies (Ā = mean of copies).
 const float* AdamixAdapter::linear_output_backward(Site site, int64_t layer, const float* x,
                                                   const float* dy, float* dx, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   if (!m) return dy;
   const int64_t r = config_.r, nd = config_.num_down(), nu = config_.num_up();
-  const size_t index = size_t(m - modules_.data());
+  const size_t index = modules_.index_of(*m);
   const float *A, *B;
   float *dA, *dB;
   if (mode_.training) {

@@ -7,6 +7,7 @@
 
 #include "adapters/adamix/adamix_config.h"
 #include "adapters/adapter.h"
+#include "adapters/site_modules.h"
 #include "adapters/lora/lora.h"
 
 namespace peft {
@@ -65,7 +66,6 @@ class AdamixAdapter final : public Adapter {
     size_t a0 = 0, b0 = 0;  // params_ indices of copy 0 of A and of B (copies follow)
   };
   AdamixAdapter(const Model& model, AdamixConfig config) : model_(&model), config_(std::move(config)) {}
-  Module* find(Site site, int64_t layer);
   // Ā (r, in) and B̄ (out, r) of a module into abar, bbar.
   void average(const Module& m, float* abar, float* bbar) const;
   const float* dropped_input(const Module& m, size_t index, const float* x, int64_t N, float* x_d) const;
@@ -74,8 +74,7 @@ class AdamixAdapter final : public Adapter {
   AdamixConfig config_;
   float scaling_ = 1.f;
   ParamStore params_;
-  std::vector<Module> modules_;
-  SiteIndex index_;  // (site, layer) → module
+  SiteModules<Module> modules_;
   int64_t max_in_ = 0, max_out_ = 0, capacity_ = 0;
   std::vector<float> u_, g_, xd_, dxd_;         // (capacity, r) ×2, (capacity, max_in) ×2
   std::vector<float> abar_, bbar_, dabar_, dbbar_;  // averaged module and its gradients

@@ -20,20 +20,17 @@ Result<std::unique_ptr<AdamixBottleneckAdapter>> AdamixBottleneckAdapter::create
                                                                                  const AdamixConfig& config,
                                                                                  uint64_t seed) {
   const std::string where = "adamix target_modules";
-  PEFT_ASSIGN_OR_RETURN(std::vector<SiteRef> sites, select_sites(model, config.targets, where));
   std::unique_ptr<AdamixBottleneckAdapter> a(new AdamixBottleneckAdapter(model, config));
-  a->index_.reset(model.config.n_layer);
   const int64_t b = config.bottleneck_size;
-  for (const SiteRef& s : sites) {
+  PEFT_TRY(a->modules_.build(model, config.targets, where, [&](const SiteRef& s, const Linear& lin) -> Result<Module> {
     // Series adapters on a projection's output: the MLP output or the attention output
     // (LLM-Adapters' "output" type), never mh / parallel.
     if (s.site != Site::FfnDown && s.site != Site::AttnO)
       return Status::errorf("{}: base 'bottleneck' places series adapters after the MLP output or attention "
                             "output projection; '{}' is neither",
                             where, s.path);
-    const Linear* l = linear_at(model.layers[size_t(s.layer)], s.site);
+    const Linear* l = &lin;
     Module m;
-    m.ref = s;
     m.n = l->out();
     m.acts = a->acts_per_token_;
     a->acts_per_token_ += m.n + 2 * b;
@@ -46,10 +43,9 @@ Result<std::unique_ptr<AdamixBottleneckAdapter>> AdamixBottleneckAdapter::create
       const size_t k = a->params_.add(prefix + ".adapter_up." + std::to_string(i) + ".weight", {m.n, b});
       if (i == 0) m.u0 = k;
     }
-    a->index_.set(s, int(a->modules_.size()));
     a->max_n_ = std::max(a->max_n_, m.n);
-    a->modules_.push_back(m);
-  }
+    return m;
+    }));
   PEFT_TRY(a->params_.finalize(model));
   Rng rng(seed);
   for (const Module& m : a->modules_) {
@@ -96,10 +92,6 @@ float* AdamixBottleneckAdapter::y_base_of(const Module& m) {
   return passes_[static_cast<size_t>(mode_.pass)].block.data() + capacity_ * m.acts;
 }
 
-AdamixBottleneckAdapter::Module* AdamixBottleneckAdapter::find(Site site, int64_t layer) {
-  const int i = index_.get(site, layer);
-  return i < 0 ? nullptr : &modules_[static_cast<size_t>(i)];
-}
 
 void AdamixBottleneckAdapter::average(const Module& m, float* dbar, float* ubar) const {
   const int64_t nd = config_.num_down(), nu = config_.num_up();
@@ -123,7 +115,7 @@ void AdamixBottleneckAdapter::weights(const Module& m, const float** D, const fl
     *U = ubar_.data();
     return;
   }
-  const uint64_t index = uint64_t(&m - modules_.data());
+  const uint64_t index = uint64_t(modules_.index_of(m));
   *D = params_[m.d0 + size_t(AdamixAdapter::route(mode_.routing_seed, index, 0, config_.num_down()))].value.f32();
   *U = params_[m.u0 + size_t(AdamixAdapter::route(mode_.routing_seed, index, 1, config_.num_up()))].value.f32();
 }
@@ -131,13 +123,13 @@ void AdamixBottleneckAdapter::weights(const Module& m, const float** D, const fl
 const float* AdamixBottleneckAdapter::dropped(const Module& m, const float* z, int64_t N) {
   const float p = float(config_.adapter_dropout);
   if (!mode_.training || p <= 0.f) return z;
-  dropout_forward(zd_.data(), z, N * m.n, p, mode_.dropout_seed, uint64_t(&m - modules_.data()));
+  dropout_forward(zd_.data(), z, N * m.n, p, mode_.dropout_seed, uint64_t(modules_.index_of(m)));
   return zd_.data();
 }
 
 // y_base (N, n) = y;  h (N, b) = dropout(y_base) Dᵀ;  a = act(h);  y += a Uᵀ.
 void AdamixBottleneckAdapter::linear_output(Site site, int64_t layer, const float*, float* y, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   if (!m) return;
   reserve(N);  // no-op once sized; inference may arrive without a reserve
   ensure_pass(static_cast<size_t>(mode_.pass));
@@ -163,10 +155,10 @@ void AdamixBottleneckAdapter::linear_output(Site site, int64_t layer, const floa
 // Inference mode: the gradients of D̄, Ū are spread evenly over the copies.
 const float* AdamixBottleneckAdapter::linear_output_backward(Site site, int64_t layer, const float*,
                                                             const float* dy, float*, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   if (!m) return dy;
   const int64_t b = config_.bottleneck_size, nb = N * b, nd = config_.num_down(), nu = config_.num_up();
-  const uint64_t index = uint64_t(m - modules_.data());
+  const uint64_t index = uint64_t(modules_.index_of(*m));
   const float *D, *U;
   weights(*m, &D, &U);
   float *dD, *dU;

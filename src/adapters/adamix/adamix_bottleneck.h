@@ -8,6 +8,7 @@
 
 #include "adapters/adamix/adamix_config.h"
 #include "adapters/adapter.h"
+#include "adapters/site_modules.h"
 #include "adapters/bottleneck/bottleneck.h"
 
 namespace peft {
@@ -71,7 +72,6 @@ class AdamixBottleneckAdapter final : public Adapter {
   };
   AdamixBottleneckAdapter(const Model& model, AdamixConfig config)
       : model_(&model), config_(std::move(config)) {}
-  Module* find(Site site, int64_t layer);
   // The activations of module m in the current pass (sized on first use of that pass).
   float* y_base_of(const Module& m);
   float* h_of(const Module& m) { return y_base_of(m) + capacity_ * m.n; }
@@ -86,8 +86,7 @@ class AdamixBottleneckAdapter final : public Adapter {
   const Model* model_;
   AdamixConfig config_;
   ParamStore params_;
-  std::vector<Module> modules_;
-  SiteIndex index_;  // (site, layer) → module
+  SiteModules<Module> modules_;
   int64_t max_n_ = 0, capacity_ = 0, acts_per_token_ = 0;
   std::vector<PassActs> passes_;
   std::vector<float> zd_, dzd_, wide_;   // (capacity, max_n) dropped input, its gradient, ∂L/∂y_base

@@ -20,14 +20,11 @@ Result<std::unique_ptr<BottleneckAdapter>> BottleneckAdapter::create(const Model
                                                                      const BottleneckConfig& config,
                                                                      uint64_t seed) {
   const std::string where = "bottleneck target_modules";
-  PEFT_ASSIGN_OR_RETURN(std::vector<SiteRef> sites, select_sites(model, config.targets, where));
   std::unique_ptr<BottleneckAdapter> a(new BottleneckAdapter(model, config));
-  a->index_.reset(model.config.n_layer);
   const int64_t b = config.bottleneck_size;
-  for (const SiteRef& s : sites) {
-    const Linear* l = linear_at(model.layers[size_t(s.layer)], s.site);
+  PEFT_TRY(a->modules_.build(model, config.targets, where, [&](const SiteRef& s, const Linear& lin) -> Result<Module> {
+    const Linear* l = &lin;
     Module m;
-    m.ref = s;
     PEFT_ASSIGN_OR_RETURN(m.type, bottleneck_type_of(config, s, where));
     m.n_in = m.type == BottleneckType::Output ? l->out() : l->in();
     m.n_out = m.type == BottleneckType::Mh ? l->in() : l->out();
@@ -35,10 +32,9 @@ Result<std::unique_ptr<BottleneckAdapter>> BottleneckAdapter::create(const Model
     if (config.learned) m.scale = a->params_.add(prefix + ".adapter_scaling", {1});
     m.down = a->params_.add(prefix + ".adapter_down.weight", {b, m.n_in});
     m.up = a->params_.add(prefix + ".adapter_up.weight", {m.n_out, b});
-    a->index_.set(s, int(a->modules_.size()));
     a->max_width_ = std::max({a->max_width_, m.n_in, m.n_out});
-    a->modules_.push_back(m);
-  }
+    return m;
+    }));
   PEFT_TRY(a->params_.finalize(model));
   Rng rng(seed);
   for (const Module& m : a->modules_) {
@@ -81,10 +77,6 @@ void BottleneckAdapter::reserve(int64_t max_tokens) {
   capacity_ = max_tokens;
 }
 
-BottleneckAdapter::Module* BottleneckAdapter::find(Site site, int64_t layer) const {
-  const int i = index_.get(site, layer);
-  return i < 0 ? nullptr : const_cast<Module*>(&modules_[size_t(i)]);
-}
 
 float BottleneckAdapter::scale_of(const Module& m) const {
   return m.scale == size_t(-1) ? float(config_.scaling) : params_[m.scale].value.f32()[0];
@@ -93,7 +85,7 @@ float BottleneckAdapter::scale_of(const Module& m) const {
 const float* BottleneckAdapter::dropped(const Module& m, const float* z, int64_t N) const {
   const float p = float(config_.adapter_dropout);
   if (!mode_.training || p <= 0.f) return z;
-  dropout_forward(zd_, z, N * m.n_in, p, mode_.dropout_seed, uint64_t(&m - modules_.data()));
+  dropout_forward(zd_, z, N * m.n_in, p, mode_.dropout_seed, uint64_t(modules_.index_of(m)));
   return zd_;
 }
 
@@ -135,17 +127,17 @@ void BottleneckAdapter::adapter_backward(Module& m, const float* z, const float*
   std::memset(dzd_, 0, size_t(N * m.n_in) * 4);
   linear_backward_input(dzd_, gh_, D.value, N);
   dropout_backward(dz, dzd_, N * m.n_in, float(config_.adapter_dropout), mode_.dropout_seed,
-                   uint64_t(&m - modules_.data()));
+                   uint64_t(modules_.index_of(m)));
 }
 
 bool BottleneckAdapter::has_input_hook(Site site, int64_t layer) const {
-  const Module* m = find(site, layer);
+  const Module* m = modules_.find(site, layer);
   return m && m->type == BottleneckType::Mh;
 }
 
 // x' (N, in) = x + s·A(x).
 const float* BottleneckAdapter::linear_input(Site site, int64_t layer, const float* x, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   if (!m || m->type != BottleneckType::Mh) return x;
   reserve(N);  // no-op once sized; inference may arrive without a reserve
   std::memcpy(wide_, x, size_t(N * m->n_in) * 4);
@@ -156,7 +148,7 @@ const float* BottleneckAdapter::linear_input(Site site, int64_t layer, const flo
 // ∂x += ∂x' (the residual) + ∂x' through A.
 void BottleneckAdapter::linear_input_backward(Site site, int64_t layer, const float* x,
                                               const float* dx_eff, float* dx, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   const int64_t n = N * m->n_in;
 #pragma omp parallel for
   for (int64_t i = 0; i < n; ++i) dx[i] += dx_eff[i];
@@ -164,7 +156,7 @@ void BottleneckAdapter::linear_input_backward(Site site, int64_t layer, const fl
 }
 
 void BottleneckAdapter::linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   if (!m || m->type == BottleneckType::Mh) return;
   reserve(N);
   if (m->type == BottleneckType::Parallel) {
@@ -178,7 +170,7 @@ void BottleneckAdapter::linear_output(Site site, int64_t layer, const float* x, 
 // Parallel: ∂x += ∂(A(x)), ∂L/∂(W x + b) = dy.  Output: ∂L/∂(W x + b) = dy + ∂(A(y_base)).
 const float* BottleneckAdapter::linear_output_backward(Site site, int64_t layer, const float* x,
                                                       const float* dy, float* dx, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   if (!m || m->type == BottleneckType::Mh) return dy;
   if (m->type == BottleneckType::Parallel) {
     adapter_backward(*m, x, dy, dx, N);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "adapters/adapter.h"
+#include "adapters/site_modules.h"
 #include "adapters/bottleneck/bottleneck_config.h"
 #include "core/arena.h"
 
@@ -52,7 +53,6 @@ class BottleneckAdapter final : public Adapter {
   };
   BottleneckAdapter(const Model& model, BottleneckConfig config)
       : model_(&model), config_(std::move(config)) {}
-  Module* find(Site site, int64_t layer) const;
   float scale_of(const Module& m) const;
   // z_d (N, n_in) = dropout(z) with the mask of (module, current seed); z itself when off.
   const float* dropped(const Module& m, const float* z, int64_t N) const;
@@ -64,8 +64,7 @@ class BottleneckAdapter final : public Adapter {
   const Model* model_;
   BottleneckConfig config_;
   ParamStore params_;
-  std::vector<Module> modules_;
-  SiteIndex index_;  // (site, layer) → module
+  SiteModules<Module> modules_;
   int64_t max_width_ = 0, capacity_ = 0;
   Arena acts_;
   float* wide_ = nullptr;   // (capacity, max_width) x + s·A(x) (mh) or ∂L/∂h (output)

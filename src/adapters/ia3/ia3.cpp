@@ -63,23 +63,18 @@ Json Ia3Config::to_json(const Model& model) const {
 }
 
 Result<std::unique_ptr<Ia3Adapter>> Ia3Adapter::create(const Model& model, const Ia3Config& config, uint64_t) {
-  PEFT_ASSIGN_OR_RETURN(std::vector<SiteRef> sites,
-                        select_sites(model, config.targets, "ia3 target_modules"));
   std::unique_ptr<Ia3Adapter> a(new Ia3Adapter(model, config));
-  a->index_.reset(model.config.n_layer);
-  for (const SiteRef& s : sites) {
-    const Linear* l = linear_at(model.layers[size_t(s.layer)], s.site);
+  PEFT_TRY(a->modules_.build(model, config.targets, "ia3 target_modules", [&](const SiteRef& s, const Linear& lin) -> Result<Module> {
+    const Linear* l = &lin;
     Module m;
-    m.ref = s;
     m.feedforward = listed(s.path, config.feedforward);
     m.width = m.feedforward ? l->in() : l->out();
     // PEFT's shapes: [out, 1] for ordinary targets, [1, in] for feed-forward ones.
     m.l = a->params_.add("base_model.model." + s.path + ".ia3_l",
                          m.feedforward ? std::vector<int64_t>{1, m.width} : std::vector<int64_t>{m.width, 1});
-    a->index_.set(s, int(a->modules_.size()));
     a->max_width_ = std::max({a->max_width_, l->in(), l->out()});
-    a->modules_.push_back(m);
-  }
+    return m;
+    }));
   PEFT_TRY(a->params_.finalize(model));
   std::fill(a->params_.values(), a->params_.values() + a->params_.numel(), config.init_ones ? 1.f : 0.f);
   return a;
@@ -98,13 +93,9 @@ void Ia3Adapter::reserve(int64_t max_tokens) {
   capacity_ = max_tokens;
 }
 
-Ia3Adapter::Module* Ia3Adapter::find(Site site, int64_t layer) const {
-  const int i = index_.get(site, layer);
-  return i < 0 ? nullptr : const_cast<Module*>(&modules_[size_t(i)]);
-}
 
 void Ia3Adapter::linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   if (!m || m->feedforward) return;
   reserve(N);
   const float* l = params_[m->l].value.f32();
@@ -120,7 +111,7 @@ void Ia3Adapter::linear_output(Site site, int64_t layer, const float* x, float* 
 // y = y_base ⊙ l:  ∂l_o += Σ_n dy[n, o] y_base[n, o];  ∂y_base = dy ⊙ l.
 const float* Ia3Adapter::linear_output_backward(Site site, int64_t layer, const float* x,
                                                 const float* dy, float* dx, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   if (!m || m->feedforward) return dy;
   Param& p = params_[m->l];
   const float* l = p.value.f32();
@@ -139,12 +130,12 @@ const float* Ia3Adapter::linear_output_backward(Site site, int64_t layer, const 
 }
 
 bool Ia3Adapter::has_input_hook(Site site, int64_t layer) const {
-  const Module* m = find(site, layer);
+  const Module* m = modules_.find(site, layer);
   return m && m->feedforward;
 }
 
 const float* Ia3Adapter::linear_input(Site site, int64_t layer, const float* x, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   if (!m || !m->feedforward) return x;
   reserve(N);
   const float* l = params_[m->l].value.f32();
@@ -158,7 +149,7 @@ const float* Ia3Adapter::linear_input(Site site, int64_t layer, const float* x, 
 // x' = x ⊙ l:  ∂l_i += Σ_n ∂x'[n, i] x[n, i];  ∂x += ∂x' ⊙ l.
 void Ia3Adapter::linear_input_backward(Site site, int64_t layer, const float* x,
                                        const float* dx_eff, float* dx, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   Param& p = params_[m->l];
   const float* l = p.value.f32();
   float* dl = p.grad.f32();

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "adapters/adapter.h"
+#include "adapters/site_modules.h"
 #include "adapters/targets.h"
 #include "core/arena.h"
 
@@ -52,13 +53,11 @@ class Ia3Adapter final : public Adapter {
     float* y_base = nullptr;  // (max_tokens, out) base output kept for ∂l (ordinary only)
   };
   Ia3Adapter(const Model& model, Ia3Config config) : model_(&model), config_(std::move(config)) {}
-  Module* find(Site site, int64_t layer) const;
 
   const Model* model_;
   Ia3Config config_;
   ParamStore params_;
-  std::vector<Module> modules_;
-  SiteIndex index_;  // (site, layer) → module
+  SiteModules<Module> modules_;
   int64_t capacity_ = 0, max_width_ = 0;
   Arena acts_;
   float* scaled_ = nullptr;  // (capacity, max in) x ⊙ l for the base GEMM

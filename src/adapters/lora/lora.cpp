@@ -13,25 +13,20 @@ namespace peft {
 
 Result<std::unique_ptr<LoraAdapter>> LoraAdapter::create(const Model& model, const LoraConfig& config,
                                                          uint64_t seed) {
-  PEFT_ASSIGN_OR_RETURN(std::vector<SiteRef> sites,
-                        select_sites(model, config.targets, "lora target_modules"));
   std::unique_ptr<LoraAdapter> a(new LoraAdapter(model, config));
   a->scaling_ = config.scaling();
-  a->index_.reset(model.config.n_layer);
   const int64_t r = config.r;
-  for (const SiteRef& s : sites) {
-    const Linear* l = linear_at(model.layers[size_t(s.layer)], s.site);
-    Module m;
-    m.ref = s;
-    m.in = l->in();
-    m.out = l->out();
-    const std::string prefix = "base_model.model." + s.path;
-    m.a = a->params_.add(prefix + ".lora_A.weight", {r, m.in});
-    m.b = a->params_.add(prefix + ".lora_B.weight", {m.out, r});
-    a->index_.set(s, int(a->modules_.size()));
-    a->max_in_ = std::max(a->max_in_, m.in);
-    a->modules_.push_back(m);
-  }
+  PEFT_TRY(a->modules_.build(model, config.targets, "lora target_modules",
+                             [&](const SiteRef& s, const Linear& l) -> Result<Module> {
+                               Module m;
+                               m.in = l.in();
+                               m.out = l.out();
+                               const std::string prefix = "base_model.model." + s.path;
+                               m.a = a->params_.add(prefix + ".lora_A.weight", {r, m.in});
+                               m.b = a->params_.add(prefix + ".lora_B.weight", {m.out, r});
+                               a->max_in_ = std::max(a->max_in_, m.in);
+                               return m;
+                             }));
   PEFT_TRY(a->params_.finalize(model));
   Rng rng(seed);
   for (const Module& m : a->modules_) {
@@ -64,11 +59,6 @@ void LoraAdapter::reserve(int64_t max_tokens) {
   capacity_ = max_tokens;
 }
 
-LoraAdapter::Module* LoraAdapter::find(Site site, int64_t layer) {
-  const int i = index_.get(site, layer);
-  return i < 0 ? nullptr : &modules_[size_t(i)];
-}
-
 const float* LoraAdapter::dropped_input(const Module& m, size_t index, const float* x, int64_t N,
                                         float* x_d) const {
   const float p = float(config_.lora_dropout);
@@ -79,12 +69,12 @@ const float* LoraAdapter::dropped_input(const Module& m, size_t index, const flo
 
 // u (N, r) = s · x_d Aᵀ;  y (N, out) += u Bᵀ.
 void LoraAdapter::linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   if (!m) return;
   reserve(N);  // no-op once sized; inference may arrive without a reserve
   const int64_t r = config_.r;
   const Tensor& A = params_[m->a].value;
-  const float* xd = dropped_input(*m, size_t(m - modules_.data()), x, N, xd_);
+  const float* xd = dropped_input(*m, modules_.index_of(*m), x, N, xd_);
   peft::linear_forward(m->u, xd, A, nullptr, N);
   for (int64_t i = 0; i < N * r; ++i) m->u[i] *= scaling_;
   gemm_f32(y, m->u, params_[m->b].value.f32(), GemmShape{N, m->out, r, false, true, true});
@@ -94,7 +84,7 @@ void LoraAdapter::linear_output(Site site, int64_t layer, const float* x, float*
 // ∂x_d = g A, and the dropout mask (with its 1/(1−p)) carries it back to ∂x.
 const float* LoraAdapter::linear_output_backward(Site site, int64_t layer, const float* x,
                                                 const float* dy, float* dx, int64_t N) {
-  Module* m = find(site, layer);
+  Module* m = modules_.find(site, layer);
   if (!m) return dy;
   const int64_t r = config_.r;
   Param& A = params_[m->a];
@@ -102,7 +92,7 @@ const float* LoraAdapter::linear_output_backward(Site site, int64_t layer, const
   linear_backward_weight(B.grad.f32(), nullptr, dy, m->u, N, m->out, r);
   gemm_f32(g_, dy, B.value.f32(), GemmShape{N, r, m->out, false, false, false});
   for (int64_t i = 0; i < N * r; ++i) g_[i] *= scaling_;
-  const size_t index = size_t(m - modules_.data());
+  const size_t index = modules_.index_of(*m);
   const float* xd = dropped_input(*m, index, x, N, xd_);
   linear_backward_weight(A.grad.f32(), nullptr, g_, xd, N, r, m->in);
   if (xd == x) {

@@ -6,6 +6,7 @@
 #include "adapters/adapter.h"
 #include "adapters/lora/lora_config.h"
 #include "adapters/lora/lora_gguf.h"
+#include "adapters/site_modules.h"
 #include "core/arena.h"
 
 namespace peft {
@@ -44,7 +45,6 @@ class LoraAdapter final : public Adapter {
     float* u = nullptr;   // (max_tokens, r) s · A · dropout(x), kept for the backward
   };
   LoraAdapter(const Model& model, LoraConfig config) : model_(&model), config_(std::move(config)) {}
-  Module* find(Site site, int64_t layer);
   // x_d (N, in) = dropout(x) with the mask of (module, current seed); returns x when off.
   const float* dropped_input(const Module& m, size_t index, const float* x, int64_t N, float* x_d) const;
 
@@ -52,8 +52,7 @@ class LoraAdapter final : public Adapter {
   LoraConfig config_;
   float scaling_ = 1.f;
   ParamStore params_;
-  std::vector<Module> modules_;
-  SiteIndex index_;  // (site, layer) → module
+  SiteModules<Module> modules_;
   int64_t max_in_ = 0, capacity_ = 0;
   Arena acts_;
   float* g_ = nullptr;    // (capacity, r) scratch for ∂L/∂(A x)
