@@ -4,58 +4,14 @@
 #include <cmath>
 #include <cstring>
 
-#include "adapters/registry.h"
 #include "core/rng.h"
 
 namespace peft {
 
-namespace {
-std::optional<Activation> adalink_activation(const std::string& name) {
-  if (name == "identity") return Activation::Identity;
-  if (name == "gelu") return Activation::GeluExact;
-  if (name == "relu") return Activation::Relu;
-  if (name == "tanh") return std::nullopt;  // handled inline (no tanh kernel)
-  return std::nullopt;
-}
-}  // namespace
-
-Result<AdaLinkConfig> AdaLinkConfig::from_json(const Json& j, const Model& model, const std::string& where) {
-  AdaLinkConfig c;
-  PEFT_ASSIGN_OR_RETURN(c.rank, json_get_int_or(j, "r", 4, where));
-  if (c.rank <= 0) return Status::errorf("{}: r must be positive, found {}", where, c.rank);
-  PEFT_ASSIGN_OR_RETURN(c.activation, json_get_string_or(j, "activation", "identity", where));
-  if (c.activation != "tanh" && !adalink_activation(c.activation))
-    return Status::errorf("{}: activation '{}' is unknown (identity, gelu, relu, tanh)", where, c.activation);
-  if (j.contains("modalities") && !j["modalities"].is_null()) {
-    const Json& m = j["modalities"];
-    if (!m.is_array() || m.empty()) return Status::errorf("{}: modalities must be a non-empty list", where);
-    c.modalities.clear();
-    for (const Json& e : m) {
-      if (!e.is_string() || e.get<std::string>().empty())
-        return Status::errorf("{}: modalities entries must be non-empty strings", where);
-      const std::string name = e.get<std::string>();
-      if (std::find(c.modalities.begin(), c.modalities.end(), name) != c.modalities.end())
-        return Status::errorf("{}: modality '{}' is listed twice", where, name);
-      c.modalities.push_back(name);
-    }
-  }
-  return c;
-}
-
-Json AdaLinkConfig::to_json(const Model& model) const {
-  return Json{{"peft_type", "ADALINK"},
-              {"task_type", "CAUSAL_LM"},
-              {"r", rank},
-              {"activation", activation},
-              {"modalities", modalities},
-              {"token_dim", model.config.embd_in()},
-              {"inference_mode", true}};
-}
-
 Result<std::unique_ptr<AdaLinkAdapter>> AdaLinkAdapter::create(const Model& model, const AdaLinkConfig& config,
                                                                uint64_t seed) {
   std::unique_ptr<AdaLinkAdapter> a(new AdaLinkAdapter(model, config));
-  if (auto act = adalink_activation(config.activation)) a->act_ = *act;
+  if (auto act = config.kernel_activation()) a->act_ = *act;
   const int64_t d = model.config.embd_in(), r = config.rank;
   for (const std::string& m : config.modalities) {
     a->params_.add("adalink." + m + ".down", {r, d});
@@ -186,19 +142,5 @@ Status AdaLinkAdapter::merge_into(Model& model) const {
   model.owned.push_back(std::move(folded));
   return Status::ok();
 }
-
-namespace {
-using T = MethodFlag::Type;
-}  // namespace
-
-extern const MethodDef kAdaLinkMethod{
-    "adalink",
-    "ADALINK",
-    create_from_json<AdaLinkConfig, AdaLinkAdapter>,
-    {
-        {"--adalink-rank", "r", T::Int, "rank of each modality's module (default 4)"},
-        {"--adalink-activation", "activation", T::String, "identity (default), gelu, relu or tanh"},
-        {"--adalink-modalities", "modalities", T::List, "modality names, text first (default text)"},
-    }};
 
 }  // namespace peft

@@ -5,20 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "adapters/adalink/adalink_config.h"
 #include "adapters/adapter.h"
 #include "core/arena.h"
 #include "kernels/activations.h"
 
 namespace peft {
 
-struct AdaLinkConfig {
-  int64_t rank = 4;
-  std::string activation = "identity";       // identity | gelu | relu | tanh
-  std::vector<std::string> modalities = {"text"};  // modality id i ↔ modalities[i]; text first
-
-  static Result<AdaLinkConfig> from_json(const Json& j, const Model& model, const std::string& where);
-  Json to_json(const Model& model) const;
-};
 
 class AdaLinkAdapter final : public Adapter {
  public:

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "adapters/ia3/ia3_config.h"
 #include "adapters/adapter.h"
 #include "adapters/site_modules.h"
 #include "adapters/targets.h"
@@ -11,14 +12,6 @@
 
 namespace peft {
 
-struct Ia3Config {
-  TargetSpec targets;
-  std::vector<std::string> feedforward;  // names (PEFT matching) whose input is scaled
-  bool init_ones = true;                 // init_ia3_weights
-
-  static Result<Ia3Config> from_json(const Json& j, const Model& model, const std::string& where);
-  Json to_json(const Model& model) const;
-};
 
 class Ia3Adapter final : public Adapter {
  public:

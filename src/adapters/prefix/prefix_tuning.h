@@ -2,20 +2,11 @@
 #pragma once
 #include <memory>
 
+#include "adapters/prefix/prefix_tuning_config.h"
 #include "adapters/adapter.h"
 
 namespace peft {
 
-struct PrefixTuningConfig {
-  int64_t num_virtual_tokens = 20;
-  // PEFT's reparameterisation: E = W2 tanh(W1 emb + b1) + b2 while training (prefix_projection
-  // and not inference_mode); saved adapters hold E itself (inference_mode), as PEFT saves them.
-  bool projection = false;
-  int64_t encoder_hidden_size = 0;
-
-  static Result<PrefixTuningConfig> from_json(const Json& j, const Model& model, const std::string& where);
-  Json to_json(const Model& model) const;
-};
 
 // prompt_embeddings E (nv, 2·L·D), D = Hkv·hd, viewed as (nv, 2L, Hkv, hd). Layer l's keys
 // are slot 2l and its values slot 2l+1 — except BLOOM, where PEFT 0.6.2 puts keys in slots

@@ -3,18 +3,11 @@
 #pragma once
 #include <memory>
 
+#include "adapters/prompt/prompt_tuning_config.h"
 #include "adapters/adapter.h"
 
 namespace peft {
 
-struct PromptTuningConfig {
-  int64_t num_virtual_tokens = 20;
-  std::string init = "RANDOM";  // PEFT prompt_tuning_init: RANDOM (N(0, 1)) or TEXT
-  std::string init_text;        // prompt_tuning_init_text for TEXT
-
-  static Result<PromptTuningConfig> from_json(const Json& j, const Model& model, const std::string& where);
-  Json to_json(const Model& model) const;
-};
 
 class PromptTuningAdapter final : public Adapter {
  public:
