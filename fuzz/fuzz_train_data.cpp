@@ -1,8 +1,8 @@
 // libFuzzer target: training data in every format (JSON array, JSON Lines, text, GLUE TSV,
 // E2E lines), records with segments included.
-#include "fuzz_util.h"
 #include "data/dataset.h"
 #include "data/glue_e2e.h"
+#include "fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text = peft::fuzz::as_text(data, size);

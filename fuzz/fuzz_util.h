@@ -15,7 +15,8 @@ namespace peft::fuzz {
 // A scratch folder for this process (/dev/shm when there is one), created once.
 inline const std::string& scratch() {
   static const std::string dir = [] {
-    std::string base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path().string();
+    std::string base =
+        std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path().string();
     std::string d = base + "/peft-fuzz-" + std::to_string(::getpid());
     std::filesystem::create_directories(d);
     return d;

@@ -49,8 +49,8 @@ class TrainStep {
 // Options of `peft export --format F --adapter A`.
 struct AdapterExportOptions {
   GgmlType type = GgmlType::F32;  // tensor storage of GGUF forms
-  std::string base_model_path;   // recorded in the written adapter_config.json
-  bool overwrite = false;        // --overwrite: a non-empty output folder / existing file may be replaced
+  std::string base_model_path;    // recorded in the written adapter_config.json
+  bool overwrite = false;         // --overwrite: a non-empty output folder / existing file may be replaced
 };
 
 class Adapter : public SiteHooks {

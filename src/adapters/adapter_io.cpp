@@ -30,8 +30,8 @@ Status write_adapter_files(const Adapter& adapter, const std::string& dir, const
   return files.commit();
 }
 
-Status save_adapter(const Adapter& adapter, const std::string& dir,
-                    const std::string& base_model_path, bool overwrite) {
+Status save_adapter(const Adapter& adapter, const std::string& dir, const std::string& base_model_path,
+                    bool overwrite) {
   PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir, overwrite));
   PEFT_TRY(write_adapter_files(adapter, out.tmp_dir(), base_model_path));
   return out.commit();
@@ -61,8 +61,8 @@ Result<std::unique_ptr<Adapter>> finite(Result<std::unique_ptr<Adapter>> loaded,
   if (!loaded.is_ok()) return loaded;
   for (const Param& p : loaded.value()->params().all())
     if (const int64_t i = first_non_finite(p.value); i >= 0)
-      return Status::errorf("{}: adapter tensor '{}' holds a non-finite value (NaN or inf) at element {}", path,
-                            p.name, i);
+      return Status::errorf("{}: adapter tensor '{}' holds a non-finite value (NaN or inf) at element {}", path, p.name,
+                            i);
   return loaded;
 }
 }  // namespace
@@ -90,27 +90,27 @@ Result<std::unique_ptr<Adapter>> load_adapter_unchecked(const Model& model, cons
 
   const std::string weights_path = dir + "/adapter_model.safetensors";
   if (!std::filesystem::exists(weights_path, ec) && std::filesystem::exists(dir + "/adapter_model.bin", ec))
-    return Status::errorf("{}: missing; the folder has only adapter_model.bin (a PyTorch pickle, which peft.cpp does "
-                          "not execute): convert it to safetensors", weights_path);
+    return Status::errorf(
+        "{}: missing; the folder has only adapter_model.bin (a PyTorch pickle, which peft.cpp does "
+        "not execute): convert it to safetensors",
+        weights_path);
   PEFT_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::open(weights_path));
   std::set<std::string> unused(file.names().begin(), file.names().end());
   for (Param& p : adapter->params().all()) {
     const Tensor* t = file.find(p.name);
-    if (!t)
-      return Status::errorf("{}: tensor '{}' is missing (adapter and model do not match?)",
-                            weights_path, p.name);
+    if (!t) return Status::errorf("{}: tensor '{}' is missing (adapter and model do not match?)", weights_path, p.name);
     if (t->dims() != p.value.dims())
-      return Status::errorf("{}: tensor '{}' has shape {} but this model needs {}", weights_path,
-                            p.name, t->shape_str(), p.value.shape_str());
+      return Status::errorf("{}: tensor '{}' has shape {} but this model needs {}", weights_path, p.name,
+                            t->shape_str(), p.value.shape_str());
     if (t->dtype != DType::F32 && t->dtype != DType::F16 && t->dtype != DType::BF16)
-      return Status::errorf("{}: tensor '{}' has dtype {}, expected a float type", weights_path,
-                            p.name, dtype_name(t->dtype));
+      return Status::errorf("{}: tensor '{}' has dtype {}, expected a float type", weights_path, p.name,
+                            dtype_name(t->dtype));
     convert_to_f32(p.value.f32(), t->data, t->dtype, size_t(t->numel()));
     unused.erase(p.name);
   }
   if (!unused.empty())
-    return Status::errorf("{}: tensor '{}' does not belong to any module of this {} model",
-                          weights_path, *unused.begin(), model.config.arch);
+    return Status::errorf("{}: tensor '{}' does not belong to any module of this {} model", weights_path,
+                          *unused.begin(), model.config.arch);
   return adapter;
 }
 

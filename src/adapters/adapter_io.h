@@ -8,8 +8,8 @@
 namespace peft {
 
 // Writes `dir` atomically (built in a temporary sibling, then renamed).
-Status save_adapter(const Adapter& adapter, const std::string& dir,
-                    const std::string& base_model_path, bool overwrite = false);
+Status save_adapter(const Adapter& adapter, const std::string& dir, const std::string& base_model_path,
+                    bool overwrite = false);
 
 // Which tensors the weights files hold: what clients load (Adapter::export_tensors, e.g.
 // prefix tuning's folded table), or the trainable parameters themselves (checkpoints).

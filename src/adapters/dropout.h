@@ -20,17 +20,14 @@ inline float counter_uniform(uint64_t seed, uint64_t stream, uint64_t i) {
 }
 
 // x_d (n) = x with each element dropped with probability p and the rest scaled by 1/(1−p).
-inline void dropout_forward(float* x_d, const float* x, int64_t n, float p, uint64_t seed,
-                            uint64_t stream) {
+inline void dropout_forward(float* x_d, const float* x, int64_t n, float p, uint64_t seed, uint64_t stream) {
   const float keep_scale = 1.f / (1.f - p);
 #pragma omp parallel for
-  for (int64_t i = 0; i < n; ++i)
-    x_d[i] = counter_uniform(seed, stream, uint64_t(i)) < p ? 0.f : x[i] * keep_scale;
+  for (int64_t i = 0; i < n; ++i) x_d[i] = counter_uniform(seed, stream, uint64_t(i)) < p ? 0.f : x[i] * keep_scale;
 }
 
 // dx (n) += mask ⊙ d_xd / (1 − p), the mask regenerated from (seed, stream).
-inline void dropout_backward(float* dx, const float* d_xd, int64_t n, float p, uint64_t seed,
-                             uint64_t stream) {
+inline void dropout_backward(float* dx, const float* d_xd, int64_t n, float p, uint64_t seed, uint64_t stream) {
   const float keep_scale = 1.f / (1.f - p);
 #pragma omp parallel for
   for (int64_t i = 0; i < n; ++i)

@@ -34,8 +34,10 @@ Status ParamStore::finalize(const Model& model) {
     total_ += n;
   }
   if (total_ > adapter_param_limit(model))
-    return Status::errorf("the adapter would have {} parameters, more than 16 times the model's {}: is a size (r, "
-                          "bottleneck_size, num_virtual_tokens, ...) mistyped?", total_, model_param_count(model));
+    return Status::errorf(
+        "the adapter would have {} parameters, more than 16 times the model's {}: is a size (r, "
+        "bottleneck_size, num_virtual_tokens, ...) mistyped?",
+        total_, model_param_count(model));
   // values + gradients now, AdamW's two moments when training.
   PEFT_TRY(check_memory(checked_mul(total_, 4 * int64_t(sizeof(float))),
                         fmt::format("the adapter's {} parameters (values, gradients, optimizer state)", total_)));

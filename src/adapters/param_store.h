@@ -16,9 +16,9 @@ namespace peft {
 int64_t adapter_param_limit(const Model& model);
 
 struct Param {
-  std::string name;   // on-disk key (PEFT's naming)
-  Tensor value;       // view into the value block
-  Tensor grad;        // same shape, view into the gradient block
+  std::string name;  // on-disk key (PEFT's naming)
+  Tensor value;      // view into the value block
+  Tensor grad;       // same shape, view into the gradient block
 };
 
 // Declare every parameter with add(), then finalize() allocates both blocks at once, so

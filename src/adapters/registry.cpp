@@ -17,13 +17,8 @@ extern const MethodDef kPromptTuningMethod;
 
 const std::vector<const MethodDef*>& all_methods() {
   static const std::vector<const MethodDef*> methods = {
-      &kLoraMethod,
-      &kIa3Method,
-      &kPrefixTuningMethod,
-      &kPromptTuningMethod,
-      &kBottleneckMethod,
-      &kAdamixMethod,
-      &kAdaLinkMethod,
+      &kLoraMethod,       &kIa3Method,    &kPrefixTuningMethod, &kPromptTuningMethod,
+      &kBottleneckMethod, &kAdamixMethod, &kAdaLinkMethod,
   };
   return methods;
 }

@@ -23,8 +23,8 @@ struct MethodDef {
   const char* peft_type;  // "LORA" (adapter_config.json)
   // Builds and initialises (seeded) the adapter for `model` from an adapter_config.json
   // object; validates the config, errors name `where` and the field.
-  Result<std::unique_ptr<Adapter>> (*create)(const Model& model, const Json& config,
-                                             const std::string& where, uint64_t seed);
+  Result<std::unique_ptr<Adapter>> (*create)(const Model& model, const Json& config, const std::string& where,
+                                             uint64_t seed);
   std::vector<MethodFlag> flags;
   // Adapters of this method stored as GGUF files (llama.cpp's adapter.type, e.g. "lora"), and
   // their reader; nullptr when the method has no GGUF form.
@@ -38,8 +38,8 @@ struct MethodDef {
 // The factory every method uses: ConfigT::from_json(config, model, where) validates, then
 // AdapterT::create(model, config, seed) builds and initialises.
 template <typename ConfigT, typename AdapterT>
-Result<std::unique_ptr<Adapter>> create_from_json(const Model& model, const Json& config,
-                                                  const std::string& where, uint64_t seed) {
+Result<std::unique_ptr<Adapter>> create_from_json(const Model& model, const Json& config, const std::string& where,
+                                                  uint64_t seed) {
   PEFT_ASSIGN_OR_RETURN(ConfigT c, ConfigT::from_json(config, model, where));
   PEFT_ASSIGN_OR_RETURN(auto adapter, AdapterT::create(model, c, seed));
   return std::unique_ptr<Adapter>(std::move(adapter));

@@ -24,8 +24,7 @@ std::vector<SiteRef> all_sites(const Model& m) {
 }
 }  // namespace
 
-Result<TargetSpec> parse_targets(const Json& cfg, const std::vector<std::string>& fallback,
-                                 const std::string& where) {
+Result<TargetSpec> parse_targets(const Json& cfg, const std::vector<std::string>& fallback, const std::string& where) {
   TargetSpec spec;
   const Json tm = cfg.contains("target_modules") ? cfg["target_modules"] : Json();
   if (tm.is_null()) {
@@ -57,8 +56,7 @@ Result<TargetSpec> parse_targets(const Json& cfg, const std::vector<std::string>
     spec.layers.push_back(lt.get<int64_t>());
   } else if (lt.is_array()) {
     for (const Json& e : lt) {
-      if (!e.is_number_integer())
-        return Status::errorf("{}: layers_to_transform entries must be integers", where);
+      if (!e.is_number_integer()) return Status::errorf("{}: layers_to_transform entries must be integers", where);
       spec.layers.push_back(e.get<int64_t>());
     }
   } else if (!lt.is_null()) {
@@ -73,18 +71,16 @@ std::vector<std::string> target_module_names(const Model& m) {
   return {names.begin(), names.end()};
 }
 
-Result<std::vector<SiteRef>> select_sites(const Model& m, const TargetSpec& spec,
-                                          const std::string& where) {
+Result<std::vector<SiteRef>> select_sites(const Model& m, const TargetSpec& spec, const std::string& where) {
   for (int64_t l : spec.layers)
     if (l < 0 || l >= m.config.n_layer)
-      return Status::errorf("{}: layers_to_transform has layer {} but the model has {} layers",
-                            where, l, m.config.n_layer);
+      return Status::errorf("{}: layers_to_transform has layer {} but the model has {} layers", where, l,
+                            m.config.n_layer);
   std::vector<bool> used(spec.names.size(), false);
   std::regex re(spec.kind == TargetSpec::Kind::Regex ? spec.regex : std::string("."));
   std::vector<SiteRef> out;
   for (const SiteRef& r : all_sites(m)) {
-    if (!spec.layers.empty() &&
-        std::find(spec.layers.begin(), spec.layers.end(), r.layer) == spec.layers.end())
+    if (!spec.layers.empty() && std::find(spec.layers.begin(), spec.layers.end(), r.layer) == spec.layers.end())
       continue;
     bool take = spec.kind == TargetSpec::Kind::AllLinear;
     if (spec.kind == TargetSpec::Kind::Regex) take = std::regex_match(r.path, re);
@@ -94,18 +90,20 @@ Result<std::vector<SiteRef>> select_sites(const Model& m, const TargetSpec& spec
   }
   for (size_t i = 0; i < spec.names.size(); ++i)
     if (!used[i])
-      return Status::errorf("{}: target module '{}' does not exist in this {} model (valid: {})",
-                            where, spec.names[i], m.config.arch,
-                            fmt::join(target_module_names(m), ", "));
+      return Status::errorf("{}: target module '{}' does not exist in this {} model (valid: {})", where, spec.names[i],
+                            m.config.arch, fmt::join(target_module_names(m), ", "));
   if (out.empty()) return Status::errorf("{}: target_modules select no module of the model", where);
   return out;
 }
 
 Json targets_to_json(const TargetSpec& spec) {
   switch (spec.kind) {
-    case TargetSpec::Kind::AllLinear: return "all-linear";
-    case TargetSpec::Kind::Regex: return spec.regex;
-    case TargetSpec::Kind::List: return spec.names;
+    case TargetSpec::Kind::AllLinear:
+      return "all-linear";
+    case TargetSpec::Kind::Regex:
+      return spec.regex;
+    case TargetSpec::Kind::List:
+      return spec.names;
   }
   return nullptr;
 }

@@ -30,8 +30,7 @@ Result<TargetSpec> parse_targets(const Json& config, const std::vector<std::stri
 
 // The (site, layer) pairs of `model` the spec selects, in layer-then-site order. A listed
 // name that matches nothing is an error that lists the architecture's module names.
-Result<std::vector<SiteRef>> select_sites(const Model& model, const TargetSpec& spec,
-                                          const std::string& where);
+Result<std::vector<SiteRef>> select_sites(const Model& model, const TargetSpec& spec, const std::string& where);
 
 // Names usable in target_modules for this model (leaf names of its projections).
 std::vector<std::string> target_module_names(const Model& model);

@@ -24,6 +24,8 @@ class SinglePassStep final : public TrainStep {
 
 }  // namespace
 
-std::unique_ptr<TrainStep> Adapter::make_train_step(Decoder& dec) { return std::make_unique<SinglePassStep>(dec, *this); }
+std::unique_ptr<TrainStep> Adapter::make_train_step(Decoder& dec) {
+  return std::make_unique<SinglePassStep>(dec, *this);
+}
 
 }  // namespace peft

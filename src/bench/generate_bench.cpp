@@ -55,7 +55,8 @@ Result<GenerateBenchResult> run_generate_bench(const GenerateBenchOptions& opt) 
   PEFT_ASSIGN_OR_RETURN(auto model, random_model(hf, base, opt.seed));
   const ModelConfig& c = model->config;
   if (opt.prompt + opt.tokens > c.n_ctx)
-    return Status::errorf("--prompt + --tokens ({}) exceeds the preset's context ({})", opt.prompt + opt.tokens, c.n_ctx);
+    return Status::errorf("--prompt + --tokens ({}) exceeds the preset's context ({})", opt.prompt + opt.tokens,
+                          c.n_ctx);
   r.threads = num_threads();
   for (const LayerWeights& l : model->layers)
     for (const Linear* x : {&l.q, &l.k, &l.v, &l.qkv, &l.o, &l.gate, &l.up, &l.down})
@@ -86,27 +87,38 @@ Result<GenerateBenchResult> run_generate_bench(const GenerateBenchOptions& opt) 
 
 Json GenerateBenchResult::to_json() const {
   const GenerateBenchOptions& o = options;
-  return Json{{"bench", "generate"}, {"engine", "peft.cpp"}, {"preset", o.preset}, {"arch", o.arch},
-              {"base_dtype", o.base_dtype}, {"prompt", o.prompt}, {"tokens", o.tokens}, {"batch", o.batch},
-              {"threads", threads}, {"prompt_tokens_per_s", prompt_tokens_per_s},
+  return Json{{"bench", "generate"},
+              {"engine", "peft.cpp"},
+              {"preset", o.preset},
+              {"arch", o.arch},
+              {"base_dtype", o.base_dtype},
+              {"prompt", o.prompt},
+              {"tokens", o.tokens},
+              {"batch", o.batch},
+              {"threads", threads},
+              {"prompt_tokens_per_s", prompt_tokens_per_s},
               {"decode_tokens_per_s", decode_tokens_per_s},
-              {"batched_decode_tokens_per_s", batched_decode_tokens_per_s}, {"weight_bytes", weight_bytes},
-              {"bandwidth_gbs", bandwidth_gbs}, {"bound_tokens_per_s", bound_tokens_per_s},
-              {"pct_of_bound", pct_of_bound}, {"peak_rss_mb", peak_rss_mb}};
+              {"batched_decode_tokens_per_s", batched_decode_tokens_per_s},
+              {"weight_bytes", weight_bytes},
+              {"bandwidth_gbs", bandwidth_gbs},
+              {"bound_tokens_per_s", bound_tokens_per_s},
+              {"pct_of_bound", pct_of_bound},
+              {"peak_rss_mb", peak_rss_mb}};
 }
 
 std::string GenerateBenchResult::to_text() const {
   const GenerateBenchOptions& o = options;
-  std::string out = fmt::format("{} ({}, {} weights), {} threads, prompt {} tokens, {} new tokens\n", o.preset,
-                                o.arch, o.base_dtype, threads, o.prompt, o.tokens);
+  std::string out = fmt::format("{} ({}, {} weights), {} threads, prompt {} tokens, {} new tokens\n", o.preset, o.arch,
+                                o.base_dtype, threads, o.prompt, o.tokens);
   out += fmt::format("  prompt {:.1f} tokens/s, batch-1 greedy decode {:.1f} tokens/s", prompt_tokens_per_s,
                      decode_tokens_per_s);
   if (o.batch > 0) out += fmt::format(", batch-{} decode {:.1f} tokens/s", o.batch, batched_decode_tokens_per_s);
   out += "\n";
   if (bandwidth_gbs > 0)
-    out += fmt::format("  read bandwidth {:.1f} GB/s, {:.1f} MB of weights per token: bound {:.1f} tokens/s, "
-                       "decode at {:.0f}% of it\n",
-                       bandwidth_gbs, weight_bytes / 1e6, bound_tokens_per_s, pct_of_bound);
+    out += fmt::format(
+        "  read bandwidth {:.1f} GB/s, {:.1f} MB of weights per token: bound {:.1f} tokens/s, "
+        "decode at {:.0f}% of it\n",
+        bandwidth_gbs, weight_bytes / 1e6, bound_tokens_per_s, pct_of_bound);
   out += fmt::format("  peak RSS {:.1f} MB\n", peak_rss_mb);
   return out;
 }

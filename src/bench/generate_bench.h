@@ -20,10 +20,10 @@ struct GenerateBenchOptions {
 struct GenerateBenchResult {
   GenerateBenchOptions options;
   int64_t threads = 0;
-  double prompt_tokens_per_s = 0;   // batch 1, one forward over the prompt
-  double decode_tokens_per_s = 0;   // batch 1, greedy, one token per forward
+  double prompt_tokens_per_s = 0;          // batch 1, one forward over the prompt
+  double decode_tokens_per_s = 0;          // batch 1, greedy, one token per forward
   double batched_decode_tokens_per_s = 0;  // `batch` rows, tokens of all rows per second
-  double weight_bytes = 0;          // matmul weights read per decode step
+  double weight_bytes = 0;                 // matmul weights read per decode step
   double bandwidth_gbs = 0, bound_tokens_per_s = 0, pct_of_bound = 0;
   double peak_rss_mb = 0;
   Json to_json() const;

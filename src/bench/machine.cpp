@@ -13,9 +13,7 @@
 namespace peft::bench {
 
 namespace {
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 }  // namespace
 
 double matmul_peak_gflops(DType weights) {
@@ -26,8 +24,8 @@ double matmul_peak_gflops(DType weights) {
   std::vector<float> row(static_cast<size_t>(K));
   for (int64_t r = 0; r < N; ++r) {
     for (int64_t c = 0; c < K; ++c) row[size_t(c)] = float(int((r + c) % 13) - 6) * 0.01f;
-    convert_from_f32(static_cast<char*>(w.view().data) + size_t(r * K) * dtype_size(weights), weights,
-                     row.data(), size_t(K));
+    convert_from_f32(static_cast<char*>(w.view().data) + size_t(r * K) * dtype_size(weights), weights, row.data(),
+                     size_t(K));
   }
   linear_forward(y.data(), x.data(), w.view(), nullptr, M);  // builds and caches the primitive
   double best = 1e30;

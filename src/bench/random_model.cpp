@@ -21,15 +21,28 @@ struct PresetDef {
 };
 
 Json gpt2_124m() {
-  return Json{{"model_type", "gpt2"}, {"vocab_size", 50257}, {"n_embd", 768}, {"n_layer", 12},
-              {"n_head", 12}, {"n_positions", 1024}, {"activation_function", "gelu_new"},
-              {"layer_norm_epsilon", 1e-5}, {"tie_word_embeddings", true}};
+  return Json{{"model_type", "gpt2"},
+              {"vocab_size", 50257},
+              {"n_embd", 768},
+              {"n_layer", 12},
+              {"n_head", 12},
+              {"n_positions", 1024},
+              {"activation_function", "gelu_new"},
+              {"layer_norm_epsilon", 1e-5},
+              {"tie_word_embeddings", true}};
 }
 Json llama_like(int64_t C, int64_t L, int64_t H, int64_t Hkv, int64_t F, int64_t V, int64_t ctx, bool tied) {
-  return Json{{"model_type", "llama"}, {"hidden_size", C}, {"num_hidden_layers", L},
-              {"num_attention_heads", H}, {"num_key_value_heads", Hkv}, {"intermediate_size", F},
-              {"vocab_size", V}, {"max_position_embeddings", ctx}, {"rms_norm_eps", 1e-5},
-              {"hidden_act", "silu"}, {"tie_word_embeddings", tied}};
+  return Json{{"model_type", "llama"},
+              {"hidden_size", C},
+              {"num_hidden_layers", L},
+              {"num_attention_heads", H},
+              {"num_key_value_heads", Hkv},
+              {"intermediate_size", F},
+              {"vocab_size", V},
+              {"max_position_embeddings", ctx},
+              {"rms_norm_eps", 1e-5},
+              {"hidden_act", "silu"},
+              {"tie_word_embeddings", tied}};
 }
 Json smollm_135m() { return llama_like(576, 30, 9, 3, 1536, 49152, 2048, true); }
 Json tinyllama_1b() { return llama_like(2048, 22, 32, 4, 5632, 32000, 2048, false); }
@@ -59,8 +72,8 @@ class RandomSource : public TensorSource {
     std::vector<float> row(static_cast<size_t>(cols));
     for (int64_t r = 0; r < rows; ++r) {
       fill_normal(row.data(), cols, 0.02f);
-      convert_from_f32(static_cast<char*>(t.view().data) + size_t(r * cols) * dtype_size(base_), base_,
-                       row.data(), size_t(cols));
+      convert_from_f32(static_cast<char*>(t.view().data) + size_t(r * cols) * dtype_size(base_), base_, row.data(),
+                       size_t(cols));
     }
     tensors_.emplace(name, std::move(t));
   }
@@ -123,8 +136,10 @@ void fill_gpt2(RandomSource& s, const Json& c) {
       s.vector(n(std::string(ln) + ".bias"), C, 0.0f);
     }
     // Conv1D files hold (in, out).
-    const struct { const char* name; int64_t in, out; } mats[] = {
-        {"attn.c_attn", C, 3 * C}, {"attn.c_proj", C, C}, {"mlp.c_fc", C, F}, {"mlp.c_proj", F, C}};
+    const struct {
+      const char* name;
+      int64_t in, out;
+    } mats[] = {{"attn.c_attn", C, 3 * C}, {"attn.c_proj", C, C}, {"mlp.c_fc", C, F}, {"mlp.c_proj", F, C}};
     for (const auto& m : mats) {
       s.matrix(n(std::string(m.name) + ".weight"), m.in, m.out);
       s.vector(n(std::string(m.name) + ".bias"), m.out, 0.0f);
@@ -155,9 +170,17 @@ void fill_llama(RandomSource& s, const Json& c) {
 
 std::unordered_set<const void*> model_pointers(const Model& m) {
   std::unordered_set<const void*> used;
-  auto add = [&](const Tensor& t) { if (t.data) used.insert(t.data); };
-  auto lin = [&](const Linear& l) { add(l.w); add(l.b); };
-  auto norm = [&](const Norm& n) { add(n.w); add(n.b); };
+  auto add = [&](const Tensor& t) {
+    if (t.data) used.insert(t.data);
+  };
+  auto lin = [&](const Linear& l) {
+    add(l.w);
+    add(l.b);
+  };
+  auto norm = [&](const Norm& n) {
+    add(n.w);
+    add(n.b);
+  };
   add(m.tok_embd);
   add(m.pos_embd);
   norm(m.embd_norm);
@@ -191,8 +214,8 @@ Result<Json> preset_config(const std::string& preset, const std::string& arch) {
   const PresetDef* p = find_preset(preset);
   if (!p) return Status::errorf("--preset '{}' is unknown (supported: {})", preset, preset_names());
   if (!arch.empty() && arch != p->arch)
-    return Status::errorf("--arch '{}' does not match --preset {} (a {} model; supported: gpt2, llama)", arch,
-                          preset, p->arch);
+    return Status::errorf("--arch '{}' does not match --preset {} (a {} model; supported: gpt2, llama)", arch, preset,
+                          p->arch);
   return p->config();
 }
 

@@ -30,17 +30,27 @@ Result<Json> method_config(const MethodDef& m, const TrainBenchOptions& o) {
     if (!f.default_value) continue;
     const std::string v = f.default_value;
     switch (f.type) {
-      case MethodFlag::Type::Int: config[f.key] = std::stoll(v); break;
-      case MethodFlag::Type::Float: config[f.key] = std::stod(v); break;
-      case MethodFlag::Type::Bool: config[f.key] = v == "true" || v == "1"; break;
+      case MethodFlag::Type::Int:
+        config[f.key] = std::stoll(v);
+        break;
+      case MethodFlag::Type::Float:
+        config[f.key] = std::stod(v);
+        break;
+      case MethodFlag::Type::Bool:
+        config[f.key] = v == "true" || v == "1";
+        break;
       case MethodFlag::Type::String:  // as `peft train` reads it: true/false are booleans
         config[f.key] = v == "true" ? Json(true) : v == "false" ? Json(false) : Json(v);
         break;
-      default: config[f.key] = v; break;
+      default:
+        config[f.key] = v;
+        break;
     }
   }
-  if (config.contains("r")) config["r"] = o.lora_r.value_or(8);
-  else if (o.lora_r) return Status::errorf("--lora-r does not apply to --method {} (it has no rank)", o.method);
+  if (config.contains("r"))
+    config["r"] = o.lora_r.value_or(8);
+  else if (o.lora_r)
+    return Status::errorf("--lora-r does not apply to --method {} (it has no rank)", o.method);
   if (!o.target_modules.empty()) {
     bool has = false;
     for (const MethodFlag& f : m.flags) has |= std::string(f.key) == "target_modules";
@@ -60,7 +70,8 @@ int64_t linear_params(const Linear& l) { return l.w.data ? l.w.numel() : 0; }
 
 double train_step_flops(int64_t P, int64_t A, int64_t L, int64_t B, int64_t H, int64_t T, int64_t hd) {
   const double N = double(B) * double(T);
-  return 4.0 * double(P) * N + 6.0 * double(A) * N + 12.0 * double(L) * double(B) * double(H) * double(T) * double(T) * double(hd);
+  return 4.0 * double(P) * N + 6.0 * double(A) * N +
+         12.0 * double(L) * double(B) * double(H) * double(T) * double(T) * double(hd);
 }
 
 Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
@@ -96,8 +107,10 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
 
   // Parameter counts: matmul weights of the base (the LM head counted once even when tied).
   for (const LayerWeights& l : model->layers)
-    for (const Linear* x : {&l.q, &l.k, &l.v, &l.qkv, &l.o, &l.gate, &l.up, &l.down}) r.matmul_params += linear_params(*x);
-  r.matmul_params += linear_params(model->lm_head) + linear_params(model->project_in) + linear_params(model->project_out);
+    for (const Linear* x : {&l.q, &l.k, &l.v, &l.qkv, &l.o, &l.gate, &l.up, &l.down})
+      r.matmul_params += linear_params(*x);
+  r.matmul_params +=
+      linear_params(model->lm_head) + linear_params(model->project_in) + linear_params(model->project_out);
   r.params = r.matmul_params + (model->lm_head.w.data == model->tok_embd.data ? 0 : model->tok_embd.numel()) +
              (model->pos_embd.data ? model->pos_embd.numel() : 0);
   r.trainable_params = adapter->params().numel();
@@ -148,15 +161,35 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
 
 Json TrainBenchResult::to_json() const {
   const TrainBenchOptions& o = options;
-  return Json{{"bench", "train"}, {"engine", "peft.cpp"}, {"preset", o.preset}, {"arch", o.arch},
-              {"method", o.method}, {"base_dtype", o.base_dtype}, {"batch", o.batch}, {"seq", o.seq},
-              {"steps", o.steps}, {"warmup", o.warmup}, {"threads", threads}, {"params", params},
-              {"matmul_params", matmul_params}, {"trainable_params", trainable_params},
-              {"tokens_per_step", tokens_per_step}, {"tokens_per_s", tokens_per_s}, {"step_s", step_s},
-              {"forward_s", forward_s}, {"backward_s", backward_s}, {"optimizer_s", optimizer_s},
-              {"other_s", other_s}, {"flops_per_step", flops_per_step}, {"gflops", gflops},
-              {"peak_gflops", peak_gflops}, {"pct_of_peak", pct_of_peak}, {"peak_rss_mb", peak_rss_mb},
-              {"load_s", load_s}, {"first_loss", first_loss}, {"last_loss", last_loss}};
+  return Json{{"bench", "train"},
+              {"engine", "peft.cpp"},
+              {"preset", o.preset},
+              {"arch", o.arch},
+              {"method", o.method},
+              {"base_dtype", o.base_dtype},
+              {"batch", o.batch},
+              {"seq", o.seq},
+              {"steps", o.steps},
+              {"warmup", o.warmup},
+              {"threads", threads},
+              {"params", params},
+              {"matmul_params", matmul_params},
+              {"trainable_params", trainable_params},
+              {"tokens_per_step", tokens_per_step},
+              {"tokens_per_s", tokens_per_s},
+              {"step_s", step_s},
+              {"forward_s", forward_s},
+              {"backward_s", backward_s},
+              {"optimizer_s", optimizer_s},
+              {"other_s", other_s},
+              {"flops_per_step", flops_per_step},
+              {"gflops", gflops},
+              {"peak_gflops", peak_gflops},
+              {"pct_of_peak", pct_of_peak},
+              {"peak_rss_mb", peak_rss_mb},
+              {"load_s", load_s},
+              {"first_loss", first_loss},
+              {"last_loss", last_loss}};
 }
 
 std::string TrainBenchResult::to_text() const {
@@ -164,15 +197,19 @@ std::string TrainBenchResult::to_text() const {
   auto pct = [&](double s) { return step_s > 0 ? 100.0 * s / step_s : 0.0; };
   std::string out = fmt::format(
       "{} ({} {:.1f}M params, {} base) {} ({} trainable), batch {} x {}, {} threads, {} steps after {} warm-up\n",
-      o.preset, o.arch, double(params) / 1e6, o.base_dtype, o.method, trainable_params,
-      o.batch, o.seq, threads, o.steps, o.warmup);
-  out += fmt::format("  {:.1f} tokens/s, {:.4f} s/step: forward {:.4f} ({:.0f}%), backward {:.4f} ({:.0f}%), "
-                     "optimizer {:.4f} ({:.0f}%), other {:.4f} ({:.0f}%)\n",
-                     tokens_per_s, step_s, forward_s, pct(forward_s), backward_s, pct(backward_s), optimizer_s,
-                     pct(optimizer_s), other_s, pct(other_s));
+      o.preset, o.arch, double(params) / 1e6, o.base_dtype, o.method, trainable_params, o.batch, o.seq, threads,
+      o.steps, o.warmup);
+  out += fmt::format(
+      "  {:.1f} tokens/s, {:.4f} s/step: forward {:.4f} ({:.0f}%), backward {:.4f} ({:.0f}%), "
+      "optimizer {:.4f} ({:.0f}%), other {:.4f} ({:.0f}%)\n",
+      tokens_per_s, step_s, forward_s, pct(forward_s), backward_s, pct(backward_s), optimizer_s, pct(optimizer_s),
+      other_s, pct(other_s));
   out += fmt::format("  {:.1f} GFLOP/s achieved ({:.3g} GFLOP/step)", gflops, flops_per_step / 1e9);
-  if (peak_gflops > 0) out += fmt::format(", {:.0f}% of the measured {} matmul peak {:.1f} GFLOP/s", pct_of_peak, o.base_dtype, peak_gflops);
-  out += fmt::format("\n  peak RSS {:.1f} MB, loss {:.4f} -> {:.4f}, setup {:.2f} s\n", peak_rss_mb, first_loss, last_loss, load_s);
+  if (peak_gflops > 0)
+    out +=
+        fmt::format(", {:.0f}% of the measured {} matmul peak {:.1f} GFLOP/s", pct_of_peak, o.base_dtype, peak_gflops);
+  out += fmt::format("\n  peak RSS {:.1f} MB, loss {:.4f} -> {:.4f}, setup {:.2f} s\n", peak_rss_mb, first_loss,
+                     last_loss, load_s);
   return out;
 }
 

@@ -11,16 +11,16 @@
 namespace peft::bench {
 
 struct TrainBenchOptions {
-  std::string arch;              // "" = the preset's own
+  std::string arch;  // "" = the preset's own
   std::string preset = "gpt2-124m";
-  int64_t batch = 0, seq = 0;    // 0 = the preset's default (4 × 256; stories260k 16 × 207)
+  int64_t batch = 0, seq = 0;  // 0 = the preset's default (4 × 256; stories260k 16 × 207)
   std::string method = default_method_name();
-  std::string target_modules;    // comma-separated; "" = the method's default for the arch
+  std::string target_modules;     // comma-separated; "" = the method's default for the arch
   std::optional<int64_t> lora_r;  // methods with an "r" field (lora, adamix); default 8
   std::string base_dtype = "f32";
   int64_t steps = 5, warmup = 2;
   uint64_t seed = 42;
-  bool measure_peak = true;      // time the reference GEMM (≈ 1 s) for the % of peak
+  bool measure_peak = true;             // time the reference GEMM (≈ 1 s) for the % of peak
   bool gradient_checkpointing = false;  // DecoderOptions::checkpoint_layers
 };
 

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "cli/command.h"
-#include "io/output_target.h"
 #include "io/llama2c_convert.h"
+#include "io/output_target.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
 
 namespace peft::cli {
@@ -67,7 +67,8 @@ void add_convert(CLI::App& app, Action& action) {
   cmd->add_option("--checkpoint", args->checkpoint, "source checkpoint file (llama2c: model.bin)");
   cmd->add_option("--tokenizer", args->tokenizer, "SentencePiece tokenizer (.model file or folder)");
   cmd->add_option("--out", args->out, "output folder (new or empty; written atomically)")->required();
-  cmd->add_flag("--overwrite", args->overwrite, "replace an existing output: the files this command writes (others in the folder are kept)");
+  cmd->add_flag("--overwrite", args->overwrite,
+                "replace an existing output: the files this command writes (others in the folder are kept)");
   cmd->callback([args, &action] { action = [args] { return run_convert(*args); }; });
 }
 

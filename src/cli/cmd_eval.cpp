@@ -6,12 +6,12 @@
 
 #include "adapters/adapter_io.h"
 #include "cli/command.h"
-#include "io/output_target.h"
 #include "cli/common.h"
+#include "data/verbalisers.h"
 #include "eval/evaluator.h"
 #include "eval/reference_eval.h"
 #include "eval/reference_tasks.h"
-#include "data/verbalisers.h"
+#include "io/output_target.h"
 
 namespace peft::cli {
 
@@ -23,15 +23,17 @@ struct EvalArgs {
   int64_t limit = -1;           // -1: all records
   int64_t max_new_tokens = -1;  // -1: the task's default
   int64_t num_beams = 1;
-  int64_t batch_size = 16;      // greedy prompts decoded together (docs/results.md: measured)
+  int64_t batch_size = 16;  // greedy prompts decoded together (docs/results.md: measured)
 };
 
 Status validate(const EvalArgs& a, const CLI::App& cmd) {
   PEFT_TRY(check_output_folder(a.out, a.overwrite));
   // What each mode leaves unused is refused, not ignored.
   if (!a.predictions.empty())
-    PEFT_TRY(refuse_given(cmd, {"--model", "--adapter", "--adapter-scale", "--base-dtype", "--num-beams", "--batch-size",
-                                "--max-new-tokens"}, "is not used when --predictions rescores saved outputs"));
+    PEFT_TRY(refuse_given(
+        cmd,
+        {"--model", "--adapter", "--adapter-scale", "--base-dtype", "--num-beams", "--batch-size", "--max-new-tokens"},
+        "is not used when --predictions rescores saved outputs"));
   if (a.task == "perplexity")
     PEFT_TRY(refuse_given(cmd, {"--predictions", "--scoring", "--num-beams", "--batch-size", "--max-new-tokens"},
                           "does not apply to --task perplexity"));
@@ -39,7 +41,8 @@ Status validate(const EvalArgs& a, const CLI::App& cmd) {
     PEFT_TRY(refuse_given(cmd, {"--num-beams", "--batch-size", "--max-new-tokens"},
                           "applies to --scoring generate (likelihood scoring generates nothing)"));
   if (a.num_beams > 1)
-    PEFT_TRY(refuse_given(cmd, {"--batch-size"}, "applies to greedy generation; beam search decodes one prompt at a time"));
+    PEFT_TRY(
+        refuse_given(cmd, {"--batch-size"}, "applies to greedy generation; beam search decodes one prompt at a time"));
   if (a.limit == 0 || a.limit < -1) return Status::errorf("--limit must be >= 1, found {}", a.limit);
   if (a.max_new_tokens == 0 || a.max_new_tokens < -1)
     return Status::errorf("--max-new-tokens must be >= 1, found {}", a.max_new_tokens);
@@ -128,10 +131,14 @@ Status run_eval(const EvalArgs& a, const CLI::App& cmd) {
   if (is_reference_task(a.task)) return run_reference(a);
   const bool ppl = a.task == "perplexity";
   EvalTask task;
-  if (!ppl) { PEFT_ASSIGN_OR_RETURN(task, find_eval_task(a.task)); }
+  if (!ppl) {
+    PEFT_ASSIGN_OR_RETURN(task, find_eval_task(a.task));
+  }
   if (!ppl && a.scoring == "likelihood" && !is_multiple_choice(task))
-    return Status::errorf("--scoring likelihood needs a multiple-choice task (aqua, mathqa, boolq, piqa, siqa, "
-                          "hellaswag, winogrande, arc-e, arc-c, obqa), not '{}'", task.name);
+    return Status::errorf(
+        "--scoring likelihood needs a multiple-choice task (aqua, mathqa, boolq, piqa, siqa, "
+        "hellaswag, winogrande, arc-e, arc-c, obqa), not '{}'",
+        task.name);
   const std::string data = !a.data.empty() ? a.data : default_eval_data(task);
   std::vector<EvalRecord> records;
   std::vector<std::pair<int64_t, std::string>> saved;
@@ -169,17 +176,23 @@ void add_eval(CLI::App& app, Action& action) {
   CLI::App* sub = app.add_subcommand("eval", "evaluate a model (and adapter) on an LLM-Adapters, GLUE or E2E task");
   sub->add_option("--model", args->model, "model folder (not needed with --predictions)");
   sub->add_option("--adapter", args->adapter, "adapter to apply: a PEFT folder or a GGUF LoRA file");
-  sub->add_option("--adapter-scale", args->adapter_scale, "multiply the LoRA update by this (llama.cpp's --lora-scaled; default 1)");
-  sub->add_option("--task", args->task, "task: " + eval_task_names() + ", " + verbal_task_names() + ", perplexity")->required();
-  sub->add_option("--data", args->data,
-                  "test file (default under $PEFT_SHARED_DIR or ../shared: data/datasets/llm_adapters/dataset/<task>/test.json, "
-                  "glue/<SST-2|CoLA|RTE|STS-B>/dev.tsv, e2e/test.txt)");
+  sub->add_option("--adapter-scale", args->adapter_scale,
+                  "multiply the LoRA update by this (llama.cpp's --lora-scaled; default 1)");
+  sub->add_option("--task", args->task, "task: " + eval_task_names() + ", " + verbal_task_names() + ", perplexity")
+      ->required();
+  sub->add_option(
+      "--data", args->data,
+      "test file (default under $PEFT_SHARED_DIR or ../shared: data/datasets/llm_adapters/dataset/<task>/test.json, "
+      "glue/<SST-2|CoLA|RTE|STS-B>/dev.tsv, e2e/test.txt)");
   sub->add_option("--limit", args->limit, "evaluate the first N records only");
   sub->add_option("--out", args->out, "output folder (new or empty): results.json + predictions.jsonl")->required();
-  sub->add_flag("--overwrite", args->overwrite, "replace an existing output: the files this command writes (others in the folder are kept)");
-  sub->add_option("--max-new-tokens", args->max_new_tokens, "generation limit (default 256 math, 32 commonsense, 8 GLUE, 64 e2e)");
+  sub->add_flag("--overwrite", args->overwrite,
+                "replace an existing output: the files this command writes (others in the folder are kept)");
+  sub->add_option("--max-new-tokens", args->max_new_tokens,
+                  "generation limit (default 256 math, 32 commonsense, 8 GLUE, 64 e2e)");
   sub->add_option("--num-beams", args->num_beams, "beam width (default 1: greedy; LLM-Adapters used 4)");
-  sub->add_option("--batch-size", args->batch_size, "greedy generation: prompts decoded together (default 16; same outputs)");
+  sub->add_option("--batch-size", args->batch_size,
+                  "greedy generation: prompts decoded together (default 16; same outputs)");
   sub->add_option("--scoring", args->scoring, "generate (default) or likelihood");
   sub->add_option("--predictions", args->predictions, "rescore saved outputs: {\"index\", \"output\"} per line");
   sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");

@@ -12,8 +12,8 @@
 #include "cli/command.h"
 #include "cli/common.h"
 #include "io/gguf.h"
-#include "io/output_target.h"
 #include "io/gguf_vocab.h"
+#include "io/output_target.h"
 #include "model/gguf_export.h"
 #include "tokenizer/gguf_tokenizer.h"
 
@@ -57,11 +57,15 @@ Status export_model_gguf(const ExportArgs& a) {
   if (vocab) {
     // The model's config is the authority Hugging Face generation uses for BOS/EOS.
     const int64_t n = int64_t(vocab->tokens.size());
-    if (vocab->bos_id < 0 && model->config.bos_id >= 0 && model->config.bos_id < n) vocab->bos_id = model->config.bos_id;
-    if (vocab->eos_id < 0 && model->config.eos_id >= 0 && model->config.eos_id < n) vocab->eos_id = model->config.eos_id;
+    if (vocab->bos_id < 0 && model->config.bos_id >= 0 && model->config.bos_id < n)
+      vocab->bos_id = model->config.bos_id;
+    if (vocab->eos_id < 0 && model->config.eos_id >= 0 && model->config.eos_id < n)
+      vocab->eos_id = model->config.eos_id;
   } else {
-    fmt::print(stderr, "warning: no tokenizer found for {}; the GGUF file will have no tokenizer.ggml.* data "
-                       "(llama.cpp needs one)\n", a.model);
+    fmt::print(stderr,
+               "warning: no tokenizer found for {}; the GGUF file will have no tokenizer.ggml.* data "
+               "(llama.cpp needs one)\n",
+               a.model);
   }
   GgufExportOptions opt;
   opt.type = type;
@@ -102,13 +106,16 @@ Status export_adapter(const ExportArgs& a) {
 
 Status run_export(const ExportArgs& a) {
   // GGUF forms are one file, the others a folder.
-  if (a.format.starts_with("gguf")) PEFT_TRY(check_output_file(a.out, a.overwrite));
-  else PEFT_TRY(check_output_folder(a.out, a.overwrite));
+  if (a.format.starts_with("gguf"))
+    PEFT_TRY(check_output_file(a.out, a.overwrite));
+  else
+    PEFT_TRY(check_output_folder(a.out, a.overwrite));
   if (a.format == "gguf") return export_model_gguf(a);
   const std::vector<std::string> adapter_formats = all_export_formats();
   if (std::find(adapter_formats.begin(), adapter_formats.end(), a.format) != adapter_formats.end())
     return export_adapter(a);
-  return Status::errorf("export: unknown --format '{}' (supported: gguf, {})", a.format, fmt::join(adapter_formats, ", "));
+  return Status::errorf("export: unknown --format '{}' (supported: gguf, {})", a.format,
+                        fmt::join(adapter_formats, ", "));
 }
 
 }  // namespace
@@ -124,7 +131,8 @@ void add_export(CLI::App& app, Action& action) {
   cmd->add_option("--model", args->model, "base model folder (or .gguf file)")->required();
   cmd->add_option("--adapter", args->adapter, "adapter folder or GGUF adapter file");
   cmd->add_option("--out", args->out, "output file (GGUF) or folder, new or empty (written atomically)")->required();
-  cmd->add_flag("--overwrite", args->overwrite, "replace an existing output (a folder keeps the files this command does not write)");
+  cmd->add_flag("--overwrite", args->overwrite,
+                "replace an existing output (a folder keeps the files this command does not write)");
   cmd->add_option("--type", args->type, "GGUF tensor storage: f32 (default), f16, bf16 or q8_0");
   cmd->add_option("--name", args->name, "general.name of a GGUF model (default: the model folder's name)");
   cmd->callback([args, &action] { action = [args] { return run_export(*args); }; });

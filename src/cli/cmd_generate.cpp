@@ -3,8 +3,8 @@
 #include <memory>
 #include <optional>
 
-#include "cli/command.h"
 #include "adapters/adapter_io.h"
+#include "cli/command.h"
 #include "cli/common.h"
 #include "model/generate.h"
 #include "tokenizer/text_stream.h"
@@ -28,7 +28,9 @@ struct GenerateArgs {
 };
 
 Status run_generate(const GenerateArgs& a, const CLI::App& cmd) {
-  if (a.temperature == 0) PEFT_TRY(refuse_given(cmd, {"--seed", "--top-k", "--top-p"}, "only applies when sampling (--temperature > 0); temperature 0 is greedy"));
+  if (a.temperature == 0)
+    PEFT_TRY(refuse_given(cmd, {"--seed", "--top-k", "--top-p"},
+                          "only applies when sampling (--temperature > 0); temperature 0 is greedy"));
   if (a.max_new_tokens < 0) return Status::error("--max-new-tokens must be >= 0");
   if (a.temperature < 0) return Status::error("--temperature must be >= 0");
   if (!(a.top_p > 0 && a.top_p <= 1)) return Status::error("--top-p must be in (0, 1]");
@@ -67,7 +69,8 @@ void add_generate(CLI::App& app, Action& action) {
   CLI::App* sub = app.add_subcommand("generate", "continue a prompt with the model");
   sub->add_option("--model", args->model, "model folder")->required();
   sub->add_option("--adapter", args->adapter, "adapter to apply: a PEFT folder or a GGUF LoRA file");
-  sub->add_option("--adapter-scale", args->adapter_scale, "multiply the LoRA update by this (llama.cpp's --lora-scaled; default 1)");
+  sub->add_option("--adapter-scale", args->adapter_scale,
+                  "multiply the LoRA update by this (llama.cpp's --lora-scaled; default 1)");
   sub->add_option("--prompt", args->prompt, "prompt text")->required();
   sub->add_option("--max-new-tokens", args->max_new_tokens, "tokens to generate (default 64)");
   sub->add_option("--temperature", args->temperature, "0 = greedy (default)");

@@ -26,9 +26,12 @@ void print_tensor_row(const std::string& name, const Tensor& t) {
 const char* norm_name(NormKind k) { return k == NormKind::RmsNorm ? "rmsnorm" : "layernorm"; }
 const char* position_name(PositionKind k) {
   switch (k) {
-    case PositionKind::Learned: return "learned";
-    case PositionKind::Rope: return "rope";
-    case PositionKind::Alibi: return "alibi";
+    case PositionKind::Learned:
+      return "learned";
+    case PositionKind::Rope:
+      return "rope";
+    case PositionKind::Alibi:
+      return "alibi";
   }
   return "?";
 }
@@ -37,8 +40,7 @@ void print_config(const ModelConfig& c) {
   fmt::print("architecture: {}\n", c.arch);
   fmt::print("vocab: {}  hidden: {}  layers: {}  heads: {}  kv heads: {}  head dim: {}  mlp: {}  context: {}\n",
              c.n_vocab, c.n_embd, c.n_layer, c.n_head, c.n_head_kv, c.head_dim, c.n_ff, c.n_ctx);
-  fmt::print("norm: {} (eps {})  positions: {}", norm_name(c.block.norm), c.norm_eps,
-             position_name(c.block.position));
+  fmt::print("norm: {} (eps {})  positions: {}", norm_name(c.block.norm), c.norm_eps, position_name(c.block.position));
   if (c.block.position == PositionKind::Rope)
     fmt::print(" (theta {}, rotary dims {}, {})", c.block.rope.theta, c.block.rope.rot_dim,
                c.block.rope.layout == RopeLayout::RotateHalf ? "rotate-half" : "interleaved");
@@ -51,8 +53,8 @@ Status inspect_folder(const std::string& path) {
   print_config(model->config);
   auto tok = load_tokenizer(path);
   if (tok.is_ok())
-    fmt::print("tokenizer: {} ({} tokens, bos {}, eos {})\n", (*tok)->kind(), (*tok)->vocab_size(),
-               (*tok)->bos_id(), (*tok)->eos_id());
+    fmt::print("tokenizer: {} ({} tokens, bos {}, eos {})\n", (*tok)->kind(), (*tok)->vocab_size(), (*tok)->bos_id(),
+               (*tok)->eos_id());
   else
     fmt::print("tokenizer: none ({})\n", tok.status().message());
   fmt::print("tensors:\n");
@@ -72,9 +74,10 @@ Status inspect_llama2c(const std::string& path) {
   PEFT_ASSIGN_OR_RETURN(Llama2cCheckpoint ck, read_llama2c(path));
   const Llama2cConfig& c = ck.config;
   fmt::print("llama2.c checkpoint (version {})\n", c.version);
-  fmt::print("dim: {}  hidden: {}  layers: {}  heads: {}  kv heads: {}  vocab: {}  seq_len: {}  shared classifier: {}\n",
-             c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len,
-             c.shared_classifier ? "yes" : "no");
+  fmt::print(
+      "dim: {}  hidden: {}  layers: {}  heads: {}  kv heads: {}  vocab: {}  seq_len: {}  shared classifier: {}\n",
+      c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len,
+      c.shared_classifier ? "yes" : "no");
   fmt::print("tensors (Hugging Face names after conversion):\n");
   for (const auto& [name, t] : ck.tensors) print_tensor_row(name, t.view());
   return Status::ok();
@@ -91,18 +94,23 @@ Status inspect_gguf(const std::string& path) {
     why = config.status().message();
   } else if (const ArchDef* arch = find_arch((*config)["model_type"].get<std::string>())) {
     auto parsed = arch->parse_config(*config, path);
-    if (parsed.is_ok()) print_config(*parsed);
-    else why = parsed.status().message();
+    if (parsed.is_ok())
+      print_config(*parsed);
+    else
+      why = parsed.status().message();
   } else {
     why = "architecture not built in";
   }
   const GgufValue* arch_name = f.find("general.architecture");
   if (!why.empty()) fmt::print("architecture: {} (cannot load: {})\n", arch_name ? arch_name->summary() : "?", why);
   auto vocab = read_gguf_vocab(f);
-  if (!vocab.is_ok()) fmt::print("tokenizer: unreadable ({})\n", vocab.status().message());
-  else if (!*vocab) fmt::print("tokenizer: none\n");
-  else fmt::print("tokenizer: {} ({} tokens, {} merges, bos {}, eos {})\n", (*vocab)->model, (*vocab)->tokens.size(),
-                  (*vocab)->merges.size(), (*vocab)->bos_id, (*vocab)->eos_id);
+  if (!vocab.is_ok())
+    fmt::print("tokenizer: unreadable ({})\n", vocab.status().message());
+  else if (!*vocab)
+    fmt::print("tokenizer: none\n");
+  else
+    fmt::print("tokenizer: {} ({} tokens, {} merges, bos {}, eos {})\n", (*vocab)->model, (*vocab)->tokens.size(),
+               (*vocab)->merges.size(), (*vocab)->bos_id, (*vocab)->eos_id);
   fmt::print("metadata:\n");
   for (const auto& [key, v] : f.metadata()) fmt::print("  {:<48} {}\n", key, v.summary());
   fmt::print("tensors (GGUF names, type, row-major shape):\n");
@@ -121,7 +129,8 @@ Status run_inspect(const std::string& path) {
   if (path.ends_with(".safetensors")) return inspect_safetensors(path);
   if (path.ends_with(".bin")) return inspect_llama2c(path);
   if (path.ends_with(".gguf")) return inspect_gguf(path);
-  return Status::errorf("{}: unknown file kind (expected a model folder, .safetensors, .gguf or a llama2.c .bin)", path);
+  return Status::errorf("{}: unknown file kind (expected a model folder, .safetensors, .gguf or a llama2.c .bin)",
+                        path);
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 
 #include "adapters/adapter_io.h"
 #include "cli/command.h"
-#include "io/output_target.h"
 #include "cli/common.h"
+#include "io/output_target.h"
 #include "model/save_model.h"
 
 namespace peft::cli {
@@ -37,7 +37,8 @@ void add_merge(CLI::App& app, Action& action) {
   sub->add_option("--adapter", args->adapter, "adapter: a PEFT folder or a GGUF LoRA file")->required();
   sub->add_option("--adapter-scale", args->adapter_scale, "merge the LoRA update multiplied by this (default 1)");
   sub->add_option("--out", args->out, "output folder (new or empty)")->required();
-  sub->add_flag("--overwrite", args->overwrite, "replace an existing output: the files this command writes (others in the folder are kept)");
+  sub->add_flag("--overwrite", args->overwrite,
+                "replace an existing output: the files this command writes (others in the folder are kept)");
   sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 for the merged weights");
   sub->callback([args, &action] { action = [args] { return run_merge(*args); }; });
 }

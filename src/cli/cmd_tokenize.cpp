@@ -53,7 +53,8 @@ Result<std::vector<int32_t>> parse_ids(const std::string& line, size_t line_no, 
 }
 
 Status write_out(const std::string& out) {
-  if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) return Status::error("tokenize: cannot write to stdout");
+  if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size())
+    return Status::error("tokenize: cannot write to stdout");
   return Status::ok();
 }
 
@@ -111,9 +112,10 @@ Status run_tokenize(const TokenizeArgs& args) {
       ++line_no;
       out.clear();
       if (line.size() > kMaxTextBytes)
-        return Status::errorf("stdin: line {} holds {} bytes; peft tokenize takes texts up to {} bytes (one unbroken "
-                              "word of that size needs hundreds of times its size to tokenize)", line_no, line.size(),
-                              kMaxTextBytes);
+        return Status::errorf(
+            "stdin: line {} holds {} bytes; peft tokenize takes texts up to {} bytes (one unbroken "
+            "word of that size needs hundreds of times its size to tokenize)",
+            line_no, line.size(), kMaxTextBytes);
       if (args.decode) {
         PEFT_ASSIGN_OR_RETURN(auto ids, parse_ids(line, line_no, tok->vocab_size()));
         out = tok->decode(ids);
@@ -142,13 +144,15 @@ void add_tokenize(CLI::App& app, Action& action) {
       "token ids of each stdin line (one line of space-separated ids per line), of a JSON array of texts "
       "(--json), or text of ids (--decode)");
   auto* model = cmd->add_option("--model", args->model, "model folder holding the tokenizer");
-  auto* tokenizer = cmd->add_option("--tokenizer", args->tokenizer,
-                                    "tokenizer file or folder (tokenizer.json, tokenizer.model, encoder.json + vocab.bpe)");
+  auto* tokenizer =
+      cmd->add_option("--tokenizer", args->tokenizer,
+                      "tokenizer file or folder (tokenizer.json, tokenizer.model, encoder.json + vocab.bpe)");
   model->excludes(tokenizer);
   cmd->add_flag("--no-bos", args->no_bos, "line mode: do not add BOS (added by default where the tokenizer adds it)");
   cmd->add_flag("--add-special", args->add_special,
                 "--json mode: add the special tokens the tokenizer adds by default (BOS for LLaMA)");
-  cmd->add_flag("--decode", args->decode, "read ids and print their text (lines of ids, or with --json an array of id arrays)");
+  cmd->add_flag("--decode", args->decode,
+                "read ids and print their text (lines of ids, or with --json an array of id arrays)");
   cmd->add_flag("--json", args->json,
                 "read one JSON array of strings from stdin and print a JSON array of id arrays (no special tokens "
                 "unless --add-special)");

@@ -23,7 +23,8 @@ struct TrainArgs {
 Result<Json> flag_value(const MethodFlag& f, const std::string& raw) {
   try {
     switch (f.type) {
-      case MethodFlag::Type::Int: return Json(std::stoll(raw));
+      case MethodFlag::Type::Int:
+        return Json(std::stoll(raw));
       case MethodFlag::Type::Float: {
         const double v = std::stod(raw);
         if (!std::isfinite(v)) return Status::errorf("{} must be a finite number, found '{}'", f.flag, raw);
@@ -61,14 +62,15 @@ Result<Json> flag_value(const MethodFlag& f, const std::string& raw) {
 
 Status run_train(TrainArgs& a, const CLI::App& cmd) {
   TrainConfig& cfg = a.config;
-  if (cfg.max_steps > 0) PEFT_TRY(refuse_given(cmd, {"--epochs"}, "has no effect: --max-steps sets the length of the run"));
+  if (cfg.max_steps > 0)
+    PEFT_TRY(refuse_given(cmd, {"--epochs"}, "has no effect: --max-steps sets the length of the run"));
   if (cfg.val_set_size == 0)
     PEFT_TRY(refuse_given(cmd, {"--eval-steps"}, "has no effect with --val-set-size 0 (no validation set)"));
   if (cfg.data_format == "text")
-    PEFT_TRY(refuse_given(cmd, {"--train-on-inputs"}, "has no effect on --data-format text (a text record has no prompt)"));
+    PEFT_TRY(
+        refuse_given(cmd, {"--train-on-inputs"}, "has no effect on --data-format text (a text record has no prompt)"));
   const MethodDef* method = find_method(cfg.method);
-  if (!method)
-    return Status::errorf("--method '{}' is unknown (supported: {})", cfg.method, supported_methods());
+  if (!method) return Status::errorf("--method '{}' is unknown (supported: {})", cfg.method, supported_methods());
   for (const auto& [flag, opt] : a.options) {
     if (opt->count() == 0) continue;
     bool belongs = false;
@@ -98,12 +100,15 @@ void add_train(CLI::App& app, Action& action) {
   // A repeated flag overrides the earlier one (scripts append overrides to a base command).
   sub->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   sub->add_option("--model,--base-model", c.model, "model folder")->required();
-  sub->add_option("--data,--data-path", c.data, "JSON/JSONL data (instruction/input/output or text), or GLUE/E2E with --data-format")->required();
+  sub->add_option("--data,--data-path", c.data,
+                  "JSON/JSONL data (instruction/input/output or text), or GLUE/E2E with --data-format")
+      ->required();
   sub->add_option("--output,--output-dir", c.output, "output folder")->required();
   sub->add_option("--method,--adapter-name", c.method, "lora (default)");
   sub->add_option("--config", c.config_file, "adapter_config.json with the method's settings");
   sub->add_option("--resume", c.resume, "checkpoint folder to continue from");
-  sub->add_option("--data-format", c.data_format, "auto | alpaca | alpaca-jsonl | text | glue (SST-2/CoLA/RTE/STS-B TSV) | e2e");
+  sub->add_option("--data-format", c.data_format,
+                  "auto | alpaca | alpaca-jsonl | text | glue (SST-2/CoLA/RTE/STS-B TSV) | e2e");
   sub->add_option("--base-dtype", c.base_dtype, "f32 or bf16 base weights");
   sub->add_option("--learning-rate", c.learning_rate, "peak learning rate (default 3e-4)");
   sub->add_option("--batch-size", c.batch_size, "examples per optimizer step (default 128)");

@@ -65,8 +65,9 @@ int main(int argc, char** argv) {
   try {
     if (status.is_ok()) status = action();
   } catch (const std::bad_alloc&) {
-    status = peft::Status::error("out of memory: the command needs more than this machine can give it (smaller "
-                                 "batch, sequence length, rank or model?)");
+    status = peft::Status::error(
+        "out of memory: the command needs more than this machine can give it (smaller "
+        "batch, sequence length, rank or model?)");
   } catch (const std::exception& e) {
     status = peft::Status::errorf("internal error: {}", e.what());
   }

@@ -25,7 +25,9 @@ class Arena {
   static size_t bytes_for(DType dtype, const std::vector<int64_t>& dims);
 
  private:
-  struct Free { void operator()(void* p) const; };
+  struct Free {
+    void operator()(void* p) const;
+  };
   std::unique_ptr<void, Free> block_;
   size_t capacity_ = 0;
   size_t used_ = 0;

@@ -6,16 +6,13 @@
 #include <cstdlib>
 
 namespace peft::detail {
-[[noreturn]] inline void check_failed(const char* file, int line, const char* cond,
-                                      const std::string& msg) {
+[[noreturn]] inline void check_failed(const char* file, int line, const char* cond, const std::string& msg) {
   std::fprintf(stderr, "%s:%d: check failed: %s %s\n", file, line, cond, msg.c_str());
   std::abort();
 }
 }  // namespace peft::detail
 
-#define PEFT_CHECK(cond, ...)                                                        \
-  do {                                                                               \
-    if (!(cond))                                                                     \
-      ::peft::detail::check_failed(__FILE__, __LINE__, #cond,                        \
-                                   ::fmt::format("" __VA_ARGS__));                   \
+#define PEFT_CHECK(cond, ...)                                                                            \
+  do {                                                                                                   \
+    if (!(cond)) ::peft::detail::check_failed(__FILE__, __LINE__, #cond, ::fmt::format("" __VA_ARGS__)); \
   } while (0)

@@ -7,11 +7,16 @@ namespace peft {
 
 std::string_view dtype_name(DType t) {
   switch (t) {
-    case DType::F32: return "F32";
-    case DType::BF16: return "BF16";
-    case DType::F16: return "F16";
-    case DType::I32: return "I32";
-    case DType::I64: return "I64";
+    case DType::F32:
+      return "F32";
+    case DType::BF16:
+      return "BF16";
+    case DType::F16:
+      return "F16";
+    case DType::I32:
+      return "I32";
+    case DType::I64:
+      return "I64";
   }
   return "?";
 }
@@ -35,7 +40,10 @@ float f16_to_f32(uint16_t h) {
       bits = sign;
     } else {  // subnormal: renormalise
       exp = 127 - 15 + 1;
-      while (!(mant & 0x400)) { mant <<= 1; --exp; }
+      while (!(mant & 0x400)) {
+        mant <<= 1;
+        --exp;
+      }
       mant &= 0x3ff;
       bits = sign | (exp << 23) | (mant << 13);
     }
@@ -75,7 +83,9 @@ uint16_t f32_to_f16(float f) {
 
 void convert_to_f32(float* dst, const void* src, DType src_type, size_t n) {
   switch (src_type) {
-    case DType::F32: std::memcpy(dst, src, n * 4); return;
+    case DType::F32:
+      std::memcpy(dst, src, n * 4);
+      return;
     case DType::BF16: {
       auto* s = static_cast<const uint16_t*>(src);
       for (size_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
@@ -86,13 +96,16 @@ void convert_to_f32(float* dst, const void* src, DType src_type, size_t n) {
       for (size_t i = 0; i < n; ++i) dst[i] = f16_to_f32(s[i]);
       return;
     }
-    default: PEFT_CHECK(false, "convert_to_f32: {} is not a float type", dtype_name(src_type));
+    default:
+      PEFT_CHECK(false, "convert_to_f32: {} is not a float type", dtype_name(src_type));
   }
 }
 
 void convert_from_f32(void* dst, DType dst_type, const float* src, size_t n) {
   switch (dst_type) {
-    case DType::F32: std::memcpy(dst, src, n * 4); return;
+    case DType::F32:
+      std::memcpy(dst, src, n * 4);
+      return;
     case DType::BF16: {
       auto* d = static_cast<uint16_t*>(dst);
       for (size_t i = 0; i < n; ++i) d[i] = f32_to_bf16(src[i]);
@@ -103,7 +116,8 @@ void convert_from_f32(void* dst, DType dst_type, const float* src, size_t n) {
       for (size_t i = 0; i < n; ++i) d[i] = f32_to_f16(src[i]);
       return;
     }
-    default: PEFT_CHECK(false, "convert_from_f32: {} is not a float type", dtype_name(dst_type));
+    default:
+      PEFT_CHECK(false, "convert_from_f32: {} is not a float type", dtype_name(dst_type));
   }
 }
 

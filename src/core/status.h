@@ -36,7 +36,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT
     if (status_.is_ok()) status_ = Status::error("internal: Result built from an ok Status");
   }
@@ -61,9 +61,9 @@ class Result {
 #define PEFT_CONCAT(a, b) PEFT_CONCAT_INNER(a, b)
 
 // Return early from a function returning Status/Result when `expr` failed.
-#define PEFT_TRY(expr)                                   \
-  do {                                                   \
-    ::peft::Status peft_try_status_ = (expr);            \
+#define PEFT_TRY(expr)                                      \
+  do {                                                      \
+    ::peft::Status peft_try_status_ = (expr);               \
     if (!peft_try_status_.is_ok()) return peft_try_status_; \
   } while (0)
 
@@ -73,5 +73,4 @@ class Result {
   lhs = std::move(tmp).value()
 
 // PEFT_ASSIGN_OR_RETURN(auto x, make_x()); declares x from a Result or returns its error.
-#define PEFT_ASSIGN_OR_RETURN(lhs, expr) \
-  PEFT_ASSIGN_OR_RETURN_IMPL(PEFT_CONCAT(peft_result_, __LINE__), lhs, expr)
+#define PEFT_ASSIGN_OR_RETURN(lhs, expr) PEFT_ASSIGN_OR_RETURN_IMPL(PEFT_CONCAT(peft_result_, __LINE__), lhs, expr)

@@ -19,8 +19,7 @@ void set_contiguous_strides(Tensor& t) {
 }
 }  // namespace
 
-Tensor::Tensor(void* d, DType dt, std::initializer_list<int64_t> dims)
-    : Tensor(d, dt, std::vector<int64_t>(dims)) {}
+Tensor::Tensor(void* d, DType dt, std::initializer_list<int64_t> dims) : Tensor(d, dt, std::vector<int64_t>(dims)) {}
 
 Tensor::Tensor(void* d, DType dt, const std::vector<int64_t>& dims) : data(d), dtype(dt) {
   PEFT_CHECK(dims.size() <= size_t(kMaxDims), "too many dims: {}", dims.size());
@@ -56,7 +55,8 @@ Tensor Tensor::reshape(std::initializer_list<int64_t> dims) const {
 }
 
 Tensor Tensor::slice0(int64_t begin, int64_t end) const {
-  PEFT_CHECK(ndim >= 1 && 0 <= begin && begin <= end && end <= shape[0], "bad slice [{}, {}) of {}", begin, end, shape_str());
+  PEFT_CHECK(ndim >= 1 && 0 <= begin && begin <= end && end <= shape[0], "bad slice [{}, {}) of {}", begin, end,
+             shape_str());
   Tensor t = *this;
   t.data = static_cast<char*>(data) + size_t(begin * stride[0]) * dtype_size(dtype);
   t.shape[0] = end - begin;
@@ -134,10 +134,14 @@ int64_t first_non_finite(const Tensor& t) {
     return first;
   };
   switch (t.dtype) {
-    case DType::F32: return scan(0, uint32_t(0x7F800000u));
-    case DType::F16: return scan(0, uint16_t(0x7C00u));
-    case DType::BF16: return scan(0, uint16_t(0x7F80u));
-    default: return -1;
+    case DType::F32:
+      return scan(0, uint32_t(0x7F800000u));
+    case DType::F16:
+      return scan(0, uint16_t(0x7C00u));
+    case DType::BF16:
+      return scan(0, uint16_t(0x7F80u));
+    default:
+      return -1;
   }
 }
 

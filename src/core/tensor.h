@@ -33,10 +33,22 @@ struct Tensor {
   std::string shape_str() const;  // "[2, 3, 4]"
 
   // Typed access (checked dtype).
-  float* f32() const { PEFT_CHECK(dtype == DType::F32, "tensor is {}", dtype_name(dtype)); return static_cast<float*>(data); }
-  int32_t* i32() const { PEFT_CHECK(dtype == DType::I32, "tensor is {}", dtype_name(dtype)); return static_cast<int32_t*>(data); }
-  int64_t* i64() const { PEFT_CHECK(dtype == DType::I64, "tensor is {}", dtype_name(dtype)); return static_cast<int64_t*>(data); }
-  uint16_t* u16() const { PEFT_CHECK(dtype_size(dtype) == 2, "tensor is {}", dtype_name(dtype)); return static_cast<uint16_t*>(data); }
+  float* f32() const {
+    PEFT_CHECK(dtype == DType::F32, "tensor is {}", dtype_name(dtype));
+    return static_cast<float*>(data);
+  }
+  int32_t* i32() const {
+    PEFT_CHECK(dtype == DType::I32, "tensor is {}", dtype_name(dtype));
+    return static_cast<int32_t*>(data);
+  }
+  int64_t* i64() const {
+    PEFT_CHECK(dtype == DType::I64, "tensor is {}", dtype_name(dtype));
+    return static_cast<int64_t*>(data);
+  }
+  uint16_t* u16() const {
+    PEFT_CHECK(dtype_size(dtype) == 2, "tensor is {}", dtype_name(dtype));
+    return static_cast<uint16_t*>(data);
+  }
 
   // Same data, new contiguous shape with the same element count.
   Tensor reshape(std::initializer_list<int64_t> dims) const;
@@ -60,7 +72,9 @@ class OwnedTensor {
   bool empty() const { return view_.data == nullptr; }
 
  private:
-  struct Free { void operator()(void* p) const; };
+  struct Free {
+    void operator()(void* p) const;
+  };
   std::unique_ptr<void, Free> storage_;
   Tensor view_;
 };

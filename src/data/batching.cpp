@@ -19,8 +19,8 @@ MicroBatch collate(std::span<const TokenizedExample> examples, std::span<const i
   mb.labels.assign(size_t(mb.B * mb.T), kIgnoreLabel);
   mb.lengths.resize(size_t(mb.B));
   mb.example_index.assign(indices.begin(), indices.end());
-  const bool any_modality = std::any_of(indices.begin(), indices.end(),
-                                        [&](int64_t i) { return !examples[size_t(i)].modality.empty(); });
+  const bool any_modality =
+      std::any_of(indices.begin(), indices.end(), [&](int64_t i) { return !examples[size_t(i)].modality.empty(); });
   if (any_modality) mb.modality.assign(size_t(mb.B * mb.T), 0);
   for (int64_t b = 0; b < mb.B; ++b) {
     const TokenizedExample& ex = examples[size_t(indices[size_t(b)])];
@@ -125,7 +125,8 @@ BatcherState Batcher::state() const {
 Status Batcher::restore(const BatcherState& s) {
   if (s.n_examples != int64_t(examples_.size()))
     return Status::errorf("batcher state is for {} examples, the data set has {}", s.n_examples, examples_.size());
-  if (s.seed != options_.seed) return Status::errorf("batcher state is for seed {}, this run uses {}", s.seed, options_.seed);
+  if (s.seed != options_.seed)
+    return Status::errorf("batcher state is for seed {}, this run uses {}", s.seed, options_.seed);
   const int64_t epoch_end = std::min(s.n_examples, batches_per_epoch() * options_.micro_batch_size);
   if (s.epoch < 0 || s.position < 0 || s.position >= epoch_end)
     return Status::errorf("batcher state epoch {} position {} out of range for {} examples", s.epoch, s.position,
@@ -156,8 +157,11 @@ Result<uint64_t> parse_hex64(const Json& v, const std::string& field, const std:
 Json batcher_state_to_json(const BatcherState& s) {
   Json rng = Json::array();
   for (uint64_t w : s.rng_state) rng.push_back(hex64(w));
-  return Json{{"epoch", s.epoch},   {"position", s.position},    {"rng_state", rng},
-              {"seed", hex64(s.seed)}, {"n_examples", s.n_examples}};
+  return Json{{"epoch", s.epoch},
+              {"position", s.position},
+              {"rng_state", rng},
+              {"seed", hex64(s.seed)},
+              {"n_examples", s.n_examples}};
 }
 
 Result<BatcherState> batcher_state_from_json(const Json& json, const std::string& where) {

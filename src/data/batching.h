@@ -8,8 +8,8 @@
 
 #include "core/rng.h"
 #include "core/status.h"
-#include "io/json_file.h"
 #include "data/tokenize_example.h"
+#include "io/json_file.h"
 
 namespace peft {
 
@@ -41,20 +41,20 @@ struct BatcherOptions {
   bool shuffle = true;           // a fresh permutation each epoch; false: file order
   bool group_by_length = false;  // implies shuffle (the permutation is inside the grouping)
   uint64_t seed = 42;
-  int32_t pad_id = 0;            // LLM-Adapters sets pad_token_id = 0 (unk)
+  int32_t pad_id = 0;  // LLM-Adapters sets pad_token_id = 0 (unk)
   int64_t pad_to_multiple = 1;
-  bool drop_last = false;        // HF's dataloader_drop_last default keeps the partial batch
+  bool drop_last = false;  // HF's dataloader_drop_last default keeps the partial batch
 
-  Status validate() const;       // names the bad field
+  Status validate() const;  // names the bad field
 };
 
 // Where iteration stands: enough to rebuild the current epoch's order and continue.
 struct BatcherState {
   int64_t epoch = 0;
-  int64_t position = 0;                  // examples of this epoch's order already handed out
-  std::array<uint64_t, 4> rng_state{};   // the RNG as it was before this epoch's order was drawn
-  uint64_t seed = 0;                     // checked on restore
-  int64_t n_examples = 0;                // checked on restore
+  int64_t position = 0;                 // examples of this epoch's order already handed out
+  std::array<uint64_t, 4> rng_state{};  // the RNG as it was before this epoch's order was drawn
+  uint64_t seed = 0;                    // checked on restore
+  int64_t n_examples = 0;               // checked on restore
 };
 
 // {"epoch", "position", "rng_state": ["0x...", x4], "seed": "0x...", "n_examples"}; 64-bit

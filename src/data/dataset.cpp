@@ -3,11 +3,11 @@
 
 #include <cctype>
 
+#include "data/glue_e2e.h"
+#include "data/segments.h"
 #include "io/json_array_split.h"
 #include "io/json_file.h"
 #include "io/mapped_file.h"
-#include "data/glue_e2e.h"
-#include "data/segments.h"
 
 namespace peft {
 
@@ -23,12 +23,18 @@ Result<DataFormat> parse_data_format(std::string_view name) {
 
 const char* data_format_name(DataFormat format) {
   switch (format) {
-    case DataFormat::Auto: return "auto";
-    case DataFormat::AlpacaJson: return "alpaca";
-    case DataFormat::AlpacaJsonl: return "alpaca-jsonl";
-    case DataFormat::TextJsonl: return "text";
-    case DataFormat::Glue: return "glue";
-    case DataFormat::E2e: return "e2e";
+    case DataFormat::Auto:
+      return "auto";
+    case DataFormat::AlpacaJson:
+      return "alpaca";
+    case DataFormat::AlpacaJsonl:
+      return "alpaca-jsonl";
+    case DataFormat::TextJsonl:
+      return "text";
+    case DataFormat::Glue:
+      return "glue";
+    case DataFormat::E2e:
+      return "e2e";
   }
   return "?";
 }
@@ -154,11 +160,21 @@ Result<std::vector<Record>> parse_dataset(std::string_view content, const std::s
       records = content[first] == '[' ? parse_array(content, name, Want::Any)
                                       : parse_lines(content, name, Want::Any, /*auto_detected=*/true);
       break;
-    case DataFormat::AlpacaJson: records = parse_array(content, name, Want::Instruction); break;
-    case DataFormat::AlpacaJsonl: records = parse_lines(content, name, Want::Instruction, false); break;
-    case DataFormat::TextJsonl: records = parse_lines(content, name, Want::Text, false); break;
-    case DataFormat::Glue: records = parse_glue_records(content, name); break;
-    case DataFormat::E2e: records = parse_e2e_records(content, name); break;
+    case DataFormat::AlpacaJson:
+      records = parse_array(content, name, Want::Instruction);
+      break;
+    case DataFormat::AlpacaJsonl:
+      records = parse_lines(content, name, Want::Instruction, false);
+      break;
+    case DataFormat::TextJsonl:
+      records = parse_lines(content, name, Want::Text, false);
+      break;
+    case DataFormat::Glue:
+      records = parse_glue_records(content, name);
+      break;
+    case DataFormat::E2e:
+      records = parse_e2e_records(content, name);
+      break;
   }
   if (!records.is_ok()) return records.status();
   if (records->empty()) return Status::errorf("{}: no records", name);

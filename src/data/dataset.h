@@ -30,21 +30,21 @@ enum class RecordKind { Instruction, Text };
 // adapts its tokens with that modality's module. Parsed from a record's
 // "segments" list (see segments.h); load fills in the defaults, so start/end are exact.
 struct Segment {
-  std::string modality;   // a name from the adapter's modality list (checked when training)
-  std::string field;      // "instruction", "input", "output" (instruction records) or "text"
-  int64_t start = 0;      // Unicode code points into the field, half-open [start, end)
+  std::string modality;  // a name from the adapter's modality list (checked when training)
+  std::string field;     // "instruction", "input", "output" (instruction records) or "text"
+  int64_t start = 0;     // Unicode code points into the field, half-open [start, end)
   int64_t end = 0;
 };
 
 // One training example before templating. Extra fields (LLM-Adapters' "answer") are ignored.
 struct Record {
   RecordKind kind = RecordKind::Instruction;
-  std::string instruction;  // Instruction records
-  std::string input;        // Instruction records; "" when absent or null
-  std::string output;       // Instruction records
-  std::string text;         // Text records: trained on as is
+  std::string instruction;        // Instruction records
+  std::string input;              // Instruction records; "" when absent or null
+  std::string output;             // Instruction records
+  std::string text;               // Text records: trained on as is
   std::vector<Segment> segments;  // sorted by field then start, non-overlapping; empty: all text
-  std::string where;        // "data.jsonl: line 7": names the record in later (tokenization) errors
+  std::string where;              // "data.jsonl: line 7": names the record in later (tokenization) errors
 };
 
 // Reads `path`. Errors name the file and the record ("record 3", 0-based index into a JSON

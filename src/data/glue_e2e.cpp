@@ -61,18 +61,27 @@ Result<Layout> detect_layout(const std::vector<std::string_view>& first, const s
   l.columns = first.size();
   if (s >= 0 || s1 >= 0 || label >= 0 || score >= 0) {
     if (label < 0 && score < 0)
-      return Status::errorf("{}: the header has no 'label' or 'score' column (GLUE test files are unlabelled: use "
-                            "train.tsv or dev.tsv)", where);
-    if (s >= 0 && label >= 0 && first.size() == 2) l = {find_verbal_task("sst2"), true, 2, s, -1, label};
-    else if (s1 >= 0 && s2 >= 0 && label >= 0) l = {find_verbal_task("rte"), true, first.size(), s1, s2, label};
-    else if (s1 >= 0 && s2 >= 0 && score >= 0) l = {find_verbal_task("stsb"), true, first.size(), s1, s2, score};
-    else return Status::errorf("{}: a header this does not know", where);
+      return Status::errorf(
+          "{}: the header has no 'label' or 'score' column (GLUE test files are unlabelled: use "
+          "train.tsv or dev.tsv)",
+          where);
+    if (s >= 0 && label >= 0 && first.size() == 2)
+      l = {find_verbal_task("sst2"), true, 2, s, -1, label};
+    else if (s1 >= 0 && s2 >= 0 && label >= 0)
+      l = {find_verbal_task("rte"), true, first.size(), s1, s2, label};
+    else if (s1 >= 0 && s2 >= 0 && score >= 0)
+      l = {find_verbal_task("stsb"), true, first.size(), s1, s2, score};
+    else
+      return Status::errorf("{}: a header this does not know", where);
     return l;
   }
-  if (first.size() == 4 && (first[1] == "0" || first[1] == "1")) return Layout{find_verbal_task("cola"), false, 4, 3, -1, 1};
-  return Status::errorf("{}: not a GLUE layout: expected a header 'sentence<TAB>label' (SST-2), one with sentence1, "
-                        "sentence2 and label (RTE) or score (STS-B), or CoLA's four header-less columns "
-                        "(source, 0/1, mark, sentence)", where);
+  if (first.size() == 4 && (first[1] == "0" || first[1] == "1"))
+    return Layout{find_verbal_task("cola"), false, 4, 3, -1, 1};
+  return Status::errorf(
+      "{}: not a GLUE layout: expected a header 'sentence<TAB>label' (SST-2), one with sentence1, "
+      "sentence2 and label (RTE) or score (STS-B), or CoLA's four header-less columns "
+      "(source, 0/1, mark, sentence)",
+      where);
 }
 
 Result<double> parse_label(const VerbalTask& task, std::string_view text, const std::string& where) {
@@ -93,10 +102,11 @@ Result<double> parse_label(const VerbalTask& task, std::string_view text, const 
 Result<VerbalFile> parse_glue_tsv(std::string_view content, const std::string& name, std::string_view expect) {
   const std::vector<Line> lines = content_lines(content);
   if (lines.empty()) return Status::errorf("{}: no records (the file is empty)", name);
-  PEFT_ASSIGN_OR_RETURN(Layout l, detect_layout(split_tabs(lines[0].text), fmt::format("{}: line {}", name, lines[0].number)));
+  PEFT_ASSIGN_OR_RETURN(Layout l,
+                        detect_layout(split_tabs(lines[0].text), fmt::format("{}: line {}", name, lines[0].number)));
   if (!expect.empty() && l.task->name != expect)
-    return Status::errorf("{}: line {}: this is a {} file (by its layout), not {}", name, lines[0].number,
-                          l.task->name, expect);
+    return Status::errorf("{}: line {}: this is a {} file (by its layout), not {}", name, lines[0].number, l.task->name,
+                          expect);
   VerbalFile f;
   f.task = l.task;
   for (size_t i = l.header ? 1 : 0; i < lines.size(); ++i) {
@@ -145,7 +155,8 @@ std::vector<Record> verbal_records(const VerbalFile& file, const std::string& na
   records.reserve(file.rows.size());
   for (const VerbalRow& row : file.rows) {
     std::string output = file.task->kind == VerbalKind::Text ? row.reference : verbalise_label(*file.task, row.label);
-    records.push_back(verbal_record(*file.task, row.input, std::move(output), fmt::format("{}: line {}", name, row.line)));
+    records.push_back(
+        verbal_record(*file.task, row.input, std::move(output), fmt::format("{}: line {}", name, row.line)));
   }
   return records;
 }

@@ -68,7 +68,7 @@ Status parse_segments(const Json& obj, Record& record, const std::string& where)
   // Sorted by start, a span overlaps an earlier one of its field iff it starts before the
   // largest end seen so far there. Empty spans cover nothing, so they overlap nothing.
   const Segment* reach = nullptr;  // the non-empty span of the current field ending last
-  size_t reach_entry = 0;         // its index in the "segments" list
+  size_t reach_entry = 0;          // its index in the "segments" list
   for (size_t i : order) {
     const Segment& b = record.segments[i];
     if (b.start == b.end) continue;
@@ -104,9 +104,10 @@ Status check_segment_modalities(std::span<const Record> records, std::span<const
     for (const Segment& s : records[i].segments)
       if (std::find(modalities.begin(), modalities.end(), s.modality) == modalities.end()) {
         const std::string where = records[i].where.empty() ? fmt::format("record {}", i) : records[i].where;
-        return Status::errorf("{}: segment modality '{}' is not one of the adapter's modalities ({}); add it to "
-                              "--adalink-modalities",
-                              where, s.modality, join(modalities));
+        return Status::errorf(
+            "{}: segment modality '{}' is not one of the adapter's modalities ({}); add it to "
+            "--adalink-modalities",
+            where, s.modality, join(modalities));
       }
   return Status::ok();
 }

@@ -5,8 +5,8 @@
 #include <string_view>
 
 #include "core/status.h"
-#include "io/json_file.h"
 #include "data/dataset.h"
+#include "io/json_file.h"
 
 namespace peft {
 

@@ -15,7 +15,7 @@ namespace peft {
 // byte counting a character it only begins (a decoder writing U+FFFD for a partial
 // character shows nothing of it until a later token completes it). Special tokens cover nothing.
 struct TokenEnds {
-  std::string text;                // (bytes) decode(ids)
+  std::string text;                 // (bytes) decode(ids)
   std::vector<size_t> stop, touch;  // (T) each
 };
 

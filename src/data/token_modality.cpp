@@ -5,19 +5,17 @@
 #include <algorithm>
 
 #include "core/check.h"
-#include "tokenizer/utf8.h"
 #include "data/prompt.h"
 #include "data/segments.h"
 #include "data/token_ends.h"
+#include "tokenizer/utf8.h"
 
 namespace peft {
 
 namespace {
 
 // Code point at s[i], or U+FFFD where the bytes are not valid UTF-8.
-uint32_t char_at(std::string_view s, size_t i) {
-  return utf8::valid_char_len(s, i) ? utf8::decode(s, i) : 0xFFFD;
-}
+uint32_t char_at(std::string_view s, size_t i) { return utf8::valid_char_len(s, i) ? utf8::decode(s, i) : 0xFFFD; }
 
 // Normalisers squeeze, strip or rewrite whitespace; SentencePiece's meta symbol ▁ is a space.
 bool is_space(uint32_t cp) { return utf8::is_whitespace(cp) || cp == 0x2581; }
@@ -30,8 +28,10 @@ std::string excerpt(std::string_view s, size_t i) {
   std::string out;
   for (size_t n = 0; i < s.size() && n < 12; ++n) {
     const size_t len = utf8::char_len(s, i);
-    if (s[i] == '\n') out += "\\n";
-    else out.append(s.substr(i, len));
+    if (s[i] == '\n')
+      out += "\\n";
+    else
+      out.append(s.substr(i, len));
     i += len;
   }
   return i < s.size() ? out + "..." : out;
@@ -116,9 +116,10 @@ Result<std::vector<int32_t>> token_modalities(const Tokenizer& tokenizer, const 
   }
   Result<std::vector<int64_t>> last = token_last_chars(tokenizer, prompt, ids);
   if (!last.is_ok())
-    return Status::errorf("{}: cannot place the segments on the tokens: {}; segments need a tokenizer whose "
-                          "decode gives back the text (whitespace may differ)",
-                          where, last.status().message());
+    return Status::errorf(
+        "{}: cannot place the segments on the tokens: {}; segments need a tokenizer whose "
+        "decode gives back the text (whitespace may differ)",
+        where, last.status().message());
   std::vector<int32_t> modality(ids.size(), 0);
   int32_t next = 0;  // modality of the nearest later token that has a character
   for (size_t k = ids.size(); k-- > 0;) {
@@ -144,8 +145,10 @@ Status assign_modalities(const Tokenizer& tokenizer, std::span<const Record> rec
   for (int64_t i = 0; i < n; ++i) {
     if (records[size_t(i)].segments.empty()) continue;
     auto m = token_modalities(tokenizer, records[size_t(i)], examples[size_t(i)].ids, modalities);
-    if (m.is_ok()) examples[size_t(i)].modality = std::move(m).value();
-    else errors[size_t(i)] = m.status();
+    if (m.is_ok())
+      examples[size_t(i)].modality = std::move(m).value();
+    else
+      errors[size_t(i)] = m.status();
   }
   for (const Status& s : errors) PEFT_TRY(s);
   return Status::ok();

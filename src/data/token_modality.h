@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "core/status.h"
-#include "tokenizer/tokenizer.h"
 #include "data/dataset.h"
 #include "data/tokenize_example.h"
+#include "tokenizer/tokenizer.h"
 
 namespace peft {
 

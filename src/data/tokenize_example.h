@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenizer/tokenizer.h"
 #include "data/dataset.h"
+#include "tokenizer/tokenizer.h"
 
 namespace peft {
 
@@ -14,9 +14,9 @@ namespace peft {
 inline constexpr int32_t kIgnoreLabel = -100;
 
 struct TokenizeOptions {
-  int64_t cutoff_len = 256;      // max ids per example, BOS and EOS included (LLM-Adapters default)
-  bool train_on_inputs = true;   // false: the user prompt's labels become kIgnoreLabel
-  bool add_eos = true;           // append EOS when it fits (tokenize(add_eos_token=True))
+  int64_t cutoff_len = 256;     // max ids per example, BOS and EOS included (LLM-Adapters default)
+  bool train_on_inputs = true;  // false: the user prompt's labels become kIgnoreLabel
+  bool add_eos = true;          // append EOS when it fits (tokenize(add_eos_token=True))
 };
 
 struct TokenizedExample {
@@ -25,16 +25,15 @@ struct TokenizedExample {
   // (T) each id's modality id (input-centric adapters: 0 = text), from the record's
   // segments (token_modality.h); empty = all text. tokenize_record leaves it empty.
   std::vector<int32_t> modality;
-  int64_t n_masked = 0;         // leading labels set to kIgnoreLabel (user prompt length, clipped to T)
-  bool truncated = false;       // the full prompt had more than cutoff_len ids
+  int64_t n_masked = 0;    // leading labels set to kIgnoreLabel (user prompt length, clipped to T)
+  bool truncated = false;  // the full prompt had more than cutoff_len ids
 };
 
 // tokenize(prompt, add_eos_token): the tokenizer's own special tokens (BOS for LLaMA) as
 // Hugging Face adds them, truncated to cutoff_len the way HF does (text ids are cut, special
 // tokens kept), then EOS appended when the last id isn't EOS and there is room (so a
 // truncated example gets no EOS). labels = ids.
-TokenizedExample tokenize_prompt(const Tokenizer& tokenizer, std::string_view prompt, int64_t cutoff_len,
-                                 bool add_eos);
+TokenizedExample tokenize_prompt(const Tokenizer& tokenizer, std::string_view prompt, int64_t cutoff_len, bool add_eos);
 
 // generate_and_tokenize_prompt: tokenizes the full prompt; without train_on_inputs the user
 // prompt (output "") is tokenized on its own, without EOS, and that many leading labels are

@@ -16,18 +16,37 @@ namespace {
 // pieces, where "not_entailment" would be many.
 const std::vector<VerbalTask>& tasks() {
   static const std::vector<VerbalTask> t = {
-      {"sst2", VerbalKind::Class, "Is the sentiment of this sentence positive or negative?",
-       {"negative", "positive"}, {"0", "1"}, 8},
-      {"cola", VerbalKind::Class, "Is this sentence grammatically acceptable or unacceptable?",
-       {"unacceptable", "acceptable"}, {"0", "1"}, 8},
-      {"rte", VerbalKind::Class, "Does the premise entail the hypothesis? Answer yes or no.",
-       {"yes", "no"}, {"entailment", "not_entailment"}, 8},
-      {"stsb", VerbalKind::Score,
-       "How similar in meaning are the two sentences, from 0.0 (unrelated) to 5.0 (the same meaning)?", {}, {}, 8},
+      {"sst2",
+       VerbalKind::Class,
+       "Is the sentiment of this sentence positive or negative?",
+       {"negative", "positive"},
+       {"0", "1"},
+       8},
+      {"cola",
+       VerbalKind::Class,
+       "Is this sentence grammatically acceptable or unacceptable?",
+       {"unacceptable", "acceptable"},
+       {"0", "1"},
+       8},
+      {"rte",
+       VerbalKind::Class,
+       "Does the premise entail the hypothesis? Answer yes or no.",
+       {"yes", "no"},
+       {"entailment", "not_entailment"},
+       8},
+      {"stsb",
+       VerbalKind::Score,
+       "How similar in meaning are the two sentences, from 0.0 (unrelated) to 5.0 (the same meaning)?",
+       {},
+       {},
+       8},
       // E2E references run to ~25 words; 64 tokens cover most of them with a GPT-2-sized vocabulary.
-      {"e2e", VerbalKind::Text,
-       "Write one sentence that describes the restaurant with every attribute of the meaning representation.", {},
-       {}, 64},
+      {"e2e",
+       VerbalKind::Text,
+       "Write one sentence that describes the restaurant with every attribute of the meaning representation.",
+       {},
+       {},
+       64},
   };
   return t;
 }
@@ -97,7 +116,10 @@ int parse_class_output(const VerbalTask& task, std::string_view output) {
   size_t best_at = std::string_view::npos;
   for (size_t c = 0; c < task.words.size(); ++c) {
     const size_t at = find_word(s, task.words[c]);
-    if (at < best_at) { best_at = at; best = int(c); }
+    if (at < best_at) {
+      best_at = at;
+      best = int(c);
+    }
   }
   return best;
 }

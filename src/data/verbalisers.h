@@ -21,7 +21,7 @@ enum class VerbalKind {
 };
 
 struct VerbalTask {
-  std::string name;                      // "sst2", "cola", "rte", "stsb", "e2e"
+  std::string name;  // "sst2", "cola", "rte", "stsb", "e2e"
   VerbalKind kind = VerbalKind::Class;
   std::string instruction;               // the record's instruction
   std::vector<std::string> words;        // Class: the output of class id 0, 1 (lower case)

@@ -69,7 +69,8 @@ Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::
     if (int64_t(done.size()) < K || s > worst()) {
       done.push_back({std::move(toks), s, sum, eos});
       if (int64_t(done.size()) > K)
-        done.erase(std::min_element(done.begin(), done.end(), [](const Hyp& a, const Hyp& b) { return a.score < b.score; }));
+        done.erase(
+            std::min_element(done.begin(), done.end(), [](const Hyp& a, const Hyp& b) { return a.score < b.score; }));
     }
   };
   std::vector<double> lp;
@@ -81,8 +82,9 @@ Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::
       for (int64_t t = 0; t < V; ++t) cand.emplace_back(lp[t] + score[b], b * V + t);
     }
     const int64_t top = std::min<int64_t>(2 * K, int64_t(cand.size()));
-    std::partial_sort(cand.begin(), cand.begin() + top, cand.end(),
-                      [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    std::partial_sort(cand.begin(), cand.begin() + top, cand.end(), [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
     std::vector<int64_t> src;
     std::vector<int32_t> next;
     std::vector<double> next_score;
@@ -107,14 +109,18 @@ Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::
     }
     beams = std::move(nb);
     score = next_score;
-    if (finished) { beams.clear(); break; }
+    if (finished) {
+      beams.clear();
+      break;
+    }
     if (step + 1 == max_new_tokens || runner.cache().length() >= runner.cache().capacity()) break;
     reorder_cache(runner.cache(), c.n_layer, c.kv_dim(), src);
     runner.forward(next.data(), 1, logits.data(), false);
   }
   for (int64_t b = 0; b < int64_t(beams.size()); ++b) add_hyp(beams[b], score[b], false);
   if (done.empty()) return BeamResult{};
-  const Hyp& best = *std::max_element(done.begin(), done.end(), [](const Hyp& a, const Hyp& b) { return a.score < b.score; });
+  const Hyp& best =
+      *std::max_element(done.begin(), done.end(), [](const Hyp& a, const Hyp& b) { return a.score < b.score; });
   return BeamResult{best.tokens, best.eos, best.sum};
 }
 

@@ -11,8 +11,7 @@
 
 namespace peft {
 
-Result<std::vector<std::pair<int64_t, std::string>>> load_predictions(const std::string& path,
-                                                                      int64_t n_records) {
+Result<std::vector<std::pair<int64_t, std::string>>> load_predictions(const std::string& path, int64_t n_records) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return Status::errorf("{}: cannot open the predictions file", path);
   std::vector<std::pair<int64_t, std::string>> out;
@@ -28,8 +27,8 @@ Result<std::vector<std::pair<int64_t, std::string>>> load_predictions(const std:
     PEFT_ASSIGN_OR_RETURN(int64_t index, json_get_int(j, "index", where));
     PEFT_ASSIGN_OR_RETURN(std::string output, json_get_string(j, "output", where));
     if (index < 0 || index >= n_records)
-      return Status::errorf("{}: index {} is out of range: the task file has {} records (0..{})", where,
-                            index, n_records, n_records - 1);
+      return Status::errorf("{}: index {} is out of range: the task file has {} records (0..{})", where, index,
+                            n_records, n_records - 1);
     if (!seen.insert(index).second) return Status::errorf("{}: index {} appears twice", where, index);
     out.emplace_back(index, std::move(output));
   }
@@ -63,7 +62,7 @@ Result<EvalOutcome> eval_perplexity(const std::string& path, int64_t limit, cons
     if (jsonl) {
       const std::string where = fmt::format("{}: line {}", path, ln);
       PEFT_TRY(check_json_depth(line, where));
-    Json j = Json::parse(line, nullptr, false);
+      Json j = Json::parse(line, nullptr, false);
       if (j.is_discarded() || !j.is_object()) return Status::errorf("{}: expected a JSON object", where);
       PEFT_ASSIGN_OR_RETURN(std::string t, json_get_string(j, "text", where));
       texts.push_back(std::move(t));

@@ -31,8 +31,8 @@ Json base_results(const EvalTask& task, const Tally& t) {
 
 void progress(const EvalTask& task, const Tally& t, int64_t total) {
   if (t.n % 10 == 0 || t.n == total)
-    std::fprintf(stderr, "%s: %lld/%lld accuracy %.4f\n", task.name.c_str(), (long long)t.n,
-                 (long long)total, ratio(t.correct, t.n));
+    std::fprintf(stderr, "%s: %lld/%lld accuracy %.4f\n", task.name.c_str(), (long long)t.n, (long long)total,
+                 ratio(t.correct, t.n));
 }
 
 // Scores one output into `t` and returns its predictions.jsonl line.
@@ -55,9 +55,8 @@ Result<Json> score_one(const EvalTask& task, const EvalRecord& r, int64_t index,
 
 }  // namespace
 
-Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRecord>& records,
-                                  const EvalModel& m, int64_t max_new_tokens, int64_t num_beams,
-                                  int64_t batch_size) {
+Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRecord>& records, const EvalModel& m,
+                                  int64_t max_new_tokens, int64_t num_beams, int64_t batch_size) {
   std::vector<std::string> prompts;
   prompts.reserve(records.size());
   for (const EvalRecord& r : records) prompts.push_back(eval_prompt(r.instruction, r.input));
@@ -66,8 +65,7 @@ Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRe
   opt.num_beams = num_beams;
   opt.batch_size = batch_size;
   size_t done = 0;
-  PEFT_ASSIGN_OR_RETURN(std::vector<Continuation> gens,
-                        generate_continuations(prompts, m, opt, [&](size_t) {
+  PEFT_ASSIGN_OR_RETURN(std::vector<Continuation> gens, generate_continuations(prompts, m, opt, [&](size_t) {
                           if (++done % 10 == 0 || done == prompts.size())
                             std::fprintf(stderr, "%s: generated %zu/%zu\n", task.name.c_str(), done, prompts.size());
                         }));
@@ -91,11 +89,12 @@ Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRe
   return out;
 }
 
-Result<EvalOutcome> eval_likelihood(const EvalTask& task, const std::vector<EvalRecord>& records,
-                                    const EvalModel& m) {
+Result<EvalOutcome> eval_likelihood(const EvalTask& task, const std::vector<EvalRecord>& records, const EvalModel& m) {
   if (!is_multiple_choice(task))
-    return Status::errorf("--scoring likelihood needs a multiple-choice task (aqua, mathqa, boolq, piqa, "
-                          "siqa, hellaswag, winogrande, arc-e, arc-c, obqa), not '{}'", task.name);
+    return Status::errorf(
+        "--scoring likelihood needs a multiple-choice task (aqua, mathqa, boolq, piqa, "
+        "siqa, hellaswag, winogrande, arc-e, arc-c, obqa), not '{}'",
+        task.name);
   EvalOutcome out;
   Tally t;
   for (size_t i = 0; i < records.size(); ++i) {

@@ -16,8 +16,8 @@ namespace peft {
 
 // The counts of results.json (settings are added by the caller) and predictions.jsonl.
 struct EvalOutcome {
-  Json results;                  // task, n, correct, accuracy, unparsed, hit_limit, truncated, ...
-  std::vector<Json> predictions; // one object per record evaluated
+  Json results;                   // task, n, correct, accuracy, unparsed, hit_limit, truncated, ...
+  std::vector<Json> predictions;  // one object per record evaluated
 };
 
 // What runs the model.
@@ -31,19 +31,16 @@ struct EvalModel {
 // beam-search generation of up to max_new_tokens per record (stops at EOS), then the task's
 // extraction. The output is the decoded continuation (special tokens skipped) cut at a
 // further "### Response:" and stripped — their output.split("### Response:")[1].strip().
-Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRecord>& records,
-                                  const EvalModel& m, int64_t max_new_tokens, int64_t num_beams = 1,
-                                  int64_t batch_size = 1);
+Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRecord>& records, const EvalModel& m,
+                                  int64_t max_new_tokens, int64_t num_beams = 1, int64_t batch_size = 1);
 
 // Ranks the task's candidates by summed (`accuracy`) and mean (`accuracy_norm`) token
 // log-probability. Multiple-choice tasks only.
-Result<EvalOutcome> eval_likelihood(const EvalTask& task, const std::vector<EvalRecord>& records,
-                                    const EvalModel& m);
+Result<EvalOutcome> eval_likelihood(const EvalTask& task, const std::vector<EvalRecord>& records, const EvalModel& m);
 
 // {"index": i, "output": "..."} per line; index into `records` (the whole task file).
 // Errors name the file and line: bad JSON, missing fields, index out of range, duplicates.
-Result<std::vector<std::pair<int64_t, std::string>>> load_predictions(const std::string& path,
-                                                                      int64_t n_records);
+Result<std::vector<std::pair<int64_t, std::string>>> load_predictions(const std::string& path, int64_t n_records);
 // Scores saved outputs without a model.
 Result<EvalOutcome> eval_rescore(const EvalTask& task, const std::vector<EvalRecord>& records,
                                  const std::vector<std::pair<int64_t, std::string>>& outputs);

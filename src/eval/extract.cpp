@@ -45,8 +45,7 @@ Result<Extraction> score_output(const EvalTask& task, std::string_view output, c
     std::string ls(l);
     char* end = nullptr;
     double v = ls.empty() ? 0 : std::strtod(ls.c_str(), &end);
-    if (ls.empty() || end != ls.c_str() + ls.size())
-      return Status::errorf("label '{}' is not a number", label);
+    if (ls.empty() || end != ls.c_str() + ls.size()) return Status::errorf("label '{}' is not a number", label);
     return extract_number(output, v);
   }
   Extraction e;

@@ -32,8 +32,8 @@ void finish(Continuation& r, std::vector<int32_t> ids, bool ended_with_eos, cons
 }
 }  // namespace
 
-Result<std::vector<Continuation>> generate_continuations(const std::vector<std::string>& prompts,
-                                                         const EvalModel& m, const ContinuationOptions& options,
+Result<std::vector<Continuation>> generate_continuations(const std::vector<std::string>& prompts, const EvalModel& m,
+                                                         const ContinuationOptions& options,
                                                          const std::function<void(size_t)>& on_done) {
   const ModelConfig& c = m.model->config;
   if (options.max_new_tokens < 1) return Status::errorf("--max-new-tokens must be at least 1");
@@ -44,8 +44,8 @@ Result<std::vector<Continuation>> generate_continuations(const std::vector<std::
                           options.num_beams, c.n_vocab);
   // The rows decoded together hold a KV cache and a row of logits each: check before allocating.
   {
-    const int64_t rows = options.num_beams > 1 ? options.num_beams : std::min<int64_t>(options.batch_size,
-                                                                                      int64_t(prompts.size()));
+    const int64_t rows =
+        options.num_beams > 1 ? options.num_beams : std::min<int64_t>(options.batch_size, int64_t(prompts.size()));
     const int64_t per_row = checked_mul(c.n_ctx, 2 * c.n_layer * c.kv_dim() + 4 * c.n_embd) + 2 * c.n_vocab;
     PEFT_TRY(check_memory(checked_mul(checked_mul(rows, per_row), int64_t(sizeof(float))),
                           fmt::format("decoding {} row{} at once ({})", rows, rows == 1 ? "" : "s",

@@ -27,8 +27,8 @@ struct Continuation {
 // Continues every prompt (encoded with the tokenizer's default special tokens). A prompt
 // longer than the context minus max_new_tokens keeps its BOS and its last tokens. Results
 // come back in prompt order; `on_done(i)` (optional) is called as each one finishes.
-Result<std::vector<Continuation>> generate_continuations(const std::vector<std::string>& prompts,
-                                                         const EvalModel& m, const ContinuationOptions& options,
+Result<std::vector<Continuation>> generate_continuations(const std::vector<std::string>& prompts, const EvalModel& m,
+                                                         const ContinuationOptions& options,
                                                          const std::function<void(size_t)>& on_done = {});
 
 }  // namespace peft

@@ -19,8 +19,8 @@ double log_prob(const float* x, int64_t V, int32_t id) {
 }
 
 // All-position logits of `rows` (B rows of equal length T) in one forward.
-std::vector<float> forward_all(const Model& model, SiteHooks* hooks, const std::vector<int32_t>& ids,
-                               int64_t B, int64_t T, int64_t* nv_out) {
+std::vector<float> forward_all(const Model& model, SiteHooks* hooks, const std::vector<int32_t>& ids, int64_t B,
+                               int64_t T, int64_t* nv_out) {
   const int64_t V = model.config.n_vocab;
   const int64_t nv = hooks ? hooks->num_virtual_tokens() : 0;
   InferenceRunner runner(model, B, T, T, hooks);
@@ -83,8 +83,8 @@ Result<LikelihoodResult> score_candidates(const Model& model, SiteHooks* hooks, 
     const int64_t drop = T - ctx;
     const int64_t min_start = *std::min_element(start.begin(), start.end());
     if (min_start - keep_head - drop < 1)
-      return Status::errorf("likelihood scoring: the answers alone ({} tokens) exceed the context of {}",
-                            T - min_start, ctx);
+      return Status::errorf("likelihood scoring: the answers alone ({} tokens) exceed the context of {}", T - min_start,
+                            ctx);
     for (int64_t b = 0; b < B; ++b) {
       rows[b].erase(rows[b].begin() + keep_head, rows[b].begin() + keep_head + drop);
       start[b] -= drop;

@@ -30,7 +30,10 @@ double matthews_corr(const std::vector<int>& pred, const std::vector<int>& label
     s += 1;
   }
   double tp = 0, pp = 0, tt = 0;
-  for (const auto& [k, n] : t) { tt += n * n; tp += n * (p.contains(k) ? p[k] : 0.0); }
+  for (const auto& [k, n] : t) {
+    tt += n * n;
+    tp += n * (p.contains(k) ? p[k] : 0.0);
+  }
   for (const auto& [k, n] : p) pp += n * n;
   const double den = std::sqrt((s * s - pp) * (s * s - tt));
   return den > 0 ? (c * s - tp) / den : 0.0;
@@ -40,8 +43,12 @@ double pearson_corr(const std::vector<double>& x, const std::vector<double>& y) 
   const size_t n = std::min(x.size(), y.size());
   if (n == 0) return 0;
   double mx = 0, my = 0;
-  for (size_t i = 0; i < n; ++i) { mx += x[i]; my += y[i]; }
-  mx /= double(n); my /= double(n);
+  for (size_t i = 0; i < n; ++i) {
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= double(n);
+  my /= double(n);
   double sxy = 0, sxx = 0, syy = 0;
   for (size_t i = 0; i < n; ++i) {
     sxy += (x[i] - mx) * (y[i] - my);

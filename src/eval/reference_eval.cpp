@@ -3,8 +3,8 @@
 
 #include <cstdio>
 
-#include "eval/likelihood.h"
 #include "data/verbalisers.h"
+#include "eval/likelihood.h"
 
 namespace peft {
 
@@ -21,9 +21,9 @@ Result<EvalOutcome> eval_reference_generate(std::string_view task, const std::ve
   prompts.reserve(items.size());
   for (const ReferenceItem& item : items) prompts.push_back(item.prompt);
   size_t done = 0;
-  PEFT_ASSIGN_OR_RETURN(std::vector<Continuation> gens,
-                        generate_continuations(prompts, m, options,
-                                               [&](size_t) { progress(task, "generated", ++done, prompts.size()); }));
+  PEFT_ASSIGN_OR_RETURN(std::vector<Continuation> gens, generate_continuations(prompts, m, options, [&](size_t) {
+                          progress(task, "generated", ++done, prompts.size());
+                        }));
   std::vector<std::pair<int64_t, std::string>> outputs;
   int64_t hit_limit = 0, truncated = 0;
   for (size_t i = 0; i < gens.size(); ++i) {

@@ -4,10 +4,10 @@
 #include <cstdlib>
 #include <map>
 
-#include "eval/extract.h"
-#include "eval/metrics.h"
 #include "data/glue_e2e.h"
 #include "data/prompt.h"
+#include "eval/extract.h"
+#include "eval/metrics.h"
 
 namespace peft {
 
@@ -108,7 +108,10 @@ std::string summary_line(const Json& r) {
   for (const char* k : {"accuracy", "matthews", "pearson", "spearman", "bleu", "rouge_l"})
     if (r.contains(k)) {
       s += fmt::format(" {}={:.4f}", k, r[k].get<double>());
-      if (first) { s += fmt::format(" n={}", r["n"].get<int64_t>()); first = false; }
+      if (first) {
+        s += fmt::format(" n={}", r["n"].get<int64_t>());
+        first = false;
+      }
     }
   if (r.contains("accuracy_norm")) s += fmt::format(" accuracy_norm={:.4f}", r["accuracy_norm"].get<double>());
   return s;

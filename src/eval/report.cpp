@@ -116,30 +116,36 @@ std::string render_report(const std::vector<RunData>& runs) {
   h += "<h2>Throughput</h2>\n<p>Training tokens per second, averaged from the start of each run.</p>\n" +
        runs_chart(runs, &RunData::tokens_per_s, nullptr, "tokens/s", "No tokens_per_s values in metrics.jsonl.", true);
   h += "<h2>Evaluation</h2>\n<p>Each task's main metric (accuracy; Matthews correlation for CoLA, Pearson for "
-       "STS-B, BLEU for E2E) across runs.</p>\n" + eval_bars(runs);
+       "STS-B, BLEU for E2E) across runs.</p>\n" +
+       eval_bars(runs);
   h += "<h2>Runs</h2>\n<table><tr><th>run</th><th>method</th><th>steps</th><th>first loss</th><th>last loss</th>"
        "<th>min loss</th><th>last val loss</th><th>last lr</th><th>tokens/s</th></tr>\n";
   for (const auto& r : runs) {
     if (r.loss.empty()) continue;
     double mn = r.loss[0].second;
     for (const auto& p : r.loss) mn = std::min(mn, p.second);
-    h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                     "<td>{}</td></tr>\n",
-                     html_escape(r.name), html_escape(r.method), num(r.loss.back().first, 8), num(r.loss.front().second),
-                     num(r.loss.back().second), num(mn), r.val.empty() ? "" : num(r.val.back().second),
-                     r.lr.empty() ? "" : num(r.lr.back().second), r.tokens_per_s.empty() ? "" : num(r.tokens_per_s.back().second, 5));
+    h += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td></tr>\n",
+        html_escape(r.name), html_escape(r.method), num(r.loss.back().first, 8), num(r.loss.front().second),
+        num(r.loss.back().second), num(mn), r.val.empty() ? "" : num(r.val.back().second),
+        r.lr.empty() ? "" : num(r.lr.back().second),
+        r.tokens_per_s.empty() ? "" : num(r.tokens_per_s.back().second, 5));
   }
   h += "</table>\n<h2>Eval results</h2>\n<table><tr><th>run</th><th>method</th><th>task</th><th>n</th><th>accuracy</th>"
        "<th>accuracy_norm</th><th>main metric</th><th>unparsed</th><th>perplexity</th></tr>\n";
   for (const auto& r : runs)
     for (const auto& j : r.results) {
-      auto get = [&](const char* k) { return j.contains(k) && j[k].is_number() ? num(j[k].get<double>()) : std::string(); };
+      auto get = [&](const char* k) {
+        return j.contains(k) && j[k].is_number() ? num(j[k].get<double>()) : std::string();
+      };
       const std::string k = main_metric(j);
-      h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                       "<td>{}</td></tr>\n",
-                       html_escape(r.name), html_escape(r.method), html_escape(j.value("task", std::string())), get("n"),
-                       get("accuracy"), get("accuracy_norm"), k.empty() ? "" : k + " " + get(k.c_str()), get("unparsed"),
-                       get("perplexity"));
+      h += fmt::format(
+          "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+          "<td>{}</td></tr>\n",
+          html_escape(r.name), html_escape(r.method), html_escape(j.value("task", std::string())), get("n"),
+          get("accuracy"), get("accuracy_norm"), k.empty() ? "" : k + " " + get(k.c_str()), get("unparsed"),
+          get("perplexity"));
     }
   return h + "</table>\n</body></html>\n";
 }

@@ -10,13 +10,13 @@
 namespace peft {
 
 struct RunData {
-  std::string name;                              // the folder as given
-  std::string method;                            // the adapter's method (peft_type, lower case), "base" (no adapter), or "" (unknown)
-  std::vector<std::pair<double, double>> loss;   // (step, loss) from metrics.jsonl
-  std::vector<std::pair<double, double>> val;    // (step, val_loss)
-  std::vector<std::pair<double, double>> lr;     // (step, lr)
+  std::string name;    // the folder as given
+  std::string method;  // the adapter's method (peft_type, lower case), "base" (no adapter), or "" (unknown)
+  std::vector<std::pair<double, double>> loss;          // (step, loss) from metrics.jsonl
+  std::vector<std::pair<double, double>> val;           // (step, val_loss)
+  std::vector<std::pair<double, double>> lr;            // (step, lr)
   std::vector<std::pair<double, double>> tokens_per_s;  // (step, tokens_per_s): the trainer's running average
-  std::vector<Json> results;                     // results.json of the folder (if any)
+  std::vector<Json> results;                            // results.json of the folder (if any)
 };
 
 // Reads RUN_DIR/metrics.jsonl (lines with "step" and any of "loss", "val_loss"/"eval_loss",

@@ -12,11 +12,20 @@ std::string html_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
     }
   }
   return o;
@@ -39,8 +48,10 @@ std::string num(double v, int prec = 4) {
 constexpr double kW = 760, kL = 70, kR = 20, kT = 20, kPlotH = 300, kAxisH = 40, kLegendRow = 16;
 
 std::string svg_open(double height) {
-  return fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
-                     "font-family=\"sans-serif\" font-size=\"11\">\n", kW, height);
+  return fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "font-family=\"sans-serif\" font-size=\"11\">\n",
+      kW, height);
 }
 
 // A round tick spacing (1, 2, 2.5 or 5 × 10^k) giving about n intervals over [lo, hi].
@@ -66,7 +77,8 @@ std::string y_axis(double y0, double y1, double step, const std::string& y_label
   for (double v = y0; v <= y1 + step * 1e-6; v += step) {
     const double y = kT + (1 - (v - y0) / (y1 - y0)) * kPlotH;
     const double shown = std::fabs(v) < step * 1e-6 ? 0.0 : v;  // no "-1.1e-17" for zero
-    s += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#eee\"/>\n", kL + 1, y, kW - kR - 1, y);
+    s += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#eee\"/>\n", kL + 1, y,
+                     kW - kR - 1, y);
     s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kL - 4, y + 4, num(shown));
   }
   s += fmt::format("<text transform=\"translate(14,{}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
@@ -88,8 +100,8 @@ std::string legend(const std::vector<std::pair<std::string, std::string>>& entri
 double chart_height(size_t legend_rows) { return kT + kPlotH + kAxisH + kLegendRow * double(legend_rows) + 6; }
 }  // namespace
 
-std::string line_chart(const std::vector<LineSeries>& series, const std::string& x_label,
-                       const std::string& y_label, const std::string& empty_note, bool y_from_zero) {
+std::string line_chart(const std::vector<LineSeries>& series, const std::string& x_label, const std::string& y_label,
+                       const std::string& empty_note, bool y_from_zero) {
   double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
   for (const auto& sr : series)
     for (const auto* pts : {&sr.line, &sr.dots})
@@ -114,7 +126,8 @@ std::string line_chart(const std::vector<LineSeries>& series, const std::string&
     for (const auto& [x, y] : sr.line)
       if (std::isfinite(y) && std::isfinite(x)) pts += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
     if (!pts.empty())
-      body += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n", sr.color, pts);
+      body +=
+          fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n", sr.color, pts);
     bool dotted = false;
     for (const auto& [x, y] : sr.dots)
       if (std::isfinite(y) && std::isfinite(x)) {
@@ -126,9 +139,10 @@ std::string line_chart(const std::vector<LineSeries>& series, const std::string&
   std::string s = svg_open(chart_height(entries.size())) + y_axis(y0, y1, y_step, y_label);
   const double x_step = nice_step(x0, x1, 5);  // x keeps the data's range, ticks at round steps
   for (double v = std::ceil(x0 / x_step - 1e-9) * x_step; v <= x1 + x_step * 1e-6; v += x_step)
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(v), kT + kPlotH + 14, num(v, 6));
-  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", (kL + kW - kR) / 2,
-                   kT + kPlotH + 30, html_escape(x_label));
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(v), kT + kPlotH + 14,
+                     num(v, 6));
+  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", (kL + kW - kR) / 2, kT + kPlotH + 30,
+                   html_escape(x_label));
   return s + body + legend(entries) + "</svg>\n";
 }
 
@@ -156,10 +170,12 @@ std::string bar_chart(const std::vector<Bar>& bars, const std::string& y_label, 
     const double bw = std::min(60.0, group_w * 0.8 / double(in.size()));
     const double left = kL + group_w * double(g) + (group_w - bw * double(in.size())) / 2;
     for (size_t i = 0; i < in.size(); ++i) {
-      const double x = left + bw * double(i), top = py(std::max(in[i]->value, 0.0)), base = py(std::min(in[i]->value, 0.0));
-      s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">"
-                       "<title>{}: {}</title></rect>\n",
-                       x + 1, top, bw - 2, std::max(base - top, 0.5), in[i]->color, html_escape(in[i]->name), num(in[i]->value));
+      const double x = left + bw * double(i), top = py(std::max(in[i]->value, 0.0)),
+                   base = py(std::min(in[i]->value, 0.0));
+      s += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">"
+          "<title>{}: {}</title></rect>\n",
+          x + 1, top, bw - 2, std::max(base - top, 0.5), in[i]->color, html_escape(in[i]->name), num(in[i]->value));
       s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", x + bw / 2, top - 3,
                        num(in[i]->value, 3));
     }
@@ -167,7 +183,8 @@ std::string bar_chart(const std::vector<Bar>& bars, const std::string& y_label, 
                      kT + kPlotH + 14, html_escape(groups[g]));
   }
   if (y0 < 0)  // the zero line, when values go below it
-    s += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#666\"/>\n", kL, py(0), kW - kR, py(0));
+    s += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#666\"/>\n", kL, py(0), kW - kR,
+                     py(0));
   return s + legend(entries) + "</svg>\n";
 }
 

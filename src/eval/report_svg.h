@@ -14,7 +14,7 @@ std::string html_escape(const std::string& s);
 const char* chart_color(size_t i);
 
 struct LineSeries {
-  std::string name;                             // legend text (escaped when drawn)
+  std::string name;  // legend text (escaped when drawn)
   std::string color;
   std::vector<std::pair<double, double>> line;  // (x, y) drawn as a polyline
   std::vector<std::pair<double, double>> dots;  // (x, y) drawn as circles (e.g. validation)
@@ -24,14 +24,14 @@ struct LineSeries {
 // Non-finite points are skipped; series without points get no legend line. y_from_zero keeps
 // 0 on the y axis (rates, throughput). Returns `empty_note` as a paragraph when nothing is
 // drawable.
-std::string line_chart(const std::vector<LineSeries>& series, const std::string& x_label,
-                       const std::string& y_label, const std::string& empty_note, bool y_from_zero = false);
+std::string line_chart(const std::vector<LineSeries>& series, const std::string& x_label, const std::string& y_label,
+                       const std::string& empty_note, bool y_from_zero = false);
 
 struct Bar {
   std::string group;  // x-axis group (a task)
   std::string name;   // legend entry (a run); same name → same colour in every group
   std::string color;
-  double value = 0;   // drawn from 0; the value is printed above the bar
+  double value = 0;  // drawn from 0; the value is printed above the bar
 };
 
 // Bars side by side within each group, groups in first-seen order; the y axis spans 0..1

@@ -44,7 +44,8 @@ std::string eval_task_names() {
 Result<EvalTask> find_eval_task(std::string_view name) {
   for (const auto& t : tasks())
     if (t.name == name) return t;
-  return Status::errorf("--task: unknown task '{}'; valid tasks: {}, sst2, cola, rte, stsb, e2e, perplexity", name, eval_task_names());
+  return Status::errorf("--task: unknown task '{}'; valid tasks: {}, sst2, cola, rte, stsb, e2e, perplexity", name,
+                        eval_task_names());
 }
 
 bool is_multiple_choice(const EvalTask& task) { return task.kind != AnswerKind::Number; }
@@ -56,8 +57,7 @@ std::string default_eval_data(const EvalTask& task) {
 }
 
 Result<std::vector<EvalRecord>> load_eval_records(const std::string& path) {
-  if (!std::filesystem::exists(path))
-    return Status::errorf("{}: data file not found", path);
+  if (!std::filesystem::exists(path)) return Status::errorf("{}: data file not found", path);
   PEFT_ASSIGN_OR_RETURN(Json doc, read_json_file(path));
   if (!doc.is_array()) return Status::errorf("{}: expected a JSON array of records", path);
   if (doc.empty()) return Status::errorf("{}: no records", path);
@@ -72,9 +72,12 @@ Result<std::vector<EvalRecord>> load_eval_records(const std::string& path) {
     PEFT_ASSIGN_OR_RETURN(e.input, json_get_string_or(r, "input", "", where));
     auto it = r.find("answer");
     if (it == r.end() || it->is_null()) return Status::errorf("{}: missing field 'answer'", where);
-    if (it->is_string()) e.answer = it->get<std::string>();
-    else if (it->is_number()) e.answer = it->dump();
-    else return Status::errorf("{}: field 'answer' must be a string or a number, found {}", where, it->type_name());
+    if (it->is_string())
+      e.answer = it->get<std::string>();
+    else if (it->is_number())
+      e.answer = it->dump();
+    else
+      return Status::errorf("{}: field 'answer' must be a string or a number, found {}", where, it->type_name());
     out.push_back(std::move(e));
   }
   return out;

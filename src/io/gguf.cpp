@@ -54,11 +54,24 @@ class Cursor {
 // Smallest encoding of one value of type t (bounds a count before reserving).
 uint64_t min_value_size(GgufType t) {
   switch (t) {
-    case GgufType::U8: case GgufType::I8: case GgufType::Bool: return 1;
-    case GgufType::U16: case GgufType::I16: return 2;
-    case GgufType::U32: case GgufType::I32: case GgufType::F32: return 4;
-    case GgufType::String: case GgufType::U64: case GgufType::I64: case GgufType::F64: return 8;
-    case GgufType::Array: return 12;
+    case GgufType::U8:
+    case GgufType::I8:
+    case GgufType::Bool:
+      return 1;
+    case GgufType::U16:
+    case GgufType::I16:
+      return 2;
+    case GgufType::U32:
+    case GgufType::I32:
+    case GgufType::F32:
+      return 4;
+    case GgufType::String:
+    case GgufType::U64:
+    case GgufType::I64:
+    case GgufType::F64:
+      return 8;
+    case GgufType::Array:
+      return 12;
   }
   return 1;
 }
@@ -68,16 +81,66 @@ bool known_type(uint32_t t) { return t <= uint32_t(GgufType::F64); }
 Status read_value(Cursor& c, GgufType type, GgufValue& v, int depth) {
   v.type = type;
   switch (type) {
-    case GgufType::U8: { uint8_t x = 0; PEFT_TRY(c.read(x, "u8 value")); v.u = x; return Status::ok(); }
-    case GgufType::I8: { int8_t x = 0; PEFT_TRY(c.read(x, "i8 value")); v.i = x; return Status::ok(); }
-    case GgufType::U16: { uint16_t x = 0; PEFT_TRY(c.read(x, "u16 value")); v.u = x; return Status::ok(); }
-    case GgufType::I16: { int16_t x = 0; PEFT_TRY(c.read(x, "i16 value")); v.i = x; return Status::ok(); }
-    case GgufType::U32: { uint32_t x = 0; PEFT_TRY(c.read(x, "u32 value")); v.u = x; return Status::ok(); }
-    case GgufType::I32: { int32_t x = 0; PEFT_TRY(c.read(x, "i32 value")); v.i = x; return Status::ok(); }
-    case GgufType::U64: { uint64_t x = 0; PEFT_TRY(c.read(x, "u64 value")); v.u = x; return Status::ok(); }
-    case GgufType::I64: { int64_t x = 0; PEFT_TRY(c.read(x, "i64 value")); v.i = x; return Status::ok(); }
-    case GgufType::F32: { float x = 0; PEFT_TRY(c.read(x, "f32 value")); v.f = x; return Status::ok(); }
-    case GgufType::F64: { double x = 0; PEFT_TRY(c.read(x, "f64 value")); v.f = x; return Status::ok(); }
+    case GgufType::U8: {
+      uint8_t x = 0;
+      PEFT_TRY(c.read(x, "u8 value"));
+      v.u = x;
+      return Status::ok();
+    }
+    case GgufType::I8: {
+      int8_t x = 0;
+      PEFT_TRY(c.read(x, "i8 value"));
+      v.i = x;
+      return Status::ok();
+    }
+    case GgufType::U16: {
+      uint16_t x = 0;
+      PEFT_TRY(c.read(x, "u16 value"));
+      v.u = x;
+      return Status::ok();
+    }
+    case GgufType::I16: {
+      int16_t x = 0;
+      PEFT_TRY(c.read(x, "i16 value"));
+      v.i = x;
+      return Status::ok();
+    }
+    case GgufType::U32: {
+      uint32_t x = 0;
+      PEFT_TRY(c.read(x, "u32 value"));
+      v.u = x;
+      return Status::ok();
+    }
+    case GgufType::I32: {
+      int32_t x = 0;
+      PEFT_TRY(c.read(x, "i32 value"));
+      v.i = x;
+      return Status::ok();
+    }
+    case GgufType::U64: {
+      uint64_t x = 0;
+      PEFT_TRY(c.read(x, "u64 value"));
+      v.u = x;
+      return Status::ok();
+    }
+    case GgufType::I64: {
+      int64_t x = 0;
+      PEFT_TRY(c.read(x, "i64 value"));
+      v.i = x;
+      return Status::ok();
+    }
+    case GgufType::F32: {
+      float x = 0;
+      PEFT_TRY(c.read(x, "f32 value"));
+      v.f = x;
+      return Status::ok();
+    }
+    case GgufType::F64: {
+      double x = 0;
+      PEFT_TRY(c.read(x, "f64 value"));
+      v.f = x;
+      return Status::ok();
+    }
     case GgufType::Bool: {
       uint8_t x = 0;
       PEFT_TRY(c.read(x, "bool value"));
@@ -85,7 +148,8 @@ Status read_value(Cursor& c, GgufType type, GgufValue& v, int depth) {
       v.u = x;
       return Status::ok();
     }
-    case GgufType::String: return c.read_string(v.s, "string length");
+    case GgufType::String:
+      return c.read_string(v.s, "string length");
     case GgufType::Array: {
       if (depth >= kMaxArrayDepth) return Status::errorf("arrays nested more than {} deep", kMaxArrayDepth);
       uint32_t elem = 0;
@@ -183,12 +247,12 @@ Result<GgufFile> GgufFile::open(const std::string& path) {
       return Status::errorf("{}: tensor '{}' has an absurd shape [{}]", path, t.name, fmt::join(t.ne, ", "));
     const int64_t ne0 = t.ne.empty() ? 1 : t.ne[0];
     if (ne0 % block != 0)
-      return Status::errorf("{}: tensor '{}' ({}) has {} elements per row, not a multiple of the block size {}",
-                            path, t.name, ggml_type_name(t.type), ne0, block);
+      return Status::errorf("{}: tensor '{}' ({}) has {} elements per row, not a multiple of the block size {}", path,
+                            t.name, ggml_type_name(t.type), ne0, block);
     t.nbytes = numel / uint64_t(block) * uint64_t(block_bytes);
     if (t.offset % f.alignment_ != 0)
-      return Status::errorf("{}: tensor '{}' offset {} is not a multiple of the alignment {}", path, t.name,
-                            t.offset, f.alignment_);
+      return Status::errorf("{}: tensor '{}' offset {} is not a multiple of the alignment {}", path, t.name, t.offset,
+                            f.alignment_);
     if (!f.tensor_index_.emplace(t.name, size_t(&t - f.tensors_.data())).second)
       return Status::errorf("{}: tensor '{}' appears twice", path, t.name);
   }
@@ -197,8 +261,10 @@ Result<GgufFile> GgufFile::open(const std::string& path) {
   for (GgufTensorInfo& t : f.tensors_) {
     const uint64_t size = map->size();
     if (f.data_offset_ > size || t.offset > size - f.data_offset_ || t.nbytes > size - f.data_offset_ - t.offset)
-      return Status::errorf("{}: tensor '{}' ({} bytes at data offset {}) runs past the end of the file ({} bytes; "
-                            "truncated?)", path, t.name, t.nbytes, t.offset, size);
+      return Status::errorf(
+          "{}: tensor '{}' ({} bytes at data offset {}) runs past the end of the file ({} bytes; "
+          "truncated?)",
+          path, t.name, t.nbytes, t.offset, size);
     t.data = map->data() + f.data_offset_ + t.offset;
   }
   // Two tensors sharing bytes is no file llama.cpp's writer makes: an offset that lies.
@@ -277,10 +343,17 @@ Status unsupported(const std::string& path, const GgufTensorInfo& t) {
 Result<Tensor> GgufFile::view(const GgufTensorInfo& t) const {
   DType dt;
   switch (GgmlType(t.type)) {
-    case GgmlType::F32: dt = DType::F32; break;
-    case GgmlType::F16: dt = DType::F16; break;
-    case GgmlType::BF16: dt = DType::BF16; break;
-    default: return unsupported(path_, t);
+    case GgmlType::F32:
+      dt = DType::F32;
+      break;
+    case GgmlType::F16:
+      dt = DType::F16;
+      break;
+    case GgmlType::BF16:
+      dt = DType::BF16;
+      break;
+    default:
+      return unsupported(path_, t);
   }
   // The mapping is read-only (PROT_READ); callers never write through weight views.
   return Tensor(const_cast<unsigned char*>(t.data), dt, t.shape());

@@ -17,8 +17,19 @@ class MappedFile;  // io/mapped_file.h
 
 // Metadata value types, numbered as in the file.
 enum class GgufType : uint32_t {
-  U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, Bool = 7,
-  String = 8, Array = 9, U64 = 10, I64 = 11, F64 = 12,
+  U8 = 0,
+  I8 = 1,
+  U16 = 2,
+  I16 = 3,
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  Bool = 7,
+  String = 8,
+  Array = 9,
+  U64 = 10,
+  I64 = 11,
+  F64 = 12,
 };
 const char* gguf_type_name(GgufType t);  // "u32", "string", ...; "?" when unknown
 
@@ -33,11 +44,31 @@ struct GgufValue {
   GgufType elem = GgufType::U8;
   std::vector<GgufValue> arr;
 
-  static GgufValue of_uint(GgufType t, uint64_t v) { GgufValue x; x.type = t; x.u = v; return x; }
-  static GgufValue of_int(GgufType t, int64_t v) { GgufValue x; x.type = t; x.i = v; return x; }
-  static GgufValue of_float(GgufType t, double v) { GgufValue x; x.type = t; x.f = v; return x; }
+  static GgufValue of_uint(GgufType t, uint64_t v) {
+    GgufValue x;
+    x.type = t;
+    x.u = v;
+    return x;
+  }
+  static GgufValue of_int(GgufType t, int64_t v) {
+    GgufValue x;
+    x.type = t;
+    x.i = v;
+    return x;
+  }
+  static GgufValue of_float(GgufType t, double v) {
+    GgufValue x;
+    x.type = t;
+    x.f = v;
+    return x;
+  }
   static GgufValue of_bool(bool v) { return of_uint(GgufType::Bool, v ? 1 : 0); }
-  static GgufValue of_string(std::string v) { GgufValue x; x.type = GgufType::String; x.s = std::move(v); return x; }
+  static GgufValue of_string(std::string v) {
+    GgufValue x;
+    x.type = GgufType::String;
+    x.s = std::move(v);
+    return x;
+  }
   static GgufValue of_array(GgufType elem, std::vector<GgufValue> items);
 
   bool is_integer() const;

@@ -99,8 +99,7 @@ void write_gguf_vocab(GgufWriter& w, const GgufVocab& v) {
   if (v.add_bos) w.set_bool("tokenizer.ggml.add_bos_token", *v.add_bos);
   if (v.add_eos) w.set_bool("tokenizer.ggml.add_eos_token", *v.add_eos);
   if (v.add_space_prefix) w.set_bool("tokenizer.ggml.add_space_prefix", *v.add_space_prefix);
-  if (v.remove_extra_whitespaces)
-    w.set_bool("tokenizer.ggml.remove_extra_whitespaces", *v.remove_extra_whitespaces);
+  if (v.remove_extra_whitespaces) w.set_bool("tokenizer.ggml.remove_extra_whitespaces", *v.remove_extra_whitespaces);
 }
 
 }  // namespace peft

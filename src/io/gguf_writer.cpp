@@ -29,18 +29,42 @@ uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
 void append_gguf_value(std::string& out, const GgufValue& v) {
   switch (v.type) {
-    case GgufType::U8: put<uint8_t>(out, uint8_t(v.u)); return;
-    case GgufType::I8: put<int8_t>(out, int8_t(v.i)); return;
-    case GgufType::U16: put<uint16_t>(out, uint16_t(v.u)); return;
-    case GgufType::I16: put<int16_t>(out, int16_t(v.i)); return;
-    case GgufType::U32: put<uint32_t>(out, uint32_t(v.u)); return;
-    case GgufType::I32: put<int32_t>(out, int32_t(v.i)); return;
-    case GgufType::U64: put<uint64_t>(out, v.u); return;
-    case GgufType::I64: put<int64_t>(out, v.i); return;
-    case GgufType::F32: put<float>(out, float(v.f)); return;
-    case GgufType::F64: put<double>(out, v.f); return;
-    case GgufType::Bool: put<uint8_t>(out, v.u ? 1 : 0); return;
-    case GgufType::String: put_string(out, v.s); return;
+    case GgufType::U8:
+      put<uint8_t>(out, uint8_t(v.u));
+      return;
+    case GgufType::I8:
+      put<int8_t>(out, int8_t(v.i));
+      return;
+    case GgufType::U16:
+      put<uint16_t>(out, uint16_t(v.u));
+      return;
+    case GgufType::I16:
+      put<int16_t>(out, int16_t(v.i));
+      return;
+    case GgufType::U32:
+      put<uint32_t>(out, uint32_t(v.u));
+      return;
+    case GgufType::I32:
+      put<int32_t>(out, int32_t(v.i));
+      return;
+    case GgufType::U64:
+      put<uint64_t>(out, v.u);
+      return;
+    case GgufType::I64:
+      put<int64_t>(out, v.i);
+      return;
+    case GgufType::F32:
+      put<float>(out, float(v.f));
+      return;
+    case GgufType::F64:
+      put<double>(out, v.f);
+      return;
+    case GgufType::Bool:
+      put<uint8_t>(out, v.u ? 1 : 0);
+      return;
+    case GgufType::String:
+      put_string(out, v.s);
+      return;
     case GgufType::Array:
       put<uint32_t>(out, uint32_t(v.elem));
       put<uint64_t>(out, v.arr.size());
@@ -65,7 +89,8 @@ std::string encode_ggml(const float* data, int64_t n, GgmlType type) {
       out.resize(size_t(n / 32 * 34));
       quantize_q8_0(reinterpret_cast<unsigned char*>(out.data()), data, n);
       break;
-    default: PEFT_CHECK(false, "encode_ggml: type {} cannot be written", uint32_t(type));
+    default:
+      PEFT_CHECK(false, "encode_ggml: type {} cannot be written", uint32_t(type));
   }
   return out;
 }
@@ -139,8 +164,8 @@ Result<std::string> GgufWriter::header() const {
       for (int64_t d : t.ne) numel *= d;
       const int64_t ne0 = t.ne.empty() ? 1 : t.ne[0];
       if (block == 0 || ne0 % block != 0 || uint64_t(numel / block * block_bytes) != t.bytes.size())
-        return Status::errorf("tensor '{}': {} bytes do not match {} elements of ggml type {}", t.name,
-                              t.bytes.size(), numel, t.type);
+        return Status::errorf("tensor '{}': {} bytes do not match {} elements of ggml type {}", t.name, t.bytes.size(),
+                              numel, t.type);
     }
     put_string(h, t.name);
     put<uint32_t>(h, uint32_t(t.ne.size()));

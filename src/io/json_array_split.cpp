@@ -25,12 +25,16 @@ std::optional<std::vector<std::string_view>> split_json_array(std::string_view t
   for (size_t i = 1; i + 1 < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;  // skip the escaped character
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;  // skip the escaped character
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') ++depth;
+    if (c == '"')
+      in_string = true;
+    else if (c == '[' || c == '{')
+      ++depth;
     else if (c == ']' || c == '}') {
       if (--depth < 0) return std::nullopt;
     } else if (c == ',' && depth == 0) {
@@ -42,8 +46,10 @@ std::optional<std::vector<std::string_view>> split_json_array(std::string_view t
   }
   if (in_string || depth != 0) return std::nullopt;
   const std::string_view last = trimmed(text.substr(start, text.size() - 1 - start));
-  if (!last.empty()) out.push_back(last);
-  else if (!out.empty()) return std::nullopt;  // trailing comma
+  if (!last.empty())
+    out.push_back(last);
+  else if (!out.empty())
+    return std::nullopt;  // trailing comma
   return out;
 }
 

@@ -37,15 +37,23 @@ std::string describe(const Json& v) {
     return std::string(kind) + " " + text;
   };
   switch (v.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::object: return "object";
-    case Json::value_t::array: return "array";
-    case Json::value_t::string: return shown("string");
-    case Json::value_t::boolean: return shown("boolean");
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::object:
+      return "object";
+    case Json::value_t::array:
+      return "array";
+    case Json::value_t::string:
+      return shown("string");
+    case Json::value_t::boolean:
+      return shown("boolean");
     case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned: return shown("integer");
-    case Json::value_t::number_float: return shown("number");
-    default: return v.type_name();
+    case Json::value_t::number_unsigned:
+      return shown("integer");
+    case Json::value_t::number_float:
+      return shown("number");
+    default:
+      return v.type_name();
   }
 }
 
@@ -104,9 +112,12 @@ Status check_json_depth(std::string_view text, const std::string& where) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {

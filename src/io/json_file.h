@@ -37,6 +37,7 @@ Result<std::string> json_get_string(const Json& obj, const std::string& key, con
 Result<int64_t> json_get_int_or(const Json& obj, const std::string& key, int64_t fallback, const std::string& where);
 Result<double> json_get_float_or(const Json& obj, const std::string& key, double fallback, const std::string& where);
 Result<bool> json_get_bool_or(const Json& obj, const std::string& key, bool fallback, const std::string& where);
-Result<std::string> json_get_string_or(const Json& obj, const std::string& key, const std::string& fallback, const std::string& where);
+Result<std::string> json_get_string_or(const Json& obj, const std::string& key, const std::string& fallback,
+                                       const std::string& where);
 
 }  // namespace peft

@@ -21,16 +21,16 @@ struct FileCloser {
 using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
 std::string describe(const Llama2cConfig& c) {
-  return fmt::format("dim={}, hidden_dim={}, n_layers={}, n_heads={}, n_kv_heads={}, vocab_size={}, seq_len={}",
-                     c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len);
+  return fmt::format("dim={}, hidden_dim={}, n_layers={}, n_heads={}, n_kv_heads={}, vocab_size={}, seq_len={}", c.dim,
+                     c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len);
 }
 
 Status validate(const Llama2cConfig& c, const std::string& path) {
   auto bad = [&](const std::string& why) {
     return Status::errorf("{}: invalid llama2.c header ({}): {}", path, describe(c), why);
   };
-  if (c.dim <= 0 || c.hidden_dim <= 0 || c.n_layers <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 ||
-      c.vocab_size <= 0 || c.seq_len <= 0) {
+  if (c.dim <= 0 || c.hidden_dim <= 0 || c.n_layers <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 || c.vocab_size <= 0 ||
+      c.seq_len <= 0) {
     return bad("every size must be positive");
   }
   if (c.dim % c.n_heads != 0) return bad("dim is not a multiple of n_heads");
@@ -48,15 +48,12 @@ struct Array {
   bool vector = false;        // 1-D (norm gains): shape [cols]
 };
 
-std::string layer_name(int layer, const char* suffix) {
-  return fmt::format("model.layers.{}.{}", layer, suffix);
-}
+std::string layer_name(int layer, const char* suffix) { return fmt::format("model.layers.{}.{}", layer, suffix); }
 
 std::vector<Array> file_layout(const Llama2cConfig& c) {
   const int64_t L = c.n_layers, dim = c.dim, hidden = c.hidden_dim, kv = c.kv_dim();
   // rows == 0 marks a 1-D norm gain of `cols` floats.
-  auto per_layer = [&](std::vector<Array>& out, const char* suffix, int64_t rows, int64_t cols,
-                       int64_t heads = 0) {
+  auto per_layer = [&](std::vector<Array>& out, const char* suffix, int64_t rows, int64_t cols, int64_t heads = 0) {
     for (int i = 0; i < L; ++i) out.push_back({layer_name(i, suffix), rows, cols, heads, rows == 0});
   };
   std::vector<Array> out;
@@ -98,9 +95,9 @@ std::vector<Array> file_layout(const Llama2cConfig& c) {
 
 // HF order: embed, per layer (norms, q, k, v, o, mlp), final norm, lm_head.
 int hf_rank(const std::string& name) {
-  static const char* kOrder[] = {"input_layernorm", "self_attn.q_proj", "self_attn.k_proj",
+  static const char* kOrder[] = {"input_layernorm",  "self_attn.q_proj", "self_attn.k_proj",
                                  "self_attn.v_proj", "self_attn.o_proj", "post_attention_layernorm",
-                                 "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+                                 "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
   for (int i = 0; i < 9; ++i) {
     if (name.find(kOrder[i]) != std::string::npos) return i;
   }
@@ -139,8 +136,8 @@ Result<Llama2cCheckpoint> read_llama2c(const std::string& path) {
   unsigned char header[kV1HeaderBytes] = {};
   const size_t got = std::fread(header, 1, sizeof(header), f.get());
   if (got < size_t(kLegacyHeaderBytes)) {
-    return Status::errorf("{}: too small for a llama2.c checkpoint ({} bytes, the header alone is {})",
-                          path, file_size, kLegacyHeaderBytes);
+    return Status::errorf("{}: too small for a llama2.c checkpoint ({} bytes, the header alone is {})", path, file_size,
+                          kLegacyHeaderBytes);
   }
   auto i32_at = [&](size_t offset) {
     int32_t v;
@@ -156,13 +153,15 @@ Result<Llama2cCheckpoint> read_llama2c(const std::string& path) {
   size_t params_at = 0;
   if (magic == kMagic) {
     if (got < size_t(kV1HeaderBytes)) {
-      return Status::errorf("{}: truncated llama2.c header: expected {} bytes, found {}", path,
-                            kV1HeaderBytes, file_size);
+      return Status::errorf("{}: truncated llama2.c header: expected {} bytes, found {}", path, kV1HeaderBytes,
+                            file_size);
     }
     c.version = i32_at(4);
     if (c.version != 1) {
-      return Status::errorf("{}: unsupported llama2.c export version {} (supported: legacy 0 and "
-                            "fp32 version 1; version 2 is int8-quantized)", path, c.version);
+      return Status::errorf(
+          "{}: unsupported llama2.c export version {} (supported: legacy 0 and "
+          "fp32 version 1; version 2 is int8-quantized)",
+          path, c.version);
     }
     header_bytes = kV1HeaderBytes;
     params_at = 8;
@@ -187,11 +186,10 @@ Result<Llama2cCheckpoint> read_llama2c(const std::string& path) {
   // Computed from the formula before file_layout(), whose per-layer list would be huge
   // for a garbage header.
   using I = __int128;
-  const I per_layer = 2 * I(c.dim) + 2 * I(c.dim) * c.dim + 2 * I(c.kv_dim()) * c.dim +
-                      3 * I(c.hidden_dim) * c.dim;
+  const I per_layer = 2 * I(c.dim) + 2 * I(c.dim) * c.dim + 2 * I(c.kv_dim()) * c.dim + 3 * I(c.hidden_dim) * c.dim;
   const I freq_cis = c.version == 0 ? I(c.seq_len) * c.head_size() : 0;  // real + imag halves
-  const I n_floats = I(c.vocab_size) * c.dim * (c.shared_classifier ? 1 : 2) +
-                     I(c.n_layers) * per_layer + c.dim + freq_cis;
+  const I n_floats =
+      I(c.vocab_size) * c.dim * (c.shared_classifier ? 1 : 2) + I(c.n_layers) * per_layer + c.dim + freq_cis;
   const I expected = header_bytes + 4 * n_floats;
   if (expected != __int128(file_size)) {
     const bool shorter = __int128(file_size) < expected;

@@ -83,10 +83,9 @@ Status convert_llama2c_to_hf(const std::string& checkpoint_path, const SentenceP
   for (const auto& [name, tensor] : ck.tensors) named.push_back({name, tensor.view()});
   PEFT_TRY(write_safetensors(out.file("model.safetensors"), named, {{"format", "pt"}}));
   PEFT_TRY(write_json_file(out.file("config.json"), llama2c_hf_config(ck.config, tok.bos_id, tok.eos_id)));
-  PEFT_TRY(write_json_file(out.file("generation_config.json"),
-                           Json{{"bos_token_id", id_or_null(tok.bos_id)},
-                                {"eos_token_id", id_or_null(tok.eos_id)},
-                                {"transformers_version", kTransformersVersion}}));
+  PEFT_TRY(write_json_file(out.file("generation_config.json"), Json{{"bos_token_id", id_or_null(tok.bos_id)},
+                                                                    {"eos_token_id", id_or_null(tok.eos_id)},
+                                                                    {"transformers_version", kTransformersVersion}}));
   PEFT_TRY(copy_file_atomic(tok.model_file, out.file("tokenizer.model")));
   PEFT_TRY(write_json_file(out.file("tokenizer_config.json"), tokenizer_config(tok, ck.config.seq_len)));
   PEFT_TRY(write_json_file(out.file("special_tokens_map.json"), special_tokens_map(tok)));

@@ -20,9 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool under(const std::string& path, const std::string& root) {
-  return path == root || path.starts_with(root + "/");
-}
+bool under(const std::string& path, const std::string& root) { return path == root || path.starts_with(root + "/"); }
 
 // The system pseudo-filesystems and the root itself, on the resolved path.
 bool system_location(const std::string& path) {
@@ -56,8 +54,10 @@ Status check_output_target(const std::string& path_in, OutputKind kind) {
     return Status::errorf("{}: cannot inspect the output path ({})", path, std::strerror(errno));
   }
   if (S_ISLNK(st.st_mode))
-    return Status::errorf("{}: is a symbolic link; outputs are written as plain files and folders (remove the link or "
-                          "name its target)", path);
+    return Status::errorf(
+        "{}: is a symbolic link; outputs are written as plain files and folders (remove the link or "
+        "name its target)",
+        path);
   if (S_ISREG(st.st_mode)) {
     if (kind == OutputKind::Folder) return Status::errorf("{}: exists and is a file, not a folder", path);
     return Status::ok();
@@ -92,10 +92,11 @@ Status check_output_folder(const std::string& path, bool overwrite) {
   const std::vector<std::string> entries = folder_entries(path);
   if (entries.empty()) return Status::ok();
   std::vector<std::string> shown(entries.begin(), entries.begin() + std::min<size_t>(entries.size(), 4));
-  return Status::errorf("{}: is not empty ({} entr{}: {}{}); pass --overwrite to replace the files this command "
-                        "writes (the others are kept), or choose a new folder", strip_trailing_slashes(path),
-                        entries.size(), entries.size() == 1 ? "y" : "ies", fmt::join(shown, ", "),
-                        entries.size() > shown.size() ? ", ..." : "");
+  return Status::errorf(
+      "{}: is not empty ({} entr{}: {}{}); pass --overwrite to replace the files this command "
+      "writes (the others are kept), or choose a new folder",
+      strip_trailing_slashes(path), entries.size(), entries.size() == 1 ? "y" : "ies", fmt::join(shown, ", "),
+      entries.size() > shown.size() ? ", ..." : "");
 }
 
 Result<OutputLock> OutputLock::acquire(const std::string& target_in) {
@@ -110,7 +111,8 @@ Result<OutputLock> OutputLock::acquire(const std::string& target_in) {
   const std::string lock_path = (parent / ("." + t.filename().string() + ".lock")).string();
   for (int attempt = 0; attempt < 8; ++attempt) {
     const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::errorf("{}: cannot create the output lock {} ({})", target, lock_path, std::strerror(errno));
+    if (fd < 0)
+      return Status::errorf("{}: cannot create the output lock {} ({})", target, lock_path, std::strerror(errno));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       char buf[32] = {0};
       const ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);

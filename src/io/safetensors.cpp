@@ -35,9 +35,7 @@ struct Entry {
   uint64_t begin = 0, end = 0;
 };
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-  return fmt::format("[{}]", fmt::join(shape, ", "));
-}
+std::string shape_string(const std::vector<int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
 // A non-negative integer that fits in int64, or nullopt (floats, negatives, strings...).
 std::optional<int64_t> as_index(const OrderedJson& v) {
@@ -69,7 +67,8 @@ Status parse_entry(const std::string& name, const OrderedJson& v, uint64_t data_
   if (shape_it == v.end()) return Status::error("field 'shape' missing");
   if (!shape_it->is_array()) return Status::errorf("field 'shape' must be an array, found {}", shape_it->dump());
   if (shape_it->size() > size_t(kMaxDims))
-    return Status::errorf("shape {} has {} dims, at most {} are supported", shape_it->dump(), shape_it->size(), kMaxDims);
+    return Status::errorf("shape {} has {} dims, at most {} are supported", shape_it->dump(), shape_it->size(),
+                          kMaxDims);
   std::vector<int64_t> shape;
   uint64_t numel = 1;
   bool overflow = false;
@@ -91,8 +90,8 @@ Status parse_entry(const std::string& name, const OrderedJson& v, uint64_t data_
   if (!b || !e || *b > *e)
     return Status::errorf("data_offsets {} must be two integers 0 <= begin <= end", off_it->dump());
   if (uint64_t(*e) > data_size)
-    return Status::errorf("data_offsets [{}, {}] run past the end of the data section ({} bytes; file truncated?)",
-                          *b, *e, data_size);
+    return Status::errorf("data_offsets [{}, {}] run past the end of the data section ({} bytes; file truncated?)", *b,
+                          *e, data_size);
   if (uint64_t(*e - *b) != need)
     return Status::errorf("data_offsets [{}, {}] but shape {} {} needs {} bytes", *b, *e, shape_string(shape),
                           dtype_name_str, need);
@@ -116,8 +115,10 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | base[i];  // little-endian on any host
   if (header_len > size - 8)
-    return Status::errorf("{}: header length {} exceeds the {} bytes after the length prefix (not a safetensors "
-                          "file, or truncated)", path, header_len, size - 8);
+    return Status::errorf(
+        "{}: header length {} exceeds the {} bytes after the length prefix (not a safetensors "
+        "file, or truncated)",
+        path, header_len, size - 8);
   const char* header = reinterpret_cast<const char*>(base + 8);
   const uint64_t data_size = size - 8 - header_len;
 
@@ -143,7 +144,8 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
   std::vector<Entry> entries;
   for (const auto& [key, value] : json.items()) {
     if (key == "__metadata__") {
-      if (!value.is_object()) return Status::errorf("{}: __metadata__ must be an object, found {}", path, value.type_name());
+      if (!value.is_object())
+        return Status::errorf("{}: __metadata__ must be an object, found {}", path, value.type_name());
       for (const auto& [mk, mv] : value.items()) {
         if (!mv.is_string())
           return Status::errorf("{}: __metadata__ field '{}' must be a string, found {}", path, mk, mv.dump());
@@ -169,14 +171,18 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
       return Status::errorf("{}: tensors '{}' [{}, {}] and '{}' [{}, {}] overlap", path, prev->name, prev->begin,
                             prev->end, e.name, e.begin, e.end);
     if (e.begin != covered)
-      return Status::errorf("{}: tensor '{}' starts at byte {} of the data section but the tensors before it end at "
-                            "{} (a gap: damaged file?)", path, e.name, e.begin, covered);
+      return Status::errorf(
+          "{}: tensor '{}' starts at byte {} of the data section but the tensors before it end at "
+          "{} (a gap: damaged file?)",
+          path, e.name, e.begin, covered);
     covered = e.end;
     prev = &e;
   }
   if (covered != data_size)
-    return Status::errorf("{}: the tensors cover {} bytes but the data section holds {} (truncated, or a header "
-                          "length that does not match?)", path, covered, data_size);
+    return Status::errorf(
+        "{}: the tensors cover {} bytes but the data section holds {} (truncated, or a header "
+        "length that does not match?)",
+        path, covered, data_size);
 
   const unsigned char* data_base = base + 8 + header_len;
   for (const Entry& e : entries) {
@@ -213,9 +219,8 @@ Status write_safetensors(const std::string& path, const std::vector<NamedTensor>
                "write_safetensors: tensor name '{}' is reserved or repeated", nt.name);
     const uint64_t n = t.nbytes();
     PEFT_CHECK(n == 0 || t.data != nullptr, "write_safetensors: '{}' has no data", nt.name);
-    header[nt.name] = {{"dtype", std::string(dtype_name(t.dtype))},
-                       {"shape", t.dims()},
-                       {"data_offsets", {offset, offset + n}}};
+    header[nt.name] = {
+        {"dtype", std::string(dtype_name(t.dtype))}, {"shape", t.dims()}, {"data_offsets", {offset, offset + n}}};
     offset += n;
     pieces.emplace_back(static_cast<const char*>(t.data), n);
   }

@@ -19,12 +19,18 @@ namespace {
 // torch.<X>Storage, the class torch.load maps back to the dtype.
 const char* storage_class(DType t) {
   switch (t) {
-    case DType::F32: return "FloatStorage";
-    case DType::F16: return "HalfStorage";
-    case DType::BF16: return "BFloat16Storage";
-    case DType::I64: return "LongStorage";
-    case DType::I32: return "IntStorage";
-    default: return nullptr;
+    case DType::F32:
+      return "FloatStorage";
+    case DType::F16:
+      return "HalfStorage";
+    case DType::BF16:
+      return "BFloat16Storage";
+    case DType::I64:
+      return "LongStorage";
+    case DType::I32:
+      return "IntStorage";
+    default:
+      return nullptr;
   }
 }
 
@@ -194,7 +200,8 @@ Status write_torch_checkpoint(const std::string& path, const std::vector<NamedTe
     PEFT_CHECK(t.is_contiguous(), "write_torch_checkpoint: '{}' is a strided view", nt.name);
     PEFT_CHECK(names.insert(nt.name).second, "write_torch_checkpoint: tensor name '{}' is repeated", nt.name);
     std::vector<int64_t> stride(t.dims().size(), 1);
-    for (int d = int(stride.size()) - 2; d >= 0; --d) stride[size_t(d)] = stride[size_t(d) + 1] * t.dims()[size_t(d) + 1];
+    for (int d = int(stride.size()) - 2; d >= 0; --d)
+      stride[size_t(d)] = stride[size_t(d) + 1] * t.dims()[size_t(d) + 1];
     p.str(nt.name);
     p.global("torch._utils", "_rebuild_tensor_v2");
     p.mark();
@@ -205,11 +212,11 @@ Status write_torch_checkpoint(const std::string& path, const std::vector<NamedTe
     p.str("cpu");
     p.integer(t.numel());
     p.op('t');
-    p.op('Q');  // BINPERSID
+    p.op('Q');     // BINPERSID
     p.integer(0);  // storage offset
     p.int_tuple(t.dims());
     p.int_tuple(stride);
-    p.op('\x89');  // NEWFALSE: requires_grad
+    p.op('\x89');            // NEWFALSE: requires_grad
     p.empty_ordered_dict();  // backward hooks
     p.op('t');
     p.op('R');

@@ -96,8 +96,7 @@ void gated_fwd(float* out, const float* gate, const float* up, int64_t n) {
 
 // out = act(g)·u ⇒ ∂out/∂g = act'(g)·u, ∂out/∂u = act(g).
 template <Activation A>
-void gated_bwd(float* dgate, float* dup, const float* dout, const float* gate, const float* up,
-               int64_t n) {
+void gated_bwd(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n) {
   over_vectors(n, [&](int64_t i, int64_t m) {
     const vf g = vec::load_n(gate + i, m), d = vec::load_n(dout + i, m);
     vec::store_n(dgate + i, vec::load_n(dgate + i, m) + act_grad<A>(g) * vec::load_n(up + i, m) * d, m);
@@ -134,8 +133,7 @@ void dispatch(Activation a, F&& f) {
 
 std::optional<Activation> activation_from_hf_name(std::string_view name) {
   // gelu_fast is HF's other tanh approximation (same formula, rearranged); close enough to share.
-  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast")
-    return Activation::GeluTanh;
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast") return Activation::GeluTanh;
   if (name == "gelu") return Activation::GeluExact;
   if (name == "silu" || name == "swish") return Activation::Silu;
   if (name == "relu") return Activation::Relu;
@@ -155,8 +153,8 @@ void gated_forward(Activation a, float* out, const float* gate, const float* up,
   dispatch(a, [&]<Activation A>() { gated_fwd<A>(out, gate, up, n); });
 }
 
-void gated_backward(Activation a, float* dgate, float* dup, const float* dout, const float* gate,
-                    const float* up, int64_t n) {
+void gated_backward(Activation a, float* dgate, float* dup, const float* dout, const float* gate, const float* up,
+                    int64_t n) {
   dispatch(a, [&]<Activation A>() { gated_bwd<A>(dgate, dup, dout, gate, up, n); });
 }
 

@@ -21,7 +21,7 @@ void activation_backward(Activation act, float* dx, const float* dout, const flo
 // Gated MLP: out (n) = act(gate) ⊙ up.
 void gated_forward(Activation act, float* out, const float* gate, const float* up, int64_t n);
 // dgate += act'(gate) · up · dout;  dup += act(gate) · dout.
-void gated_backward(Activation act, float* dgate, float* dup, const float* dout,
-                    const float* gate, const float* up, int64_t n);
+void gated_backward(Activation act, float* dgate, float* dup, const float* dout, const float* gate, const float* up,
+                    int64_t n);
 
 }  // namespace peft

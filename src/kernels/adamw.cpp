@@ -5,16 +5,14 @@
 
 namespace peft {
 
-void adamw_step(float* p, const float* g, float* m, float* v, int64_t n, int64_t t,
-                const AdamWHyper& h) {
+void adamw_step(float* p, const float* g, float* m, float* v, int64_t n, int64_t t, const AdamWHyper& h) {
   // Scalars as PyTorch computes them: Python doubles, then used as float in tensor ops.
   const double bc1 = 1.0 - std::pow(double(h.beta1), double(t));
   const double bc2 = 1.0 - std::pow(double(h.beta2), double(t));
   const float step_size = float(double(h.lr) / bc1);
   const float bc2_sqrt = float(std::sqrt(bc2));
   const float decay = float(1.0 - double(h.lr) * double(h.weight_decay));
-  const float b1 = h.beta1, b2 = h.beta2, one_b1 = float(1.0 - double(h.beta1)),
-              one_b2 = float(1.0 - double(h.beta2));
+  const float b1 = h.beta1, b2 = h.beta2, one_b1 = float(1.0 - double(h.beta1)), one_b2 = float(1.0 - double(h.beta2));
 #pragma omp parallel for simd
   for (int64_t i = 0; i < n; ++i) {
     float pi = p[i];

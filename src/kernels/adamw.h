@@ -15,7 +15,6 @@ struct AdamWHyper {
 // One step t (1-based) on n parameters:
 //   p *= 1 − lr·wd;  m = β1 m + (1−β1) g;  v = β2 v + (1−β2) g²;
 //   p −= (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + eps)
-void adamw_step(float* p, const float* g, float* m, float* v, int64_t n, int64_t t,
-                const AdamWHyper& h);
+void adamw_step(float* p, const float* g, float* m, float* v, int64_t n, int64_t t, const AdamWHyper& h);
 
 }  // namespace peft

@@ -6,16 +6,16 @@
 namespace peft {
 
 struct AttentionShape {
-  int64_t B = 0;      // batch
-  int64_t T = 0;      // queries per row
-  int64_t Tk = 0;     // keys per row = past + T (query t sees keys [0, past + t])
-  int64_t H = 0;      // query heads
-  int64_t Hkv = 0;    // key/value heads; query head h reads kv head h / (H / Hkv)
-  int64_t hd = 0;     // head dim
+  int64_t B = 0;        // batch
+  int64_t T = 0;        // queries per row
+  int64_t Tk = 0;       // keys per row = past + T (query t sees keys [0, past + t])
+  int64_t H = 0;        // query heads
+  int64_t Hkv = 0;      // key/value heads; query head h reads kv head h / (H / Hkv)
+  int64_t hd = 0;       // head dim
   int64_t kv_rows = 0;  // rows per batch item in the k/v buffers (>= Tk; a KV cache's capacity). 0 → Tk
-  float scale = 0.f;  // score scale, usually 1/√hd
+  float scale = 0.f;    // score scale, usually 1/√hd
   const float* alibi_slopes = nullptr;  // (H) or null: score += slope_h · key_position
-  int64_t window = 0;  // sliding window: query i sees key j only if i − j < window (0 = off)
+  int64_t window = 0;                   // sliding window: query i sees key j only if i − j < window (0 = off)
   // Left padding (batched generation, inference only): row b's keys [pad_at, pad_at + key_pad[b])
   // are padding. No query sees them, and key/query positions (ALiBi, window) skip them, so a
   // padded row computes exactly what it would alone. A pad query's output is zero. Null = none.

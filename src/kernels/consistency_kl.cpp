@@ -20,9 +20,8 @@ void log_softmax(double* logp, const float* l, int64_t V) {
 }
 }  // namespace
 
-double consistency_kl_forward_backward(float* d1, float* d2, const float* l1, const float* l2,
-                                       const int32_t* targets, int64_t N, int64_t V,
-                                       float grad_scale) {
+double consistency_kl_forward_backward(float* d1, float* d2, const float* l1, const float* l2, const int32_t* targets,
+                                       int64_t N, int64_t V, float grad_scale) {
   int64_t count = 0;
   for (int64_t n = 0; n < N; ++n) count += targets[n] >= 0;
   double total = 0;

@@ -12,8 +12,7 @@ namespace peft {
 // grad_scale · ∂loss/∂l2 (only through KL(p2‖·)):
 //   ∂/∂l1 = 1/(2·count) · p1 ⊙ (log p1 − log p2 − KL(p1‖p2)), symmetric for l2; rows
 // without a target get zero. d1 may alias l1 and d2 l2 (rows are processed in place).
-double consistency_kl_forward_backward(float* d1, float* d2, const float* l1, const float* l2,
-                                       const int32_t* targets, int64_t N, int64_t V,
-                                       float grad_scale);
+double consistency_kl_forward_backward(float* d1, float* d2, const float* l1, const float* l2, const int32_t* targets,
+                                       int64_t N, int64_t V, float grad_scale);
 
 }  // namespace peft

@@ -11,11 +11,9 @@
 namespace peft {
 
 // loss = logsumexp(l) − l_t  ⇒  ∂loss/∂l_j = softmax(l)_j − [j = t].
-void cross_entropy_forward_backward(float* losses, float* dlogits, const float* logits,
-                                    const int32_t* targets, int64_t N, int64_t V,
-                                    float grad_scale) {
-  for (int64_t n = 0; n < N; ++n)
-    PEFT_CHECK(targets[n] < V, "target {} at row {} outside [0, {})", targets[n], n, V);
+void cross_entropy_forward_backward(float* losses, float* dlogits, const float* logits, const int32_t* targets,
+                                    int64_t N, int64_t V, float grad_scale) {
+  for (int64_t n = 0; n < N; ++n) PEFT_CHECK(targets[n] < V, "target {} at row {} outside [0, {})", targets[n], n, V);
 #pragma omp parallel for schedule(static) if (N * V > 16384)
   for (int64_t n = 0; n < N; ++n) {
     const float* l = logits + n * V;
@@ -37,7 +35,7 @@ void cross_entropy_forward_backward(float* losses, float* dlogits, const float* 
     vec::for_each_vector(V, [&](int64_t j, int64_t m) {
       vec::vf e = vec::exp(vec::load_n(l + j, m) - shift);
       for (int64_t i = m; i < vec::kW; ++i) e[i] = 0.f;  // lanes past V
-      if (d) vec::store_n(d + j, e, m);  // d[j..] aliases at most l[j..], just read
+      if (d) vec::store_n(d + j, e, m);                  // d[j..] aliases at most l[j..], just read
       sum += double(vec::hsum(e));
     });
     losses[n] = float(double(mx) + std::log(sum) - double(lt));
@@ -51,9 +49,8 @@ void cross_entropy_forward_backward(float* losses, float* dlogits, const float* 
 
 // Rows are independent, so the chunked loss and gradient equal the unchunked ones:
 // logits = h Wᵀ + b,  dh += dlogits · W  (linear_backward_input accumulates).
-double lm_head_cross_entropy(float* dh, const float* h, const Tensor& W, const float* bias,
-                             const int32_t* targets, int64_t N, float grad_scale, float* scratch,
-                             int64_t chunk) {
+double lm_head_cross_entropy(float* dh, const float* h, const Tensor& W, const float* bias, const int32_t* targets,
+                             int64_t N, float grad_scale, float* scratch, int64_t chunk) {
   PEFT_CHECK(chunk > 0, "chunk must be positive, got {}", chunk);
   const int64_t V = W.dim(0), C = W.dim(1);
   thread_local std::vector<float> losses;  // (chunk); only grows
@@ -64,8 +61,7 @@ double lm_head_cross_entropy(float* dh, const float* h, const Tensor& W, const f
     // A chunk whose targets are all ignored (e.g. a masked prompt) contributes nothing.
     if (std::all_of(targets + n0, targets + n0 + rows, [](int32_t t) { return t < 0; })) continue;
     linear_forward(scratch, h + n0 * C, W, bias, rows);  // scratch (rows, V)
-    cross_entropy_forward_backward(losses.data(), dh ? scratch : nullptr, scratch, targets + n0,
-                                   rows, V, grad_scale);
+    cross_entropy_forward_backward(losses.data(), dh ? scratch : nullptr, scratch, targets + n0, rows, V, grad_scale);
     for (int64_t i = 0; i < rows; ++i) total += losses[size_t(i)];
     if (dh) linear_backward_input(dh + n0 * C, scratch, W, rows);
   }

@@ -25,8 +25,7 @@ void embedding_forward(float* out, const int32_t* ids, const Tensor& table, int6
 
 // out[n] = table[ids[n]] ⇒ ∂L/∂table[v] = Σ_{n: ids[n] = v} dout[n].  Repeated ids hit the same
 // row, so threads split the columns instead of the rows: no races, thread-count independent.
-void embedding_backward(float* dtable, const float* dout, const int32_t* ids, int64_t N,
-                        int64_t C) {
+void embedding_backward(float* dtable, const float* dout, const int32_t* ids, int64_t N, int64_t C) {
   for (int64_t n = 0; n < N; ++n) PEFT_CHECK(ids[n] >= 0, "token id {} at row {}", ids[n], n);
   constexpr int64_t kBlock = 256;
   const int64_t nblocks = (C + kBlock - 1) / kBlock;

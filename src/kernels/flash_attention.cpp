@@ -64,8 +64,8 @@ RowGroup row_group(const AttentionShape& s, int64_t past, int64_t t0, int64_t T)
 
 // out[r] (Tkp) over [jb, je) = mult · x_r · yt[:, j] + slope · j for the group's rows, x_r at
 // x + r·x_row (hd values), yt (hd, Tkp).
-void row_scores(float* out, int64_t out_row, const float* x, int64_t x_row, const float* yt, int64_t Tkp,
-                int64_t hd, const RowGroup& g, float mult, float slope) {
+void row_scores(float* out, int64_t out_row, const float* x, int64_t x_row, const float* yt, int64_t Tkp, int64_t hd,
+                const RowGroup& g, float mult, float slope) {
   vf iota;
   for (int i = 0; i < kW; ++i) iota[i] = float(i);
   for (int64_t j = g.jb; j < g.je; j += kW) {
@@ -81,8 +81,8 @@ void row_scores(float* out, int64_t out_row, const float* x, int64_t x_row, cons
 }
 
 // out_r[d] = mult_r · Σ_j w_r[j] · yt[d][j] over [jb, je) (w is zero outside each row's span).
-void row_weighted(float* out, int64_t out_row, const float* w, int64_t w_row, const float* yt, int64_t Tkp,
-                  int64_t hd, const RowGroup& g, const float* mult, bool accumulate) {
+void row_weighted(float* out, int64_t out_row, const float* w, int64_t w_row, const float* yt, int64_t Tkp, int64_t hd,
+                  const RowGroup& g, const float* mult, bool accumulate) {
   for (int64_t d = 0; d < hd; ++d) {
     vf acc[kR] = {};
     for (int64_t j = g.jb; j < g.je; j += kW) {
@@ -153,8 +153,8 @@ void flash_attention_forward(float* out, float* lse, const float* q, const float
 }
 
 // Threads own (batch, kv head) pairs: the query heads of one group write the same dk/dv rows.
-void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
-                              const float* k, const float* v, const float* lse, const AttentionShape& s) {
+void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                              const float* v, const float* lse, const AttentionShape& s) {
   const Geometry G = geometry(s);
   const int64_t B = s.B, T = s.T, H = s.H, Hkv = s.Hkv, hd = s.hd, Tk = s.Tk, Tkp = G.Tkp;
 #pragma omp parallel for collapse(2) schedule(static)
@@ -179,7 +179,7 @@ void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout
           const float* qg = q + qo;
           const float* dog = dout + qo;
           row_scores(p, Tkp, qg, G.q_row, kt, Tkp, hd, g, s.scale, slope);
-          exp_rows(p, Tkp, g, lse + (b * H + h) * T + t0);           // P, zero off-span
+          exp_rows(p, Tkp, g, lse + (b * H + h) * T + t0);              // P, zero off-span
           row_scores(ds, Tkp, dog, G.q_row, vt, Tkp, hd, g, 1.f, 0.f);  // dP_j = dout · v_j
           for (int64_t r = 0; r < g.rows; ++r) {
             float* pr = p + r * Tkp;

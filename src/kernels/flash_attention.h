@@ -15,7 +15,7 @@ void flash_attention_forward(float* out, float* lse, const float* q, const float
 // dq (B, T, H, hd), dk, dv (B, kv_rows, Hkv, hd) += gradients given dout (B, T, H, hd) and the
 // forward's lse: P = exp(S − lse) is recomputed row by row, then
 //   dv += Pᵀ dout;  dP = dout vᵀ;  dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale;  dq += dS k;  dk += dSᵀ q.
-void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
-                              const float* k, const float* v, const float* lse, const AttentionShape& s);
+void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                              const float* v, const float* lse, const AttentionShape& s);
 
 }  // namespace peft

@@ -58,11 +58,16 @@ void gemv_bf16(float* y, const float* x, const uint16_t* W, int64_t ldw, const f
   const float* xs = xr.data();
   static_assert(kGemvMaxRows == 4, "one case per row count");
   switch (M) {
-    case 1: return gemv_rows<1>(y, xs, W, ldw, b, N, K);
-    case 2: return gemv_rows<2>(y, xs, W, ldw, b, N, K);
-    case 3: return gemv_rows<3>(y, xs, W, ldw, b, N, K);
-    case 4: return gemv_rows<4>(y, xs, W, ldw, b, N, K);
-    default: return;  // M == 0
+    case 1:
+      return gemv_rows<1>(y, xs, W, ldw, b, N, K);
+    case 2:
+      return gemv_rows<2>(y, xs, W, ldw, b, N, K);
+    case 3:
+      return gemv_rows<3>(y, xs, W, ldw, b, N, K);
+    case 4:
+      return gemv_rows<4>(y, xs, W, ldw, b, N, K);
+    default:
+      return;  // M == 0
   }
 }
 

@@ -58,13 +58,12 @@ GemmPrimitive make_primitive(const GemmKey& k) {
     attr.set_post_ops(ops);
   }
   try {
-    auto desc = k.bias ? dnnl::matmul::desc(p.a_md, p.b_md, p.bias_md, p.c_md)
-                       : dnnl::matmul::desc(p.a_md, p.b_md, p.c_md);
+    auto desc =
+        k.bias ? dnnl::matmul::desc(p.a_md, p.b_md, p.bias_md, p.c_md) : dnnl::matmul::desc(p.a_md, p.b_md, p.c_md);
     dnnl::matmul::primitive_desc pd(desc, attr, cpu_engine());
     p.prim = dnnl::matmul(pd);
   } catch (const dnnl::error& e) {
-    PEFT_CHECK(false, "oneDNN matmul M={} N={} K={} trans=({}, {}): {}", k.M, k.N, k.K, k.trans_a,
-               k.trans_b, e.what());
+    PEFT_CHECK(false, "oneDNN matmul M={} N={} K={} trans=({}, {}): {}", k.M, k.N, k.K, k.trans_a, k.trans_b, e.what());
   }
   return p;
 }
@@ -107,10 +106,9 @@ void run_gemm(const GemmKey& key, float* C, const void* A, const void* B, const 
   const std::shared_ptr<const GemmPrimitive> held = cached_primitive(key);
   const GemmPrimitive& p = *held;
   dnnl::engine& eng = cpu_engine();
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, dnnl::memory(p.a_md, eng, const_cast<void*>(A))},
-      {DNNL_ARG_WEIGHTS, dnnl::memory(p.b_md, eng, const_cast<void*>(B))},
-      {DNNL_ARG_DST, dnnl::memory(p.c_md, eng, C)}};
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(p.a_md, eng, const_cast<void*>(A))},
+                                             {DNNL_ARG_WEIGHTS, dnnl::memory(p.b_md, eng, const_cast<void*>(B))},
+                                             {DNNL_ARG_DST, dnnl::memory(p.c_md, eng, C)}};
   if (bias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(p.bias_md, eng, const_cast<float*>(bias)));
   dnnl::stream& s = cpu_stream();
   p.prim.execute(s, args);
@@ -130,8 +128,7 @@ const uint16_t* to_bf16_scratch(const float* x, int64_t n) {
 // Leading dimension of a 2-D weight view whose rows are contiguous (slices allowed).
 int64_t weight_ld(const Tensor& W) {
   PEFT_CHECK(W.ndim == 2, "weight must be 2-D, got {}", W.shape_str());
-  PEFT_CHECK(W.dtype == DType::F32 || W.dtype == DType::BF16, "weight dtype {} not supported",
-             dtype_name(W.dtype));
+  PEFT_CHECK(W.dtype == DType::F32 || W.dtype == DType::BF16, "weight dtype {} not supported", dtype_name(W.dtype));
   PEFT_CHECK(W.stride[1] == 1 || W.shape[1] == 1, "weight rows must be contiguous");
   PEFT_CHECK(W.shape[0] <= 1 || W.stride[0] >= W.shape[1], "weight rows overlap");
   return W.shape[0] <= 1 ? W.shape[1] : W.stride[0];
@@ -167,8 +164,7 @@ void linear_backward_input(float* dx, const float* dy, const Tensor& W, int64_t 
   run_gemm(key, dx, a, W.data, nullptr);
 }
 
-void linear_backward_weight(float* dW, float* db, const float* dy, const float* x, int64_t M,
-                            int64_t N, int64_t K) {
+void linear_backward_weight(float* dW, float* db, const float* dy, const float* x, int64_t M, int64_t N, int64_t K) {
   // dW (N, K) += dyᵀ (N, M) · x (M, K): dy (M, N) read transposed.
   gemm_f32(dW, dy, x, GemmShape{N, K, M, true, false, true});
   if (db) {

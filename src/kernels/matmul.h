@@ -15,8 +15,7 @@ void linear_backward_input(float* dx, const float* dy, const Tensor& W, int64_t 
 
 // dW (N, K) += dyᵀ (N, M) · x (M, K);  db (N) += Σ_m dy[m]  (db may be null).
 // Only for trainable fp32 matrices (adapters); the frozen base never gets a weight gradient.
-void linear_backward_weight(float* dW, float* db, const float* dy, const float* x, int64_t M,
-                            int64_t N, int64_t K);
+void linear_backward_weight(float* dW, float* db, const float* dy, const float* x, int64_t M, int64_t N, int64_t K);
 
 // General fp32 GEMM on row-major operands:
 // C (M, N) = op(A) · op(B) (+ C when accumulate), op(A) (M, K), op(B) (K, N);

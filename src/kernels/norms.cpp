@@ -22,8 +22,8 @@ void column_reduce(int64_t N, int64_t C, F&& add_row_to_columns) {
 
 }  // namespace
 
-void layernorm_forward(float* out, float* mean, float* rstd, const float* x, const float* w,
-                       const float* b, int64_t N, int64_t C, float eps) {
+void layernorm_forward(float* out, float* mean, float* rstd, const float* x, const float* w, const float* b, int64_t N,
+                       int64_t C, float eps) {
 #pragma omp parallel for schedule(static) if (N * C > 16384)
   for (int64_t n = 0; n < N; ++n) {
     const float* xr = x + n * C;
@@ -50,9 +50,8 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* x, con
 
 // x̂ = (x − μ)·r, y = x̂·w + b, g = dy·w.  Differentiating μ and r = (var + eps)^-½ through x:
 //   dx = r · (g − mean(g) − x̂ · mean(g · x̂)),   dw = Σ_n dy · x̂,   db = Σ_n dy.
-void layernorm_backward(float* dx, float* dw, float* db, const float* dout, const float* x,
-                        const float* w, const float* mean, const float* rstd, int64_t N,
-                        int64_t C) {
+void layernorm_backward(float* dx, float* dw, float* db, const float* dout, const float* x, const float* w,
+                        const float* mean, const float* rstd, int64_t N, int64_t C) {
 #pragma omp parallel for schedule(static) if (N * C > 16384)
   for (int64_t n = 0; n < N; ++n) {
     const float* xr = x + n * C;
@@ -83,8 +82,7 @@ void layernorm_backward(float* dx, float* dw, float* db, const float* dout, cons
   });
 }
 
-void rmsnorm_forward(float* out, float* rstd, const float* x, const float* w, int64_t N, int64_t C,
-                     float eps) {
+void rmsnorm_forward(float* out, float* rstd, const float* x, const float* w, int64_t N, int64_t C, float eps) {
 #pragma omp parallel for schedule(static) if (N * C > 16384)
   for (int64_t n = 0; n < N; ++n) {
     const float* xr = x + n * C;
@@ -100,8 +98,8 @@ void rmsnorm_forward(float* out, float* rstd, const float* x, const float* w, in
 
 // y = x·r·w with r = (mean(x²) + eps)^-½, so ∂r/∂x_c = −r³·x_c / C.  With g = dy·w:
 //   dx = r · (g − x · r² · mean(g · x)),   dw = Σ_n dy · x · r.
-void rmsnorm_backward(float* dx, float* dw, const float* dout, const float* x, const float* w,
-                      const float* rstd, int64_t N, int64_t C) {
+void rmsnorm_backward(float* dx, float* dw, const float* dout, const float* x, const float* w, const float* rstd,
+                      int64_t N, int64_t C) {
 #pragma omp parallel for schedule(static) if (N * C > 16384)
   for (int64_t n = 0; n < N; ++n) {
     const float* xr = x + n * C;

@@ -12,18 +12,16 @@ constexpr int64_t kMaxHalf = 1024;  // rot_dim / 2 bound for the per-row angle t
 
 // Rotates every pair of x (N, H, hd) by sign·φ.  Backward is the same rotation by −φ because
 // the rotation matrix is orthogonal: ∂L/∂x = Rᵀ ∂L/∂y = R(−φ) ∂L/∂y.
-void rope_rotate(float* x, const int32_t* positions, int64_t N, int64_t H, int64_t hd,
-                 const RopeSpec& spec, float sign) {
+void rope_rotate(float* x, const int32_t* positions, int64_t N, int64_t H, int64_t hd, const RopeSpec& spec,
+                 float sign) {
   const int64_t rot = spec.rot_dim, half = rot / 2;
-  PEFT_CHECK(rot >= 0 && rot % 2 == 0 && rot <= hd, "rot_dim {} must be even and <= head_dim {}",
-             rot, hd);
+  PEFT_CHECK(rot >= 0 && rot % 2 == 0 && rot <= hd, "rot_dim {} must be even and <= head_dim {}", rot, hd);
   PEFT_CHECK(half <= kMaxHalf, "rot_dim {} too large", rot);
   if (half == 0) return;
   // inv_freq is the same for every row: 1 / theta^(2i/rot) in fp32 (torch: 1.0 / base **
   // (arange/dim)).
   float inv_freq[kMaxHalf];
-  for (int64_t i = 0; i < half; ++i)
-    inv_freq[i] = 1.0f / powf(spec.theta, float(2 * i) / float(rot));
+  for (int64_t i = 0; i < half; ++i) inv_freq[i] = 1.0f / powf(spec.theta, float(2 * i) / float(rot));
   const bool interleaved = spec.layout == RopeLayout::Interleaved;
 #pragma omp parallel for schedule(static) if (N * H * hd > 16384)
   for (int64_t n = 0; n < N; ++n) {
@@ -49,13 +47,11 @@ void rope_rotate(float* x, const int32_t* positions, int64_t N, int64_t H, int64
 
 }  // namespace
 
-void rope_forward(float* x, const int32_t* positions, int64_t N, int64_t H, int64_t hd,
-                  const RopeSpec& spec) {
+void rope_forward(float* x, const int32_t* positions, int64_t N, int64_t H, int64_t hd, const RopeSpec& spec) {
   rope_rotate(x, positions, N, H, hd, spec, 1.0f);
 }
 
-void rope_backward(float* dx, const int32_t* positions, int64_t N, int64_t H, int64_t hd,
-                   const RopeSpec& spec) {
+void rope_backward(float* dx, const int32_t* positions, int64_t N, int64_t H, int64_t hd, const RopeSpec& spec) {
   rope_rotate(dx, positions, N, H, hd, spec, -1.0f);
 }
 

@@ -18,11 +18,9 @@ struct RopeSpec {
 // In place on x (N, H, hd) where row n has position positions[n]:
 // pair (a, b) with frequency f_i = theta^(-2i/rot_dim) becomes
 // (a cos φ − b sin φ, b cos φ + a sin φ), φ = pos · f_i (computed in fp32 like PyTorch).
-void rope_forward(float* x, const int32_t* positions, int64_t N, int64_t H, int64_t hd,
-                  const RopeSpec& spec);
+void rope_forward(float* x, const int32_t* positions, int64_t N, int64_t H, int64_t hd, const RopeSpec& spec);
 // In place on the gradient dx (N, H, hd): the rotation is orthogonal, so ∂L/∂x is ∂L/∂y
 // rotated by −φ.
-void rope_backward(float* dx, const int32_t* positions, int64_t N, int64_t H, int64_t hd,
-                   const RopeSpec& spec);
+void rope_backward(float* dx, const int32_t* positions, int64_t N, int64_t H, int64_t hd, const RopeSpec& spec);
 
 }  // namespace peft

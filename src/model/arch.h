@@ -12,8 +12,8 @@ namespace peft {
 // Hugging Face tensor names; "{}" stands for the layer index. An empty name means the
 // architecture has no such tensor.
 struct TensorNames {
-  std::string tok_embd, pos_embd, embd_norm_w, embd_norm_b, out_norm_w, out_norm_b, lm_head_w,
-      lm_head_b, project_in_w, project_out_w;
+  std::string tok_embd, pos_embd, embd_norm_w, embd_norm_b, out_norm_w, out_norm_b, lm_head_w, lm_head_b, project_in_w,
+      project_out_w;
   std::string attn_norm_w, attn_norm_b, ffn_norm_w, ffn_norm_b;
   std::string q_w, q_b, k_w, k_b, v_w, v_b, qkv_w, qkv_b, o_w, o_b;
   std::string gate_w, gate_b, up_w, up_b, down_w, down_b;
@@ -62,7 +62,6 @@ struct ArchDef {
   DefaultTargets targets;
   const GgufArchDef* gguf = nullptr;  // nullptr: llama.cpp has no such architecture
 };
-
 
 // nullptr when unknown.
 const ArchDef* find_arch(const std::string& model_type);

@@ -19,8 +19,7 @@ extern const ArchDef kQwen2Arch;
 
 namespace {
 const ArchDef* const kArchs[] = {
-    &kBloomArch, &kGpt2Arch, &kGptNeoxArch, &kGptjArch,
-    &kLlamaArch, &kMistralArch, &kOptArch,   &kQwen2Arch,
+    &kBloomArch, &kGpt2Arch, &kGptNeoxArch, &kGptjArch, &kLlamaArch, &kMistralArch, &kOptArch, &kQwen2Arch,
 };
 }  // namespace
 
@@ -81,21 +80,20 @@ Status validate_config(ModelConfig& c, const std::string& where) {
   PEFT_TRY(positive(c.n_ctx, "max positions"));
   if (c.head_dim == 0) {
     if (c.n_embd % c.n_head != 0)
-      return Status::errorf("{}: hidden size {} is not divisible by {} attention heads", where,
-                            c.n_embd, c.n_head);
+      return Status::errorf("{}: hidden size {} is not divisible by {} attention heads", where, c.n_embd, c.n_head);
     c.head_dim = c.n_embd / c.n_head;
   }
   if (c.n_head % c.n_head_kv != 0)
-    return Status::errorf("{}: {} attention heads are not a multiple of {} key/value heads", where,
-                          c.n_head, c.n_head_kv);
+    return Status::errorf("{}: {} attention heads are not a multiple of {} key/value heads", where, c.n_head,
+                          c.n_head_kv);
   if (c.block.position == PositionKind::Rope) {
     if (!(c.block.rope.theta > 0.f) || !std::isfinite(c.block.rope.theta))
       return Status::errorf("{}: the RoPE base (rope_theta) must be a positive number, found {}", where,
                             c.block.rope.theta);
     if (c.block.rope.rot_dim == 0) c.block.rope.rot_dim = c.head_dim;
     if (c.block.rope.rot_dim % 2 != 0 || c.block.rope.rot_dim > c.head_dim)
-      return Status::errorf("{}: rotary dimension {} must be even and at most the head dim {}",
-                            where, c.block.rope.rot_dim, c.head_dim);
+      return Status::errorf("{}: rotary dimension {} must be even and at most the head dim {}", where,
+                            c.block.rope.rot_dim, c.head_dim);
   }
   // Real models use 1e-12 .. 1e-5; from 0.1 up the norm stops normalising.
   if (!(c.norm_eps > 0.f && c.norm_eps < 0.1f))

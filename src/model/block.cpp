@@ -17,7 +17,9 @@ namespace {
 
 float* fptr(const Tensor& t) { return static_cast<float*>(t.data); }
 const float* bias_of(const Linear& l) { return l.has_bias() ? l.b.f32() : nullptr; }
-void zero(const Tensor& t) { if (t.data) std::memset(t.data, 0, t.nbytes()); }
+void zero(const Tensor& t) {
+  if (t.data) std::memset(t.data, 0, t.nbytes());
+}
 
 // The single funnel for every projection of a block: adapters' input hook, base GEMM,
 // adapters' output hook.
@@ -30,8 +32,8 @@ void project(const BlockRun& r, Site site, const Linear& l, const float* x, floa
   r.hooks->linear_output(site, r.layer, x, y, N);
 }
 // dx (N, in) += ∂L/∂x through the base projection and the adapters (x is the saved input).
-void project_backward(const BlockRun& r, Site site, const Linear& l, const float* x,
-                      const float* dy, float* dx, int64_t N, float* scratch) {
+void project_backward(const BlockRun& r, Site site, const Linear& l, const float* x, const float* dy, float* dx,
+                      int64_t N, float* scratch) {
   if (!r.hooks) {
     linear_backward_input(dx, dy, l.w, N);
     return;
@@ -46,17 +48,16 @@ void project_backward(const BlockRun& r, Site site, const Linear& l, const float
   r.hooks->linear_input_backward(site, r.layer, x, scratch, dx, N);
 }
 
-void norm_forward(const ModelConfig& c, const Norm& n, float* out, float* mean, float* rstd,
-                  const float* x, int64_t N) {
+void norm_forward(const ModelConfig& c, const Norm& n, float* out, float* mean, float* rstd, const float* x,
+                  int64_t N) {
   if (c.block.norm == NormKind::RmsNorm)
     rmsnorm_forward(out, rstd, x, n.w.f32(), N, c.n_embd, c.norm_eps);
   else
-    layernorm_forward(out, mean, rstd, x, n.w.f32(), n.b.data ? n.b.f32() : nullptr, N, c.n_embd,
-                      c.norm_eps);
+    layernorm_forward(out, mean, rstd, x, n.w.f32(), n.b.data ? n.b.f32() : nullptr, N, c.n_embd, c.norm_eps);
 }
 
-void norm_backward(const ModelConfig& c, const Norm& n, float* dx, const float* dout,
-                   const float* x, const float* mean, const float* rstd, int64_t N) {
+void norm_backward(const ModelConfig& c, const Norm& n, float* dx, const float* dout, const float* x, const float* mean,
+                   const float* rstd, int64_t N) {
   if (c.block.norm == NormKind::RmsNorm)
     rmsnorm_backward(dx, nullptr, dout, x, n.w.f32(), rstd, N, c.n_embd);
   else
@@ -72,8 +73,7 @@ int64_t fused_offset(const ModelConfig& c, int which, int64_t h) {
 }
 
 // Copies between the fused (N, D) layout and separate q/k/v; to_fused=false splits.
-void fused_copy(const ModelConfig& c, float* fused, float* q, float* k, float* v, int64_t N,
-                bool to_fused) {
+void fused_copy(const ModelConfig& c, float* fused, float* q, float* k, float* v, int64_t N, bool to_fused) {
   const int64_t D = c.q_dim() + 2 * c.kv_dim(), hd = c.head_dim;
 #pragma omp parallel for
   for (int64_t n = 0; n < N; ++n) {
@@ -83,8 +83,10 @@ void fused_copy(const ModelConfig& c, float* fused, float* q, float* k, float* v
       float* sep = which == 0 ? q + n * c.q_dim() : (which == 1 ? k : v) + n * c.kv_dim();
       for (int64_t h = 0; h < heads; ++h) {
         float* f = row + fused_offset(c, which, h);
-        if (to_fused) std::memcpy(f, sep + h * hd, size_t(hd) * 4);
-        else std::memcpy(sep + h * hd, f, size_t(hd) * 4);
+        if (to_fused)
+          std::memcpy(f, sep + h * hd, size_t(hd) * 4);
+        else
+          std::memcpy(sep + h * hd, f, size_t(hd) * 4);
       }
     }
   }
@@ -142,8 +144,8 @@ void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, fl
 }
 
 // d_xn (N, C) += ∂L/∂xn given d_out (N, C) = ∂L/∂(attention part output).
-void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g,
-                             const float* xn, const float* d_out, float* d_xn) {
+void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const float* xn, const float* d_out,
+                             float* d_xn) {
   const ModelConfig& c = r.model->config;
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T;
@@ -154,8 +156,8 @@ void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& 
   zero(g.d_v);
   // Keys/values live in the layer's activations, or (prefix tuning) in a separate buffer
   // whose first `past` rows of each batch item are the prefix.
-  flash_attention_backward(fptr(g.d_q), fptr(g.d_k), fptr(g.d_v), fptr(g.d_att), fptr(a.q), r.kv.k, r.kv.v,
-                           fptr(a.lse), attention_shape(r));
+  flash_attention_backward(fptr(g.d_q), fptr(g.d_k), fptr(g.d_v), fptr(g.d_att), fptr(a.q), r.kv.k, r.kv.v, fptr(a.lse),
+                           attention_shape(r));
   if (r.kv.k != a.k.data) {
     const int64_t kvd = c.kv_dim(), rows = r.kv.kv_rows, past = r.kv.past;
     if (r.hooks && past > 0) r.hooks->prefix_kv_backward(r.layer, fptr(g.d_k), fptr(g.d_v), r.B, rows);
@@ -196,8 +198,8 @@ void mlp_forward(const BlockRun& r, LayerActs& a, const float* xn, float* out) {
   project(r, Site::FfnDown, w.down, fptr(a.ff_h), out, N);
 }
 
-void mlp_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const float* xn,
-                  const float* d_out, float* d_xn) {
+void mlp_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const float* xn, const float* d_out,
+                  float* d_xn) {
   const ModelConfig& c = r.model->config;
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T, NF = N * c.n_ff;
@@ -206,8 +208,7 @@ void mlp_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const fl
   zero(g.d_ff_up);
   if (c.block.gated_mlp) {
     zero(g.d_ff_gate);
-    gated_backward(c.block.act, fptr(g.d_ff_gate), fptr(g.d_ff_up), fptr(g.d_ff_h),
-                   fptr(a.ff_gate), fptr(a.ff_up), NF);
+    gated_backward(c.block.act, fptr(g.d_ff_gate), fptr(g.d_ff_up), fptr(g.d_ff_h), fptr(a.ff_gate), fptr(a.ff_up), NF);
     project_backward(r, Site::FfnGate, w.gate, xn, fptr(g.d_ff_gate), d_xn, N, fptr(g.d_lin_in));
   } else {
     activation_backward(c.block.act, fptr(g.d_ff_up), fptr(g.d_ff_h), fptr(a.ff_up), NF);
@@ -257,8 +258,7 @@ void block_forward(const BlockRun& r, LayerActs& a, float* x_out) {
   }
 }
 
-void block_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const float* d_x_out,
-                    float* d_x_in) {
+void block_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const float* d_x_out, float* d_x_in) {
   const ModelConfig& c = r.model->config;
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T, NC = N * c.n_embd;
@@ -266,14 +266,12 @@ void block_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const 
   if (c.block.post_norm) {
     // out = norm2(n2), n2 = n1 + mlp(n1):  ∂n2 = norm2ᵀ ∂out;  ∂n1 = ∂n2 + mlpᵀ ∂n2
     zero(g.d_n2);
-    norm_backward(c, w.ffn_norm, fptr(g.d_n2), d_x_out, fptr(a.n2), fptr(a.n2_mean),
-                  fptr(a.n2_rstd), N);
+    norm_backward(c, w.ffn_norm, fptr(g.d_n2), d_x_out, fptr(a.n2), fptr(a.n2_mean), fptr(a.n2_rstd), N);
     std::memcpy(g.d_n1.data, g.d_n2.data, size_t(NC) * 4);
     mlp_backward(r, a, g, fptr(a.n1), fptr(g.d_n2), fptr(g.d_n1));
     // n1 = norm1(x_mid), x_mid = x + attn(x)
     zero(g.d_x_mid);
-    norm_backward(c, w.attn_norm, fptr(g.d_x_mid), fptr(g.d_n1), fptr(a.x_mid), fptr(a.n1_mean),
-                  fptr(a.n1_rstd), N);
+    norm_backward(c, w.attn_norm, fptr(g.d_x_mid), fptr(g.d_n1), fptr(a.x_mid), fptr(a.n1_mean), fptr(a.n1_rstd), N);
     std::memcpy(d_x_in, g.d_x_mid.data, size_t(NC) * 4);
     attention_part_backward(r, a, g, x, fptr(g.d_x_mid), d_x_in);
     return;
@@ -284,8 +282,7 @@ void block_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const 
     std::memcpy(d_mid, d_x_out, size_t(NC) * 4);
     zero(g.d_n2);
     mlp_backward(r, a, g, fptr(a.n2), d_x_out, fptr(g.d_n2));
-    norm_backward(c, w.ffn_norm, d_mid, fptr(g.d_n2), fptr(a.x_mid), fptr(a.n2_mean),
-                  fptr(a.n2_rstd), N);
+    norm_backward(c, w.ffn_norm, d_mid, fptr(g.d_n2), fptr(a.x_mid), fptr(a.n2_mean), fptr(a.n2_rstd), N);
     // x_mid = x + attn(n1(x))
     std::memcpy(d_x_in, d_mid, size_t(NC) * 4);
     zero(g.d_n1);

@@ -11,18 +11,18 @@ namespace peft {
 
 // What a block keeps from its forward for the backward (training), or scratch (inference).
 struct LayerActs {
-  Tensor x_in;                     // (N, C) residual stream entering the block
-  Tensor n1, n1_mean, n1_rstd;     // (N, C), (N), (N) attention-side norm
-  Tensor qkv;                      // (N, q_dim + 2·kv_dim) fused projection output
-  Tensor q;                        // (N, H·hd) after RoPE
-  Tensor k, v;                     // (N, Hkv·hd) this call's keys (after RoPE) and values
-  Tensor lse;                      // (B, H, T) log-sum-exp of each attention row (training only)
-  Tensor att;                      // (N, H·hd) attention output, input of the o-projection
-  Tensor x_mid;                    // (N, C) residual after attention (sequential blocks)
-  Tensor n2, n2_mean, n2_rstd;     // MLP-side norm
-  Tensor ff_up;                    // (N, F) up / fc pre-activation
-  Tensor ff_gate;                  // (N, F) gate pre-activation (gated MLPs)
-  Tensor ff_h;                     // (N, F) input of the down projection
+  Tensor x_in;                  // (N, C) residual stream entering the block
+  Tensor n1, n1_mean, n1_rstd;  // (N, C), (N), (N) attention-side norm
+  Tensor qkv;                   // (N, q_dim + 2·kv_dim) fused projection output
+  Tensor q;                     // (N, H·hd) after RoPE
+  Tensor k, v;                  // (N, Hkv·hd) this call's keys (after RoPE) and values
+  Tensor lse;                   // (B, H, T) log-sum-exp of each attention row (training only)
+  Tensor att;                   // (N, H·hd) attention output, input of the o-projection
+  Tensor x_mid;                 // (N, C) residual after attention (sequential blocks)
+  Tensor n2, n2_mean, n2_rstd;  // MLP-side norm
+  Tensor ff_up;                 // (N, F) up / fc pre-activation
+  Tensor ff_gate;               // (N, F) gate pre-activation (gated MLPs)
+  Tensor ff_h;                  // (N, F) input of the down projection
 };
 
 // Where a block reads and writes keys/values. Training: the layer's own k/v (kv_rows = T,
@@ -42,7 +42,7 @@ struct BlockRun {
   int64_t B = 0, T = 0;
   const int32_t* positions = nullptr;  // (B·T) absolute position of each token
   KvView kv;
-  SiteHooks* hooks = nullptr;          // adapters, or null for the bare model
+  SiteHooks* hooks = nullptr;  // adapters, or null for the bare model
 };
 
 // Allocates a LayerActs for B·T tokens from any allocator with alloc_f32(dims)
@@ -55,13 +55,13 @@ void block_forward(const BlockRun& run, LayerActs& a, float* x_out);
 
 // Gradient scratch shared by all layers (sized once).
 struct BlockGrads {
-  Tensor d_n1, d_n2;          // (N, C)
-  Tensor d_x_mid;             // (N, C)
-  Tensor d_att;               // (N, H·hd)
-  Tensor d_q, d_k, d_v;       // (N, H·hd), (kv_tokens, Hkv·hd) ×2 (compacted to N rows)
-  Tensor d_qkv;               // (N, q_dim + 2·kv_dim)
+  Tensor d_n1, d_n2;                  // (N, C)
+  Tensor d_x_mid;                     // (N, C)
+  Tensor d_att;                       // (N, H·hd)
+  Tensor d_q, d_k, d_v;               // (N, H·hd), (kv_tokens, Hkv·hd) ×2 (compacted to N rows)
+  Tensor d_qkv;                       // (N, q_dim + 2·kv_dim)
   Tensor d_ff_h, d_ff_up, d_ff_gate;  // (N, F)
-  Tensor d_lin_in;            // (N, max in) ∂L/∂(adapted projection input), for input hooks
+  Tensor d_lin_in;                    // (N, max in) ∂L/∂(adapted projection input), for input hooks
 };
 // kv_tokens: rows of the key/value buffers (B · (prefix + T)), ≥ N.
 template <typename Alloc>
@@ -69,8 +69,7 @@ BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N, int6
 
 // Given d_x_out (N, C) = ∂L/∂(block output), overwrites d_x_in (N, C) with ∂L/∂(block input).
 // Only activations get gradients (the base is frozen). d_x_in may not alias d_x_out.
-void block_backward(const BlockRun& run, const LayerActs& a, BlockGrads& g, const float* d_x_out,
-                    float* d_x_in);
+void block_backward(const BlockRun& run, const LayerActs& a, BlockGrads& g, const float* d_x_out, float* d_x_in);
 
 // Counts bytes instead of allocating (first pass of arena sizing).
 struct SizingArena {

@@ -22,34 +22,34 @@ enum class QkvLayout {
 struct BlockSpec {
   NormKind norm = NormKind::RmsNorm;
   PositionKind position = PositionKind::Rope;
-  RopeSpec rope;                      // when position == Rope
+  RopeSpec rope;  // when position == Rope
   Activation act = Activation::Silu;
-  bool gated_mlp = true;              // down(act(gate x) ⊙ up x) instead of down(act(up x))
+  bool gated_mlp = true;  // down(act(gate x) ⊙ up x) instead of down(act(up x))
   QkvLayout qkv = QkvLayout::Separate;
-  bool parallel_residual = false;     // x + attn(n1 x) + mlp(n2 x)
-  bool shared_block_norm = false;     // parallel block with one norm (GPT-J)
-  bool post_norm = false;             // x = n1(x + attn x); x = n2(x + mlp x) (OPT-350m)
-  bool qkv_bias = false;              // q/k/v projections have biases
-  bool o_bias = false;                // the attention output projection has a bias
+  bool parallel_residual = false;  // x + attn(n1 x) + mlp(n2 x)
+  bool shared_block_norm = false;  // parallel block with one norm (GPT-J)
+  bool post_norm = false;          // x = n1(x + attn x); x = n2(x + mlp x) (OPT-350m)
+  bool qkv_bias = false;           // q/k/v projections have biases
+  bool o_bias = false;             // the attention output projection has a bias
   bool mlp_bias = false;
-  bool norm_bias = false;             // LayerNorm with bias
-  bool tied_embeddings = false;       // lm_head = token embedding
+  bool norm_bias = false;        // LayerNorm with bias
+  bool tied_embeddings = false;  // lm_head = token embedding
   bool lm_head_bias = false;
-  int64_t learned_pos_offset = 0;     // OPT's embed_positions offset (2)
+  int64_t learned_pos_offset = 0;  // OPT's embed_positions offset (2)
 };
 
 struct ModelConfig {
-  std::string arch;      // Hugging Face model_type, e.g. "llama"
+  std::string arch;  // Hugging Face model_type, e.g. "llama"
   int64_t n_vocab = 0;
-  int64_t n_embd = 0;    // C
+  int64_t n_embd = 0;  // C
   int64_t n_layer = 0;
-  int64_t n_head = 0;    // H
-  int64_t n_head_kv = 0; // Hkv
-  int64_t head_dim = 0;  // hd
-  int64_t n_ff = 0;      // MLP width
-  int64_t n_ctx = 0;     // max positions
-  int64_t n_embd_in = 0; // token-embedding width when it differs from n_embd (OPT's
-                         // word_embed_proj_dim, with project_in/out); 0 = n_embd
+  int64_t n_head = 0;          // H
+  int64_t n_head_kv = 0;       // Hkv
+  int64_t head_dim = 0;        // hd
+  int64_t n_ff = 0;            // MLP width
+  int64_t n_ctx = 0;           // max positions
+  int64_t n_embd_in = 0;       // token-embedding width when it differs from n_embd (OPT's
+                               // word_embed_proj_dim, with project_in/out); 0 = n_embd
   bool final_norm = true;      // a norm after the last block
   bool embd_norm = false;      // a LayerNorm right after the embedding (BLOOM)
   int64_t sliding_window = 0;  // attention window (Mistral); 0 = full causal

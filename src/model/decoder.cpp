@@ -93,8 +93,8 @@ BlockRun Decoder::run_of(int64_t layer) const {
   return r;
 }
 
-float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int64_t T,
-                       bool want_grad, const TokenInputs& inputs) {
+float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int64_t T, bool want_grad,
+                       const TokenInputs& inputs) {
   const int64_t Tt = T + nv_;
   PEFT_CHECK(B <= maxB_ && Tt <= maxT_, "batch ({}, {}) exceeds the reserved ({}, {})", B, Tt, maxB_, maxT_);
   const ModelConfig& c = m_.config;
@@ -142,9 +142,8 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
     std::memset(dh, 0, size_t(N * Ce) * 4);
   }
   if (loss_tokens_ == 0) return 0.f;
-  double total = lm_head_cross_entropy(dh, head_in_, m_.lm_head.w,
-                                       m_.lm_head.has_bias() ? m_.lm_head.b.f32() : nullptr, tgt, N,
-                                       1.0f / float(loss_tokens_), fptr(ce_scratch_), ce_scratch_.dim(0));
+  double total = lm_head_cross_entropy(dh, head_in_, m_.lm_head.w, m_.lm_head.has_bias() ? m_.lm_head.b.f32() : nullptr,
+                                       tgt, N, 1.0f / float(loss_tokens_), fptr(ce_scratch_), ce_scratch_.dim(0));
   have_grad_ = want_grad;
   return float(total / double(loss_tokens_));
 }

@@ -39,8 +39,8 @@ class Decoder {
   // the backward (also without labels: the backward then carries only what
   // add_logits_grad adds). T may be smaller than the size reserved.
   // `inputs`: optional per-token modality ids and caller-supplied embedding vectors.
-  float forward(const int32_t* ids, const int32_t* labels, int64_t B, int64_t T,
-                bool want_grad = false, const TokenInputs& inputs = {});
+  float forward(const int32_t* ids, const int32_t* labels, int64_t B, int64_t T, bool want_grad = false,
+                const TokenInputs& inputs = {});
   // Backward of the last forward's loss w.r.t. activations (adapters accumulate their
   // parameter gradients on the way); afterwards d_embed() holds ∂loss/∂(token embeddings)
   // (B · seq_len(), Ce), before positions, projections and norms (and before the embedding
@@ -77,27 +77,27 @@ class Decoder {
 
   const Model& m_;
   SiteHooks* hooks_;
-  int64_t nv_ = 0, np_ = 0;      // virtual (prompt) and prefix tokens the hooks add
-  int64_t maxB_, maxT_;          // maxT_ includes the virtual tokens
+  int64_t nv_ = 0, np_ = 0;  // virtual (prompt) and prefix tokens the hooks add
+  int64_t maxB_, maxT_;      // maxT_ includes the virtual tokens
   int64_t B_ = 0, Tt_ = 0;
   Arena arena_;
   EmbedActs embed_;
   DecoderOptions options_;
-  std::vector<LayerActs> acts_;  // one per layer; one shared set when checkpointing
-  std::vector<Tensor> x_in_;     // (N, C) per layer: block inputs kept when checkpointing
-  Tensor x_scratch_;             // (N, C) recomputed block output, discarded (checkpointing)
+  std::vector<LayerActs> acts_;      // one per layer; one shared set when checkpointing
+  std::vector<Tensor> x_in_;         // (N, C) per layer: block inputs kept when checkpointing
+  Tensor x_scratch_;                 // (N, C) recomputed block output, discarded (checkpointing)
   std::vector<Tensor> kv_k_, kv_v_;  // (B, np + T, Hkv·hd) per layer, only with a prefix
-  Tensor x_final_;               // (N, C) output of the last block
+  Tensor x_final_;                   // (N, C) output of the last block
   HeadActs head_;
   const float* head_in_ = nullptr;  // (N, Ce) the LM head's input in the last forward
-  Tensor d_head_in_;             // (N, Ce) ∂loss/∂head input from the chunked loss
-  Tensor d_x_[2];                // (N, C) ping-pong gradients of the residual stream
-  Tensor d_raw_;                 // (N, Ce) ∂loss/∂token embeddings
-  Tensor ce_scratch_;            // (chunk, V)
-  Tensor positions_;             // (N) int32
-  Tensor targets_;               // (N) int32 shifted targets
-  Tensor virtual_;               // (nv, Ce) virtual token embeddings
-  Tensor modality_;              // (N) int32 modality of every position (virtual ones: 0)
+  Tensor d_head_in_;                // (N, Ce) ∂loss/∂head input from the chunked loss
+  Tensor d_x_[2];                   // (N, C) ping-pong gradients of the residual stream
+  Tensor d_raw_;                    // (N, Ce) ∂loss/∂token embeddings
+  Tensor ce_scratch_;               // (chunk, V)
+  Tensor positions_;                // (N) int32
+  Tensor targets_;                  // (N) int32 shifted targets
+  Tensor virtual_;                  // (nv, Ce) virtual token embeddings
+  Tensor modality_;                 // (N) int32 modality of every position (virtual ones: 0)
   BlockGrads grads_;
   int64_t loss_tokens_ = 0;
   bool have_grad_ = false;

@@ -14,16 +14,15 @@ namespace {
 float* fptr(const Tensor& t) { return static_cast<float*>(t.data); }
 const float* bias_or_null(const Tensor& b) { return b.data ? static_cast<const float*>(b.data) : nullptr; }
 
-void layernorm_or_rms(const ModelConfig& c, const Norm& n, float* out, float* mean, float* rstd,
-                      const float* x, int64_t N, bool rms) {
+void layernorm_or_rms(const ModelConfig& c, const Norm& n, float* out, float* mean, float* rstd, const float* x,
+                      int64_t N, bool rms) {
   if (rms)
     rmsnorm_forward(out, rstd, x, n.w.f32(), N, c.n_embd, c.norm_eps);
   else
     layernorm_forward(out, mean, rstd, x, n.w.f32(), bias_or_null(n.b), N, c.n_embd, c.norm_eps);
 }
-void layernorm_or_rms_backward(const ModelConfig& c, const Norm& n, float* dx, const float* dout,
-                               const float* x, const float* mean, const float* rstd, int64_t N,
-                               bool rms) {
+void layernorm_or_rms_backward(const ModelConfig& c, const Norm& n, float* dx, const float* dout, const float* x,
+                               const float* mean, const float* rstd, int64_t N, bool rms) {
   if (rms)
     rmsnorm_backward(dx, nullptr, dout, x, n.w.f32(), rstd, N, c.n_embd);
   else
@@ -75,14 +74,12 @@ void embed_tokens(const Model& m, SiteHooks* hooks, const int32_t* ids, int64_t 
   }
 }
 
-void embed_forward(const Model& m, const int32_t* ids, const int32_t* positions, int64_t N,
-                   EmbedActs& a, float* x0) {
+void embed_forward(const Model& m, const int32_t* ids, const int32_t* positions, int64_t N, EmbedActs& a, float* x0) {
   embedding_forward(fptr(a.raw), ids, m.tok_embd, N);
   embed_inputs_forward(m, positions, N, a, x0);
 }
 
-void embed_inputs_forward(const Model& m, const int32_t* positions, int64_t N, EmbedActs& a,
-                          float* x0) {
+void embed_inputs_forward(const Model& m, const int32_t* positions, int64_t N, EmbedActs& a, float* x0) {
   const ModelConfig& c = m.config;
   const int64_t C = c.n_embd;
   float* pre = c.embd_norm ? fptr(a.pre) : x0;
@@ -100,19 +97,17 @@ void embed_inputs_forward(const Model& m, const int32_t* positions, int64_t N, E
     }
   }
   if (c.embd_norm)
-    layernorm_or_rms(c, m.embd_norm, x0, fptr(a.mean), fptr(a.rstd), pre, N,
-                     c.block.norm == NormKind::RmsNorm);
+    layernorm_or_rms(c, m.embd_norm, x0, fptr(a.mean), fptr(a.rstd), pre, N, c.block.norm == NormKind::RmsNorm);
 }
 
-void embed_backward(const Model& m, const EmbedActs& a, const float* d_x0, float* d_pre,
-                    float* d_raw, int64_t N) {
+void embed_backward(const Model& m, const EmbedActs& a, const float* d_x0, float* d_pre, float* d_raw, int64_t N) {
   const ModelConfig& c = m.config;
   const int64_t C = c.n_embd;
   const float* dp = d_x0;
   if (c.embd_norm) {
     std::memset(d_pre, 0, size_t(N * C) * 4);
-    layernorm_or_rms_backward(c, m.embd_norm, d_pre, d_x0, fptr(a.pre), fptr(a.mean), fptr(a.rstd),
-                              N, c.block.norm == NormKind::RmsNorm);
+    layernorm_or_rms_backward(c, m.embd_norm, d_pre, d_x0, fptr(a.pre), fptr(a.mean), fptr(a.rstd), N,
+                              c.block.norm == NormKind::RmsNorm);
     dp = d_pre;
   }
   // Positions are added, so they pass the gradient through unchanged.
@@ -128,8 +123,7 @@ const float* head_forward(const Model& m, const float* x, int64_t N, HeadActs& a
   const ModelConfig& c = m.config;
   const float* h = x;
   if (c.final_norm) {
-    layernorm_or_rms(c, m.out_norm, fptr(a.h), fptr(a.mean), fptr(a.rstd), x, N,
-                     c.block.norm == NormKind::RmsNorm);
+    layernorm_or_rms(c, m.out_norm, fptr(a.h), fptr(a.mean), fptr(a.rstd), x, N, c.block.norm == NormKind::RmsNorm);
     h = fptr(a.h);
   }
   if (!c.n_embd_in) return h;
@@ -137,8 +131,7 @@ const float* head_forward(const Model& m, const float* x, int64_t N, HeadActs& a
   return fptr(a.out);
 }
 
-void head_backward(const Model& m, HeadActs& a, const float* x, const float* d_in, float* d_x,
-                   int64_t N) {
+void head_backward(const Model& m, HeadActs& a, const float* x, const float* d_in, float* d_x, int64_t N) {
   const ModelConfig& c = m.config;
   const int64_t C = c.n_embd;
   const float* d_h = d_in;

@@ -41,20 +41,16 @@ void embed_tokens(const Model& m, SiteHooks* hooks, const int32_t* ids, int64_t 
                   const TokenInputs& inputs, float* virtual_buf, float* raw, int32_t* modality_out);
 
 // Looks up ids into a.raw, then embed_inputs_forward.
-void embed_forward(const Model& m, const int32_t* ids, const int32_t* positions, int64_t N,
-                   EmbedActs& a, float* x0);
+void embed_forward(const Model& m, const int32_t* ids, const int32_t* positions, int64_t N, EmbedActs& a, float* x0);
 // x0 (N, C) from a.raw (already filled).
-void embed_inputs_forward(const Model& m, const int32_t* positions, int64_t N, EmbedActs& a,
-                          float* x0);
+void embed_inputs_forward(const Model& m, const int32_t* positions, int64_t N, EmbedActs& a, float* x0);
 // d_raw (N, Ce) = ∂L/∂raw given d_x0 (N, C). d_pre (N, C) is scratch.
-void embed_backward(const Model& m, const EmbedActs& a, const float* d_x0, float* d_pre,
-                    float* d_raw, int64_t N);
+void embed_backward(const Model& m, const EmbedActs& a, const float* d_x0, float* d_pre, float* d_raw, int64_t N);
 
 // Runs the head stage up to the LM head's input; returns it (N, Ce).
 const float* head_forward(const Model& m, const float* x, int64_t N, HeadActs& a);
 // d_x (N, C) += ∂L/∂x given d_in (N, Ce) = ∂L/∂(LM head input).
-void head_backward(const Model& m, HeadActs& a, const float* x, const float* d_in, float* d_x,
-                   int64_t N);
+void head_backward(const Model& m, HeadActs& a, const float* x, const float* d_in, float* d_x, int64_t N);
 
 // logits (N, V) = in (N, Ce) · lm_headᵀ (+ bias).
 void lm_head_forward(const Model& m, float* logits, const float* in, int64_t N);

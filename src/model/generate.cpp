@@ -11,8 +11,8 @@ namespace peft {
 Status check_token_ids(const Model& model, const int32_t* ids, int64_t n, const std::string& what) {
   for (int64_t i = 0; i < n; ++i)
     if (ids[i] < 0 || ids[i] >= model.config.n_vocab)
-      return Status::errorf("{}: token id {} at position {} is outside the vocabulary [0, {})",
-                            what, ids[i], i, model.config.n_vocab);
+      return Status::errorf("{}: token id {} at position {} is outside the vocabulary [0, {})", what, ids[i], i,
+                            model.config.n_vocab);
   return Status::ok();
 }
 
@@ -81,8 +81,7 @@ Result<std::vector<std::vector<int32_t>>> generate_batch(const Model& model,
 }
 
 Result<std::vector<int32_t>> generate(const Model& model, const std::vector<int32_t>& prompt,
-                                      const GenerateOptions& opt,
-                                      const std::function<void(int32_t)>& on_token) {
+                                      const GenerateOptions& opt, const std::function<void(int32_t)>& on_token) {
   std::function<void(size_t, int32_t)> each;
   if (on_token) each = [&](size_t, int32_t id) { on_token(id); };
   PEFT_ASSIGN_OR_RETURN(auto out, generate_batch(model, {prompt}, opt, each));

@@ -14,7 +14,7 @@ namespace peft {
 struct GenerateOptions {
   int64_t max_new_tokens = 64;
   SamplingOptions sampling;
-  bool stop_at_eos = true;  // stop after the model's eos token
+  bool stop_at_eos = true;     // stop after the model's eos token
   SiteHooks* hooks = nullptr;  // an adapter, or null
 };
 
@@ -32,9 +32,10 @@ Result<std::vector<int32_t>> generate(const Model& model, const std::vector<int3
 // seeded alike. Each row stops on its own (EOS, max_new_tokens, a full context); finished
 // rows leave the batch, so they cost no more compute. on_token(row, id) after each token.
 // Errors as generate() for any prompt.
-Result<std::vector<std::vector<int32_t>>> generate_batch(
-    const Model& model, const std::vector<std::vector<int32_t>>& prompts, const GenerateOptions& options,
-    const std::function<void(size_t, int32_t)>& on_token = {});
+Result<std::vector<std::vector<int32_t>>> generate_batch(const Model& model,
+                                                         const std::vector<std::vector<int32_t>>& prompts,
+                                                         const GenerateOptions& options,
+                                                         const std::function<void(size_t, int32_t)>& on_token = {});
 
 // Checks every id lies in [0, vocab); `what` names the source for the error.
 Status check_token_ids(const Model& model, const int32_t* ids, int64_t n, const std::string& what);

@@ -18,10 +18,14 @@ std::optional<GgmlType> ggml_type_from_flag(const std::string& flag) {
 
 uint32_t gguf_file_type(GgmlType t) {
   switch (t) {
-    case GgmlType::F16: return 1;
-    case GgmlType::Q8_0: return 7;
-    case GgmlType::BF16: return 32;
-    default: return 0;
+    case GgmlType::F16:
+      return 1;
+    case GgmlType::Q8_0:
+      return 7;
+    case GgmlType::BF16:
+      return 32;
+    default:
+      return 0;
   }
 }
 

@@ -23,7 +23,8 @@ Result<Json> gguf_hf_config(const GgufFile& f) {
   PEFT_ASSIGN_OR_RETURN(std::string type, f.get_string_or("general.type", "model"));
   if (type != "model")
     return Status::errorf("{}: general.type is '{}': this GGUF file is {}, not a model{}", f.path(), type,
-                          type == "adapter" ? "an adapter" : "something else", type == "adapter" ? " (pass it as --adapter)" : "");
+                          type == "adapter" ? "an adapter" : "something else",
+                          type == "adapter" ? " (pass it as --adapter)" : "");
   PEFT_ASSIGN_OR_RETURN(std::string arch_name, f.get_string("general.architecture"));
   const GgufArchDef* arch = find_gguf_arch(arch_name);
   if (!arch)

@@ -22,8 +22,8 @@ Result<Json> gguf_hf_config(const GgufFile& file);
 // transposed back to Conv1D (in, out). F32/F16/BF16 tensors that need no reordering are views
 // into the mapping; Q8_0 is dequantised to F32 (BF16 when options.base_dtype asks for it).
 // GGUF names without a Hugging Face counterpart keep their name (listed, never bound).
-Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<const GgufFile> file,
-                                                                const Json& config, const LoadOptions& options);
+Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<const GgufFile> file, const Json& config,
+                                                               const LoadOptions& options);
 
 // GgufFile → config → TensorSource → load_model_from.
 Result<std::unique_ptr<Model>> load_gguf_model(const std::string& path, const LoadOptions& options = {});

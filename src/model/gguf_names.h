@@ -23,8 +23,8 @@ struct GgufRowFix {
 };
 // `rows` rows of `row_bytes` each from Hugging Face order to llama.cpp's (to_gguf) or back.
 // Errors when the rows do not split into the heads.
-Status reorder_rows(const GgufRowFix& fix, bool to_gguf, void* dst, const void* src, int64_t rows,
-                    size_t row_bytes, const std::string& what);
+Status reorder_rows(const GgufRowFix& fix, bool to_gguf, void* dst, const void* src, int64_t rows, size_t row_bytes,
+                    const std::string& what);
 
 // One tensor role: llama.cpp's name (after "blk.N." for per-layer roles), its Hugging Face
 // name pattern in TensorNames, and where the loaded model keeps it (logical (out, in) layout).
@@ -33,7 +33,7 @@ struct GgufRole {
   std::string TensorNames::*hf;
   bool per_layer;
   Tensor (*bound)(const Model& model, int64_t layer);  // empty (no data) when absent
-  bool linear_weight;  // a projection matrix (GPT-2 keeps these Conv1D-transposed)
+  bool linear_weight;                                  // a projection matrix (GPT-2 keeps these Conv1D-transposed)
 };
 const std::vector<GgufRole>& gguf_roles();
 // "blk.3.attn_q.weight" / "token_embd.weight".

@@ -88,8 +88,8 @@ class GgufTensorSource final : public TensorSource {
 
 }  // namespace
 
-Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<const GgufFile> file,
-                                                                const Json& config, const LoadOptions& options) {
+Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<const GgufFile> file, const Json& config,
+                                                               const LoadOptions& options) {
   const std::string where = file->path() + " (GGUF metadata)";
   PEFT_ASSIGN_OR_RETURN(std::string model_type, json_get_string(config, "model_type", where));
   const ArchDef* arch = find_arch(model_type);
@@ -116,7 +116,8 @@ Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<c
       if (role.per_layer != block || rest != role.gguf) continue;
       const std::string& pattern = names.*role.hf;
       if (pattern.empty()) return std::nullopt;
-      return Mapped{layer_name(pattern, layer), gguf_row_fix(*arch->gguf, role, mc), names.conv1d && role.linear_weight};
+      return Mapped{layer_name(pattern, layer), gguf_row_fix(*arch->gguf, role, mc),
+                    names.conv1d && role.linear_weight};
     }
     return std::nullopt;
   };

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <utility>
 
-
 namespace peft {
 
 KvCache::KvCache(const ModelConfig& c, int64_t B, int64_t capacity) : B_(B), capacity_(capacity) {
@@ -39,13 +38,11 @@ void KvCache::select_rows(const std::vector<int64_t>& src) {
     }
 }
 
-InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step, int64_t capacity,
-                                 SiteHooks* hooks)
+InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step, int64_t capacity, SiteHooks* hooks)
     : m_(model),
       B_(B),
       max_step_(max_step + (hooks ? hooks->num_virtual_tokens() : 0)),
-      cache_(model.config, B,
-             capacity + (hooks ? hooks->num_virtual_tokens() + hooks->num_prefix_tokens() : 0)),
+      cache_(model.config, B, capacity + (hooks ? hooks->num_virtual_tokens() + hooks->num_prefix_tokens() : 0)),
       hooks_(hooks),
       nv_(hooks ? hooks->num_virtual_tokens() : 0),
       np_(hooks ? hooks->num_prefix_tokens() : 0) {

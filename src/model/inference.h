@@ -33,8 +33,7 @@ class InferenceRunner {
  public:
   // Up to B rows, up to max_step tokens per forward, up to `capacity` positions in total
   // (the virtual and prefix tokens of `hooks` — an adapter or null, not owned — come on top).
-  InferenceRunner(const Model& model, int64_t B, int64_t max_step, int64_t capacity,
-                  SiteHooks* hooks = nullptr);
+  InferenceRunner(const Model& model, int64_t B, int64_t max_step, int64_t capacity, SiteHooks* hooks = nullptr);
 
   // Left padding of the next prompt (call while the cache is empty): the first pad[b] ids of
   // row b in the first forward are padding, as Hugging Face's left-padded batches with an
@@ -50,8 +49,7 @@ class InferenceRunner {
   // all_positions ? (B, T, V) : (B, V) for each row's last new token.
   // modality (B, T): per-token modality ids for input-centric adapters (null = text).
   // B is the current batch (batch()), which select_rows may have shrunk.
-  void forward(const int32_t* ids, int64_t T, float* logits, bool all_positions,
-               const int32_t* modality = nullptr);
+  void forward(const int32_t* ids, int64_t T, float* logits, bool all_positions, const int32_t* modality = nullptr);
 
   // Keeps rows src[0], src[1], ... (of the current batch) as rows 0, 1, ...: the batch
   // becomes src.size() rows, so finished sequences stop costing compute. Copies the cache.
@@ -68,8 +66,8 @@ class InferenceRunner {
   Arena arena_;
   EmbedActs embed_;
   LayerActs acts_;
-  Tensor x_in_, x_out_;   // (N, C) ping-pong residual buffers (acts_.x_in points at one)
-  Tensor last_;           // (B, C) each row's last position
+  Tensor x_in_, x_out_;  // (N, C) ping-pong residual buffers (acts_.x_in points at one)
+  Tensor last_;          // (B, C) each row's last position
   HeadActs head_;
   std::vector<int32_t> positions_, modality_;
   std::vector<int32_t> pad_;  // (B) leading pad positions of each row; empty = none

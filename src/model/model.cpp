@@ -32,14 +32,13 @@ Result<std::optional<DType>> base_dtype_from_flag(std::string_view flag) {
 }
 
 Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::string& where,
-                                               std::shared_ptr<const TensorSource> source,
-                                               const std::string& path, const LoadOptions& options) {
+                                               std::shared_ptr<const TensorSource> source, const std::string& path,
+                                               const LoadOptions& options) {
   if (!config.is_object()) return Status::errorf("{}: expected a JSON object", where);
   PEFT_ASSIGN_OR_RETURN(std::string model_type, json_get_string(config, "model_type", where));
   const ArchDef* arch = find_arch(model_type);
   if (!arch)
-    return Status::errorf("{}: unsupported model_type '{}' (supported: {})", where, model_type,
-                          supported_archs());
+    return Status::errorf("{}: unsupported model_type '{}' (supported: {})", where, model_type, supported_archs());
   auto model = std::make_unique<Model>();
   model->path = path;
   model->arch = arch;
@@ -57,13 +56,11 @@ Result<std::unique_ptr<Model>> load_model(const std::string& path, const LoadOpt
   if (!fs::exists(path, ec)) return Status::errorf("{}: no such file or folder", path);
   if (path.ends_with(".gguf") && fs::is_regular_file(path, ec)) return load_gguf_model(path, options);
   if (!fs::is_directory(path, ec))
-    return Status::errorf("{}: expected a Hugging Face model folder (config.json + safetensors)",
-                          path);
+    return Status::errorf("{}: expected a Hugging Face model folder (config.json + safetensors)", path);
   const std::string config_path = path + "/config.json";
   PEFT_ASSIGN_OR_RETURN(Json config, read_json_file(config_path));
   PEFT_ASSIGN_OR_RETURN(WeightFiles files, WeightFiles::open_folder(path));
-  return load_model_from(config, config_path, std::make_shared<WeightFiles>(std::move(files)), path,
-                         options);
+  return load_model_from(config, config_path, std::make_shared<WeightFiles>(std::move(files)), path, options);
 }
 
 }  // namespace peft

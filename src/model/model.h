@@ -31,8 +31,8 @@ struct Norm {
 
 struct LayerWeights {
   Norm attn_norm, ffn_norm;
-  Linear q, k, v;   // QkvLayout::Separate
-  Linear qkv;       // fused layouts
+  Linear q, k, v;  // QkvLayout::Separate
+  Linear qkv;      // fused layouts
   Linear o;
   Linear gate, up, down;  // gate only for gated MLPs
 };
@@ -53,13 +53,13 @@ struct Model {
   Json hf_config;  // the Hugging Face config.json this model was built from
   TensorNames names;
   std::string path;
-  Tensor tok_embd;  // (V, C)
-  Tensor pos_embd;  // (P, C) for learned positions
-  Norm embd_norm;   // after the embedding (BLOOM), may be absent
-  Norm out_norm;    // final norm
-  Linear lm_head;   // (V, Ce); the token embedding when tied
-  Linear project_in;   // (C, Ce) when the embedding width differs (OPT)
-  Linear project_out;  // (Ce, C)
+  Tensor tok_embd;                  // (V, C)
+  Tensor pos_embd;                  // (P, C) for learned positions
+  Norm embd_norm;                   // after the embedding (BLOOM), may be absent
+  Norm out_norm;                    // final norm
+  Linear lm_head;                   // (V, Ce); the token embedding when tied
+  Linear project_in;                // (C, Ce) when the embedding width differs (OPT)
+  Linear project_out;               // (Ce, C)
   std::vector<float> alibi_slopes;  // (H) for ALiBi models
   std::vector<LayerWeights> layers;
 
@@ -74,8 +74,8 @@ Result<std::unique_ptr<Model>> load_model(const std::string& path, const LoadOpt
 // Build a model from a parsed Hugging Face config and a tensor source with HF names (what
 // every format loader reduces to). `where` names the config's origin for errors.
 Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::string& where,
-                                               std::shared_ptr<const TensorSource> source,
-                                               const std::string& path, const LoadOptions& options);
+                                               std::shared_ptr<const TensorSource> source, const std::string& path,
+                                               const LoadOptions& options);
 
 // The number of base parameters bound (embeddings, norms, projections, head).
 int64_t model_param_count(const Model& model);

@@ -17,8 +17,9 @@ int32_t Sampler::sample(const float* logits, int64_t V) {
   if (opt_.temperature <= 0.f) return argmax(logits, V);
   candidates_.clear();
   for (int64_t i = 0; i < V; ++i) candidates_.emplace_back(logits[i] / opt_.temperature, int32_t(i));
-  std::sort(candidates_.begin(), candidates_.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  std::sort(candidates_.begin(), candidates_.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  });
   size_t keep = candidates_.size();
   if (opt_.top_k > 0) keep = std::min(keep, size_t(opt_.top_k));
   // softmax over the kept candidates

@@ -29,8 +29,8 @@ std::vector<HfTensor> hf_tensors(const Model& m) {
     add(n.ffn_norm_w, l, w.ffn_norm.w, false);
     add(n.ffn_norm_b, l, w.ffn_norm.b, false);
     const std::pair<const std::string*, const Linear*> linears[] = {
-        {&n.q_w, &w.q}, {&n.k_w, &w.k}, {&n.v_w, &w.v}, {&n.qkv_w, &w.qkv}, {&n.o_w, &w.o},
-        {&n.gate_w, &w.gate}, {&n.up_w, &w.up}, {&n.down_w, &w.down}};
+        {&n.q_w, &w.q}, {&n.k_w, &w.k},       {&n.v_w, &w.v},   {&n.qkv_w, &w.qkv},
+        {&n.o_w, &w.o}, {&n.gate_w, &w.gate}, {&n.up_w, &w.up}, {&n.down_w, &w.down}};
     const std::string* biases[] = {&n.q_b, &n.k_b, &n.v_b, &n.qkv_b, &n.o_b, &n.gate_b, &n.up_b, &n.down_b};
     for (size_t i = 0; i < 8; ++i) {
       add(*linears[i].first, l, linears[i].second->w, true);
@@ -68,9 +68,8 @@ Status save_hf_folder(const Model& m, const std::string& dir, const std::string&
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!tokenizer_dir.empty() && fs::is_directory(tokenizer_dir, ec))
-    for (const char* name : {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
-                             "special_tokens_map.json", "generation_config.json", "vocab.json",
-                             "merges.txt", "encoder.json", "vocab.bpe"}) {
+    for (const char* name : {"tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                             "generation_config.json", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe"}) {
       const std::string src = tokenizer_dir + "/" + name;
       if (fs::is_regular_file(src, ec)) PEFT_TRY(copy_file_atomic(src, out.file(name)));
     }

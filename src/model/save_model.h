@@ -12,8 +12,8 @@ namespace peft {
 // (GPT-2's Conv1D matrices transposed back to (in, out)). Tied heads are not repeated.
 struct HfTensor {
   std::string name;
-  Tensor tensor;      // the bound view
-  bool transposed;    // write as tensorᵀ
+  Tensor tensor;    // the bound view
+  bool transposed;  // write as tensorᵀ
 };
 std::vector<HfTensor> hf_tensors(const Model& model);
 

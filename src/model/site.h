@@ -10,9 +10,8 @@ namespace peft {
 // Every projection of a block is a site (DESIGN.md "Adapters attach at named sites").
 enum class Site : uint8_t { AttnQ, AttnK, AttnV, AttnQKV, AttnO, FfnGate, FfnUp, FfnDown };
 constexpr int kNumLinearSites = 8;
-constexpr Site kLinearSites[kNumLinearSites] = {Site::AttnQ,   Site::AttnK, Site::AttnV,
-                                                Site::AttnQKV, Site::AttnO, Site::FfnGate,
-                                                Site::FfnUp,   Site::FfnDown};
+constexpr Site kLinearSites[kNumLinearSites] = {Site::AttnQ, Site::AttnK,   Site::AttnV, Site::AttnQKV,
+                                                Site::AttnO, Site::FfnGate, Site::FfnUp, Site::FfnDown};
 
 const char* site_name(Site site);
 
@@ -37,16 +36,16 @@ class SiteHooks {
   virtual const float* linear_input(Site site, int64_t layer, const float* x, int64_t N) { return x; }
   virtual bool has_input_hook(Site site, int64_t layer) const { return false; }
   // dx (N, in) += ∂L/∂x given dx_eff = ∂L/∂x'; accumulates the hook's parameter gradients.
-  virtual void linear_input_backward(Site site, int64_t layer, const float* x,
-                                     const float* dx_eff, float* dx, int64_t N) {}
+  virtual void linear_input_backward(Site site, int64_t layer, const float* x, const float* dx_eff, float* dx,
+                                     int64_t N) {}
 
   // Output side: y (N, out) holds x' Wᵀ + b; modify it in place (a low-rank update adds
   // s·B A x, a scaling multiplies, a series adapter adds A(y)). x is the original input.
   virtual void linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) {}
   // Given dy = ∂L/∂y: accumulates parameter gradients, adds to dx (N, in) what flows to x
   // directly (a low-rank update's path), and returns ∂L/∂(x' Wᵀ + b) — dy itself for additive hooks.
-  virtual const float* linear_output_backward(Site site, int64_t layer, const float* x,
-                                              const float* dy, float* dx, int64_t N) {
+  virtual const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy, float* dx,
+                                              int64_t N) {
     return dy;
   }
 
@@ -72,8 +71,7 @@ class SiteHooks {
   // Writes rows [0, P) of each batch item of k, v (B, kv_rows, Hkv·hd).
   virtual void prefix_kv(int64_t layer, float* k, float* v, int64_t B, int64_t kv_rows) {}
   // Accumulates from rows [0, P) of dk, dv (B, kv_rows, Hkv·hd).
-  virtual void prefix_kv_backward(int64_t layer, const float* dk, const float* dv, int64_t B,
-                                  int64_t kv_rows) {}
+  virtual void prefix_kv_backward(int64_t layer, const float* dk, const float* dv, int64_t B, int64_t kv_rows) {}
 };
 
 }  // namespace peft

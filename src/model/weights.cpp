@@ -19,8 +19,8 @@ class Binder {
                 bool transposed_in_file, bool force_f32 = false) {
     PEFT_ASSIGN_OR_RETURN(const Tensor* src, find(pattern, layer));
     const std::string name = layer_name(pattern, layer);
-    std::vector<int64_t> want = transposed_in_file ? std::vector<int64_t>{cols, rows}
-                                                   : std::vector<int64_t>{rows, cols};
+    std::vector<int64_t> want =
+        transposed_in_file ? std::vector<int64_t>{cols, rows} : std::vector<int64_t>{rows, cols};
     PEFT_TRY(check_shape(*src, name, want));
     DType target = force_f32 ? DType::F32 : base_dtype(src->dtype);
     if (!transposed_in_file && src->dtype == target) {
@@ -33,8 +33,8 @@ class Binder {
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t c = 0; c < cols; ++c)
         row[size_t(c)] = transposed_in_file ? f32.f32()[c * rows + r] : f32.f32()[r * cols + c];
-      convert_from_f32(static_cast<char*>(out.view().data) + size_t(r * cols) * dtype_size(target),
-                       target, row.data(), size_t(cols));
+      convert_from_f32(static_cast<char*>(out.view().data) + size_t(r * cols) * dtype_size(target), target, row.data(),
+                       size_t(cols));
     }
     dst = out.view();
     m_.owned.push_back(std::move(out));
@@ -56,8 +56,7 @@ class Binder {
     return Status::ok();
   }
 
-  Status linear(Linear& dst, const std::string& w, const std::string& b, int64_t layer,
-                int64_t out, int64_t in) {
+  Status linear(Linear& dst, const std::string& w, const std::string& b, int64_t layer, int64_t out, int64_t in) {
     PEFT_TRY(matrix(dst.w, w, layer, out, in, m_.names.conv1d));
     return vector(dst.b, b, layer, out);
   }
@@ -98,11 +97,10 @@ class Binder {
   Status check_shape(const Tensor& t, const std::string& name, const std::vector<int64_t>& want) {
     if (t.dims() != want)
       return Status::errorf("{}: tensor '{}' has shape {} but config.json implies [{}]",
-                            m_.source->file_of(name).empty() ? m_.path : m_.source->file_of(name), name,
-                            t.shape_str(), fmt::join(want, ", "));
+                            m_.source->file_of(name).empty() ? m_.path : m_.source->file_of(name), name, t.shape_str(),
+                            fmt::join(want, ", "));
     if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
-      return Status::errorf("{}: tensor '{}' has dtype {}, expected a float type", m_.path, name,
-                            dtype_name(t.dtype));
+      return Status::errorf("{}: tensor '{}' has dtype {}, expected a float type", m_.path, name, dtype_name(t.dtype));
     // A NaN or inf weight (a damaged file, a dtype that lies) would make every output garbage.
     if (const int64_t i = first_non_finite(t); i >= 0)
       return Status::errorf("{}: tensor '{}' holds a non-finite value (NaN or inf) at element {}",
@@ -125,8 +123,7 @@ std::vector<float> alibi_slopes(int64_t n_head) {
   const double base = std::pow(2.0, -8.0 / double(c));
   for (int64_t i = 1; i <= c; ++i) slopes.push_back(float(std::pow(base, double(i))));
   const double extra = std::pow(2.0, -4.0 / double(c));
-  for (int64_t j = 1; int64_t(slopes.size()) < n_head; j += 2)
-    slopes.push_back(float(std::pow(extra, double(j))));
+  for (int64_t j = 1; int64_t(slopes.size()) < n_head; j += 2) slopes.push_back(float(std::pow(extra, double(j))));
   return slopes;
 }
 
@@ -134,8 +131,8 @@ namespace {
 
 // Buffers checkpoints carry that the math derives (RoPE frequencies, causal masks).
 bool derivable_buffer(const std::string& name) {
-  for (const char* suffix : {"rotary_emb.inv_freq", ".attn.bias", ".attn.masked_bias", ".attention.bias",
-                             ".attention.masked_bias"})
+  for (const char* suffix :
+       {"rotary_emb.inv_freq", ".attn.bias", ".attn.masked_bias", ".attention.bias", ".attention.masked_bias"})
     if (name.ends_with(suffix)) return true;
   return false;
 }
@@ -208,8 +205,10 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
     if (bind.used().count(name) || derivable_buffer(name)) continue;
     if (c.block.tied_embeddings && (name == "lm_head.weight" || name.ends_with(".lm_head.weight"))) continue;
     const std::string file = m.source->file_of(name);
-    return Status::errorf("{}: tensor '{}' is not used by the {} model config.json describes (config and weights "
-                          "disagree?)", file.empty() ? m.path : file, name, c.arch);
+    return Status::errorf(
+        "{}: tensor '{}' is not used by the {} model config.json describes (config and weights "
+        "disagree?)",
+        file.empty() ? m.path : file, name, c.arch);
   }
   return Status::ok();
 }

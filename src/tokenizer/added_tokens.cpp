@@ -35,9 +35,8 @@ AddedTokenMatcher::AddedTokenMatcher(std::vector<AddedTokenSpec> tokens) {
     by_first_byte_[static_cast<unsigned char>(tokens_[i].content[0])].push_back(int32_t(i));
   }
   for (auto& list : by_first_byte_) {
-    std::stable_sort(list.begin(), list.end(), [&](int32_t a, int32_t b) {
-      return tokens_[a].content.size() > tokens_[b].content.size();
-    });
+    std::stable_sort(list.begin(), list.end(),
+                     [&](int32_t a, int32_t b) { return tokens_[a].content.size() > tokens_[b].content.size(); });
   }
 }
 
@@ -75,7 +74,8 @@ void AddedTokenMatcher::split(std::string_view text, bool at_start, std::vector<
       }
       i = stop;
     }
-    if (start_offset < start) out.push_back({text.substr(start_offset, start - start_offset), -1, at_start && start_offset == 0});
+    if (start_offset < start)
+      out.push_back({text.substr(start_offset, start - start_offset), -1, at_start && start_offset == 0});
     out.push_back({text.substr(start, stop - start), found->id, at_start && start == 0});
     start_offset = stop;
   }

@@ -63,14 +63,15 @@ Result<std::unique_ptr<BpeModel>> BpeModel::build(BpeSpec spec, const std::strin
     const std::string merged = a + (b.size() >= prefix_len ? b.substr(prefix_len) : b);
     const int32_t im = m->token_id(merged);
     if (im < 0) {
-      return Status::errorf("{}: merge {} ('{} {}') makes '{}', which is not in the vocabulary", where, i, a, b, merged);
+      return Status::errorf("{}: merge {} ('{} {}') makes '{}', which is not in the vocabulary", where, i, a, b,
+                            merged);
     }
     // A repeated pair keeps its last rank, as Hugging Face's HashMap collect does.
     m->merges_.insert_or_assign(pair_key(ia, ib), MergeInfo{int32_t(i), im});
   }
 
-  bool cuttable = spec.continuing_subword_prefix.empty() && spec.end_of_word_suffix.empty() &&
-                  m->token_id(kMarker) >= 0;
+  bool cuttable =
+      spec.continuing_subword_prefix.empty() && spec.end_of_word_suffix.empty() && m->token_id(kMarker) >= 0;
   for (size_t id = 0; cuttable && id < m->vocab_.size(); ++id) cuttable = !has_inner_marker(m->vocab_[id]);
   m->split_at_marker_ = cuttable;
   spec.merges.clear();
@@ -131,7 +132,8 @@ void BpeModel::encode_uncached(std::string_view word, std::vector<int32_t>& out)
       add(id);
     } else {
       bool all_bytes = spec_.byte_fallback;
-      for (size_t k = 0; all_bytes && k < piece.size(); ++k) all_bytes = byte_ids_[static_cast<unsigned char>(piece[k])] >= 0;
+      for (size_t k = 0; all_bytes && k < piece.size(); ++k)
+        all_bytes = byte_ids_[static_cast<unsigned char>(piece[k])] >= 0;
       if (all_bytes) {
         if (pending_unk) add(unk_id_), pending_unk = false;
         for (char c : piece) add(byte_ids_[static_cast<unsigned char>(c)]);
@@ -163,7 +165,8 @@ void BpeModel::encode_uncached(std::string_view word, std::vector<int32_t>& out)
     left.next = right.next;
     if (right.next >= 0) symbols[right.next].prev = top.pos;
     if (left.prev >= 0) {
-      if (const MergeInfo* pm = find_merge(symbols[left.prev].id, left.id)) queue.push({pm->rank, left.prev, pm->new_id});
+      if (const MergeInfo* pm = find_merge(symbols[left.prev].id, left.id))
+        queue.push({pm->rank, left.prev, pm->new_id});
     }
     if (left.next >= 0) {
       if (const MergeInfo* nm = find_merge(left.id, symbols[left.next].id)) queue.push({nm->rank, top.pos, nm->new_id});

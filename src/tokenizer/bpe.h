@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "core/status.h"
-#include "tokenizer/word_cache.h"
 #include "tokenizer/token_map.h"
 #include "tokenizer/tokenizer_spec.h"
+#include "tokenizer/word_cache.h"
 
 namespace peft {
 

@@ -14,7 +14,9 @@ struct Tables {
   std::array<int16_t, 324> char_to_byte;  // code point -> byte, -1 when not in the map
   Tables() {
     char_to_byte.fill(-1);
-    auto printable = [](int b) { return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF); };
+    auto printable = [](int b) {
+      return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    };
     int next = 256;
     for (int b = 0; b < 256; ++b) {
       const int cp = printable(b) ? b : next++;

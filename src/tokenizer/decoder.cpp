@@ -12,7 +12,10 @@ int byte_token_value(const std::string& t) {
   int v = 0;
   for (int k = 3; k < 5; ++k) {
     const char c = t[k];
-    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    const int d = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                         : -1;
     if (d < 0) return -1;
     v = v * 16 + d;
   }
@@ -41,8 +44,11 @@ void strip_tokens(std::vector<std::string>& tokens, const std::string& content, 
   if (content.empty()) return;
   for (std::string& t : tokens) {
     size_t b = 0, e = t.size();
-    for (int k = 0; k < start && e - b >= content.size() && t.compare(b, content.size(), content) == 0; ++k) b += content.size();
-    for (int k = 0; k < stop && e - b >= content.size() && t.compare(e - content.size(), content.size(), content) == 0; ++k) e -= content.size();
+    for (int k = 0; k < start && e - b >= content.size() && t.compare(b, content.size(), content) == 0; ++k)
+      b += content.size();
+    for (int k = 0; k < stop && e - b >= content.size() && t.compare(e - content.size(), content.size(), content) == 0;
+         ++k)
+      e -= content.size();
     t = t.substr(b, e - b);
   }
 }
@@ -75,14 +81,18 @@ std::string Decoder::decode(std::vector<std::string> tokens) const {
       case DecoderStep::Kind::Replace:
         for (std::string& t : tokens) t = step.replace.apply(t);
         break;
-      case DecoderStep::Kind::ByteFallback: tokens = byte_fallback(std::move(tokens)); break;
+      case DecoderStep::Kind::ByteFallback:
+        tokens = byte_fallback(std::move(tokens));
+        break;
       case DecoderStep::Kind::Fuse: {
         std::string all;
         for (const std::string& t : tokens) all += t;
         tokens.assign(1, std::move(all));
         break;
       }
-      case DecoderStep::Kind::Strip: strip_tokens(tokens, s.content, s.strip_start, s.strip_stop); break;
+      case DecoderStep::Kind::Strip:
+        strip_tokens(tokens, s.content, s.strip_start, s.strip_stop);
+        break;
       case DecoderStep::Kind::Metaspace:
         // Hugging Face drops every marker of the first token (the prepended one) and turns
         // the others into spaces.

@@ -53,10 +53,14 @@ Result<GgufVocab> gguf_vocab_from_sentencepiece(const std::string& model_file) {
     v.tokens.push_back(sp.IdToPiece(id));
     v.scores.push_back(sp.GetScore(id));
     GgufTokenType t = GgufTokenType::Normal;
-    if (sp.IsUnknown(id)) t = GgufTokenType::Unknown;
-    else if (sp.IsControl(id)) t = GgufTokenType::Control;
-    else if (sp.IsUnused(id)) t = GgufTokenType::Unused;
-    else if (sp.IsByte(id)) t = GgufTokenType::Byte;
+    if (sp.IsUnknown(id))
+      t = GgufTokenType::Unknown;
+    else if (sp.IsControl(id))
+      t = GgufTokenType::Control;
+    else if (sp.IsUnused(id))
+      t = GgufTokenType::Unused;
+    else if (sp.IsByte(id))
+      t = GgufTokenType::Byte;
     v.token_types.push_back(int32_t(t));
   }
   auto id_or_none = [n](int id) { return id >= 0 && id < n ? int32_t(id) : int32_t(-1); };
@@ -135,10 +139,12 @@ Result<GgufVocab> gguf_vocab_from_tokenizer_json(const std::string& path, const 
     }
   if (model->contains("merges") && (*model)["merges"].is_array())
     for (const Json& m : (*model)["merges"]) {
-      if (m.is_string()) v.merges.push_back(m.get<std::string>());
+      if (m.is_string())
+        v.merges.push_back(m.get<std::string>());
       else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
         v.merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
-      else return Status::errorf("{}: model.merges entries must be \"a b\" or [\"a\", \"b\"]", path);
+      else
+        return Status::errorf("{}: model.merges entries must be \"a b\" or [\"a\", \"b\"]", path);
     }
   v.add_bos = false;
   return v;

@@ -28,7 +28,8 @@ Result<TokenizerSpec> gpt2_spec_from_files(const std::string& encoder_json, cons
     if (line.starts_with("#version") || line.empty()) continue;
     const size_t space = line.find(' ');
     if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
-      return Status::errorf("{}: line {} is not two tokens separated by one space: '{}'", vocab_bpe, line_no, line.substr(0, 60));
+      return Status::errorf("{}: line {} is not two tokens separated by one space: '{}'", vocab_bpe, line_no,
+                            line.substr(0, 60));
     }
     spec.model.merges.emplace_back(line.substr(0, space), line.substr(space + 1));
   }

@@ -18,7 +18,8 @@ Result<std::unique_ptr<HfBpeTokenizer>> HfBpeTokenizer::build(TokenizerSpec spec
   constexpr int32_t kMaxId = 1 << 24;  // guards the per-id tables against absurd ids
   int32_t size = int32_t(t->model_->vocab().size());
   for (const AddedTokenSpec& a : spec.added_tokens) {
-    if (a.id < 0 || a.id >= kMaxId) return Status::errorf("{}: added token '{}' has id {}, out of range", where, a.content, a.id);
+    if (a.id < 0 || a.id >= kMaxId)
+      return Status::errorf("{}: added token '{}' has id {}, out of range", where, a.content, a.id);
     size = std::max(size, a.id + 1);
   }
   t->vocab_size_ = size;
@@ -39,7 +40,8 @@ Result<std::unique_ptr<HfBpeTokenizer>> HfBpeTokenizer::build(TokenizerSpec spec
 
   for (const auto* ids : {&spec.prefix_ids, &spec.suffix_ids}) {
     for (int32_t id : *ids) {
-      if (id < 0 || id >= size) return Status::errorf("{}: post_processor adds id {}, outside the vocabulary (size {})", where, id, size);
+      if (id < 0 || id >= size)
+        return Status::errorf("{}: post_processor adds id {}, outside the vocabulary (size {})", where, id, size);
     }
   }
   t->prefix_ids_ = spec.prefix_ids;
@@ -54,8 +56,10 @@ std::vector<int32_t> HfBpeTokenizer::encode(std::string_view text, bool add_bos)
   ids.reserve(text.size() / 3 + prefix_ids_.size() + suffix_ids_.size() + 1);
   if (add_bos) ids = prefix_ids_;
   std::vector<TextSegment> raw, normalized;
-  if (raw_added_.empty()) raw.push_back({text, -1, true});
-  else raw_added_.split(text, true, raw);
+  if (raw_added_.empty())
+    raw.push_back({text, -1, true});
+  else
+    raw_added_.split(text, true, raw);
   std::vector<std::string> words;
   std::string norm;
   for (const TextSegment& seg : raw) {
@@ -71,8 +75,10 @@ std::vector<int32_t> HfBpeTokenizer::encode(std::string_view text, bool add_bos)
       seg_text = norm;
     }
     normalized.clear();
-    if (normalized_added_.empty()) normalized.push_back({seg_text, -1, seg.at_start});
-    else normalized_added_.split(seg_text, seg.at_start, normalized);
+    if (normalized_added_.empty())
+      normalized.push_back({seg_text, -1, seg.at_start});
+    else
+      normalized_added_.split(seg_text, seg.at_start, normalized);
     for (const TextSegment& part : normalized) {
       if (part.id >= 0) {
         ids.push_back(part.id);

@@ -43,9 +43,9 @@ class HfBpeTokenizer final : public Tokenizer {
   PreTokenizer pre_tokenizer_;
   Decoder decoder_;
   AddedTokenMatcher raw_added_, normalized_added_;  // normalized=false / true tokens
-  std::vector<std::string> added_text_;              // by id; empty when not an added token
+  std::vector<std::string> added_text_;             // by id; empty when not an added token
   TokenMap added_ids_;
-  std::vector<bool> special_;                        // by id
+  std::vector<bool> special_;  // by id
   std::vector<int32_t> prefix_ids_, suffix_ids_;
   int32_t bos_ = -1, eos_ = -1, vocab_size_ = 0;
 };

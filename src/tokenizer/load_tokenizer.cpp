@@ -2,10 +2,10 @@
 #include <filesystem>
 #include <vector>
 
+#include "tokenizer/gguf_tokenizer.h"
 #include "tokenizer/gpt2_files.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/gguf_tokenizer.h"
 #include "tokenizer/tokenizer_json.h"
 
 namespace peft {
@@ -27,7 +27,8 @@ bool is_file(const fs::path& p) {
 Result<std::unique_ptr<Tokenizer>> load_gpt2_pair(const fs::path& dir) {
   const fs::path encoder = dir / "encoder.json", merges = dir / "vocab.bpe";
   if (!is_file(encoder)) return Status::errorf("{}: vocab.bpe needs encoder.json beside it", merges.string());
-  if (!is_file(merges)) return Status::errorf("{}: encoder.json needs vocab.bpe (the merges) beside it", encoder.string());
+  if (!is_file(merges))
+    return Status::errorf("{}: encoder.json needs vocab.bpe (the merges) beside it", encoder.string());
   return load_gpt2_files(encoder.string(), merges.string());
 }
 
@@ -41,8 +42,8 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path) {
     if (is_file(p / "tokenizer.json")) return load_tokenizer_json((p / "tokenizer.json").string());
     if (is_file(p / "tokenizer.model")) return load_sentencepiece((p / "tokenizer.model").string());
     if (is_file(p / "encoder.json") || is_file(p / "vocab.bpe")) return load_gpt2_pair(p);
-    return Status::errorf("{}: no tokenizer found (looked for tokenizer.json, tokenizer.model, encoder.json + vocab.bpe)",
-                          path);
+    return Status::errorf(
+        "{}: no tokenizer found (looked for tokenizer.json, tokenizer.model, encoder.json + vocab.bpe)", path);
   }
   if (!fs::exists(p, ec)) return Status::errorf("{}: no such file or folder", path);
   const std::string name = p.filename().string();

@@ -21,10 +21,18 @@ std::string unicode_normalize(std::string_view text, NormalizerStep::Kind kind) 
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* n = nullptr;
   switch (kind) {
-    case NormalizerStep::Kind::Nfc: n = icu::Normalizer2::getNFCInstance(status); break;
-    case NormalizerStep::Kind::Nfd: n = icu::Normalizer2::getNFDInstance(status); break;
-    case NormalizerStep::Kind::Nfkc: n = icu::Normalizer2::getNFKCInstance(status); break;
-    default: n = icu::Normalizer2::getNFKDInstance(status); break;
+    case NormalizerStep::Kind::Nfc:
+      n = icu::Normalizer2::getNFCInstance(status);
+      break;
+    case NormalizerStep::Kind::Nfd:
+      n = icu::Normalizer2::getNFDInstance(status);
+      break;
+    case NormalizerStep::Kind::Nfkc:
+      n = icu::Normalizer2::getNFKCInstance(status);
+      break;
+    default:
+      n = icu::Normalizer2::getNFKDInstance(status);
+      break;
   }
   if (U_FAILURE(status) || !n) return std::string(text);
   icu::UnicodeString u = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), int32_t(text.size())));
@@ -126,14 +134,22 @@ std::string Normalizer::apply(std::string_view text) const {
       case NormalizerStep::Kind::Nfc:
       case NormalizerStep::Kind::Nfd:
       case NormalizerStep::Kind::Nfkc:
-      case NormalizerStep::Kind::Nfkd: s = unicode_normalize(s, step.spec.kind); break;
+      case NormalizerStep::Kind::Nfkd:
+        s = unicode_normalize(s, step.spec.kind);
+        break;
       case NormalizerStep::Kind::Prepend:
         // Hugging Face prepends to non-empty strings only, so "" stays "".
         if (!s.empty()) s = step.spec.prepend + s;
         break;
-      case NormalizerStep::Kind::Replace: s = step.replace.apply(s); break;
-      case NormalizerStep::Kind::Lowercase: s = lowercase(s); break;
-      case NormalizerStep::Kind::Strip: s = strip(s, step.spec.strip_left, step.spec.strip_right); break;
+      case NormalizerStep::Kind::Replace:
+        s = step.replace.apply(s);
+        break;
+      case NormalizerStep::Kind::Lowercase:
+        s = lowercase(s);
+        break;
+      case NormalizerStep::Kind::Strip:
+        s = strip(s, step.spec.strip_left, step.spec.strip_right);
+        break;
     }
   }
   return s;

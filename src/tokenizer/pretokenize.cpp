@@ -59,22 +59,28 @@ std::vector<Span> apply_behavior(std::vector<Span> spans, SplitBehavior behavior
       return out;
     case SplitBehavior::Contiguous:
       for (const Span& s : spans) {
-        if (s.is_match == previous_match && !out.empty()) out.back().end = s.end;
-        else out.push_back({s.begin, s.end, false});
+        if (s.is_match == previous_match && !out.empty())
+          out.back().end = s.end;
+        else
+          out.push_back({s.begin, s.end, false});
         previous_match = s.is_match;
       }
       return out;
     case SplitBehavior::MergedWithPrevious:
       for (const Span& s : spans) {
-        if (s.is_match && !previous_match && !out.empty()) out.back().end = s.end;
-        else out.push_back({s.begin, s.end, false});
+        if (s.is_match && !previous_match && !out.empty())
+          out.back().end = s.end;
+        else
+          out.push_back({s.begin, s.end, false});
         previous_match = s.is_match;
       }
       return out;
     case SplitBehavior::MergedWithNext:
       for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
-        if (it->is_match && !previous_match && !out.empty()) out.back().begin = it->begin;
-        else out.push_back({it->begin, it->end, false});
+        if (it->is_match && !previous_match && !out.empty())
+          out.back().begin = it->begin;
+        else
+          out.push_back({it->begin, it->end, false});
         previous_match = it->is_match;
       }
       return {out.rbegin(), out.rend()};
@@ -82,8 +88,8 @@ std::vector<Span> apply_behavior(std::vector<Span> spans, SplitBehavior behavior
   return spans;
 }
 
-void split_piece(const Piece& piece, const PatternSpec& pattern, const Regex& re, SplitBehavior behavior,
-                 bool invert, std::vector<Piece>& out) {
+void split_piece(const Piece& piece, const PatternSpec& pattern, const Regex& re, SplitBehavior behavior, bool invert,
+                 std::vector<Piece>& out) {
   for (const Span& s : apply_behavior(find_spans(piece.text, pattern, re), behavior, invert)) {
     if (s.is_match || s.end == s.begin) continue;  // Removed, or empty
     out.push_back({piece.text.substr(s.begin, s.end - s.begin), piece.at_start && s.begin == 0});
@@ -119,23 +125,29 @@ void PreTokenizer::apply(std::string_view segment, bool at_start, std::vector<st
         case PreTokenizerStep::Kind::ByteLevel: {
           if (s.add_prefix_space && !piece.text.starts_with(' ')) piece.text.insert(0, " ");
           const size_t first = next.size();
-          if (s.use_regex) split_piece(piece, {"", true}, step.regex, SplitBehavior::Isolated, false, next);
-          else next.push_back(std::move(piece));
+          if (s.use_regex)
+            split_piece(piece, {"", true}, step.regex, SplitBehavior::Isolated, false, next);
+          else
+            next.push_back(std::move(piece));
           for (size_t i = first; i < next.size(); ++i) next[i].text = to_byte_level(next[i].text);
           break;
         }
         case PreTokenizerStep::Kind::Metaspace: {
           std::string text;
           for (char c : piece.text) {
-            if (c == ' ') text += s.replacement;
-            else text += c;
+            if (c == ' ')
+              text += s.replacement;
+            else
+              text += c;
           }
           const bool prepend = s.prepend_scheme == PreTokenizerStep::Prepend::Always ||
                                (s.prepend_scheme == PreTokenizerStep::Prepend::First && piece.at_start);
           if (prepend && !text.starts_with(s.replacement)) text.insert(0, s.replacement);
           Piece replaced{std::move(text), piece.at_start};
-          if (s.split) split_piece(replaced, {s.replacement, false}, step.regex, SplitBehavior::MergedWithNext, false, next);
-          else next.push_back(std::move(replaced));
+          if (s.split)
+            split_piece(replaced, {s.replacement, false}, step.regex, SplitBehavior::MergedWithNext, false, next);
+          else
+            next.push_back(std::move(replaced));
           break;
         }
       }

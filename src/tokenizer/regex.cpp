@@ -44,7 +44,8 @@ bool flatten_nested_classes(std::string_view p, std::string& out) {
     if (c == '\\' && i + 1 < p.size()) {
       out += c;
       out += p[++i];
-    } else if (c == '[' && depth > 0 && i + 1 < p.size() && p[i + 1] == ':' && p.find(":]", i + 2) != std::string_view::npos) {
+    } else if (c == '[' && depth > 0 && i + 1 < p.size() && p[i + 1] == ':' &&
+               p.find(":]", i + 2) != std::string_view::npos) {
       const size_t end = p.find(":]", i + 2);  // [:alpha:] stays as it is
       out.append(p.substr(i, end + 2 - i));
       i = end + 1;
@@ -74,8 +75,8 @@ Result<Regex> Regex::compile(std::string_view source, const std::string& where) 
   }
   int error = 0;
   PCRE2_SIZE offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                   PCRE2_UTF | PCRE2_UCP, &error, &offset, nullptr);
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_UTF | PCRE2_UCP,
+                                   &error, &offset, nullptr);
   if (!code) {
     PCRE2_UCHAR buffer[256];
     pcre2_get_error_message(error, buffer, sizeof(buffer));
@@ -102,8 +103,7 @@ std::vector<std::pair<size_t, size_t>> Regex::find_all(std::string_view text) co
   while (start <= text.size()) {
     // The caller guarantees valid UTF-8, so skip PCRE2's check (it would rescan the
     // rest of the subject on every call, quadratic on long texts).
-    int rc = pcre2_match(code_->code, subject, text.size(), start, PCRE2_NO_UTF_CHECK, md,
-                         scratch.context);
+    int rc = pcre2_match(code_->code, subject, text.size(), start, PCRE2_NO_UTF_CHECK, md, scratch.context);
     if (rc < 0) break;  // PCRE2_ERROR_NOMATCH, or a resource limit: no further matches
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
     const size_t b = ov[0], e = ov[1];

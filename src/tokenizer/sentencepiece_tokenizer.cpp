@@ -8,8 +8,7 @@
 
 namespace peft {
 
-Result<std::unique_ptr<SentencePieceTokenizer>> SentencePieceTokenizer::load(
-    const std::string& path) {
+Result<std::unique_ptr<SentencePieceTokenizer>> SentencePieceTokenizer::load(const std::string& path) {
   // Read the bytes ourselves so a missing file and a corrupt file get distinct messages.
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::errorf("{}: cannot open tokenizer file", path);
@@ -71,9 +70,7 @@ int32_t SentencePieceTokenizer::token_id(std::string_view text) const {
   return id;
 }
 
-bool SentencePieceTokenizer::is_special(int32_t id) const {
-  return id >= 0 && id < vocab_size() && sp_->IsControl(id);
-}
+bool SentencePieceTokenizer::is_special(int32_t id) const { return id >= 0 && id < vocab_size() && sp_->IsControl(id); }
 
 std::string SentencePieceTokenizer::piece(int32_t id) const {
   if (id < 0 || id >= vocab_size()) return {};

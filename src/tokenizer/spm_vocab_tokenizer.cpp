@@ -78,7 +78,8 @@ Result<std::unique_ptr<SpmVocabTokenizer>> SpmVocabTokenizer::build(const VocabS
     t->all_ids_.emplace(p, int32_t(id));
     const TokenType ty = t->types_[id];
     // sentencepiece's pieces_ map: what BPE may produce (control/unk/byte are "reserved").
-    if (ty == TokenType::Normal || ty == TokenType::UserDefined || ty == TokenType::Unused) t->mergeable_.emplace(p, int32_t(id));
+    if (ty == TokenType::Normal || ty == TokenType::UserDefined || ty == TokenType::Unused)
+      t->mergeable_.emplace(p, int32_t(id));
     if (ty == TokenType::UserDefined) user_defined.push_back({int32_t(id), p});
     if (ty == TokenType::Unknown && t->unk_ < 0) t->unk_ = int32_t(id);
   }
@@ -135,8 +136,10 @@ std::vector<int32_t> SpmVocabTokenizer::encode(std::string_view text, bool add_b
   const std::string norm = normalize(text);
   if (!norm.empty()) {
     std::vector<TextSegment> segments;
-    if (user_defined_.empty()) segments.push_back({norm, -1, true});
-    else user_defined_.split(norm, true, segments);
+    if (user_defined_.empty())
+      segments.push_back({norm, -1, true});
+    else
+      user_defined_.split(norm, true, segments);
     for (const TextSegment& seg : segments) {
       if (seg.id >= 0) {
         ids.push_back(seg.id);

@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/word_cache.h"
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/token_map.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/vocab_spec.h"
+#include "tokenizer/word_cache.h"
 
 namespace peft {
 
@@ -49,7 +49,7 @@ class SpmVocabTokenizer final : public Tokenizer {
   std::vector<float> scores_;
   std::vector<TokenType> types_;
   std::vector<int16_t> byte_value_;  // by id: the byte of a <0xNN> token, -1 otherwise
-  TokenMap mergeable_;  // normal, user-defined and unused pieces: what merges may form
+  TokenMap mergeable_;               // normal, user-defined and unused pieces: what merges may form
   TokenMap all_ids_;
   AddedTokenMatcher user_defined_;
   int32_t byte_ids_[256];

@@ -22,8 +22,8 @@ class Tokenizer {
   // [0, vocab_size) skipped.
   virtual std::string decode(std::span<const int32_t> ids) const = 0;
   virtual int32_t vocab_size() const = 0;
-  virtual int32_t bos_id() const = 0;  // -1 when absent
-  virtual int32_t eos_id() const = 0;  // -1 when absent
+  virtual int32_t bos_id() const = 0;    // -1 when absent
+  virtual int32_t eos_id() const = 0;    // -1 when absent
   virtual std::string kind() const = 0;  // "sentencepiece", "tokenizer.json", "gpt2-bpe", "spm-vocab"
 
   // The vocabulary string of `id` ("Ġthe", "▁the", "<0x0A>", "<s>"); empty when out of range.

@@ -22,7 +22,8 @@ Status parse_model(const Json& root, const std::string& path, BpeSpec& bpe) {
     return Status::errorf("{}: unsupported model type '{}' (supported: BPE)", path, type.empty() ? "(none)" : type);
   }
   auto vocab = m.find("vocab");
-  if (vocab == m.end() || !vocab->is_object()) return Status::errorf("{}: field 'vocab' missing or not an object", where);
+  if (vocab == m.end() || !vocab->is_object())
+    return Status::errorf("{}: field 'vocab' missing or not an object", where);
   PEFT_TRY(read_vocab_object(*vocab, where + ".vocab", bpe.vocab));
   auto merges = m.find("merges");
   if (merges != m.end() && !merges->is_null()) {
@@ -34,12 +35,14 @@ Status parse_model(const Json& root, const std::string& path, BpeSpec& bpe) {
       if (e.is_string()) {
         const std::string& s = e.get_ref<const std::string&>();
         const size_t space = s.find(' ');
-        if (space == std::string::npos) return Status::errorf("{}: merge {} ('{}') is not two tokens separated by a space", where, i, s);
+        if (space == std::string::npos)
+          return Status::errorf("{}: merge {} ('{}') is not two tokens separated by a space", where, i, s);
         bpe.merges.emplace_back(s.substr(0, space), s.substr(space + 1));
       } else if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
         bpe.merges.emplace_back(e[0].get<std::string>(), e[1].get<std::string>());
       } else {
-        return Status::errorf("{}: merge {} must be \"a b\" or [\"a\", \"b\"], found {}", where, i, e.dump().substr(0, 60));
+        return Status::errorf("{}: merge {} must be \"a b\" or [\"a\", \"b\"], found {}", where, i,
+                              e.dump().substr(0, 60));
       }
     }
   }
@@ -79,14 +82,16 @@ Status parse_added_tokens(const Json& root, const std::string& path, std::vector
 Status parse_template(const Json& p, const std::string& where, TokenizerSpec& spec) {
   auto single = p.find("single");
   if (single == p.end() || !single->is_array()) return Status::errorf("{}: field 'single' must be an array", where);
-  const Json* specials = p.contains("special_tokens") && p["special_tokens"].is_object() ? &p["special_tokens"] : nullptr;
+  const Json* specials =
+      p.contains("special_tokens") && p["special_tokens"].is_object() ? &p["special_tokens"] : nullptr;
   bool seen_sequence = false;
   for (const Json& item : *single) {
     if (item.contains("Sequence")) {
       seen_sequence = true;
     } else if (item.contains("SpecialToken") && item["SpecialToken"].is_object()) {
       PEFT_ASSIGN_OR_RETURN(std::string name, json_get_string(item["SpecialToken"], "id", where + " SpecialToken"));
-      if (!specials || !specials->contains(name) || !(*specials)[name].contains("ids") || !(*specials)[name]["ids"].is_array()) {
+      if (!specials || !specials->contains(name) || !(*specials)[name].contains("ids") ||
+          !(*specials)[name]["ids"].is_array()) {
         return Status::errorf("{}: special token '{}' has no entry with ids in special_tokens", where, name);
       }
       for (const Json& id : (*specials)[name]["ids"]) {
@@ -96,7 +101,8 @@ Status parse_template(const Json& p, const std::string& where, TokenizerSpec& sp
         (seen_sequence ? spec.suffix_ids : spec.prefix_ids).push_back(id.get<int32_t>());
       }
     } else {
-      return Status::errorf("{}: template item {} is neither a Sequence nor a SpecialToken", where, item.dump().substr(0, 60));
+      return Status::errorf("{}: template item {} is neither a Sequence nor a SpecialToken", where,
+                            item.dump().substr(0, 60));
     }
   }
   return Status::ok();
@@ -131,8 +137,10 @@ Status parse_post_processor(const Json& p, const std::string& path, TokenizerSpe
     for (const Json& item : *list) PEFT_TRY(parse_post_processor(item, path, spec));
     return Status::ok();
   }
-  return Status::errorf("{}: unsupported post_processor type '{}' (supported: TemplateProcessing, ByteLevel, "
-                        "RobertaProcessing, BertProcessing, Sequence)", path, type);
+  return Status::errorf(
+      "{}: unsupported post_processor type '{}' (supported: TemplateProcessing, ByteLevel, "
+      "RobertaProcessing, BertProcessing, Sequence)",
+      path, type);
 }
 
 }  // namespace
@@ -141,11 +149,13 @@ Status read_vocab_object(const Json& obj, const std::string& where, std::vector<
   vocab.clear();
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 || it.value().get<int64_t>() >= kMaxId) {
-      return Status::errorf("{}: token '{}' has id {}, expected an integer in [0, {})", where, it.key(), it.value().dump(), kMaxId);
+      return Status::errorf("{}: token '{}' has id {}, expected an integer in [0, {})", where, it.key(),
+                            it.value().dump(), kMaxId);
     }
     const size_t id = it.value().get<size_t>();
     if (id >= vocab.size()) vocab.resize(id + 1);
-    if (!vocab[id].empty()) return Status::errorf("{}: tokens '{}' and '{}' both have id {}", where, vocab[id], it.key(), id);
+    if (!vocab[id].empty())
+      return Status::errorf("{}: tokens '{}' and '{}' both have id {}", where, vocab[id], it.key(), id);
     vocab[id] = it.key();
   }
   return Status::ok();

@@ -27,14 +27,17 @@ Result<SplitBehavior> parse_behavior(const Json& j, const std::string& where) {
   if (b == "MergedWithPrevious") return SplitBehavior::MergedWithPrevious;
   if (b == "MergedWithNext") return SplitBehavior::MergedWithNext;
   if (b == "Contiguous") return SplitBehavior::Contiguous;
-  return Status::errorf("{}: unknown split behavior '{}' (known: Removed, Isolated, MergedWithPrevious, "
-                        "MergedWithNext, Contiguous)", where, b);
+  return Status::errorf(
+      "{}: unknown split behavior '{}' (known: Removed, Isolated, MergedWithPrevious, "
+      "MergedWithNext, Contiguous)",
+      where, b);
 }
 
 // Metaspace's prepend_scheme, or the older add_prefix_space flag it replaced.
 Result<PreTokenizerStep::Prepend> parse_prepend_scheme(const Json& j, const std::string& where) {
   PEFT_ASSIGN_OR_RETURN(bool add_prefix_space, json_get_bool_or(j, "add_prefix_space", true, where));
-  PEFT_ASSIGN_OR_RETURN(std::string scheme, json_get_string_or(j, "prepend_scheme", add_prefix_space ? "always" : "never", where));
+  PEFT_ASSIGN_OR_RETURN(std::string scheme,
+                        json_get_string_or(j, "prepend_scheme", add_prefix_space ? "always" : "never", where));
   if (scheme == "always") return PreTokenizerStep::Prepend::Always;
   if (scheme == "first") return PreTokenizerStep::Prepend::First;
   if (scheme == "never") return PreTokenizerStep::Prepend::Never;
@@ -56,8 +59,10 @@ Result<PatternSpec> parse_pattern(const Json& j, const std::string& where) {
   auto it = j.find("pattern");
   if (it == j.end()) return Status::errorf("{}: field 'pattern' missing", where);
   if (it->is_string()) return PatternSpec{it->get<std::string>(), false};
-  if (it->is_object() && it->contains("String") && (*it)["String"].is_string()) return PatternSpec{(*it)["String"].get<std::string>(), false};
-  if (it->is_object() && it->contains("Regex") && (*it)["Regex"].is_string()) return PatternSpec{(*it)["Regex"].get<std::string>(), true};
+  if (it->is_object() && it->contains("String") && (*it)["String"].is_string())
+    return PatternSpec{(*it)["String"].get<std::string>(), false};
+  if (it->is_object() && it->contains("Regex") && (*it)["Regex"].is_string())
+    return PatternSpec{(*it)["Regex"].get<std::string>(), true};
   return Status::errorf("{}: field 'pattern' must be {{\"String\": ...}} or {{\"Regex\": ...}}", where);
 }
 
@@ -163,7 +168,8 @@ Status parse_decoder(const Json& j, const std::string& path, std::vector<Decoder
     PEFT_ASSIGN_OR_RETURN(s.content, json_get_string(j, "content", where));
     PEFT_ASSIGN_OR_RETURN(int64_t start, json_get_int_or(j, "start", 0, where));
     PEFT_ASSIGN_OR_RETURN(int64_t stop, json_get_int_or(j, "stop", 0, where));
-    if (start < 0 || stop < 0 || start > 1000000 || stop > 1000000) return Status::errorf("{}: start/stop out of range", where);
+    if (start < 0 || stop < 0 || start > 1000000 || stop > 1000000)
+      return Status::errorf("{}: start/stop out of range", where);
     s.strip_start = int(start);
     s.strip_stop = int(stop);
   } else if (type == "Metaspace") {

@@ -16,9 +16,9 @@ struct PatternSpec {
 struct NormalizerStep {
   enum class Kind { Nfc, Nfd, Nfkc, Nfkd, Prepend, Replace, Lowercase, Strip };
   Kind kind = Kind::Nfc;
-  std::string prepend;                      // Prepend
-  PatternSpec pattern;                      // Replace
-  std::string content;                      // Replace
+  std::string prepend;                           // Prepend
+  PatternSpec pattern;                           // Replace
+  std::string content;                           // Replace
   bool strip_left = false, strip_right = false;  // Strip
 };
 
@@ -42,8 +42,8 @@ struct PreTokenizerStep {
 struct DecoderStep {
   enum class Kind { ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace };
   Kind kind = Kind::ByteLevel;
-  PatternSpec pattern;   // Replace
-  std::string content;   // Replace: the replacement; Strip: the character stripped
+  PatternSpec pattern;                       // Replace
+  std::string content;                       // Replace: the replacement; Strip: the character stripped
   int strip_start = 0, strip_stop = 0;       // Strip
   std::string replacement = "\xE2\x96\x81";  // Metaspace
   bool prepend = true;                       // Metaspace: first token's marker is dropped
@@ -59,7 +59,7 @@ struct AddedTokenSpec {
 struct BpeSpec {
   std::vector<std::string> vocab;
   std::vector<std::pair<std::string, std::string>> merges;  // in rank order
-  std::string unk_token;  // empty: none
+  std::string unk_token;                                    // empty: none
   bool byte_fallback = false, fuse_unk = false, ignore_merges = false;
   std::string continuing_subword_prefix, end_of_word_suffix;
 };

@@ -12,7 +12,15 @@
 namespace peft {
 
 // Token types, numbered as llama.cpp / GGUF's tokenizer.ggml.token_type do.
-enum class TokenType : int32_t { Undefined = 0, Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
+enum class TokenType : int32_t {
+  Undefined = 0,
+  Normal = 1,
+  Unknown = 2,
+  Control = 3,
+  UserDefined = 4,
+  Unused = 5,
+  Byte = 6
+};
 
 struct VocabSpec {
   // "llama": SentencePiece BPE over `scores` (byte fallback <0xNN>, dummy prefix "▁").

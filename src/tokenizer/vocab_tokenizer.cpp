@@ -38,7 +38,8 @@ Status byte_level_pre_tokenizer(const std::string& pre, const std::string& where
     out.push_back(split);
     byte_level.use_regex = true;
   } else {
-    return Status::errorf("{}: unsupported pre-tokenizer '{}' for a gpt2 vocabulary (supported: {})", where, pre, kKnownPre);
+    return Status::errorf("{}: unsupported pre-tokenizer '{}' for a gpt2 vocabulary (supported: {})", where, pre,
+                          kKnownPre);
   }
   out.push_back(byte_level);
   return Status::ok();
@@ -52,7 +53,8 @@ Result<std::unique_ptr<Tokenizer>> gpt2_from_vocab(const VocabSpec& v, const std
   spec.model.merges.reserve(v.merges.size());
   for (size_t i = 0; i < v.merges.size(); ++i) {
     const size_t space = v.merges[i].find(' ');
-    if (space == std::string::npos) return Status::errorf("{}: merge {} ('{}') is not two tokens separated by a space", where, i, v.merges[i]);
+    if (space == std::string::npos)
+      return Status::errorf("{}: merge {} ('{}') is not two tokens separated by a space", where, i, v.merges[i]);
     spec.model.merges.emplace_back(v.merges[i].substr(0, space), v.merges[i].substr(space + 1));
   }
   PEFT_TRY(byte_level_pre_tokenizer(v.pre, where, spec.pre_tokenizer));
@@ -84,7 +86,8 @@ Result<std::unique_ptr<Tokenizer>> tokenizer_from_vocab(const VocabSpec& spec, c
   const std::initializer_list<std::pair<const char*, int32_t>> special_ids = {
       {"bos", spec.bos}, {"eos", spec.eos}, {"unk", spec.unk}, {"pad", spec.pad}};
   for (auto [name, id] : special_ids) {
-    if (id < -1 || id >= int32_t(n)) return Status::errorf("{}: {} token id {} outside the vocabulary (size {})", where, name, id, n);
+    if (id < -1 || id >= int32_t(n))
+      return Status::errorf("{}: {} token id {} outside the vocabulary (size {})", where, name, id, n);
   }
   if (spec.model == "llama") {
     PEFT_ASSIGN_OR_RETURN(auto tok, SpmVocabTokenizer::build(spec, where));

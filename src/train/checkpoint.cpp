@@ -10,8 +10,8 @@
 
 namespace peft {
 
-Status save_checkpoint(const std::string& dir, const Adapter& adapter, AdamW& optimizer,
-                       const TrainerState& state, const std::string& base_model_path) {
+Status save_checkpoint(const std::string& dir, const Adapter& adapter, AdamW& optimizer, const TrainerState& state,
+                       const std::string& base_model_path) {
   // The trainer owns its output folder (and holds its lock): a checkpoint of the same step is replaced.
   PEFT_ASSIGN_OR_RETURN(OutputDir out, OutputDir::create(dir, /*overwrite=*/true));
   // The trainable parameters themselves (not a folded export form): what resume reads back.
@@ -38,8 +38,8 @@ Result<TrainerState> load_checkpoint(const std::string& dir, Adapter& adapter, A
   for (auto it = expected_identity.begin(); it != expected_identity.end(); ++it) {
     const Json found = s["identity"].contains(it.key()) ? s["identity"][it.key()] : Json();
     if (found != it.value())
-      return Status::errorf("{}: the checkpoint was written with {} = {}, this run has {}",
-                            state_path, it.key(), found.dump(), it.value().dump());
+      return Status::errorf("{}: the checkpoint was written with {} = {}, this run has {}", state_path, it.key(),
+                            found.dump(), it.value().dump());
   }
   TrainerState state;
   PEFT_ASSIGN_OR_RETURN(state.step, json_get_int(s, "step", state_path));

@@ -16,7 +16,8 @@ std::optional<LrSchedule> lr_schedule_from_name(const std::string& name) {
 double lr_at(LrSchedule schedule, double base_lr, int64_t step, int64_t warmup, int64_t total) {
   if (step < warmup) return base_lr * double(step) / double(std::max<int64_t>(1, warmup));
   switch (schedule) {
-    case LrSchedule::Constant: return base_lr;
+    case LrSchedule::Constant:
+      return base_lr;
     case LrSchedule::Linear:
       return base_lr * std::max(0.0, double(total - step) / double(std::max<int64_t>(1, total - warmup)));
     case LrSchedule::Cosine: {

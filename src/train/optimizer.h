@@ -14,8 +14,8 @@ class AdamW {
   // One update with learning rate `lr` (the schedule's value for this step).
   void step(float lr);
   int64_t steps_taken() const { return t_; }
-  std::vector<float>& exp_avg() { return m_; }      // (numel) first moments
-  std::vector<float>& exp_avg_sq() { return v_; }   // (numel) second moments
+  std::vector<float>& exp_avg() { return m_; }     // (numel) first moments
+  std::vector<float>& exp_avg_sq() { return v_; }  // (numel) second moments
   void set_steps_taken(int64_t t) { t_ = t; }
 
  private:

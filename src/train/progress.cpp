@@ -1,9 +1,9 @@
 // Progress bar and metrics log.
 #include "train/progress.h"
 
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
-#include <unistd.h>
 
 namespace peft {
 

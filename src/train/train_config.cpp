@@ -12,8 +12,8 @@ Status TrainConfig::validate() const {
   if (!(learning_rate > 0)) return Status::errorf("--learning-rate must be positive, found {}", learning_rate);
   if (micro_batch_size <= 0) return Status::errorf("--micro-batch-size must be positive, found {}", micro_batch_size);
   if (batch_size <= 0 || batch_size % micro_batch_size != 0)
-    return Status::errorf("--batch-size {} must be a positive multiple of --micro-batch-size {}",
-                          batch_size, micro_batch_size);
+    return Status::errorf("--batch-size {} must be a positive multiple of --micro-batch-size {}", batch_size,
+                          micro_batch_size);
   if (max_steps <= 0 && epochs <= 0) return Status::error("--epochs or --max-steps must be positive");
   if (warmup_steps < 0) return Status::error("--warmup-steps must be >= 0");
   if (!lr_schedule_from_name(lr_scheduler))

@@ -10,22 +10,22 @@
 namespace peft {
 
 struct TrainConfig {
-  std::string model;       // model folder (or GGUF)
-  std::string data;        // JSON / JSONL data file
-  std::string output;      // output folder
+  std::string model;   // model folder (or GGUF)
+  std::string data;    // JSON / JSONL data file
+  std::string output;  // output folder
   std::string method = default_method_name();
-  std::string config_file;  // optional adapter_config.json with the method's settings
+  std::string config_file;              // optional adapter_config.json with the method's settings
   Json method_config = Json::object();  // method fields from flags (override config_file)
-  std::string resume;       // checkpoint folder to continue from
+  std::string resume;                   // checkpoint folder to continue from
   std::string data_format = "auto";
-  std::string base_dtype;   // "", f32, bf16
+  std::string base_dtype;  // "", f32, bf16
 
   // Optimisation (Hugging Face Trainer semantics).
   double learning_rate = 3e-4;
-  int64_t batch_size = 128;       // examples per optimizer step
-  int64_t micro_batch_size = 4;   // examples per forward; batch_size / micro = accumulation
+  int64_t batch_size = 128;      // examples per optimizer step
+  int64_t micro_batch_size = 4;  // examples per forward; batch_size / micro = accumulation
   int64_t epochs = 3;
-  int64_t max_steps = -1;         // > 0 overrides epochs
+  int64_t max_steps = -1;  // > 0 overrides epochs
   int64_t warmup_steps = 100;
   std::string lr_scheduler = "linear";
   double weight_decay = 0.0;

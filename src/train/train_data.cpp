@@ -21,15 +21,16 @@ Result<TrainData> load_train_data(const TrainConfig& cfg) {
   PEFT_ASSIGN_OR_RETURN(DataFormat format, parse_data_format(cfg.data_format));
   PEFT_ASSIGN_OR_RETURN(d.records, load_dataset(cfg.data, format));
   if (cfg.val_set_size >= int64_t(d.records.size()))
-    return Status::errorf("--val-set-size {} leaves no training examples ({} has {} records)",
-                          cfg.val_set_size, cfg.data, d.records.size());
+    return Status::errorf("--val-set-size {} leaves no training examples ({} has {} records)", cfg.val_set_size,
+                          cfg.data, d.records.size());
   return d;
 }
 
 Status tokenize_train_data(const TrainConfig& cfg, TrainData& d, std::span<const std::string> modalities) {
   const int64_t segmented = count_segmented(d.records);
   if (segmented > 0 && modalities.empty())
-    std::fprintf(stderr, "note: %s: %lld records carry segments; --method %s takes no modalities, so they are ignored\n",
+    std::fprintf(stderr,
+                 "note: %s: %lld records carry segments; --method %s takes no modalities, so they are ignored\n",
                  cfg.data.c_str(), static_cast<long long>(segmented), cfg.method.c_str());
   if (segmented > 0 && !modalities.empty()) PEFT_TRY(check_segment_modalities(d.records, modalities));
   const int64_t cutoff = std::min(cfg.cutoff_len, d.model->config.n_ctx);
@@ -58,8 +59,8 @@ Result<Json> build_method_config(const TrainConfig& cfg, const MethodDef& method
     if (!config.is_object()) return Status::errorf("{}: expected a JSON object", cfg.config_file);
     if (config.contains("peft_type") && config["peft_type"].is_string() &&
         find_method(config["peft_type"].get<std::string>()) != &method)
-      return Status::errorf("{}: peft_type {} does not match --method {}", cfg.config_file,
-                            config["peft_type"].dump(), cfg.method);
+      return Status::errorf("{}: peft_type {} does not match --method {}", cfg.config_file, config["peft_type"].dump(),
+                            cfg.method);
   }
   for (auto it = cfg.method_config.begin(); it != cfg.method_config.end(); ++it) config[it.key()] = it.value();
   return config;

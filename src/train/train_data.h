@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "adapters/registry.h"
+#include "data/tokenize_example.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
-#include "data/tokenize_example.h"
 #include "train/train_config.h"
 
 namespace peft {

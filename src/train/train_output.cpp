@@ -28,9 +28,9 @@ Result<TrainOutput> prepare_train_output(const std::string& output, const std::s
   PEFT_TRY(check_output_target(output, OutputKind::Folder));
   std::error_code ec;
   // Resuming from one of this folder's own checkpoints continues the run in place.
-  const bool in_place = !resume.empty() && fs::exists(output, ec) &&
-                        fs::equivalent(fs::path(resume).parent_path().empty() ? "." : fs::path(resume).parent_path(),
-                                       output, ec);
+  const bool in_place =
+      !resume.empty() && fs::exists(output, ec) &&
+      fs::equivalent(fs::path(resume).parent_path().empty() ? "." : fs::path(resume).parent_path(), output, ec);
   if (!in_place && !overwrite) {
     Status s = check_output_folder(output, false);
     if (!s.is_ok())
@@ -44,9 +44,8 @@ Status TrainOutput::open() {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::errorf("{}: cannot create the output folder ({})", dir, ec.message());
-  remove_stale_temporaries(dir, [](const std::string& base) {
-    return is_train_output_entry(base) || base.starts_with("checkpoint-");
-  });
+  remove_stale_temporaries(
+      dir, [](const std::string& base) { return is_train_output_entry(base) || base.starts_with("checkpoint-"); });
   if (!overwrite || in_place) return Status::ok();
   std::vector<std::string> removed;
   for (const std::string& name : folder_entries(dir))

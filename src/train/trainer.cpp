@@ -9,12 +9,12 @@
 #include "adapters/adapter_io.h"
 #include "adapters/registry.h"
 #include "core/memory.h"
+#include "data/batching.h"
+#include "data/dataset.h"
 #include "io/safetensors.h"
 #include "model/decoder.h"
 #include "tokenizer/tokenizer.h"
-#include "data/batching.h"
 #include "train/checkpoint.h"
-#include "data/dataset.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 #include "train/progress.h"
@@ -35,8 +35,8 @@ TokenInputs token_inputs(const MicroBatch& mb) {
 }
 
 // Mean loss over a set of examples (token-weighted), no dropout, no gradients.
-double evaluate(Decoder& dec, Adapter& adapter, std::span<const TokenizedExample> examples,
-                int64_t micro, int32_t pad_id) {
+double evaluate(Decoder& dec, Adapter& adapter, std::span<const TokenizedExample> examples, int64_t micro,
+                int32_t pad_id) {
   adapter.set_mode(AdapterRunMode{false, 0});
   double total = 0;
   int64_t tokens = 0;
@@ -60,12 +60,11 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   PEFT_ASSIGN_OR_RETURN(TrainOutput output, prepare_train_output(cfg.output, cfg.resume, cfg.overwrite));
   PEFT_ASSIGN_OR_RETURN(TrainData data, load_train_data(cfg));
   const MethodDef* method = find_method(cfg.method);
-  if (!method)
-    return Status::errorf("--method '{}' is unknown (supported: {})", cfg.method, supported_methods());
+  if (!method) return Status::errorf("--method '{}' is unknown (supported: {})", cfg.method, supported_methods());
   PEFT_ASSIGN_OR_RETURN(Json method_config, build_method_config(cfg, *method));
-  PEFT_ASSIGN_OR_RETURN(auto adapter, method->create(*data.model, method_config,
-                                                     cfg.config_file.empty() ? "--method flags" : cfg.config_file,
-                                                     cfg.seed));
+  PEFT_ASSIGN_OR_RETURN(auto adapter,
+                        method->create(*data.model, method_config,
+                                       cfg.config_file.empty() ? "--method flags" : cfg.config_file, cfg.seed));
   const std::vector<std::string> modalities = adapter->modalities();
   PEFT_TRY(tokenize_train_data(cfg, data, modalities));
   release_free_heap();  // the parsed JSON and raw records are gone: give their pages back
@@ -101,9 +100,8 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   // How the method trains a micro-batch: one pass, or its own (two routed passes and a
   // consistency loss on a second decoder it owns, say).
   const std::unique_ptr<TrainStep> train_step = adapter->make_train_step(dec);
-  AdamW optimizer(adapter->params(), AdamWHyper{float(cfg.learning_rate), float(cfg.adam_beta1),
-                                                float(cfg.adam_beta2), float(cfg.adam_eps),
-                                                float(cfg.weight_decay)});
+  AdamW optimizer(adapter->params(), AdamWHyper{float(cfg.learning_rate), float(cfg.adam_beta1), float(cfg.adam_beta2),
+                                                float(cfg.adam_eps), float(cfg.weight_decay)});
   BatcherOptions bo;
   bo.micro_batch_size = micro;
   bo.group_by_length = cfg.group_by_length;
@@ -129,8 +127,7 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
 
   ProgressBar bar(total);
   bar.note(fmt::format("training {} ({} trainable parameters) on {} examples ({} held out), {} steps of {} x {}",
-                       cfg.method, summary.trainable_params, data.train.size(), data.val.size(), total,
-                       accum, micro));
+                       cfg.method, summary.trainable_params, data.train.size(), data.val.size(), total, accum, micro));
   auto run_start = std::chrono::steady_clock::now();
   int64_t run_tokens = 0;
   bool first = true;
@@ -155,11 +152,12 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
     // A non-finite loss or gradient would turn every parameter into NaN: stop before the
     // update, with the adapter files never written and the checkpoints intact.
     if (!std::isfinite(loss_sum) || !std::isfinite(norm))
-      return Status::errorf("step {}: the {} is {}; training stopped before the update ({}) — lower --learning-rate "
-                            "or check the data", step + 1, std::isfinite(loss_sum) ? "gradient norm" : "loss",
-                            std::isfinite(loss_sum) ? norm : loss_sum,
-                            last_checkpoint.empty() ? std::string("no checkpoint was written yet")
-                                                    : "the last good checkpoint is " + last_checkpoint);
+      return Status::errorf(
+          "step {}: the {} is {}; training stopped before the update ({}) — lower --learning-rate "
+          "or check the data",
+          step + 1, std::isfinite(loss_sum) ? "gradient norm" : "loss", std::isfinite(loss_sum) ? norm : loss_sum,
+          last_checkpoint.empty() ? std::string("no checkpoint was written yet")
+                                  : "the last good checkpoint is " + last_checkpoint);
     const double lr = lr_at(schedule, cfg.learning_rate, step, cfg.warmup_steps, total);
     optimizer.step(float(lr));
     ++step;
@@ -169,8 +167,10 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
     if (first) summary.first_loss = loss;
     first = false;
     summary.last_loss = loss;
-    Json record = {{"step", step}, {"epoch", double(step) / double(steps_per_epoch)}, {"loss", loss},
-                   {"lr", lr}, {"grad_norm", norm}, {"tokens", tokens}, {"step_s", dt}, {"tokens_per_s", tps}};
+    Json record = {{"step", step},      {"epoch", double(step) / double(steps_per_epoch)},
+                   {"loss", loss},      {"lr", lr},
+                   {"grad_norm", norm}, {"tokens", tokens},
+                   {"step_s", dt},      {"tokens_per_s", tps}};
     for (const auto& [name, sum] : logged) record[name] = sum / double(accum);  // e.g. a consistency term
     const bool eval_now = !data.val.empty() && (step % cfg.eval_steps == 0 || step == total);
     if (eval_now) {
@@ -181,8 +181,7 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
     PEFT_TRY(metrics.write(record));
     if (step % cfg.logging_steps == 0 || step == total || step == 1) bar.update(step, loss, lr, tps);
     if (step % cfg.save_steps == 0 || step == total) {
-      TrainerState st{step, batcher_state_to_json(batcher.state()), cfg.identity(),
-                      Json{{"loss", loss}}};
+      TrainerState st{step, batcher_state_to_json(batcher.state()), cfg.identity(), Json{{"loss", loss}}};
       last_checkpoint = cfg.output + "/checkpoint-" + std::to_string(step);
       PEFT_TRY(save_checkpoint(last_checkpoint, *adapter, optimizer, st, cfg.model));
     }
@@ -191,13 +190,16 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   summary.steps = step;
   summary.tokens_per_s = run_tokens ? double(run_tokens) / seconds_since(run_start) : 0.0;
   PEFT_TRY(write_adapter_files(*adapter, cfg.output, cfg.model));
-  PEFT_TRY(write_json_file(cfg.output + "/train_summary.json",
-                           Json{{"steps", summary.steps}, {"trainable_params", summary.trainable_params},
-                                {"first_loss", summary.first_loss}, {"last_loss", summary.last_loss},
-                                {"val_loss", summary.val_loss}, {"tokens_per_s", summary.tokens_per_s},
-                                {"train_examples", summary.train_examples},
-                                {"val_examples", summary.val_examples}, {"truncated", summary.truncated},
-                                {"config", cfg.identity()}}));
+  PEFT_TRY(write_json_file(cfg.output + "/train_summary.json", Json{{"steps", summary.steps},
+                                                                    {"trainable_params", summary.trainable_params},
+                                                                    {"first_loss", summary.first_loss},
+                                                                    {"last_loss", summary.last_loss},
+                                                                    {"val_loss", summary.val_loss},
+                                                                    {"tokens_per_s", summary.tokens_per_s},
+                                                                    {"train_examples", summary.train_examples},
+                                                                    {"val_examples", summary.val_examples},
+                                                                    {"truncated", summary.truncated},
+                                                                    {"config", cfg.identity()}}));
   return summary;
 }
 

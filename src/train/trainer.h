@@ -12,8 +12,8 @@ struct TrainSummary {
   int64_t steps = 0;
   int64_t trainable_params = 0;
   double first_loss = 0, last_loss = 0;
-  double val_loss = -1;        // < 0 when there is no validation set
-  double tokens_per_s = 0;     // non-pad tokens through forward + backward per second
+  double val_loss = -1;     // < 0 when there is no validation set
+  double tokens_per_s = 0;  // non-pad tokens through forward + backward per second
   int64_t train_examples = 0, val_examples = 0, truncated = 0;
 };
 

@@ -51,7 +51,8 @@ TEST(AdaLink, OneBatchServesSeveralTasks) {
   auto model = load_model(test::fixture_path("gpt2/model"));
   ASSERT_TRUE(model.is_ok());
   const MethodDef* def = find_method("adalink");
-  auto both = def->create(**model, Json{{"r", 4}, {"modalities", {"task_a", "task_b"}}, {"activation", "tanh"}}, "test", 3);
+  auto both =
+      def->create(**model, Json{{"r", 4}, {"modalities", {"task_a", "task_b"}}, {"activation", "tanh"}}, "test", 3);
   ASSERT_TRUE(both.is_ok()) << both.status().message();
   for (int64_t i = 0; i < (*both)->params().numel(); ++i)
     (*both)->params().values()[i] = 0.3f * std::sin(float(i));  // non-trivial experts
@@ -84,7 +85,8 @@ TEST(AdaLink, PrecomputedEmbeddingsActLikeTheirTokens) {
   auto model = load_model(test::fixture_path("llama/model"));
   ASSERT_TRUE(model.is_ok());
   const MethodDef* def = find_method("adalink");
-  auto adapter = def->create(**model, Json{{"r", 3}, {"modalities", {"text", "image"}}, {"activation", "gelu"}}, "test", 5);
+  auto adapter =
+      def->create(**model, Json{{"r", 3}, {"modalities", {"text", "image"}}, {"activation", "gelu"}}, "test", 5);
   ASSERT_TRUE(adapter.is_ok()) << adapter.status().message();
   for (int64_t i = 0; i < (*adapter)->params().numel(); ++i)
     (*adapter)->params().values()[i] = 0.2f * std::cos(0.7f * float(i));

@@ -46,17 +46,18 @@ TEST_F(AdamixBottleneckCli, TrainsResumesExportsAndGenerates) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
   EXPECT_EQ(test::read_all(out + "/adapter_model.safetensors"), test::read_all(out2 + "/adapter_model.safetensors"));
 
-  auto e = test::run_peft("export --format bottleneck --model " + model + " --adapter " + out + " --out " +
-                          (dir / "plain"));
+  auto e =
+      test::run_peft("export --format bottleneck --model " + model + " --adapter " + out + " --out " + (dir / "plain"));
   ASSERT_EQ(e.exit_code, 0) << e.err;
   auto plain = nlohmann::json::parse(test::read_all(dir / "plain/adapter_config.json"));
   EXPECT_EQ(plain["peft_type"], "BOTTLENECK");
-  auto wrong = test::run_peft("export --format peft-lora --model " + model + " --adapter " + out + " --out " +
-                              (dir / "lora"));
+  auto wrong =
+      test::run_peft("export --format peft-lora --model " + model + " --adapter " + out + " --out " + (dir / "lora"));
   EXPECT_NE(wrong.exit_code, 0);
   EXPECT_NE(wrong.err.find("--format bottleneck"), std::string::npos) << wrong.err;
   // The mixture (averaged) and its plain export generate the same greedy text.
-  const std::string gen = "generate --model " + model + " --prompt \"Say 3\" --max-new-tokens 8 --temperature 0 --adapter ";
+  const std::string gen =
+      "generate --model " + model + " --prompt \"Say 3\" --max-new-tokens 8 --temperature 0 --adapter ";
   auto g1 = test::run_peft(gen + out);
   auto g2 = test::run_peft(gen + (dir / "plain"));
   ASSERT_EQ(g1.exit_code, 0) << g1.err;

@@ -81,8 +81,8 @@ TEST_P(AdamixBottleneckReference, Matches) {
   const AdapterRunMode mode1{true, 0, f.seed1, 0}, mode2{true, 0, f.seed2, 1};
   f.adapter->params().zero_grads();
   std::vector<float> l1, l2;
-  ConsistencyStep cs = consistency_step(dec1, dec2, *f.adapter, mode1, mode2, ids, f.batch.labels.data(), B, T,
-                                        f.V, lambda, l1, l2);
+  ConsistencyStep cs =
+      consistency_step(dec1, dec2, *f.adapter, mode1, mode2, ids, f.batch.labels.data(), B, T, f.V, lambda, l1, l2);
   EXPECT_NEAR(cs.ce, *f.io.find("loss_routed")->f32(), 1e-4);
   EXPECT_NEAR(cs.consistency, *f.io.find("consistency")->f32(), 1e-4);
   EXPECT_NEAR(cs.ce + lambda * cs.consistency, *f.io.find("loss_total")->f32(), 2e-4);
@@ -211,7 +211,8 @@ TEST(AdamixBottleneck, SaveLoadRoundTrip) {
   EXPECT_EQ(config["bottleneck_size"], 8);
   EXPECT_EQ(config["non_linearity"], "gelu");
   EXPECT_EQ(config["share_up"], false);
-  for (const char* lora_only : {"r", "lora_alpha", "lora_dropout"}) EXPECT_FALSE(config.contains(lora_only)) << lora_only;
+  for (const char* lora_only : {"r", "lora_alpha", "lora_dropout"})
+    EXPECT_FALSE(config.contains(lora_only)) << lora_only;
   auto loaded = load_adapter(*f.model, dir / "a");
   ASSERT_TRUE(loaded.is_ok()) << loaded.status().message();
   ASSERT_EQ((*loaded)->params().numel(), f.adapter->params().numel());
@@ -243,8 +244,10 @@ TEST(AdamixBottleneck, DefaultsInitAndOnDiskKeys) {
   for (const Param& p : ps.all()) {
     double peak = 0;
     for (int64_t i = 0; i < p.value.numel(); ++i) peak = std::fmax(peak, std::fabs(p.value.f32()[i]));
-    if (p.name.find("adapter_up") != std::string::npos) EXPECT_EQ(peak, 0.0) << p.name;
-    else EXPECT_GT(peak, 0.0) << p.name;
+    if (p.name.find("adapter_up") != std::string::npos)
+      EXPECT_EQ(peak, 0.0) << p.name;
+    else
+      EXPECT_GT(peak, 0.0) << p.name;
     if (p.name.find("adapter_down") != std::string::npos) EXPECT_LE(peak, 1.0 / std::sqrt(64.0)) << p.name;
   }
   const Json cfg = (*a)->config_json();
@@ -253,8 +256,8 @@ TEST(AdamixBottleneck, DefaultsInitAndOnDiskKeys) {
   EXPECT_EQ(cfg["num_experts"], 4);
   EXPECT_EQ(cfg["target_modules"], Json::array({"down_proj"}));
   // `peft train` writes the LoRA flags' defaults into every AdaMix config: tolerated here.
-  auto with_lora_defaults = def->create(
-      **m, Json{{"base", "bottleneck"}, {"r", 8}, {"lora_alpha", 16.0}, {"lora_dropout", 0.05}}, "test", 1);
+  auto with_lora_defaults =
+      def->create(**m, Json{{"base", "bottleneck"}, {"r", 8}, {"lora_alpha", 16.0}, {"lora_dropout", 0.05}}, "test", 1);
   EXPECT_TRUE(with_lora_defaults.is_ok()) << with_lora_defaults.status().message();
 }
 

@@ -111,8 +111,8 @@ TEST(Adamix, MatchesPyTorchReference) {
   // The full consistency step: loss terms and the gradient of every expert.
   f.adapter->params().zero_grads();
   std::vector<float> b1, b2;
-  ConsistencyStep cs = consistency_step(dec1, dec2, *f.adapter, mode1, mode2, f.ids.data(), f.labels.data(), f.B,
-                                        f.T, f.V, lambda, b1, b2);
+  ConsistencyStep cs = consistency_step(dec1, dec2, *f.adapter, mode1, mode2, f.ids.data(), f.labels.data(), f.B, f.T,
+                                        f.V, lambda, b1, b2);
   EXPECT_NEAR(cs.ce, *f.io.find("loss_routed")->f32(), 1e-4);
   EXPECT_NEAR(cs.consistency, *f.io.find("consistency")->f32(), 1e-4);
   EXPECT_NEAR(cs.ce + lambda * cs.consistency, *f.io.find("loss_total")->f32(), 2e-4);
@@ -219,8 +219,10 @@ TEST(ConsistencyKl, MatchesFiniteDifferences) {
       if (targets[n] < 0) continue;
       ++count;
       double ma = -1e30, mb = -1e30, sa = 0, sb = 0;
-      for (int64_t v = 0; v < V; ++v) ma = std::fmax(ma, a[size_t(n * V + v)]), mb = std::fmax(mb, b[size_t(n * V + v)]);
-      for (int64_t v = 0; v < V; ++v) sa += std::exp(a[size_t(n * V + v)] - ma), sb += std::exp(b[size_t(n * V + v)] - mb);
+      for (int64_t v = 0; v < V; ++v)
+        ma = std::fmax(ma, a[size_t(n * V + v)]), mb = std::fmax(mb, b[size_t(n * V + v)]);
+      for (int64_t v = 0; v < V; ++v)
+        sa += std::exp(a[size_t(n * V + v)] - ma), sb += std::exp(b[size_t(n * V + v)] - mb);
       for (int64_t v = 0; v < V; ++v) {
         const double la = a[size_t(n * V + v)] - ma - std::log(sa), lb = b[size_t(n * V + v)] - mb - std::log(sb);
         total += std::exp(la) * (la - lb);
@@ -309,8 +311,8 @@ TEST_F(AdamixCli, TrainsFromTheCommandLine) {
   const std::string data = write_say_ok_data("data.jsonl", 12), model = model_;
   test::TempDir dir;
   const std::string out = dir / "run";
-  auto r = test::run_peft("train --model " + model + " --data " + data + " --output " +
-                          out + " --method adamix --adamix-experts 3 --adamix-share-up false --adamix-consistency 0.5"
+  auto r = test::run_peft("train --model " + model + " --data " + data + " --output " + out +
+                          " --method adamix --adamix-experts 3 --adamix-share-up false --adamix-consistency 0.5"
                           " --adamix-r 2 --batch-size 4 --micro-batch-size 2 --max-steps 3 --val-set-size 2"
                           " --warmup-steps 0 --learning-rate 1e-2 --eval-steps 3 --save-steps 3");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
@@ -328,8 +330,9 @@ TEST_F(AdamixCli, TrainsFromTheCommandLine) {
     EXPECT_GE(j["consistency"].get<double>(), 0.0);
   }
   EXPECT_EQ(lines, 3);
-  auto rb = test::run_peft("train --model " + model + " --data " + data + " --output " +
-                           out + "2 --method adamix --adamix-share-up true --adamix-share-down true --max-steps 1 --val-set-size 0");
+  auto rb = test::run_peft(
+      "train --model " + model + " --data " + data + " --output " + out +
+      "2 --method adamix --adamix-share-up true --adamix-share-down true --max-steps 1 --val-set-size 0");
   EXPECT_NE(rb.exit_code, 0);
   EXPECT_NE(rb.err.find("plain LoRA"), std::string::npos) << rb.err;
 }

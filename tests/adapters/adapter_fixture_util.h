@@ -47,8 +47,7 @@ inline void expect_close_rel(const float* g, const Tensor& ref, double rel, cons
 
 // The README's AdamW endpoint check: ‖Δ‖/‖final_ref − initial‖ ≤ 5e-2 and at most 1 % of
 // elements off by more than 1e-3.
-inline void expect_adamw_endpoint(const float* got, const Tensor& ref, const Tensor& initial,
-                                  const std::string& what) {
+inline void expect_adamw_endpoint(const float* got, const Tensor& ref, const Tensor& initial, const std::string& what) {
   double diff2 = 0, move2 = 0;
   int64_t far = 0;
   const int64_t n = ref.numel();

@@ -23,7 +23,12 @@ struct GradCase {
 
 std::vector<GradCase> grad_cases() {
   std::vector<GradCase> out;
-  struct Kind { const char* name; const char* arch; Json targets; bool parallel; };
+  struct Kind {
+    const char* name;
+    const char* arch;
+    Json targets;
+    bool parallel;
+  };
   const std::vector<Kind> kinds = {
       {"mh", "llama", Json::array({"gate_proj", "up_proj"}), false},
       {"output", "llama", Json::array({"o_proj", "down_proj"}), false},
@@ -74,8 +79,7 @@ GradSetup make(const GradCase& c) {
   Rng rng(17);
   for (Param& p : s.adapter->params().all()) {
     const bool scale = p.name.ends_with("adapter_scaling");
-    for (int64_t i = 0; i < p.value.numel(); ++i)
-      p.value.f32()[i] = scale ? 0.8f : 0.3f * rng.normal();
+    for (int64_t i = 0; i < p.value.numel(); ++i) p.value.f32()[i] = scale ? 0.8f : 0.3f * rng.normal();
   }
   s.adapter->set_mode(AdapterRunMode{true, 11});  // dropout on (when configured), fixed mask
   s.adapter->reserve(s.B * s.T);
@@ -86,8 +90,7 @@ GradSetup make(const GradCase& c) {
 // Central difference of the loss along `dir` (max 1) against the analytic Σ dir · grad.
 // The step keeps the loss change near 3e-3: large enough for float losses, small enough
 // that curvature (steep input directions) does not bias the difference.
-void expect_directional(const std::function<double(float)>& loss_at, double analytic,
-                        const std::string& what) {
+void expect_directional(const std::function<double(float)>& loss_at, double analytic, const std::string& what) {
   const float h = float(std::min(1e-3, 3e-3 / std::max(std::fabs(analytic), 1e-12)));
   const double numeric = (loss_at(h) - loss_at(-h)) / (2.0 * h);
   EXPECT_NEAR(analytic, numeric, 2e-2 * std::fabs(numeric) + 1e-4) << what;
@@ -107,8 +110,7 @@ TEST_P(BottleneckGrad, ParametersMatchFiniteDifferences) {
     std::vector<float> dir(size_t(ps.numel()), 0.f);
     for (const Param& p : ps.all())
       if (p.name.find(kind) != std::string::npos)
-        for (int64_t i = 0; i < p.value.numel(); ++i)
-          dir[size_t(p.value.f32() - ps.values() + i)] = p.grad.f32()[i];
+        for (int64_t i = 0; i < p.value.numel(); ++i) dir[size_t(p.value.f32() - ps.values() + i)] = p.grad.f32()[i];
     float peak = 0.f;
     for (float d : dir) peak = std::max(peak, std::fabs(d));
     if (peak == 0.f) {
@@ -179,9 +181,7 @@ std::string create_error(const Model& m, const Json& config) {
 
 TEST(BottleneckConfig, BadInputIsAClearError) {
   auto m = llama();
-  auto has = [](const std::string& msg, const std::string& part) {
-    return msg.find(part) != std::string::npos;
-  };
+  auto has = [](const std::string& msg, const std::string& part) { return msg.find(part) != std::string::npos; };
   EXPECT_TRUE(has(create_error(*m, {{"non_linearity", "sigmoid"}}), "cfg.json: non_linearity 'sigmoid'"));
   EXPECT_TRUE(has(create_error(*m, {{"bottleneck_size", 0}}), "bottleneck_size must be positive"));
   EXPECT_TRUE(has(create_error(*m, {{"bottleneck_size", -3}}), "bottleneck_size must be positive"));
@@ -233,8 +233,7 @@ TEST(BottleneckConfig, DefaultsPresetsAndWrittenConfig) {
   EXPECT_EQ(j["init_weights"], "bert");
   // Parallel: q/k/v, up (out, b).
   auto par = make(Json{{"bottleneck_size", 8}, {"use_parallel_adapter", true}});
-  EXPECT_EQ(par->params().find(l0 + "self_attn.k_proj.adapter_up.weight")->value.dims(),
-            (std::vector<int64_t>{32, 8}));
+  EXPECT_EQ(par->params().find(l0 + "self_attn.k_proj.adapter_up.weight")->value.dims(), (std::vector<int64_t>{32, 8}));
   // Pfeiffer = AdapterP: the MLP output only; written as the fork's fields, no preset.
   auto pf = make(Json{{"bottleneck_size", 8}, {"preset", "pfeiffer"}});
   j = pf->config_json();
@@ -263,9 +262,8 @@ TEST(BottleneckConfig, DefaultsPresetsAndWrittenConfig) {
 
 // Every architecture's default tables resolve and run (series, AdapterP, parallel, presets).
 TEST(BottleneckConfig, DefaultTargetsOnEveryArchitecture) {
-  const std::vector<Json> configs = {
-      Json::object(), Json{{"use_adapterp", true}}, Json{{"use_parallel_adapter", true}},
-      Json{{"preset", "houlsby"}}, Json{{"preset", "pfeiffer"}}};
+  const std::vector<Json> configs = {Json::object(), Json{{"use_adapterp", true}}, Json{{"use_parallel_adapter", true}},
+                                     Json{{"preset", "houlsby"}}, Json{{"preset", "pfeiffer"}}};
   for (const char* arch : {"llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt"}) {
     auto m = load_model(test::fixture_path(std::string(arch) + "/model"));
     ASSERT_TRUE(m.is_ok()) << m.status().message();

@@ -8,11 +8,11 @@
 
 #include "adapters/adapter_io.h"
 #include "adapters/registry.h"
-#include "model/model.h"
 #include "cli/cli_runner.h"
 #include "io/gguf_writer.h"
 #include "model/gguf_export.h"
 #include "model/inference.h"
+#include "model/model.h"
 #include "test_paths.h"
 
 namespace peft {
@@ -61,8 +61,10 @@ TEST_P(LoraGgufRoundTrip, ExportedFileGivesTheFolderAdaptersLogits) {
     ASSERT_TRUE(gguf->set_scale(scale).is_ok());
     const auto want = logits_of(*model, folder.get(), ids), got = logits_of(*model, gguf.get(), ids);
     EXPECT_LE(test::max_abs_diff(got.data(), want.data(), int64_t(want.size())), 1e-6) << "scale " << scale;
-    if (scale == 0.0) EXPECT_LE(test::max_abs_diff(got.data(), base.data(), int64_t(base.size())), 1e-6);
-    else EXPECT_GT(test::max_abs_diff(got.data(), base.data(), int64_t(base.size())), 1e-2) << "adapter has no effect";
+    if (scale == 0.0)
+      EXPECT_LE(test::max_abs_diff(got.data(), base.data(), int64_t(base.size())), 1e-6);
+    else
+      EXPECT_GT(test::max_abs_diff(got.data(), base.data(), int64_t(base.size())), 1e-2) << "adapter has no effect";
   }
   // On the base exported to GGUF too (the layout llama.cpp sees): the same logits.
   GgufExportOptions mopt;
@@ -113,7 +115,8 @@ std::string handmade(const TempDir& dir, const std::string& name, const std::str
   std::vector<float> a(size_t(4 * in), 0.01f), b(size_t(64 * rank_b), 0.01f);
   w.add_tensor("blk.0.attn_q.weight.lora_a", GgmlType::F32, {4, in}, encode_ggml(a.data(), 4 * in, GgmlType::F32));
   if (!drop_b)
-    w.add_tensor("blk.0.attn_q.weight.lora_b", GgmlType::F32, {64, rank_b}, encode_ggml(b.data(), 64 * rank_b, GgmlType::F32));
+    w.add_tensor("blk.0.attn_q.weight.lora_b", GgmlType::F32, {64, rank_b},
+                 encode_ggml(b.data(), 64 * rank_b, GgmlType::F32));
   const std::string path = dir / name;
   EXPECT_TRUE(w.write(path).is_ok());
   return path;
@@ -125,7 +128,8 @@ TEST(LoraGguf, BadInputNamesTheFileAndTheTensor) {
   ASSERT_EQ(llama.size() > 0, true);
   auto logits = [&](const std::string& model, const std::string& adapter, const std::string& extra = "") {
     return test::run_peft("logits --model " + model + " --adapter " + adapter + " --input " +
-                          test::fixture_path("llama/io.safetensors") + " --output " + (dir / "out.safetensors") + " " + extra);
+                          test::fixture_path("llama/io.safetensors") + " --output " + (dir / "out.safetensors") + " " +
+                          extra);
   };
   ASSERT_EQ(test::run_peft("export --format gguf --model " + llama + " --out " + (dir / "llama.gguf")).exit_code, 0);
   struct Case {
@@ -140,7 +144,8 @@ TEST(LoraGguf, BadInputNamesTheFileAndTheTensor) {
       {llama, handmade(dir, "rank.gguf", "llama", false, 3), "", "rank mismatch in 'blk.0.attn_q.weight'"},
       {llama, handmade(dir, "size.gguf", "llama", false, 4, 48), "", "an adapter for another model size?"},
       {llama, good, "--adapter-scale abc", "--adapter-scale"},
-      {llama, test::fixture_path("llama/ia3/adapter"), "--adapter-scale 0.5", "--adapter-scale applies to LoRA adapters"},
+      {llama, test::fixture_path("llama/ia3/adapter"), "--adapter-scale 0.5",
+       "--adapter-scale applies to LoRA adapters"},
       {llama, dir / "missing.gguf", "", "no such adapter folder or GGUF adapter file"},
   };
   for (const Case& c : cases) {
@@ -149,8 +154,8 @@ TEST(LoraGguf, BadInputNamesTheFileAndTheTensor) {
     EXPECT_NE(r.err.find(c.error), std::string::npos) << c.adapter << ": " << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir / "out.safetensors")) << c.adapter;
   }
-  auto r = test::run_peft("logits --model " + llama + " --adapter-scale 2 --input " + test::fixture_path("llama/io.safetensors") +
-                          " --output " + (dir / "out.safetensors"));
+  auto r = test::run_peft("logits --model " + llama + " --adapter-scale 2 --input " +
+                          test::fixture_path("llama/io.safetensors") + " --output " + (dir / "out.safetensors"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--adapter-scale needs --adapter"), std::string::npos) << r.err;
   EXPECT_EQ(logits(llama, good).exit_code, 0);
@@ -163,15 +168,15 @@ TEST(LoraGguf, ExportRefusesFormatsTheAdapterHasNot) {
                           test::fixture_path("llama/ia3/adapter") + " --out " + (dir / "x.gguf"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("a ia3 adapter has no other format to export to"), std::string::npos) << r.err;
-  r = test::run_peft("export --format peft-lora --model " + llama + " --adapter " + test::fixture_path("llama/lora/adapter") +
-                     " --out " + (dir / "y"));
+  r = test::run_peft("export --format peft-lora --model " + llama + " --adapter " +
+                     test::fixture_path("llama/lora/adapter") + " --out " + (dir / "y"));
   EXPECT_NE(r.err.find("a lora adapter exports as --format gguf-lora"), std::string::npos) << r.err;
   r = test::run_peft("export --format gguf-lora --model " + test::fixture_path("opt/model") + " --adapter " +
                      test::fixture_path("opt/lora/adapter") + " --out " + (dir / "z.gguf"));
   EXPECT_NE(r.err.find("llama.cpp has no 'opt' architecture"), std::string::npos) << r.err;
   // --format gguf with --adapter merges it (an unmergeable one is refused).
-  r = test::run_peft("export --format gguf --model " + llama + " --adapter " + test::fixture_path("llama/prefix_tuning/adapter") +
-                     " --out " + (dir / "m.gguf"));
+  r = test::run_peft("export --format gguf --model " + llama + " --adapter " +
+                     test::fixture_path("llama/prefix_tuning/adapter") + " --out " + (dir / "m.gguf"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("cannot be merged"), std::string::npos) << r.err;
   for (const char* f : {"x.gguf", "y", "z.gguf", "m.gguf"}) EXPECT_FALSE(std::filesystem::exists(dir / f)) << f;
@@ -180,7 +185,10 @@ TEST(LoraGguf, ExportRefusesFormatsTheAdapterHasNot) {
 TEST(LoraGguf, MergedGgufExportEqualsTheAdaptedModel) {
   TempDir dir;
   const std::string llama = test::fixture_path("llama/model"), adapter = test::fixture_path("llama/lora/adapter");
-  ASSERT_EQ(test::run_peft("export --format gguf --model " + llama + " --adapter " + adapter + " --out " + (dir / "m.gguf")).exit_code, 0);
+  ASSERT_EQ(
+      test::run_peft("export --format gguf --model " + llama + " --adapter " + adapter + " --out " + (dir / "m.gguf"))
+          .exit_code,
+      0);
   auto model = ok(load_model(llama));
   auto lora = ok(load_adapter(*model, adapter));
   auto merged = ok(load_model(dir / "m.gguf"));

@@ -19,25 +19,29 @@ namespace {
 struct MethodRow {
   const char* name;
   const char* method;
-  Json config;               // adapter_config fields
-  bool identity_at_init;     // output equals the base model right after init
+  Json config;            // adapter_config fields
+  bool identity_at_init;  // output equals the base model right after init
   bool mergeable;
 };
 
 std::vector<MethodRow> rows() {
   return {
       {"lora", "lora", Json{{"r", 4}, {"lora_alpha", 8}, {"target_modules", "all-linear"}}, true, true},
-      {"lora_rslora_dropout", "lora",
-       Json{{"r", 4}, {"lora_alpha", 8}, {"use_rslora", true}, {"lora_dropout", 0.1}}, true, true},
+      {"lora_rslora_dropout", "lora", Json{{"r", 4}, {"lora_alpha", 8}, {"use_rslora", true}, {"lora_dropout", 0.1}},
+       true, true},
       {"lora_gaussian_layers", "lora",
        Json{{"r", 2}, {"init_lora_weights", "gaussian"}, {"layers_to_transform", Json::array({1})}}, true, true},
       {"adamix_lora", "adamix",
        Json{{"r", 4}, {"lora_alpha", 8}, {"num_experts", 3}, {"share_up", false}, {"lora_dropout", 0.1}}, true, true},
-      {"adamix_shared_up_all_linear", "adamix",
-       Json{{"r", 2}, {"num_experts", 2}, {"target_modules", "all-linear"}}, true, true},
+      {"adamix_shared_up_all_linear", "adamix", Json{{"r", 2}, {"num_experts", 2}, {"target_modules", "all-linear"}},
+       true, true},
       {"adamix_bottleneck", "adamix",
-       Json{{"base", "bottleneck"}, {"bottleneck_size", 4}, {"num_experts", 3}, {"share_up", false},
-            {"adapter_dropout", 0.1}}, true, false},
+       Json{{"base", "bottleneck"},
+            {"bottleneck_size", 4},
+            {"num_experts", 3},
+            {"share_up", false},
+            {"adapter_dropout", 0.1}},
+       true, false},
       {"adamix_bottleneck_shared_up_tanh", "adamix",
        Json{{"base", "bottleneck"}, {"bottleneck_size", 8}, {"num_experts", 2}, {"non_linearity", "tanh"}}, true,
        false},
@@ -46,12 +50,17 @@ std::vector<MethodRow> rows() {
       {"adalink", "adalink", Json{{"r", 4}}, true, true},
       {"adalink_two_modalities", "adalink", Json{{"r", 2}, {"modalities", {"text", "instruction"}}}, true, false},
       {"prefix_tuning", "prefix", Json{{"num_virtual_tokens", 3}}, false, false},
-      {"ia3_all_linear", "ia3", Json{{"target_modules", "all-linear"}, {"feedforward_modules", Json::array()}}, true, true},
-      {"bottleneck_series_mam", "bottleneck",
-       Json{{"bottleneck_size", 8}, {"init_weights", "mam_adapter"}}, true, false},
+      {"ia3_all_linear", "ia3", Json{{"target_modules", "all-linear"}, {"feedforward_modules", Json::array()}}, true,
+       true},
+      {"bottleneck_series_mam", "bottleneck", Json{{"bottleneck_size", 8}, {"init_weights", "mam_adapter"}}, true,
+       false},
       {"bottleneck_parallel", "bottleneck",
-       Json{{"bottleneck_size", 8}, {"use_parallel_adapter", true}, {"non_linearity", "relu"},
-            {"init_weights", "mam_adapter"}, {"adapter_dropout", 0.1}}, true, false},
+       Json{{"bottleneck_size", 8},
+            {"use_parallel_adapter", true},
+            {"non_linearity", "relu"},
+            {"init_weights", "mam_adapter"},
+            {"adapter_dropout", 0.1}},
+       true, false},
       {"bottleneck_houlsby", "bottleneck",
        Json{{"bottleneck_size", 8}, {"preset", "houlsby"}, {"init_weights", "mam_adapter"}}, true, false},
       {"bottleneck_pfeiffer", "bottleneck",
@@ -146,7 +155,8 @@ TEST_P(MethodProperties, Hold) {
   s.adapter->set_mode(AdapterRunMode{});
   EXPECT_EQ(before, base_bytes(*s.model)) << "base weights changed";
   bool moved = false;
-  for (int64_t i = 0; i < s.adapter->params().numel(); ++i) moved |= start[size_t(i)] != s.adapter->params().values()[i];
+  for (int64_t i = 0; i < s.adapter->params().numel(); ++i)
+    moved |= start[size_t(i)] != s.adapter->params().values()[i];
   EXPECT_TRUE(moved) << "adapter parameters did not train";
   std::vector<float> trained = logits_of(s, s.adapter.get());
   for (float v : trained) ASSERT_TRUE(std::isfinite(v));
@@ -175,8 +185,7 @@ TEST_P(MethodProperties, Hold) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, MethodProperties,
-                         ::testing::Combine(::testing::ValuesIn(rows()),
-                                            ::testing::Values("llama", "gpt2", "bloom")),
+                         ::testing::Combine(::testing::ValuesIn(rows()), ::testing::Values("llama", "gpt2", "bloom")),
                          [](const auto& info) {
                            return std::string(std::get<0>(info.param).name) + "_" + std::get<1>(info.param);
                          });

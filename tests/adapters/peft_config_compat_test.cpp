@@ -62,16 +62,19 @@ TEST_P(PeftConfigCompat, WrittenConfigSelectsTheSameModulesInEveryPeft) {
 
 INSTANTIATE_TEST_SUITE_P(
     Rows, PeftConfigCompat,
-    ::testing::Values(
-        Row{"llama", "lora", R"({"r": 4, "lora_alpha": 8, "use_rslora": true})"},
-        Row{"llama", "lora", R"({"r": 4, "target_modules": "all-linear"})"},
-        Row{"llama", "lora", R"({"r": 4, "target_modules": "all-linear", "layers_to_transform": [1]})"},
-        Row{"gpt2", "lora", R"({"r": 4, "target_modules": ".*\\.c_attn", "layers_to_transform": 0})"},
-        Row{"gpt_neox", "lora", R"({"r": 8, "lora_alpha": 16, "use_rslora": true, "target_modules": "all-linear"})"},
-        Row{"llama", "ia3", R"({"layers_to_transform": [0]})"},
-        Row{"gpt2", "ia3", R"({"target_modules": "all-linear", "feedforward_modules": ["mlp.c_proj"]})"},
-        Row{"llama", "bottleneck", R"({"bottleneck_size": 8, "target_modules": ["down_proj"], "layers_to_transform": [1]})"}),
-    [](const auto& info) { return std::string(info.param.arch) + "_" + info.param.method + "_" + std::to_string(info.index); });
+    ::testing::Values(Row{"llama", "lora", R"({"r": 4, "lora_alpha": 8, "use_rslora": true})"},
+                      Row{"llama", "lora", R"({"r": 4, "target_modules": "all-linear"})"},
+                      Row{"llama", "lora", R"({"r": 4, "target_modules": "all-linear", "layers_to_transform": [1]})"},
+                      Row{"gpt2", "lora", R"({"r": 4, "target_modules": ".*\\.c_attn", "layers_to_transform": 0})"},
+                      Row{"gpt_neox", "lora",
+                          R"({"r": 8, "lora_alpha": 16, "use_rslora": true, "target_modules": "all-linear"})"},
+                      Row{"llama", "ia3", R"({"layers_to_transform": [0]})"},
+                      Row{"gpt2", "ia3", R"({"target_modules": "all-linear", "feedforward_modules": ["mlp.c_proj"]})"},
+                      Row{"llama", "bottleneck",
+                          R"({"bottleneck_size": 8, "target_modules": ["down_proj"], "layers_to_transform": [1]})"}),
+    [](const auto& info) {
+      return std::string(info.param.arch) + "_" + info.param.method + "_" + std::to_string(info.index);
+    });
 
 }  // namespace
 }  // namespace peft

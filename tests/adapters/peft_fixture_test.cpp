@@ -80,23 +80,20 @@ TEST_P(PeftFixture, MatchesPeft) {
   EXPECT_LE(test::max_abs_diff(logits.data(), io->find("merged_logits")->f32(), N * V), 1e-4);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Methods, PeftFixture,
-    ::testing::Combine(::testing::Values("lora", "ia3"),
-                       ::testing::Values("llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt")),
-    [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
+INSTANTIATE_TEST_SUITE_P(Methods, PeftFixture,
+                         ::testing::Combine(::testing::Values("lora", "ia3"),
+                                            ::testing::Values("llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt")),
+                         [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 
-INSTANTIATE_TEST_SUITE_P(
-    Bottleneck, PeftFixture,
-    ::testing::Combine(::testing::Values("bottleneck_series", "bottleneck_parallel"),
-                       ::testing::Values("llama")),
-    [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
+INSTANTIATE_TEST_SUITE_P(Bottleneck, PeftFixture,
+                         ::testing::Combine(::testing::Values("bottleneck_series", "bottleneck_parallel"),
+                                            ::testing::Values("llama")),
+                         [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 
-INSTANTIATE_TEST_SUITE_P(
-    PromptLearning, PeftFixture,
-    ::testing::Combine(::testing::Values("prefix_tuning", "prompt_tuning"),
-                       ::testing::Values("llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt")),
-    [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
+INSTANTIATE_TEST_SUITE_P(PromptLearning, PeftFixture,
+                         ::testing::Combine(::testing::Values("prefix_tuning", "prompt_tuning"),
+                                            ::testing::Values("llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt")),
+                         [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 
 }  // namespace
 }  // namespace peft

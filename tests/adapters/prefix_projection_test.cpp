@@ -18,7 +18,8 @@ TEST(PrefixProjection, GradientsMatchFiniteDifferencesAndTheFoldedSaveServesTheS
     auto model = load_model(test::fixture_path(arch + "/model"));
     ASSERT_TRUE(model.is_ok());
     const MethodDef* def = find_method("prefix");
-    auto made = def->create(**model, Json{{"num_virtual_tokens", 3}, {"prefix_projection", true}, {"encoder_hidden_size", 8}}, "cfg", 5);
+    auto made = def->create(
+        **model, Json{{"num_virtual_tokens", 3}, {"prefix_projection", true}, {"encoder_hidden_size", 8}}, "cfg", 5);
     ASSERT_TRUE(made.is_ok()) << made.status().message();
     Adapter& a = **made;
     ASSERT_EQ(a.params().count(), 5u) << "embedding + two linear layers";

@@ -1,8 +1,8 @@
 // Bad input through the CLI: one clear error line, non-zero exit, nothing half-written.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 
@@ -55,7 +55,8 @@ TEST(BadInput, TruncatedLlama2cCheckpointWritesNothing) {
                     test::shared_path("data/models/stories260K/tok512.model") + " --out " + (dir / "out"));
   expect_error(r, ckpt);
   EXPECT_FALSE(fs::exists(dir / "out"));
-  for (auto& e : fs::directory_iterator(dir.path())) EXPECT_EQ(e.path().filename().string().find("out"), std::string::npos) << e.path();
+  for (auto& e : fs::directory_iterator(dir.path()))
+    EXPECT_EQ(e.path().filename().string().find("out"), std::string::npos) << e.path();
 }
 
 TEST(BadInput, TokenizerThatDoesNotMatchTheCheckpoint) {
@@ -90,7 +91,10 @@ TEST(BadInput, ConfigWithMissingOrInconsistentFields) {
   expect_error(run_peft("inspect " + model), "hidden_size");
   edit_config(model, [](nlohmann::json& j) { j["hidden_size"] = "wide"; });
   expect_error(run_peft("inspect " + model), "hidden_size");
-  edit_config(model, [](nlohmann::json& j) { j["hidden_size"] = 30; j["num_attention_heads"] = 4; });
+  edit_config(model, [](nlohmann::json& j) {
+    j["hidden_size"] = 30;
+    j["num_attention_heads"] = 4;
+  });
   expect_error(run_peft("inspect " + model), "divisible");
   edit_config(model, [&](nlohmann::json& j) { j["hidden_size"] = 2 * hidden; });
   expect_error(run_peft("inspect " + model), "shape");  // weights no longer fit the config
@@ -112,14 +116,15 @@ TEST(BadInput, LogitsInputOutOfVocabularyWritesNothing) {
   int64_t ids[2] = {1, 1 << 20};
   const std::string in = dir / "ids.safetensors";
   ASSERT_TRUE(write_safetensors(in, {{"input_ids", Tensor(ids, DType::I64, {1, 2})}}).is_ok());
-  auto r = run_peft("logits --model " + test::fixture_path("llama/model") + " --input " + in +
-                    " --output " + (dir / "logits.safetensors"));
+  auto r = run_peft("logits --model " + test::fixture_path("llama/model") + " --input " + in + " --output " +
+                    (dir / "logits.safetensors"));
   expect_error(r, "outside the vocabulary");
   EXPECT_FALSE(fs::exists(dir / "logits.safetensors"));
   int32_t flat[3] = {1, 2, 3};
   ASSERT_TRUE(write_safetensors(in, {{"input_ids", Tensor(flat, DType::I32, {3})}}).is_ok());
-  expect_error(run_peft("logits --model " + test::fixture_path("llama/model") + " --input " + in +
-                        " --output " + (dir / "logits.safetensors")), "[B, T]");
+  expect_error(run_peft("logits --model " + test::fixture_path("llama/model") + " --input " + in + " --output " +
+                        (dir / "logits.safetensors")),
+               "[B, T]");
 }
 
 TEST(Logits, MatchesTheFixtureThroughTheCli) {

@@ -33,8 +33,9 @@ TEST(BenchCli, TrainJsonHasTheFields) {
 }
 
 TEST(BenchCli, TrainTextAndOtherMethod) {
-  auto r = run_peft("bench train --preset stories260k --batch 2 --seq 16 --steps 1 --warmup 0 --method ia3 "
-                    "--base-dtype bf16 --no-peak --threads 1");
+  auto r = run_peft(
+      "bench train --preset stories260k --batch 2 --seq 16 --steps 1 --warmup 0 --method ia3 "
+      "--base-dtype bf16 --no-peak --threads 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("tokens/s"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("peak RSS"), std::string::npos) << r.out;

@@ -1,5 +1,7 @@
 // Runs the built `peft` binary and captures exit code, stdout and stderr.
 #pragma once
+#include <sys/wait.h>
+#include <unistd.h>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -7,8 +9,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "test_paths.h"
 
@@ -30,7 +30,8 @@ inline std::string read_all(const std::string& path) {
 inline CliResult run_peft(const std::string& args, const std::string& stdin_text = "") {
   namespace fs = std::filesystem;
   static int counter = 0;
-  const std::string base = (fs::temp_directory_path() / ("peft_cli_" + std::to_string(getpid()) + "_" + std::to_string(counter++))).string();
+  const std::string base =
+      (fs::temp_directory_path() / ("peft_cli_" + std::to_string(getpid()) + "_" + std::to_string(counter++))).string();
   const std::string in = base + ".in", out = base + ".out", err = base + ".err";
   { std::ofstream(in, std::ios::binary) << stdin_text; }
   const std::string cmd = peft_binary() + " " + args + " <" + in + " >" + out + " 2>" + err;
@@ -56,7 +57,9 @@ class TempDir {
  public:
   TempDir() {
     static int n = 0;
-    path_ = (std::filesystem::temp_directory_path() / ("peft_test_" + std::to_string(getpid()) + "_" + std::to_string(n++))).string();
+    path_ =
+        (std::filesystem::temp_directory_path() / ("peft_test_" + std::to_string(getpid()) + "_" + std::to_string(n++)))
+            .string();
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

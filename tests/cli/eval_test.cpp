@@ -19,7 +19,6 @@ namespace fs = std::filesystem;
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
-
 const char* kBoolq = R"([
  {"instruction": "q0?\n\nAnswer format: true/false", "input": "", "output": "the correct answer is true", "answer": "true"},
  {"instruction": "q1?\n\nAnswer format: true/false", "input": "", "output": "the correct answer is false", "answer": "false"},
@@ -61,7 +60,9 @@ TEST(EvalCli, BadInputFailsCleanlyAndWritesNothing) {
   write(dir / "pred.jsonl", "{\"index\": 0, \"output\": \"true\"}\n");
   const std::string out = " --out " + (dir / "out");
   const std::string data = " --data " + (dir / "test.json");
-  struct Case { std::string args, want; };
+  struct Case {
+    std::string args, want;
+  };
   const std::vector<Case> cases = {
       {"eval --task mmlu --predictions " + (dir / "pred.jsonl") + data + out, "valid tasks: gsm8k, svamp"},
       {"eval --task boolq --data " + (dir / "nofield.json") + " --predictions " + (dir / "pred.jsonl") + out,
@@ -141,8 +142,8 @@ TEST_F(EvalStories, BoolqLikelihood) {
 
 TEST_F(EvalStories, Perplexity) {
   write(*dir_ / "text.txt", "Once upon a time, there was a little girl.\n\nShe liked to play in the park.\n");
-  auto r = run_peft("eval --model " + model_ + " --task perplexity --data " + (*dir_ / "text.txt") +
-                    " --out " + (*dir_ / "ppl"));
+  auto r = run_peft("eval --model " + model_ + " --task perplexity --data " + (*dir_ / "text.txt") + " --out " +
+                    (*dir_ / "ppl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("perplexity ppl=", 0), 0u) << r.out;
   auto res = nlohmann::json::parse(test::read_all(*dir_ / "ppl/results.json"));

@@ -62,8 +62,9 @@ TEST_F(Reliability, NonEmptyOutputFoldersAreRefusedAndOverwriteKeepsForeignFiles
   const std::string out = *dir_ / "occupied";
   fs::create_directories(out);
   std::ofstream(out + "/precious.txt") << "mine";
-  const std::string convert = "convert --from llama2c --checkpoint " + shared_path("data/models/stories260K/stories260K.bin") +
-                              " --tokenizer " + shared_path("data/models/stories260K/tok512.model") + " --out " + out;
+  const std::string convert = "convert --from llama2c --checkpoint " +
+                              shared_path("data/models/stories260K/stories260K.bin") + " --tokenizer " +
+                              shared_path("data/models/stories260K/tok512.model") + " --out " + out;
   const std::string cases[] = {
       convert,
       "merge --model " + model_ + " --adapter " + model_ + " --out " + out,
@@ -74,7 +75,8 @@ TEST_F(Reliability, NonEmptyOutputFoldersAreRefusedAndOverwriteKeepsForeignFiles
     auto r = run_peft(c);
     EXPECT_EQ(r.exit_code, 1) << c << "\n" << r.err;
     EXPECT_TRUE(r.err.find("is not empty") != std::string::npos || r.err.find("already exists") != std::string::npos)
-        << c << "\n" << r.err;
+        << c << "\n"
+        << r.err;
     EXPECT_EQ(read_all(out + "/precious.txt"), "mine") << c;
   }
   EXPECT_EQ(folder_entries(out), std::vector<std::string>{"precious.txt"});
@@ -109,14 +111,16 @@ TEST_F(Reliability, ASecondWriterOfTheSameOutputGetsAClearError) {
   expect_error(run_peft("train --model " + model_ + " --data " + data8() + " --output " + out + train_flags()),
                "another peft process (pid " + std::to_string(::getpid()) + ") is writing it");
   lock.value().release();
-  EXPECT_EQ(run_peft("train --model " + model_ + " --data " + data8() + " --output " + out + train_flags()).exit_code, 0);
+  EXPECT_EQ(run_peft("train --model " + model_ + " --data " + data8() + " --output " + out + train_flags()).exit_code,
+            0);
 }
 
 TEST_F(Reliability, KilledRunsLeaveNothingBehindAndResumeDoesNotRepeatMetrics) {
   const std::string out = *dir_ / "resumed";
   fs::remove_all(out);
-  const std::string base = "train --model " + model_ + " --data " + data8() + " --output " + out +
-                           " --batch-size 4 --micro-batch-size 4 --val-set-size 0 --seed 1 --save-steps 2 --logging-steps 1";
+  const std::string base =
+      "train --model " + model_ + " --data " + data8() + " --output " + out +
+      " --batch-size 4 --micro-batch-size 4 --val-set-size 0 --seed 1 --save-steps 2 --logging-steps 1";
   ASSERT_EQ(run_peft(base + " --max-steps 4").exit_code, 0);
   // What a kill -9 mid-checkpoint leaves: a temporary folder of a process that is gone.
   const std::string stale = out + "/checkpoint-4.tmp-999999999";
@@ -160,15 +164,16 @@ TEST_F(Reliability, CountsInConfigsMustMatchTheWeights) {
   expect_error(run_peft("inspect " + huge), "tensor 'model.layers.999999999.input_layernorm.weight' is missing");
   const std::string fewer = model_copy("layers_4");
   edit_config(fewer, [](nlohmann::json& j) { j["num_hidden_layers"] = 4; });
-  expect_error(run_peft("inspect " + fewer), "also has 'model.layers.4.input_layernorm.weight' (a layer would be dropped)");
+  expect_error(run_peft("inspect " + fewer),
+               "also has 'model.layers.4.input_layernorm.weight' (a layer would be dropped)");
 
   const std::string gguf = *dir_ / "stories.gguf";
   ASSERT_EQ(run_peft("export --format gguf --model " + model_ + " --out " + gguf + " --overwrite").exit_code, 0);
   const std::string big = rewrite_gguf(gguf, *dir_ / "blocks_2e31.gguf", "llama.block_count",
                                        GgufValue::of_uint(GgufType::U32, uint64_t(1) << 31));
   expect_error(run_peft("generate --model " + big + " --prompt Hi"), "is missing");
-  const std::string four = rewrite_gguf(gguf, *dir_ / "blocks_4.gguf", "llama.block_count",
-                                        GgufValue::of_uint(GgufType::U32, 4));
+  const std::string four =
+      rewrite_gguf(gguf, *dir_ / "blocks_4.gguf", "llama.block_count", GgufValue::of_uint(GgufType::U32, 4));
   auto r = run_peft("generate --model " + four + " --prompt Hi");
   expect_error(r, "is not used by the llama model");
   EXPECT_NE(r.err.find("tensor 'blk.4."), std::string::npos) << r.err;
@@ -185,7 +190,8 @@ TEST_F(Reliability, AbsurdSizesFromFlagsAndAdapterConfigsAreRefusedBeforeAllocat
   const std::string ids = *dir_ / "ids.safetensors";
   int64_t id_values[3] = {1, 2, 3};
   ASSERT_TRUE(write_safetensors(ids, {{"input_ids", Tensor(id_values, DType::I64, {1, 3})}}).is_ok());
-  std::ofstream(adapter + "/adapter_config.json") << R"({"peft_type": "LORA", "r": 1000000000, "target_modules": ["q_proj"]})";
+  std::ofstream(adapter + "/adapter_config.json")
+      << R"({"peft_type": "LORA", "r": 1000000000, "target_modules": ["q_proj"]})";
   const Case cases[] = {
       {train + train_flags() + " --lora-r 1000000000", "more than 16 times the model's"},
       {train + train_flags() + " --method bottleneck --bottleneck-size 100000000", "more than 16 times the model's"},
@@ -226,8 +232,9 @@ TEST_F(Reliability, DeeplyNestedJsonIsRefusedNotAStackOverflow) {
   expect_error(run_peft("tokenize --tokenizer " + tok, "hi\n"), "JSON nested deeper than 128 levels");
   const std::string data = *dir_ / "deep.jsonl";
   std::ofstream(data) << "{\"instruction\": " << deep << "}\n";
-  expect_error(run_peft("train --model " + model_ + " --data " + data + " --output " + (*dir_ / "never2") + train_flags()),
-               "JSON nested deeper than 128 levels");
+  expect_error(
+      run_peft("train --model " + model_ + " --data " + data + " --output " + (*dir_ / "never2") + train_flags()),
+      "JSON nested deeper than 128 levels");
 }
 
 TEST_F(Reliability, HugeRecordsTokenizeInBoundedMemory) {
@@ -281,7 +288,8 @@ void poison(const std::string& path, const std::string& name, int64_t index, flo
 TEST_F(Reliability, NonFiniteWeightsAndAbsurdConfigsAreRefused) {
   // An adapter with a NaN weight: refused at load, so neither merge nor logits use it.
   const std::string adapter = *dir_ / "nan_adapter";
-  ASSERT_EQ(run_peft("train --model " + model_ + " --data " + data8() + " --output " + adapter + train_flags()).exit_code, 0);
+  ASSERT_EQ(
+      run_peft("train --model " + model_ + " --data " + data8() + " --output " + adapter + train_flags()).exit_code, 0);
   poison(adapter + "/adapter_model.safetensors", "", 1, std::numeric_limits<float>::quiet_NaN());
   expect_error(run_peft("merge --model " + model_ + " --adapter " + adapter + " --out " + (*dir_ / "merged")),
                "holds a non-finite value (NaN or inf) at element 1");

@@ -28,8 +28,8 @@ TEST(Stories260K, GreedyGenerationMatchesLlama2c) {
     const int64_t prompt_len = int64_t(c["prompt_token_ids"].size());
     // run.c counts positions including BOS; the rest are new tokens.
     const int64_t new_tokens = steps + 1 - prompt_len;
-    auto r = run_peft("generate --model " + model + " --prompt \"" + prompt +
-                      "\" --temperature 0 --max-new-tokens " + std::to_string(new_tokens));
+    auto r = run_peft("generate --model " + model + " --prompt \"" + prompt + "\" --temperature 0 --max-new-tokens " +
+                      std::to_string(new_tokens));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, c["text"].get<std::string>()) << "prompt: " << prompt;
 
@@ -62,7 +62,8 @@ TEST(Stories260K, ConvertedFolderIsAHuggingFaceLlama) {
 TEST(Stories260K, SamplingIsSeeded) {
   test::TempDir dir;
   const std::string model = convert_stories(dir);
-  const std::string args = "generate --model " + model + " --prompt \"Lily\" --max-new-tokens 30 --temperature 0.9 --top-k 40 --top-p 0.95 --seed ";
+  const std::string args = "generate --model " + model +
+                           " --prompt \"Lily\" --max-new-tokens 30 --temperature 0.9 --top-k 40 --top-p 0.95 --seed ";
   auto a = run_peft(args + "3"), b = run_peft(args + "3"), c = run_peft(args + "4");
   ASSERT_EQ(a.exit_code, 0) << a.err;
   EXPECT_EQ(a.out, b.out);

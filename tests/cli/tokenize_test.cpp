@@ -83,7 +83,8 @@ TEST(TokenizeCli, BadJsonInput) {
   r = run_peft("tokenize --json --no-bos --add-special --tokenizer " + gpt2_dir(), "[]");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--no-bos applies to line mode; --json adds no special tokens unless --add-special"),
-            std::string::npos) << r.err;
+            std::string::npos)
+      << r.err;
 }
 
 TEST(TokenizeCli, MissingTokenizerNamesWhatItLookedFor) {

@@ -45,8 +45,8 @@ TEST_F(Train, WritesAPeftAdapterThatGenerateAndMergeUse) {
   const std::string out = *dir_ / "run";
   auto r = run_peft(common(out) + " --max-steps 4 --save-steps 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* f : {"adapter_config.json", "adapter_model.safetensors", "metrics.jsonl",
-                        "train_summary.json", "checkpoint-2/optimizer.safetensors", "checkpoint-4/trainer_state.json"})
+  for (const char* f : {"adapter_config.json", "adapter_model.safetensors", "metrics.jsonl", "train_summary.json",
+                        "checkpoint-2/optimizer.safetensors", "checkpoint-4/trainer_state.json"})
     EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
   auto config = nlohmann::json::parse(test::read_all(out + "/adapter_config.json"));
   EXPECT_EQ(config["peft_type"], "LORA");
@@ -63,7 +63,8 @@ TEST_F(Train, WritesAPeftAdapterThatGenerateAndMergeUse) {
   EXPECT_TRUE(saw_val);
 
   auto plain = run_peft("generate --model " + model_ + " --prompt \"Once upon\" --max-new-tokens 12");
-  auto adapted = run_peft("generate --model " + model_ + " --adapter " + out + " --prompt \"Once upon\" --max-new-tokens 12");
+  auto adapted =
+      run_peft("generate --model " + model_ + " --adapter " + out + " --prompt \"Once upon\" --max-new-tokens 12");
   ASSERT_EQ(adapted.exit_code, 0) << adapted.err;
   EXPECT_EQ(adapted.out.rfind("Once upon", 0), 0u);
   EXPECT_NE(plain.out, adapted.out) << "the adapter changed nothing";
@@ -82,15 +83,19 @@ TEST_F(Train, ResumedRunEndsBitForBitLikeAnUninterruptedOne) {
   ASSERT_EQ(run_peft(common(part) + " --max-steps 6 --save-steps 3").exit_code, 0);
   auto r = run_peft(common(resumed) + " --max-steps 6 --save-steps 100 --resume " + part + "/checkpoint-3");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(test::read_all(full + "/adapter_model.safetensors"), test::read_all(resumed + "/adapter_model.safetensors"));
+  EXPECT_EQ(test::read_all(full + "/adapter_model.safetensors"),
+            test::read_all(resumed + "/adapter_model.safetensors"));
   // Another configuration may not resume from it.
-  auto bad = run_peft(common(*dir_ / "other") + " --max-steps 6 --learning-rate 5e-3 --resume " + part + "/checkpoint-3");
+  auto bad =
+      run_peft(common(*dir_ / "other") + " --max-steps 6 --learning-rate 5e-3 --resume " + part + "/checkpoint-3");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("learning_rate"), std::string::npos) << "stderr: " << bad.err;
 }
 
 TEST_F(Train, BadInputFailsCleanlyWithoutAnOutputFolder) {
-  struct Case { std::string args, needle; };
+  struct Case {
+    std::string args, needle;
+  };
   const std::string empty = *dir_ / "empty.json";
   std::ofstream(empty) << "[]";
   const std::string broken = *dir_ / "broken.jsonl";
@@ -104,7 +109,8 @@ TEST_F(Train, BadInputFailsCleanlyWithoutAnOutputFolder) {
       {base + " --data " + data_ + " --lora-r 0", "r must be positive"},
       {base + " --data " + data_ + " --method nope", "supported: lora"},
       {base + " --data " + data_ + " --batch-size 6 --micro-batch-size 4", "multiple"},
-      {"train --model " + model_ + " --output " + out + " --data " + data_ + " --val-set-size 40", "leaves no training"},
+      {"train --model " + model_ + " --output " + out + " --data " + data_ + " --val-set-size 40",
+       "leaves no training"},
   };
   for (const Case& c : cases) {
     auto r = run_peft(c.args);

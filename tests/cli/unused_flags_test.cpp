@@ -25,9 +25,11 @@ TEST_F(UnusedFlags, EveryCombinationThatWouldIgnoreAFlagIsRefused) {
       {"generate --model " + m + " --prompt Hi --top-p 0.5 --temperature 0", "--top-p only applies when sampling"},
       {"generate --model " + m + " --prompt Hi --adapter-scale 0.5", "--adapter-scale needs --adapter"},
       // eval: knobs of the modes not chosen
-      {"eval --model " + m + " --task boolq --data " + boolq + " --limit 2 --scoring likelihood --num-beams 2 --out " + out,
+      {"eval --model " + m + " --task boolq --data " + boolq + " --limit 2 --scoring likelihood --num-beams 2 --out " +
+           out,
        "--num-beams applies to --scoring generate"},
-      {"eval --model " + m + " --task boolq --data " + boolq + " --limit 2 --scoring likelihood --batch-size 4 --out " + out,
+      {"eval --model " + m + " --task boolq --data " + boolq + " --limit 2 --scoring likelihood --batch-size 4 --out " +
+           out,
        "--batch-size applies to --scoring generate"},
       {"eval --model " + m + " --task boolq --data " + boolq + " --limit 2 --num-beams 2 --batch-size 4 --out " + out,
        "--batch-size applies to greedy generation"},
@@ -52,7 +54,8 @@ TEST_F(UnusedFlags, EveryCombinationThatWouldIgnoreAFlagIsRefused) {
       {"export --format peft-lora --model " + m + " --adapter " + m + " --name x --out " + out,
        "--name applies to --format gguf"},
       // bench: a rank for a method without one
-      {"bench train --preset stories260k --method ia3 --lora-r 4 --steps 1 --warmup 0", "--lora-r does not apply to --method ia3"},
+      {"bench train --preset stories260k --method ia3 --lora-r 4 --steps 1 --warmup 0",
+       "--lora-r does not apply to --method ia3"},
   };
   for (const Case& c : cases) {
     auto r = run_peft(c.args);

@@ -38,8 +38,9 @@ class VerbalCli : public test::StoriesSuite {
 TEST_F(VerbalCli, Sst2GenerateOnTheDevSet) {
   const std::string out = *dir_ / "sst2";
   std::string line;
-  auto res = eval_ok("--task sst2 --limit 5", out, "sst2 accuracy=",
-                     {"task", "n", "accuracy", "unparsed", "hit_limit", "truncated", "settings"}, line);
+  auto res =
+      eval_ok("--task sst2 --limit 5", out,
+              "sst2 accuracy=", {"task", "n", "accuracy", "unparsed", "hit_limit", "truncated", "settings"}, line);
   EXPECT_NE(line.find(" n=5\n"), std::string::npos) << line;
   EXPECT_EQ(res["n"], 5);
   EXPECT_EQ(res["settings"]["max_new_tokens"], 8);
@@ -65,7 +66,8 @@ TEST_F(VerbalCli, Sst2GenerateOnTheDevSet) {
 TEST_F(VerbalCli, E2eGenerateOnTheTestSet) {
   const std::string out = *dir_ / "e2e";
   std::string line;
-  auto res = eval_ok("--task e2e --limit 3", out, "e2e bleu=", {"bleu", "rouge_l", "n", "hit_limit", "truncated"}, line);
+  auto res =
+      eval_ok("--task e2e --limit 3", out, "e2e bleu=", {"bleu", "rouge_l", "n", "hit_limit", "truncated"}, line);
   EXPECT_NE(line.find(" n=3 rouge_l="), std::string::npos) << line;
   EXPECT_EQ(res["n"], 3);
   EXPECT_EQ(res["settings"]["max_new_tokens"], 64);
@@ -96,7 +98,8 @@ TEST_F(VerbalCli, Sst2Likelihood) {
 TEST_F(VerbalCli, TrainOnAGlueTsvThenEvaluateTheAdapter) {
   std::ofstream tsv(*dir_ / "small.tsv");
   tsv << "sentence\tlabel\n";
-  for (int i = 0; i < 12; ++i) tsv << (i % 2 ? "a lovely , warm film " : "a dull , tired mess ") << i << "\t" << i % 2 << "\n";
+  for (int i = 0; i < 12; ++i)
+    tsv << (i % 2 ? "a lovely , warm film " : "a dull , tired mess ") << i << "\t" << i % 2 << "\n";
   tsv.close();
   const std::string run = *dir_ / "run";
   auto t = run_peft("train --model " + model_ + " --data " + (*dir_ / "small.tsv") + " --data-format glue --output " +

@@ -5,9 +5,9 @@
 #include <numeric>
 #include <set>
 
-#include "test_paths.h"
 #include "data/batching.h"
 #include "data/dataset.h"
+#include "test_paths.h"
 
 namespace peft {
 namespace {

@@ -4,8 +4,8 @@
 #include <fstream>
 
 #include "cli/cli_runner.h"
-#include "test_paths.h"
 #include "data/dataset.h"
+#include "test_paths.h"
 
 namespace peft {
 namespace {
@@ -41,8 +41,10 @@ TEST(Dataset, AlpacaJsonArray) {
 }
 
 TEST(Dataset, AlpacaJsonlWithBlankLinesAndCrlf) {
-  auto r = parse("{\"instruction\": \"a\", \"output\": \"b\"}\r\n\n  \n{\"instruction\": \"c\", \"input\": \"d\", \"output\": \"e\"}",
-                 DataFormat::Auto, "data.jsonl");
+  auto r = parse(
+      "{\"instruction\": \"a\", \"output\": \"b\"}\r\n\n  \n{\"instruction\": \"c\", \"input\": \"d\", \"output\": "
+      "\"e\"}",
+      DataFormat::Auto, "data.jsonl");
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[1].instruction, "c");
@@ -71,8 +73,10 @@ TEST(Dataset, AutoDetectsTextRecordsInAnArray) {
 TEST(Dataset, OverrideForcesTheRecordKind) {
   EXPECT_EQ(error_of(R"({"instruction": "i", "output": "o"})", DataFormat::TextJsonl, "d.jsonl"),
             "d.jsonl: line 1: field 'text' missing");
-  EXPECT_EQ(error_of(R"({"text": "t"})", DataFormat::AlpacaJsonl, "d.jsonl"), "d.jsonl: line 1: field 'instruction' missing");
-  EXPECT_EQ(error_of(R"({"a": 1})", DataFormat::AlpacaJson), "data.json: expected a JSON array of records, found object");
+  EXPECT_EQ(error_of(R"({"text": "t"})", DataFormat::AlpacaJsonl, "d.jsonl"),
+            "d.jsonl: line 1: field 'instruction' missing");
+  EXPECT_EQ(error_of(R"({"a": 1})", DataFormat::AlpacaJson),
+            "data.json: expected a JSON array of records, found object");
 }
 
 TEST(Dataset, ParseFormatNames) {
@@ -108,7 +112,8 @@ TEST(Dataset, PrettyPrintedObjectHintsAtJsonLines) {
 TEST(Dataset, MissingField) {
   EXPECT_EQ(error_of(R"([{"instruction": "a", "output": "b"}, {"instruction": "a"}])"),
             "data.json: record 1: field 'output' missing");
-  EXPECT_EQ(error_of("{\"output\": \"b\"}", DataFormat::Auto, "d.jsonl"), "d.jsonl: line 1: field 'instruction' missing");
+  EXPECT_EQ(error_of("{\"output\": \"b\"}", DataFormat::Auto, "d.jsonl"),
+            "d.jsonl: line 1: field 'instruction' missing");
   EXPECT_EQ(error_of(R"([{"question": "q", "answer": "a"}])"),
             "data.json: record 0: expected fields 'instruction' and 'output' (Alpaca) or 'text', found keys "
             "'answer', 'question'");
@@ -118,14 +123,17 @@ TEST(Dataset, WrongType) {
   std::string jsonl;
   for (int i = 1; i <= 6; ++i) jsonl += "{\"instruction\": \"a\", \"output\": \"b\"}\n";
   jsonl += "{\"instruction\": \"a\", \"output\": 5}\n";
-  EXPECT_EQ(error_of(jsonl, DataFormat::Auto, "data.jsonl"), "data.jsonl: line 7: field 'output' must be a string, found integer 5");
+  EXPECT_EQ(error_of(jsonl, DataFormat::Auto, "data.jsonl"),
+            "data.jsonl: line 7: field 'output' must be a string, found integer 5");
   EXPECT_EQ(error_of(R"([{"instruction": ["a"], "output": "b"}])"),
             "data.json: record 0: field 'instruction' must be a string, found array");
   EXPECT_EQ(error_of(R"([{"instruction": "a", "input": 1.5, "output": "b"}])"),
             "data.json: record 0: field 'input' must be a string, found number 1.5");
-  EXPECT_EQ(error_of(R"({"text": true})", DataFormat::Auto, "t.jsonl"), "t.jsonl: line 1: field 'text' must be a string, found boolean true");
+  EXPECT_EQ(error_of(R"({"text": true})", DataFormat::Auto, "t.jsonl"),
+            "t.jsonl: line 1: field 'text' must be a string, found boolean true");
   EXPECT_EQ(error_of(R"([{"text": "ok"}, 3])"), "data.json: record 1: expected a JSON object, found number");
-  EXPECT_EQ(error_of("[1, 2]\n", DataFormat::AlpacaJsonl, "d.jsonl"), "d.jsonl: line 1: expected a JSON object, found array");
+  EXPECT_EQ(error_of("[1, 2]\n", DataFormat::AlpacaJsonl, "d.jsonl"),
+            "d.jsonl: line 1: expected a JSON object, found array");
 }
 
 TEST(Dataset, EmptyInputs) {

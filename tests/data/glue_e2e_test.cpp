@@ -1,9 +1,9 @@
 // GLUE TSV / E2E parsing: layout detection, records, every bad-input message, the real files.
 #include <gtest/gtest.h>
 
-#include "test_paths.h"
 #include "data/dataset.h"
 #include "data/glue_e2e.h"
+#include "test_paths.h"
 
 namespace peft {
 namespace {
@@ -54,7 +54,8 @@ TEST(GlueE2e, GlueErrorsNameFileAndLine) {
             "g.tsv: line 2: label 'neutral' is not entailment or not_entailment");
   EXPECT_EQ(glue_error("index\tsentence1\tsentence2\tscore\n0\ta\tb\t5.5\n"),
             "g.tsv: line 2: score '5.5' is not a number in [0, 5]");
-  EXPECT_EQ(glue_error("sentence\tlabel\na\t1\n", "rte"), "g.tsv: line 1: this is a sst2 file (by its layout), not rte");
+  EXPECT_EQ(glue_error("sentence\tlabel\na\t1\n", "rte"),
+            "g.tsv: line 1: this is a sst2 file (by its layout), not rte");
 }
 
 TEST(GlueE2e, E2eLinesAndErrors) {
@@ -97,7 +98,11 @@ TEST(GlueE2e, DataFormatsGiveVerbalisedRecords) {
 }
 
 TEST(GlueE2e, TheRealFiles) {
-  struct Case { const char* task; const char* file; size_t rows; };
+  struct Case {
+    const char* task;
+    const char* file;
+    size_t rows;
+  };
   for (const Case& c : {Case{"sst2", "glue/SST-2/dev.tsv", 872}, Case{"cola", "glue/CoLA/dev.tsv", 1043},
                         Case{"rte", "glue/RTE/dev.tsv", 277}, Case{"stsb", "glue/STS-B/dev.tsv", 1500},
                         Case{"sst2", "glue/SST-2/train.tsv", 67349}, Case{"e2e", "e2e/test.txt", 4693}}) {

@@ -4,13 +4,13 @@
 
 #include <algorithm>
 
-#include "test_paths.h"
 #include "data/dataset.h"
 #include "data/prompt.h"
 #include "data/segments.h"
 #include "data/token_ends.h"
 #include "data/token_modality.h"
 #include "data/tokenize_example.h"
+#include "test_paths.h"
 
 namespace peft {
 namespace {
@@ -87,8 +87,8 @@ TEST(TokenModality, StraddlingTokenFollowsItsLastCharacter) {
     const std::vector<int32_t> once = tok->encode(tok->kind() == "gpt2-bpe" ? " Once" : "Once", false);
     ASSERT_EQ(once.size(), 1u) << tok->kind();
     for (size_t k = 0; k < ex.ids.size(); ++k)
-      EXPECT_EQ(m[k], ex.ids[k] == once[0] ? 3 : 0) << tok->kind() << " token " << k << " '"
-                                                    << tok->decode(std::span(&ex.ids[k], 1)) << "'";
+      EXPECT_EQ(m[k], ex.ids[k] == once[0] ? 3 : 0)
+          << tok->kind() << " token " << k << " '" << tok->decode(std::span(&ex.ids[k], 1)) << "'";
     // [5, 9) = "upon" marks the token that ends in its 'n', " upon" (its space lies outside).
     r.segments = {Segment{"code", "output", 5, 9}};
     m = modalities_of(*tok, r, ex.ids);
@@ -137,7 +137,7 @@ TEST(TokenModality, TruncatedExamplesStayAligned) {
   ASSERT_TRUE(ex.truncated);
   std::vector<int32_t> m = modalities_of(*tok, r, ex.ids);
   ASSERT_EQ(m.size(), size_t(opt.cutoff_len));
-  EXPECT_EQ(m.front(), 0);  // BOS
+  EXPECT_EQ(m.front(), 0);                          // BOS
   EXPECT_EQ(std::count(m.begin(), m.end(), 2), 6);  // the cut lands inside the output
   EXPECT_EQ(m.back(), 2);
 }

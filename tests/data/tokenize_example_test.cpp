@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "test_paths.h"
 #include "data/prompt.h"
 #include "data/tokenize_example.h"
+#include "test_paths.h"
 
 namespace peft {
 namespace {

@@ -55,7 +55,7 @@ TEST(Verbalisers, ReadsHandWrittenOutputs) {
   EXPECT_EQ(parse_class_output(sst2, "Once upon a time"), -1);
   EXPECT_EQ(parse_class_output(sst2, "1"), 1);  // a saved label id
   EXPECT_EQ(parse_class_output(sst2, " 0\n"), 0);
-  EXPECT_EQ(parse_class_output(sst2, "positively"), -1);  // whole words only
+  EXPECT_EQ(parse_class_output(sst2, "positively"), -1);   // whole words only
   EXPECT_EQ(parse_class_output(cola, "unacceptable"), 0);  // "acceptable" inside it does not count
   EXPECT_EQ(parse_class_output(cola, "Acceptable."), 1);
   EXPECT_EQ(parse_class_output(rte, "not_entailment"), 1);  // a saved label name
@@ -65,7 +65,7 @@ TEST(Verbalisers, ReadsHandWrittenOutputs) {
   EXPECT_EQ(parse_class_output(rte, "Yes!"), 0);
 
   EXPECT_DOUBLE_EQ(parse_score_output("about 3.5 out of 5").value(), 3.5);
-  EXPECT_DOUBLE_EQ(parse_score_output("7").value(), 5.0);    // clamped
+  EXPECT_DOUBLE_EQ(parse_score_output("7").value(), 5.0);     // clamped
   EXPECT_DOUBLE_EQ(parse_score_output("-2.0").value(), 0.0);  // clamped
   EXPECT_FALSE(parse_score_output("very similar").has_value());
 }

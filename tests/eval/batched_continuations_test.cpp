@@ -16,14 +16,13 @@ TEST_F(EvalBatchedContinuations, SameAsOneAtATime) {
   ASSERT_TRUE(model.is_ok()) << model.status().message();
   auto tok = load_tokenizer(model_);
   ASSERT_TRUE(tok.is_ok()) << tok.status().message();
-  const std::vector<std::string> prompts = {
-      "Once upon a time",
-      "Lily and Ben went to the park. They saw a big dog and",
-      "The",
-      "Tom had a red ball. He liked to play with it every day. One day,",
-      "She was sad because",
-      "Once upon a time, there was a little girl named Sue.",
-      "A cat"};
+  const std::vector<std::string> prompts = {"Once upon a time",
+                                            "Lily and Ben went to the park. They saw a big dog and",
+                                            "The",
+                                            "Tom had a red ball. He liked to play with it every day. One day,",
+                                            "She was sad because",
+                                            "Once upon a time, there was a little girl named Sue.",
+                                            "A cat"};
   const EvalModel m{model->get(), nullptr, tok->get()};
   ContinuationOptions one;
   one.max_new_tokens = 40;

@@ -37,7 +37,7 @@ TEST(EvalExtract, MathLastNumberAfterRemovingCommas) {
 TEST(EvalExtract, MathNegativeAndDecimal) {
   EXPECT_TRUE(score("mawps", "The answer is -15.", "-15.0").correct);
   EXPECT_FALSE(score("mawps", "The answer is 15.", "-15.0").correct);
-  EXPECT_TRUE(score("addsub", "about 0.6667", "0.6666666666666666").correct);   // |diff| <= 0.001
+  EXPECT_TRUE(score("addsub", "about 0.6667", "0.6666666666666666").correct);  // |diff| <= 0.001
   EXPECT_FALSE(score("addsub", "about 0.667", "0.6656666666666666").correct);
   EXPECT_TRUE(score("svamp", "5 - 3 = 2.0", "2").correct);
 }
@@ -51,9 +51,9 @@ TEST(EvalExtract, MathNoNumberIsUnparsedAndWrong) {
 }
 
 TEST(EvalExtract, AquaFirstCapitalLetterAToE) {
-  EXPECT_EQ(extract_letter("The answer is (C)."), "C");      // 'T' is not in A-E
-  EXPECT_EQ(extract_letter("Answer: (D)"), "A");             // their rule: the first A-E anywhere
-  EXPECT_EQ(extract_letter("  so it is b or (E)"), "E");      // lowercase does not count
+  EXPECT_EQ(extract_letter("The answer is (C)."), "C");   // 'T' is not in A-E
+  EXPECT_EQ(extract_letter("Answer: (D)"), "A");          // their rule: the first A-E anywhere
+  EXPECT_EQ(extract_letter("  so it is b or (E)"), "E");  // lowercase does not count
   EXPECT_EQ(extract_letter("none here"), "");
   EXPECT_TRUE(score("aqua", "The answer is (B).", "B").correct);
   auto e = score("mathqa", "no letter", "A");
@@ -100,17 +100,18 @@ TEST(EvalTasks, PromptIsEvaluatePyTemplate) {
   const std::string ind(16, ' ');
   EXPECT_EQ(eval_prompt("Q?", ""),
             "Below is an instruction that describes a task. Write a response that appropriately "
-            "completes the request. \n\n" + ind + "### Instruction:\n" + ind + "Q?\n\n" + ind +
-                "### Response:\n" + ind);
+            "completes the request. \n\n" +
+                ind + "### Instruction:\n" + ind + "Q?\n\n" + ind + "### Response:\n" + ind);
   EXPECT_EQ(eval_prompt("Q?", "X"),
             "Below is an instruction that describes a task, paired with an input that provides further "
-            "context. Write a response that appropriately completes the request.\n\n" + ind +
-                "### Instruction:\n" + ind + "Q?\n\n" + ind + "### Input:\n" + ind + "X\n\n" + ind +
+            "context. Write a response that appropriately completes the request.\n\n" +
+                ind + "### Instruction:\n" + ind + "Q?\n\n" + ind + "### Input:\n" + ind + "X\n\n" + ind +
                 "### Response:\n" + ind);
 }
 
 TEST(EvalTasks, CandidatesFollowTheAnswerFormatLine) {
-  auto c = make_candidates(task("siqa"), "Q\n\nAnswer1: a Answer2: b Answer3: c\n\nAnswer format: answer1/answer2/answer3");
+  auto c =
+      make_candidates(task("siqa"), "Q\n\nAnswer1: a Answer2: b Answer3: c\n\nAnswer format: answer1/answer2/answer3");
   ASSERT_EQ(c.size(), 3u);
   EXPECT_EQ(c[2].word, "answer3");
   EXPECT_EQ(c[2].text, "the correct answer is answer3");

@@ -31,7 +31,7 @@ TEST(EvalMetrics, Bleu4) {
   EXPECT_NEAR(bleu4({"the cat sat on the mat"}, {{"the cat sat on the mat"}}), 1.0, 1e-12);
   EXPECT_NEAR(bleu4({"the cat sat on the mat today"}, {{"the cat sat on the mat"}}), std::pow(3.0 / 7.0, 0.25), 1e-12);
   EXPECT_NEAR(bleu4({"the cat sat on the"}, {{"the cat sat on the mat"}}), std::exp(-0.2), 1e-12);  // brevity
-  EXPECT_DOUBLE_EQ(bleu4({"the cat sat on the mat"}, {{"the cat is on the mat"}}), 0.0);     // no 4-gram
+  EXPECT_DOUBLE_EQ(bleu4({"the cat sat on the mat"}, {{"the cat is on the mat"}}), 0.0);            // no 4-gram
   // Several references: counts clip to the max over references, length is the closest.
   EXPECT_NEAR(bleu4({"the cat sat on the mat"}, {{"a dog", "the cat sat on the mat"}}), 1.0, 1e-12);
 }

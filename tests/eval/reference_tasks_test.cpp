@@ -33,7 +33,8 @@ TEST(EvalReference, GlueClassification) {
   EXPECT_DOUBLE_EQ(r["accuracy"].get<double>(), 0.75);
   EXPECT_NEAR(r["matthews"].get<double>(), 2.0 / std::sqrt(12.0), 1e-12);
 
-  std::ofstream(dir / "rte.tsv") << "index\tsentence1\tsentence2\tlabel\n0\ta\tb\tentailment\n1\tc\td\tnot_entailment\n";
+  std::ofstream(dir / "rte.tsv")
+      << "index\tsentence1\tsentence2\tlabel\n0\ta\tb\tentailment\n1\tc\td\tnot_entailment\n";
   r = score("rte", dir / "rte.tsv", {{0, "entailment"}, {1, "0"}});
   EXPECT_DOUBLE_EQ(r["accuracy"].get<double>(), 0.5);
   EXPECT_EQ(load_reference_items("rte", dir / "rte.tsv").value().size(), 2u);

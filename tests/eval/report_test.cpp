@@ -82,7 +82,8 @@ TEST(Report, NiceTicksAndEscaping) {
     EXPECT_NE(svg.find(tick), std::string::npos) << tick;
   EXPECT_EQ(line_chart({}, "step", "loss", "nothing here"), "<p>nothing here</p>\n");
   // Large round ticks print in full, not as 4e+04.
-  const std::string tps = line_chart({{"r", chart_color(1), {{1, 33000}, {2, 38000}}, {}}}, "step", "tokens/s", "", true);
+  const std::string tps =
+      line_chart({{"r", chart_color(1), {{1, 33000}, {2, 38000}}, {}}}, "step", "tokens/s", "", true);
   EXPECT_NE(tps.find(">40000</text>"), std::string::npos);
   EXPECT_EQ(tps.find("e+04"), std::string::npos);
 }

@@ -122,7 +122,8 @@ TEST_F(AtomicOutputTest, NoOverwriteRefusesANonEmptyFolder) {
   auto out = OutputDir::create(dir_ + "/out", /*overwrite=*/false);
   ASSERT_FALSE(out.is_ok());
   EXPECT_NE(out.status().message().find(dir_ + "/out: is not empty (1 entry: x.txt); pass --overwrite"),
-            std::string::npos) << out.status().message();
+            std::string::npos)
+      << out.status().message();
 
   // An empty folder is filled.
   fs::create_directories(dir_ + "/empty");

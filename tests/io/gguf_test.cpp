@@ -104,8 +104,9 @@ TEST(Gguf, WriterRoundTripsEveryMetadataTypeInV2AndV3) {
     w.set("i64", GgufValue::of_int(GgufType::I64, -(1ll << 40)));
     w.set("f64", GgufValue::of_float(GgufType::F64, 1e-300));
     w.set_strings("strings", {"a", "", "c"});
-    w.set("nested", GgufValue::of_array(GgufType::Array, {GgufValue::of_array(GgufType::I32, {GgufValue::of_int(GgufType::I32, 7)}),
-                                                          GgufValue::of_array(GgufType::String, {})}));
+    w.set("nested", GgufValue::of_array(GgufType::Array,
+                                        {GgufValue::of_array(GgufType::I32, {GgufValue::of_int(GgufType::I32, 7)}),
+                                         GgufValue::of_array(GgufType::String, {})}));
     auto bytes = w.serialize();
     ASSERT_TRUE(bytes.is_ok());
     auto f = open_bytes(dir, *bytes);
@@ -166,7 +167,7 @@ TEST(Gguf, WriterEncodesF32F16Bf16AndQ8_0) {
   uint16_t dbits;
   std::memcpy(&dbits, q.data(), 2);
   EXPECT_EQ(dbits, f32_to_f16(2.5f / 127.f));
-  EXPECT_EQ(int8_t(q[2]), -127);                               // x = -2.5
+  EXPECT_EQ(int8_t(q[2]), -127);                                         // x = -2.5
   EXPECT_EQ(int8_t(q[2 + 21]), int8_t(std::lround(0.125 * 127 / 2.5)));  // x = 0.125 → 6
 }
 
@@ -226,7 +227,8 @@ TEST(Gguf, BadInputGivesErrorsNamingTheFile) {
 
   Bytes arr;
   arr.s = "GGUF";
-  arr.put<uint32_t>(3).put<uint64_t>(0).put<uint64_t>(1).str("a").put<uint32_t>(9).put<uint32_t>(8).put<uint64_t>(1ull << 61);
+  arr.put<uint32_t>(3).put<uint64_t>(0).put<uint64_t>(1).str("a").put<uint32_t>(9).put<uint32_t>(8).put<uint64_t>(
+      1ull << 61);
   EXPECT_NE(error_of(dir, arr.s).find("array of 2305843009213693952 string values"), std::string::npos);
   Bytes str;
   str.s = "GGUF";
@@ -240,8 +242,15 @@ TEST(Gguf, BadInputGivesErrorsNamingTheFile) {
   EXPECT_NE(error_of(dir, dims.s).find("5 dimensions"), std::string::npos);
   Bytes huge;
   huge.s = "GGUF";
-  huge.put<uint32_t>(3).put<uint64_t>(1).put<uint64_t>(0).str("t").put<uint32_t>(2).put<uint64_t>(1ull << 40)
-      .put<uint64_t>(1ull << 40).put<uint32_t>(0).put<uint64_t>(0);
+  huge.put<uint32_t>(3)
+      .put<uint64_t>(1)
+      .put<uint64_t>(0)
+      .str("t")
+      .put<uint32_t>(2)
+      .put<uint64_t>(1ull << 40)
+      .put<uint64_t>(1ull << 40)
+      .put<uint32_t>(0)
+      .put<uint64_t>(0);
   EXPECT_NE(error_of(dir, huge.s).find("absurd shape"), std::string::npos);
 }
 
@@ -256,7 +265,8 @@ TEST(Gguf, UnsupportedTypesAreListedButNotRead) {
   auto v = f->to_f32(t);
   ASSERT_FALSE(v.is_ok());
   EXPECT_NE(v.status().message().find("unsupported ggml type Q4_K (12) for tensor 'blk.0.attn_q.weight'"),
-            std::string::npos) << v.status().message();
+            std::string::npos)
+      << v.status().message();
 }
 
 }  // namespace

@@ -44,7 +44,11 @@ TEST_F(JsonFileTest, MissingFile) {
 }
 
 TEST_F(JsonFileTest, InvalidJsonNamesByteOffset) {
-  const struct { const char* name; const char* text; const char* phrase; } cases[] = {
+  const struct {
+    const char* name;
+    const char* text;
+    const char* phrase;
+  } cases[] = {
       {"bad.json", "{\"a\": 1,\n \"b\": }", "invalid JSON at byte 16"},
       {"empty.json", "", "invalid JSON at byte"},
       {"trailing.json", "{} x", "invalid JSON at byte"},
@@ -69,7 +73,7 @@ TEST_F(JsonFileTest, WriteRoundTripIsPrettyAndAtomic) {
   EXPECT_EQ(*back, v);
   std::ifstream in(p);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(text.find("\n  \"r\": 8"), std::string::npos) << text;  // indent 2
+  EXPECT_NE(text.find("\n  \"r\": 8"), std::string::npos) << text;                      // indent 2
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);  // no temp left
 }
 
@@ -90,7 +94,8 @@ struct GetCase {
 };
 
 template <typename T>
-std::function<Status(const Json&, std::string*)> getter(Result<T> (*fn)(const Json&, const std::string&, const std::string&)) {
+std::function<Status(const Json&, std::string*)> getter(Result<T> (*fn)(const Json&, const std::string&,
+                                                                        const std::string&)) {
   return [fn](const Json& obj, std::string* out) {
     auto r = fn(obj, "k", "cfg.json");
     if (!r.is_ok()) return r.status();
@@ -100,7 +105,9 @@ std::function<Status(const Json&, std::string*)> getter(Result<T> (*fn)(const Js
 }
 
 template <typename T, typename F>
-std::function<Status(const Json&, std::string*)> getter_or(Result<T> (*fn)(const Json&, const std::string&, F, const std::string&), T fallback) {
+std::function<Status(const Json&, std::string*)> getter_or(Result<T> (*fn)(const Json&, const std::string&, F,
+                                                                           const std::string&),
+                                                           T fallback) {
   return [fn, fallback](const Json& obj, std::string* out) {
     auto r = fn(obj, "k", fallback, "cfg.json");
     if (!r.is_ok()) return r.status();
@@ -121,7 +128,8 @@ TEST(JsonGetTest, TypedGetters) {
   const std::vector<GetCase> cases = {
       {"int", i, R"({"k": 64})", true, "64"},
       {"int_negative", i, R"({"k": -3})", true, "-3"},
-      {"int_from_integral_float", i, R"({"k": 64.0})", false, "cfg.json: field 'k' must be an integer, found number 64.0"},
+      {"int_from_integral_float", i, R"({"k": 64.0})", false,
+       "cfg.json: field 'k' must be an integer, found number 64.0"},
       {"int_from_string", i, R"({"k": "64"})", false, "cfg.json: field 'k' must be an integer, found string \"64\""},
       {"int_from_bool", i, R"({"k": true})", false, "must be an integer, found boolean true"},
       {"int_too_big", i, R"({"k": 18446744073709551615})", false, "out of the int64 range"},

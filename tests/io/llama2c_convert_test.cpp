@@ -88,8 +88,7 @@ TEST(Llama2cConvert, Stories260KRoundTrip) {
   for (const auto& e : fs::directory_iterator(out)) files.push_back(e.path().filename().string());
   std::sort(files.begin(), files.end());
   EXPECT_EQ(files, (std::vector<std::string>{"config.json", "generation_config.json", "model.safetensors",
-                                             "special_tokens_map.json", "tokenizer.model",
-                                             "tokenizer_config.json"}));
+                                             "special_tokens_map.json", "tokenizer.model", "tokenizer_config.json"}));
   // Only the final folder is left next to it: no temporary siblings.
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
 
@@ -183,8 +182,8 @@ TEST(Llama2cConvert, VocabMismatchLeavesNoOutput) {
   fs::path out = dir / "out";
   Status st = convert_llama2c_to_hf(kStories, summarize(kLlama2Tok), out.string());
   ASSERT_FALSE(st.is_ok());
-  EXPECT_EQ(st.message(), "tokenizer " + kLlama2Tok + " has 32000 pieces but checkpoint " + kStories +
-                              " has vocab_size 512");
+  EXPECT_EQ(st.message(),
+            "tokenizer " + kLlama2Tok + " has 32000 pieces but checkpoint " + kStories + " has vocab_size 512");
   EXPECT_FALSE(fs::exists(out));
   EXPECT_TRUE(fs::is_empty(dir));
   fs::remove_all(dir);

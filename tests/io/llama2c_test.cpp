@@ -207,8 +207,9 @@ TEST(Llama2c, TruncatedByOneByte) {
   auto ck = read_llama2c(path.string());
   ASSERT_FALSE(ck.is_ok());
   EXPECT_EQ(ck.status().message(),
-            path.string() + ": truncated llama2.c checkpoint: expected 1056540 bytes for dim=64, "
-            "hidden_dim=172, n_layers=5, n_heads=8, n_kv_heads=4, vocab_size=512, seq_len=512, found 1056539");
+            path.string() +
+                ": truncated llama2.c checkpoint: expected 1056540 bytes for dim=64, "
+                "hidden_dim=172, n_layers=5, n_heads=8, n_kv_heads=4, vocab_size=512, seq_len=512, found 1056539");
   // One byte too many is also refused (a different format or a corrupt file).
   fs::resize_file(path, fs::file_size(kStories) + 1);
   ck = read_llama2c(path.string());

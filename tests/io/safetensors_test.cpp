@@ -8,8 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "io/json_file.h"
 
@@ -40,8 +40,7 @@ class SafetensorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = (fs::temp_directory_path() /
-            fmt::format("peft_st_{}_{}", ::getpid(), info->name())).string();
+    dir_ = (fs::temp_directory_path() / fmt::format("peft_st_{}_{}", ::getpid(), info->name())).string();
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -59,10 +58,14 @@ struct Sample {
 
 TEST_F(SafetensorsTest, RoundTripAllDtypesScalarsAndMetadata) {
   const std::vector<Sample> samples = {
-      {"f32.matrix", DType::F32, {2, 3}},  {"f16.vector", DType::F16, {4}},
-      {"bf16.cube", DType::BF16, {3, 1, 2}}, {"i32.vector", DType::I32, {5}},
-      {"i64.matrix", DType::I64, {2, 2}},  {"f32.scalar", DType::F32, {}},
-      {"i64.scalar", DType::I64, {}},      {"bf16.empty", DType::BF16, {0, 3}},
+      {"f32.matrix", DType::F32, {2, 3}},
+      {"f16.vector", DType::F16, {4}},
+      {"bf16.cube", DType::BF16, {3, 1, 2}},
+      {"i32.vector", DType::I32, {5}},
+      {"i64.matrix", DType::I64, {2, 2}},
+      {"f32.scalar", DType::F32, {}},
+      {"i64.scalar", DType::I64, {}},
+      {"bf16.empty", DType::BF16, {0, 3}},
       {"f32.six_dims", DType::F32, {1, 2, 1, 2, 1, 2}},
   };
   std::vector<OwnedTensor> owned;
@@ -205,21 +208,38 @@ TEST_F(SafetensorsTest, RejectsBadFilesWithClearMessages) {
       {"header_longer_than_file", too_long, "header length 1000 exceeds"},
       {"not_json", raw_file("{nope", 0), "not valid JSON"},
       {"not_object", raw_file("[1, 2]", 0), "must be a JSON object, found array"},
-      {"duplicate", raw_file(R"({"w":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[],"data_offsets":[0,4]}})", 4), "'w' twice"},
+      {"duplicate",
+       raw_file(
+           R"({"w":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[],"data_offsets":[0,4]}})",
+           4),
+       "'w' twice"},
       {"entry_not_object", raw_file(tensor("3"), 0), "tensor 'w': expected an object"},
-      {"unknown_dtype", raw_file(tensor(R"({"dtype":"F64","shape":[2],"data_offsets":[0,16]})"), 16), "tensor 'w': unsupported dtype F64"},
-      {"missing_dtype", raw_file(tensor(R"({"shape":[2],"data_offsets":[0,8]})"), 8), "tensor 'w': field 'dtype' missing"},
+      {"unknown_dtype", raw_file(tensor(R"({"dtype":"F64","shape":[2],"data_offsets":[0,16]})"), 16),
+       "tensor 'w': unsupported dtype F64"},
+      {"missing_dtype", raw_file(tensor(R"({"shape":[2],"data_offsets":[0,8]})"), 8),
+       "tensor 'w': field 'dtype' missing"},
       {"missing_shape", raw_file(tensor(R"({"dtype":"F32","data_offsets":[0,8]})"), 8), "field 'shape' missing"},
       {"missing_offsets", raw_file(tensor(R"({"dtype":"F32","shape":[2]})"), 8), "field 'data_offsets' missing"},
-      {"negative_dim", raw_file(tensor(R"({"dtype":"F32","shape":[-2],"data_offsets":[0,8]})"), 8), "shape[0] must be a non-negative integer, found -2"},
-      {"float_dim", raw_file(tensor(R"({"dtype":"F32","shape":[2,1.5],"data_offsets":[0,8]})"), 8), "shape[1] must be a non-negative integer, found 1.5"},
-      {"seven_dims", raw_file(tensor(R"({"dtype":"F32","shape":[1,1,1,1,1,1,1],"data_offsets":[0,4]})"), 4), "at most 6"},
-      {"huge_shape", raw_file(tensor(R"({"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]})"), 4), "too large"},
-      {"offsets_past_end", raw_file(tensor(R"({"dtype":"F32","shape":[4],"data_offsets":[0,16]})"), 8), "data_offsets [0, 16] run past the end of the data section (8 bytes"},
+      {"negative_dim", raw_file(tensor(R"({"dtype":"F32","shape":[-2],"data_offsets":[0,8]})"), 8),
+       "shape[0] must be a non-negative integer, found -2"},
+      {"float_dim", raw_file(tensor(R"({"dtype":"F32","shape":[2,1.5],"data_offsets":[0,8]})"), 8),
+       "shape[1] must be a non-negative integer, found 1.5"},
+      {"seven_dims", raw_file(tensor(R"({"dtype":"F32","shape":[1,1,1,1,1,1,1],"data_offsets":[0,4]})"), 4),
+       "at most 6"},
+      {"huge_shape", raw_file(tensor(R"({"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]})"), 4),
+       "too large"},
+      {"offsets_past_end", raw_file(tensor(R"({"dtype":"F32","shape":[4],"data_offsets":[0,16]})"), 8),
+       "data_offsets [0, 16] run past the end of the data section (8 bytes"},
       {"offsets_reversed", raw_file(tensor(R"({"dtype":"F32","shape":[0],"data_offsets":[8,0]})"), 8), "begin <= end"},
-      {"offsets_not_pair", raw_file(tensor(R"({"dtype":"F32","shape":[0],"data_offsets":[0]})"), 8), "must be [begin, end]"},
-      {"size_mismatch", raw_file(tensor(R"({"dtype":"F32","shape":[10,4],"data_offsets":[0,100]})"), 100), "tensor 'w': data_offsets [0, 100] but shape [10, 4] F32 needs 160 bytes"},
-      {"overlap", raw_file(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})", 24), "tensors 'a' [0, 16] and 'b' [8, 24] overlap"},
+      {"offsets_not_pair", raw_file(tensor(R"({"dtype":"F32","shape":[0],"data_offsets":[0]})"), 8),
+       "must be [begin, end]"},
+      {"size_mismatch", raw_file(tensor(R"({"dtype":"F32","shape":[10,4],"data_offsets":[0,100]})"), 100),
+       "tensor 'w': data_offsets [0, 100] but shape [10, 4] F32 needs 160 bytes"},
+      {"overlap",
+       raw_file(
+           R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})",
+           24),
+       "tensors 'a' [0, 16] and 'b' [8, 24] overlap"},
       {"metadata_not_string", raw_file(R"({"__metadata__":{"n":3}})", 0), "__metadata__ field 'n' must be a string"},
   };
   for (const BadCase& c : cases) {
@@ -259,7 +279,8 @@ class SafetensorsShardTest : public SafetensorsTest {
   void write_shards(const Json& weight_map) {
     a_.f32()[0] = 1.0f;
     c_.view().i32()[1] = 7;
-    ASSERT_TRUE(write_safetensors(path("model-00001-of-00002.safetensors"), {{"a", a_.view()}, {"b", b_.view()}}).is_ok());
+    ASSERT_TRUE(
+        write_safetensors(path("model-00001-of-00002.safetensors"), {{"a", a_.view()}, {"b", b_.view()}}).is_ok());
     ASSERT_TRUE(write_safetensors(path("model-00002-of-00002.safetensors"), {{"c", c_.view()}}).is_ok());
     Json index = {{"metadata", {{"total_size", 44}}}, {"weight_map", weight_map}};
     ASSERT_TRUE(write_json_file(path("model.safetensors.index.json"), index).is_ok());
@@ -289,7 +310,9 @@ TEST_F(SafetensorsShardTest, MissingShard) {
   ASSERT_FALSE(w.is_ok());
   const std::string& msg = w.status().message();
   EXPECT_EQ(msg.rfind(path("model.safetensors.index.json") + ": ", 0), 0u) << msg;
-  EXPECT_NE(msg.find("shard 'model-00003-of-00002.safetensors' (listed for tensor 'z') does not exist"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("shard 'model-00003-of-00002.safetensors' (listed for tensor 'z') does not exist"),
+            std::string::npos)
+      << msg;
 }
 
 TEST_F(SafetensorsShardTest, TensorNotInItsShard) {
@@ -297,7 +320,8 @@ TEST_F(SafetensorsShardTest, TensorNotInItsShard) {
   auto w = WeightFiles::open_folder(dir_);
   ASSERT_FALSE(w.is_ok());
   EXPECT_NE(w.status().message().find("tensor 'c' is listed in shard 'model-00001-of-00002.safetensors' but"),
-            std::string::npos) << w.status().message();
+            std::string::npos)
+      << w.status().message();
 }
 
 TEST_F(SafetensorsShardTest, ShardOutsideFolderRejected) {

@@ -51,8 +51,7 @@ TEST_P(ActivationTest, ForwardMatchesReference) {
   const VecF x = uniform(size_t(c.n), 1, -5.f, 5.f), up = uniform(size_t(c.n), 2, -2.f, 2.f);
   VecF out(size_t(c.n), 7.f);
   VecD ref(size_t(c.n));
-  for (size_t i = 0; i < ref.size(); ++i)
-    ref[i] = act_ref(c.act, x[i]) * (c.gated ? double(up[i]) : 1.0);
+  for (size_t i = 0; i < ref.size(); ++i) ref[i] = act_ref(c.act, x[i]) * (c.gated ? double(up[i]) : 1.0);
   if (c.gated)
     gated_forward(c.act, out.data(), x.data(), up.data(), c.n);
   else
@@ -103,14 +102,12 @@ const ActCase kActCases[] = {
     {"silu_parallel", Activation::Silu, false, 70001},  // above the threading threshold
     {"gated_gelu_tanh_parallel", Activation::GeluTanh, true, 70001},
     {"tanh_parallel", Activation::Tanh, false, 70001},
-    {"one_vector", Activation::Silu, false, 16},  // no tail
+    {"one_vector", Activation::Silu, false, 16},   // no tail
     {"tail_only", Activation::GeluTanh, true, 5},  // only a partial vector
 };
 
 INSTANTIATE_TEST_SUITE_P(Kernels, ActivationTest, testing::ValuesIn(kActCases),
-                         [](const testing::TestParamInfo<ActCase>& i) {
-                           return std::string(i.param.name);
-                         });
+                         [](const testing::TestParamInfo<ActCase>& i) { return std::string(i.param.name); });
 
 TEST(ActivationNames, HuggingFaceNames) {
   EXPECT_EQ(activation_from_hf_name("gelu_new"), Activation::GeluTanh);

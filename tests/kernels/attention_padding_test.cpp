@@ -103,12 +103,9 @@ TEST(AttentionPaddingQueries, PadQueriesGiveZeros) {
 }
 
 const PadCase kPadCases[] = {
-    {"prompt_mha", 2, 2, 4, 0, 3, false, 0},
-    {"decode_gqa", 4, 2, 3, 0, 1, false, 0},
-    {"prefix_keys", 2, 1, 4, 4, 2, false, 0},
-    {"alibi", 4, 4, 4, 0, 3, true, 0},
-    {"alibi_prefix", 4, 2, 4, 3, 1, true, 0},
-    {"window", 2, 2, 4, 0, 3, false, 3},
+    {"prompt_mha", 2, 2, 4, 0, 3, false, 0},         {"decode_gqa", 4, 2, 3, 0, 1, false, 0},
+    {"prefix_keys", 2, 1, 4, 4, 2, false, 0},        {"alibi", 4, 4, 4, 0, 3, true, 0},
+    {"alibi_prefix", 4, 2, 4, 3, 1, true, 0},        {"window", 2, 2, 4, 0, 3, false, 3},
     {"window_prefix_alibi", 4, 4, 3, 2, 2, true, 4},
 };
 

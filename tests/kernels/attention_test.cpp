@@ -42,8 +42,7 @@ AttentionShape shape_of(const AttnCase& c) {
 }
 
 // Returns out (B, T, H, hd); fills probs (B, H, T, Tk) when given.
-VecD attention_ref(const AttnCase& c, const VecD& q, const VecD& k, const VecD& v,
-                   VecD* probs = nullptr) {
+VecD attention_ref(const AttnCase& c, const VecD& q, const VecD& k, const VecD& v, VecD* probs = nullptr) {
   const Sizes z = sizes(c);
   const int64_t past = c.Tk - c.T, group = c.H / c.Hkv;
   const double scale = double(1.f / std::sqrt(float(c.hd)));
@@ -161,9 +160,7 @@ const AttnCase kAttnCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Kernels, AttentionTest, testing::ValuesIn(kAttnCases),
-                         [](const testing::TestParamInfo<AttnCase>& i) {
-                           return std::string(i.param.name);
-                         });
+                         [](const testing::TestParamInfo<AttnCase>& i) { return std::string(i.param.name); });
 
 }  // namespace
 }  // namespace peft

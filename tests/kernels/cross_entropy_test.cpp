@@ -44,13 +44,12 @@ TEST_P(CrossEntropyTest, LossAndGradient) {
   for (auto& x : logits) x += c.offset;
   const float scale = 0.37f;
   VecF losses(size_t(N), 9.f), dlogits(logits.size(), 9.f);
-  cross_entropy_forward_backward(losses.data(), dlogits.data(), logits.data(), c.targets.data(), N,
-                                 V, scale);
+  cross_entropy_forward_backward(losses.data(), dlogits.data(), logits.data(), c.targets.data(), N, V, scale);
   const VecD ref = ce_ref(to_d(logits), c.targets, V);
   EXPECT_LT(rel_err(losses, ref), 1e-6);
   // d(scale · Σ loss)/d logits by finite differences.
-  const VecD g = fd_grad([&](const VecD& l) { return ce_ref(l, c.targets, V); }, to_d(logits),
-                         VecD(size_t(N), double(scale)));
+  const VecD g =
+      fd_grad([&](const VecD& l) { return ce_ref(l, c.targets, V); }, to_d(logits), VecD(size_t(N), double(scale)));
   EXPECT_LT(rel_err(dlogits, g), 1e-5);
   for (int64_t n = 0; n < N; ++n)
     if (c.targets[size_t(n)] < 0) {
@@ -59,12 +58,10 @@ TEST_P(CrossEntropyTest, LossAndGradient) {
     }
   // In place (dlogits aliases logits) and loss-only give the same results.
   VecF inplace = logits, losses2(static_cast<size_t>(N)), losses3(static_cast<size_t>(N));
-  cross_entropy_forward_backward(losses2.data(), inplace.data(), inplace.data(), c.targets.data(),
-                                 N, V, scale);
+  cross_entropy_forward_backward(losses2.data(), inplace.data(), inplace.data(), c.targets.data(), N, V, scale);
   EXPECT_EQ(inplace, dlogits);
   EXPECT_EQ(losses2, losses);
-  cross_entropy_forward_backward(losses3.data(), nullptr, logits.data(), c.targets.data(), N, V,
-                                 scale);
+  cross_entropy_forward_backward(losses3.data(), nullptr, logits.data(), c.targets.data(), N, V, scale);
   EXPECT_EQ(losses3, losses);
 }
 
@@ -76,9 +73,7 @@ const CeCase kCeCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Kernels, CrossEntropyTest, testing::ValuesIn(kCeCases),
-                         [](const testing::TestParamInfo<CeCase>& i) {
-                           return std::string(i.param.name);
-                         });
+                         [](const testing::TestParamInfo<CeCase>& i) { return std::string(i.param.name); });
 
 struct HeadCase {
   const char* name;
@@ -91,12 +86,11 @@ class LmHeadTest : public testing::TestWithParam<HeadCase> {};
 
 TEST_P(LmHeadTest, ChunkedEqualsFullAndFiniteDifferences) {
   const auto c = GetParam();
-  const VecF h = uniform(size_t(c.N * c.C), 1), w = uniform(size_t(c.V * c.C), 2),
-             b = uniform(size_t(c.V), 3), dh0 = uniform(h.size(), 4, -.5f, .5f);
+  const VecF h = uniform(size_t(c.N * c.C), 1), w = uniform(size_t(c.V * c.C), 2), b = uniform(size_t(c.V), 3),
+             dh0 = uniform(h.size(), 4, -.5f, .5f);
   const std::vector<uint16_t> w16 = to_bf16(w);
-  const Tensor W = c.wtype == DType::BF16
-                       ? Tensor(const_cast<uint16_t*>(w16.data()), DType::BF16, {c.V, c.C})
-                       : Tensor(const_cast<float*>(w.data()), DType::F32, {c.V, c.C});
+  const Tensor W = c.wtype == DType::BF16 ? Tensor(const_cast<uint16_t*>(w16.data()), DType::BF16, {c.V, c.C})
+                                          : Tensor(const_cast<float*>(w.data()), DType::F32, {c.V, c.C});
   std::vector<int32_t> tg(size_t(c.N));
   for (int64_t n = 0; n < c.N; ++n) tg[size_t(n)] = int32_t((n * 7 + 3) % c.V);
   tg[1] = kIgnoreIndex;
@@ -104,22 +98,19 @@ TEST_P(LmHeadTest, ChunkedEqualsFullAndFiniteDifferences) {
   const float* bias = c.bias ? b.data() : nullptr;
 
   VecF scratch(size_t(c.chunk * c.V)), dh = dh0;
-  const double loss = lm_head_cross_entropy(dh.data(), h.data(), W, bias, tg.data(), c.N, scale,
-                                            scratch.data(), c.chunk);
+  const double loss =
+      lm_head_cross_entropy(dh.data(), h.data(), W, bias, tg.data(), c.N, scale, scratch.data(), c.chunk);
   // The same computation unchunked, with the same kernels.
   VecF logits(size_t(c.N * c.V)), losses(size_t(c.N)), dh_full = dh0;
   linear_forward(logits.data(), h.data(), W, bias, c.N);
-  cross_entropy_forward_backward(losses.data(), logits.data(), logits.data(), tg.data(), c.N, c.V,
-                                 scale);
+  cross_entropy_forward_backward(losses.data(), logits.data(), logits.data(), tg.data(), c.N, c.V, scale);
   linear_backward_input(dh_full.data(), logits.data(), W, c.N);
   double full = 0.0;
   for (float l : losses) full += l;
   EXPECT_NEAR(loss, full, 1e-6 * std::abs(full));
   EXPECT_LT(rel_err(dh, to_d(dh_full)), 1e-6);
   // Loss only: same value, dh untouched.
-  EXPECT_EQ(lm_head_cross_entropy(nullptr, h.data(), W, bias, tg.data(), c.N, scale, scratch.data(),
-                                  c.chunk),
-            loss);
+  EXPECT_EQ(lm_head_cross_entropy(nullptr, h.data(), W, bias, tg.data(), c.N, scale, scratch.data(), c.chunk), loss);
 
   if (c.wtype != DType::F32) return;  // bf16 rounds h and dlogits; the comparison above covers it
   // Double reference: Σ_n CE(h_n Wᵀ + b) and its finite-difference gradient in h.
@@ -151,9 +142,7 @@ const HeadCase kHeadCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Kernels, LmHeadTest, testing::ValuesIn(kHeadCases),
-                         [](const testing::TestParamInfo<HeadCase>& i) {
-                           return std::string(i.param.name);
-                         });
+                         [](const testing::TestParamInfo<HeadCase>& i) { return std::string(i.param.name); });
 
 }  // namespace
 }  // namespace peft

@@ -22,8 +22,7 @@ struct EmbCase {
 VecD embedding_ref(const EmbCase& c, const VecD& table) {
   VecD out(c.ids.size() * size_t(c.C));
   for (size_t n = 0; n < c.ids.size(); ++n)
-    for (int64_t j = 0; j < c.C; ++j)
-      out[n * size_t(c.C) + size_t(j)] = table[size_t(c.ids[n] * c.C + j)];
+    for (int64_t j = 0; j < c.C; ++j) out[n * size_t(c.C) + size_t(j)] = table[size_t(c.ids[n] * c.C + j)];
   return out;
 }
 
@@ -34,9 +33,8 @@ TEST_P(EmbeddingTest, ForwardGathersRows) {
   const int64_t N = int64_t(c.ids.size());
   const VecF table = uniform(size_t(c.V * c.C), 1);
   const std::vector<uint16_t> table16 = to_bf16(table);
-  const Tensor t = c.dtype == DType::BF16
-                       ? Tensor(const_cast<uint16_t*>(table16.data()), DType::BF16, {c.V, c.C})
-                       : Tensor(const_cast<float*>(table.data()), DType::F32, {c.V, c.C});
+  const Tensor t = c.dtype == DType::BF16 ? Tensor(const_cast<uint16_t*>(table16.data()), DType::BF16, {c.V, c.C})
+                                          : Tensor(const_cast<float*>(table.data()), DType::F32, {c.V, c.C});
   VecF out(size_t(N * c.C), 7.f);
   embedding_forward(out.data(), c.ids.data(), t, N);
   const VecD ref = embedding_ref(c, to_d(c.dtype == DType::BF16 ? bf16_round(table) : table));
@@ -57,18 +55,12 @@ TEST_P(EmbeddingTest, BackwardScatterAddsRepeatedIds) {
 const EmbCase kEmbCases[] = {
     {"f32", 11, 6, {3, 0, 10, 3, 3, 7, 0, 1, 10}, DType::F32},
     {"bf16", 11, 6, {3, 0, 10, 3, 3, 7, 0, 1, 10}, DType::BF16},
-    {"f32_wide",
-     5,
-     600,
-     {4, 4, 1, 0, 2, 4, 1, 3, 3, 0, 4, 2},
-     DType::F32},  // several column blocks
+    {"f32_wide", 5, 600, {4, 4, 1, 0, 2, 4, 1, 3, 3, 0, 4, 2}, DType::F32},  // several column blocks
     {"single", 1, 3, {0}, DType::F32},
 };
 
 INSTANTIATE_TEST_SUITE_P(Kernels, EmbeddingTest, testing::ValuesIn(kEmbCases),
-                         [](const testing::TestParamInfo<EmbCase>& i) {
-                           return std::string(i.param.name);
-                         });
+                         [](const testing::TestParamInfo<EmbCase>& i) { return std::string(i.param.name); });
 
 // A row-strided view of a wider table (e.g. a slice) is read through its stride.
 TEST(EmbeddingStrided, ForwardHonoursRowStride) {

@@ -74,8 +74,7 @@ inline double dot(const VecD& a, const VecD& b) {
 
 // Central finite-difference gradient of L(x) = Σ_i f(x)_i · R_i, all in double, so the check is
 // not limited by float rounding.  f is a double-precision reference forward.
-inline VecD fd_grad(const std::function<VecD(const VecD&)>& f, VecD x, const VecD& R,
-                    double h = 1e-5) {
+inline VecD fd_grad(const std::function<VecD(const VecD&)>& f, VecD x, const VecD& R, double h = 1e-5) {
   VecD g(x.size());
   for (size_t i = 0; i < x.size(); ++i) {
     const double x0 = x[i];

@@ -21,8 +21,8 @@ struct LinearCase {
 
 std::string linear_name(const testing::TestParamInfo<LinearCase>& info) {
   const auto& c = info.param;
-  return "M" + std::to_string(c.M) + "N" + std::to_string(c.N) + "K" + std::to_string(c.K) +
-         (c.bias ? "_bias" : "") + (c.wtype == DType::BF16 ? "_bf16" : "_f32");
+  return "M" + std::to_string(c.M) + "N" + std::to_string(c.N) + "K" + std::to_string(c.K) + (c.bias ? "_bias" : "") +
+         (c.wtype == DType::BF16 ? "_bf16" : "_f32");
 }
 
 std::vector<LinearCase> linear_cases() {
@@ -56,8 +56,7 @@ struct Weight {
   Weight(const Weight&) = delete;  // t points into this object
   Weight(const VecF& w, int64_t N, int64_t K, DType dt) : f32(w), bf16(to_bf16(w)) {
     vals = dt == DType::BF16 ? bf16_round(w) : w;
-    t = dt == DType::BF16 ? Tensor(bf16.data(), DType::BF16, {N, K})
-                          : Tensor(f32.data(), DType::F32, {N, K});
+    t = dt == DType::BF16 ? Tensor(bf16.data(), DType::BF16, {N, K}) : Tensor(f32.data(), DType::F32, {N, K});
   }
 };
 
@@ -65,8 +64,7 @@ class LinearTest : public testing::TestWithParam<LinearCase> {};
 
 TEST_P(LinearTest, ForwardMatchesReference) {
   const auto c = GetParam();
-  const VecF x = uniform(size_t(c.M * c.K), 1), w = uniform(size_t(c.N * c.K), 2),
-             b = uniform(size_t(c.N), 3);
+  const VecF x = uniform(size_t(c.M * c.K), 1), w = uniform(size_t(c.N * c.K), 2), b = uniform(size_t(c.N), 3);
   Weight W(w, c.N, c.K, c.wtype);
   VecF y(size_t(c.M * c.N), 99.f);
   linear_forward(y.data(), x.data(), W.t, c.bias ? b.data() : nullptr, c.M);
@@ -85,8 +83,8 @@ TEST_P(LinearTest, ForwardMatchesReference) {
 
 TEST_P(LinearTest, BackwardInputAccumulates) {
   const auto c = GetParam();
-  const VecF x = uniform(size_t(c.M * c.K), 4), w = uniform(size_t(c.N * c.K), 5),
-             R = uniform(size_t(c.M * c.N), 6), g0 = uniform(size_t(c.M * c.K), 7, -.5f, .5f);
+  const VecF x = uniform(size_t(c.M * c.K), 4), w = uniform(size_t(c.N * c.K), 5), R = uniform(size_t(c.M * c.N), 6),
+             g0 = uniform(size_t(c.M * c.K), 7, -.5f, .5f);
   Weight W(w, c.N, c.K, c.wtype);
   VecF dx = g0;
   linear_backward_input(dx.data(), R.data(), W.t, c.M);
@@ -94,8 +92,7 @@ TEST_P(LinearTest, BackwardInputAccumulates) {
   if (c.wtype == DType::F32) {
     // ∂/∂x of Σ (x Wᵀ)·R, by finite differences of the double reference.
     const VecD wd = to_d(w);
-    want = fd_grad([&](const VecD& xv) { return linear_ref(xv, wd, nullptr, c.M, c.N, c.K); },
-                   to_d(x), to_d(R));
+    want = fd_grad([&](const VecD& xv) { return linear_ref(xv, wd, nullptr, c.M, c.N, c.K); }, to_d(x), to_d(R));
   } else {
     // The kernel rounds dy to bf16 too: dx = bf16(dy) · bf16(W), exactly in double.
     want.assign(size_t(c.M * c.K), 0.0);
@@ -103,8 +100,7 @@ TEST_P(LinearTest, BackwardInputAccumulates) {
     for (int64_t m = 0; m < c.M; ++m)
       for (int64_t k = 0; k < c.K; ++k)
         for (int64_t n = 0; n < c.N; ++n)
-          want[size_t(m * c.K + k)] +=
-              double(rs[size_t(m * c.N + n)]) * W.vals[size_t(n * c.K + k)];
+          want[size_t(m * c.K + k)] += double(rs[size_t(m * c.N + n)]) * W.vals[size_t(n * c.K + k)];
   }
   const double err = rel_err(added(dx, g0), want);
   RecordProperty("rel_err", sci(err));
@@ -116,19 +112,16 @@ class LinearWeightGradTest : public testing::TestWithParam<LinearCase> {};
 
 TEST_P(LinearWeightGradTest, BackwardWeightAccumulates) {
   const auto c = GetParam();
-  const VecF x = uniform(size_t(c.M * c.K), 8), w = uniform(size_t(c.N * c.K), 9),
-             b = uniform(size_t(c.N), 10), R = uniform(size_t(c.M * c.N), 11);
+  const VecF x = uniform(size_t(c.M * c.K), 8), w = uniform(size_t(c.N * c.K), 9), b = uniform(size_t(c.N), 10),
+             R = uniform(size_t(c.M * c.N), 11);
   const VecF gw0 = uniform(w.size(), 12, -.5f, .5f), gb0 = uniform(b.size(), 13, -.5f, .5f);
   VecF dW = gw0, db = gb0;
-  linear_backward_weight(dW.data(), c.bias ? db.data() : nullptr, R.data(), x.data(), c.M, c.N,
-                         c.K);
+  linear_backward_weight(dW.data(), c.bias ? db.data() : nullptr, R.data(), x.data(), c.M, c.N, c.K);
   const VecD xd = to_d(x), bd = to_d(b), wd = to_d(w);
-  const VecD gw =
-      fd_grad([&](const VecD& wv) { return linear_ref(xd, wv, &bd, c.M, c.N, c.K); }, wd, to_d(R));
+  const VecD gw = fd_grad([&](const VecD& wv) { return linear_ref(xd, wv, &bd, c.M, c.N, c.K); }, wd, to_d(R));
   EXPECT_LT(rel_err(added(dW, gw0), gw), 1e-5);
   if (c.bias) {
-    const VecD gb = fd_grad([&](const VecD& bv) { return linear_ref(xd, wd, &bv, c.M, c.N, c.K); },
-                            bd, to_d(R));
+    const VecD gb = fd_grad([&](const VecD& bv) { return linear_ref(xd, wd, &bv, c.M, c.N, c.K); }, bd, to_d(R));
     EXPECT_LT(rel_err(added(db, gb0), gb), 1e-5);
   } else {
     EXPECT_EQ(db, gb0);
@@ -143,14 +136,12 @@ std::vector<LinearCase> f32_linear_cases() {
     if (c.wtype == DType::F32) v.push_back(c);
   return v;
 }
-INSTANTIATE_TEST_SUITE_P(Kernels, LinearWeightGradTest, testing::ValuesIn(f32_linear_cases()),
-                         linear_name);
+INSTANTIATE_TEST_SUITE_P(Kernels, LinearWeightGradTest, testing::ValuesIn(f32_linear_cases()), linear_name);
 
 // W as a view of the first K columns of a wider (N, K + 3) buffer: the row stride is honoured.
 TEST(LinearStrided, ForwardAndBackwardInput) {
   const int64_t M = 4, N = 6, K = 5, ld = K + 3;
-  const VecF wide = uniform(size_t(N * ld), 20), x = uniform(size_t(M * K), 21),
-             R = uniform(size_t(M * N), 22);
+  const VecF wide = uniform(size_t(N * ld), 20), x = uniform(size_t(M * K), 21), R = uniform(size_t(M * N), 22);
   VecF w(size_t(N * K));
   for (int64_t n = 0; n < N; ++n)
     for (int64_t k = 0; k < K; ++k) w[size_t(n * K + k)] = wide[size_t(n * ld + k)];
@@ -237,9 +228,8 @@ TEST_P(GemmTest, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(Kernels, GemmTest, testing::ValuesIn(gemm_cases()),
                          [](const testing::TestParamInfo<GemmCase>& i) {
                            const auto& c = i.param;
-                           return "M" + std::to_string(c.M) + "N" + std::to_string(c.N) + "K" +
-                                  std::to_string(c.K) + (c.ta ? "_ta" : "") + (c.tb ? "_tb" : "") +
-                                  (c.acc ? "_acc" : "");
+                           return "M" + std::to_string(c.M) + "N" + std::to_string(c.N) + "K" + std::to_string(c.K) +
+                                  (c.ta ? "_ta" : "") + (c.tb ? "_tb" : "") + (c.acc ? "_acc" : "");
                          });
 
 }  // namespace

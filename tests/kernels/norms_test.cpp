@@ -59,8 +59,8 @@ class NormTest : public testing::TestWithParam<NormCase> {
     if (c.rms)
       rmsnorm_forward(out.data(), rstd.data(), x.data(), w.data(), c.N, c.C, kEps);
     else
-      layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(),
-                        c.bias ? b.data() : nullptr, c.N, c.C, kEps);
+      layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), c.bias ? b.data() : nullptr, c.N, c.C,
+                        kEps);
   }
   VecF x, w, b, R;
 };
@@ -82,8 +82,8 @@ TEST_P(NormTest, BackwardMatchesFiniteDifferences) {
   if (c.rms)
     rmsnorm_backward(dx.data(), dw.data(), R.data(), x.data(), w.data(), rstd.data(), c.N, c.C);
   else
-    layernorm_backward(dx.data(), dw.data(), c.bias ? db.data() : nullptr, R.data(), x.data(),
-                       w.data(), mean.data(), rstd.data(), c.N, c.C);
+    layernorm_backward(dx.data(), dw.data(), c.bias ? db.data() : nullptr, R.data(), x.data(), w.data(), mean.data(),
+                       rstd.data(), c.N, c.C);
   const VecD xd = to_d(x), wd = to_d(w), bd = to_d(b), Rd = to_d(R);
   const VecD gx = fd_grad([&](const VecD& v) { return norm_ref(c, v, wd, bd); }, xd, Rd);
   const VecD gw = fd_grad([&](const VecD& v) { return norm_ref(c, xd, v, bd); }, wd, Rd);
@@ -100,8 +100,7 @@ TEST_P(NormTest, BackwardMatchesFiniteDifferences) {
   if (c.rms)
     rmsnorm_backward(dx2.data(), nullptr, R.data(), x.data(), w.data(), rstd.data(), c.N, c.C);
   else
-    layernorm_backward(dx2.data(), nullptr, nullptr, R.data(), x.data(), w.data(), mean.data(),
-                       rstd.data(), c.N, c.C);
+    layernorm_backward(dx2.data(), nullptr, nullptr, R.data(), x.data(), w.data(), mean.data(), rstd.data(), c.N, c.C);
   EXPECT_EQ(dx, dx2);
 }
 
@@ -119,9 +118,8 @@ std::vector<NormCase> norm_cases() {
 INSTANTIATE_TEST_SUITE_P(Kernels, NormTest, testing::ValuesIn(norm_cases()),
                          [](const testing::TestParamInfo<NormCase>& i) {
                            const auto& c = i.param;
-                           return std::string(c.rms ? "rmsnorm" : "layernorm") +
-                                  (c.bias ? "_bias" : "") + "_N" + std::to_string(c.N) + "C" +
-                                  std::to_string(c.C);
+                           return std::string(c.rms ? "rmsnorm" : "layernorm") + (c.bias ? "_bias" : "") + "_N" +
+                                  std::to_string(c.N) + "C" + std::to_string(c.C);
                          });
 
 }  // namespace

@@ -21,8 +21,7 @@ using namespace ktest;
 // Runs `op` (which fills its outputs from fixed inputs) with one thread and with at least two,
 // and returns both output sets.  Rows are independent and reductions have a fixed order, so
 // every kernel must be bitwise independent of the thread count (and race-free).
-std::pair<std::vector<VecF>, std::vector<VecF>> serial_and_parallel(
-    const std::function<std::vector<VecF>()>& op) {
+std::pair<std::vector<VecF>, std::vector<VecF>> serial_and_parallel(const std::function<std::vector<VecF>()>& op) {
   const int saved = num_threads();
   set_num_threads(1);
   auto serial = op();
@@ -41,13 +40,10 @@ std::vector<VecF> norms_op() {
   const int64_t N = 64, C = 300;  // N·C above the row threshold, C spans two column blocks
   const VecF x = uniform(size_t(N * C), 1), w = uniform(size_t(C), 2), b = uniform(size_t(C), 3),
              dy = uniform(size_t(N * C), 4);
-  VecF out(x.size()), mean(static_cast<size_t>(N)), rstd(static_cast<size_t>(N)), dx(x.size(), 0.f),
-      dw(size_t(C), 0.f), db(size_t(C), 0.f), out2(x.size()), rstd2(static_cast<size_t>(N)),
-      dx2(x.size(), 0.f), dw2(size_t(C), 0.f);
-  layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), N, C,
-                    1e-5f);
-  layernorm_backward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), w.data(), mean.data(),
-                     rstd.data(), N, C);
+  VecF out(x.size()), mean(static_cast<size_t>(N)), rstd(static_cast<size_t>(N)), dx(x.size(), 0.f), dw(size_t(C), 0.f),
+      db(size_t(C), 0.f), out2(x.size()), rstd2(static_cast<size_t>(N)), dx2(x.size(), 0.f), dw2(size_t(C), 0.f);
+  layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), N, C, 1e-5f);
+  layernorm_backward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), w.data(), mean.data(), rstd.data(), N, C);
   rmsnorm_forward(out2.data(), rstd2.data(), x.data(), w.data(), N, C, 1e-6f);
   rmsnorm_backward(dx2.data(), dw2.data(), dy.data(), x.data(), w.data(), rstd2.data(), N, C);
   return {out, mean, rstd, dx, dw, db, out2, rstd2, dx2, dw2};
@@ -67,15 +63,13 @@ std::vector<VecF> attention_op() {
   AttentionShape s;
   s.B = 2, s.T = 16, s.Tk = 20, s.H = 4, s.Hkv = 2, s.hd = 8, s.kv_rows = 24;
   s.scale = 0.35f;
-  const VecF q = uniform(size_t(s.B * s.T * s.H * s.hd), 6),
-             k = uniform(size_t(s.B * s.kv_rows * s.Hkv * s.hd), 7), v = uniform(k.size(), 8),
-             dout = uniform(q.size(), 9);
+  const VecF q = uniform(size_t(s.B * s.T * s.H * s.hd), 6), k = uniform(size_t(s.B * s.kv_rows * s.Hkv * s.hd), 7),
+             v = uniform(k.size(), 8), dout = uniform(q.size(), 9);
   VecF out(q.size()), probs(size_t(s.B * s.H * s.T * s.Tk)), flash(q.size()), lse(size_t(s.B * s.H * s.T)),
       dq(q.size(), 0.f), dk(k.size(), 0.f), dv(v.size(), 0.f);
   attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), s);
   flash_attention_forward(flash.data(), lse.data(), q.data(), k.data(), v.data(), s);
-  flash_attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), q.data(), k.data(), v.data(),
-                           lse.data(), s);
+  flash_attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), q.data(), k.data(), v.data(), lse.data(), s);
   return {out, probs, flash, lse, dq, dk, dv};
 }
 
@@ -110,12 +104,9 @@ TEST_P(ParallelTest, SameBitsForAnyThreadCount) {
 
 INSTANTIATE_TEST_SUITE_P(Kernels, ParallelTest,
                          testing::Values(ParCase{"norms", norms_op}, ParCase{"rope", rope_op},
-                                         ParCase{"attention", attention_op},
-                                         ParCase{"cross_entropy", cross_entropy_op},
+                                         ParCase{"attention", attention_op}, ParCase{"cross_entropy", cross_entropy_op},
                                          ParCase{"embedding", embedding_op}),
-                         [](const testing::TestParamInfo<ParCase>& i) {
-                           return std::string(i.param.name);
-                         });
+                         [](const testing::TestParamInfo<ParCase>& i) { return std::string(i.param.name); });
 
 }  // namespace
 }  // namespace peft

@@ -55,8 +55,7 @@ TEST_P(RopeTest, ForwardMatchesReference) {
   EXPECT_LT(rel_err(y, ref), 1e-5);
   // Dimensions past rot_dim pass through bit for bit.
   for (int64_t r = 0; r < c.N * c.H; ++r)
-    for (int64_t d = c.rot; d < c.hd; ++d)
-      EXPECT_EQ(y[size_t(r * c.hd + d)], x[size_t(r * c.hd + d)]);
+    for (int64_t d = c.rot; d < c.hd; ++d) EXPECT_EQ(y[size_t(r * c.hd + d)], x[size_t(r * c.hd + d)]);
 }
 
 TEST_P(RopeTest, BackwardMatchesFiniteDifferences) {
@@ -78,9 +77,7 @@ const RopeCase kRopeCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Kernels, RopeTest, testing::ValuesIn(kRopeCases),
-                         [](const testing::TestParamInfo<RopeCase>& i) {
-                           return std::string(i.param.name);
-                         });
+                         [](const testing::TestParamInfo<RopeCase>& i) { return std::string(i.param.name); });
 
 }  // namespace
 }  // namespace peft

@@ -116,8 +116,7 @@ TEST_P(FixtureForward, EmbeddingGradientMatchesFiniteDifference) {
   // max of 1 — the best-conditioned direction for a float finite difference.
   std::vector<float> direction(size_t(V * C), 0.f);
   for (int64_t n = 0; n < N; ++n)
-    for (int64_t i = 0; i < C; ++i)
-      direction[size_t(batch.ids[size_t(n)] * C + i)] += dec.d_embed()[n * C + i];
+    for (int64_t i = 0; i < C; ++i) direction[size_t(batch.ids[size_t(n)] * C + i)] += dec.d_embed()[n * C + i];
   float peak = 0.f;
   for (float d : direction) peak = std::max(peak, std::fabs(d));
   ASSERT_GT(peak, 0.f);
@@ -137,11 +136,9 @@ TEST_P(FixtureForward, EmbeddingGradientMatchesFiniteDifference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Archs, FixtureForward,
-                         ::testing::Values("llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt",
-                                           "local:mistral", "local:mistral_nowindow",
-                                           "local:qwen2", "local:opt_postln",
-                                           "local:bloom_6heads", "local:gpt_neox_seq",
-                                           "local:gptj_full_rotary"),
+                         ::testing::Values("llama", "gpt2", "gpt_neox", "bloom", "gptj", "opt", "local:mistral",
+                                           "local:mistral_nowindow", "local:qwen2", "local:opt_postln",
+                                           "local:bloom_6heads", "local:gpt_neox_seq", "local:gptj_full_rotary"),
                          [](const auto& info) {
                            std::string n = info.param;
                            if (n.rfind("local:", 0) == 0) n = n.substr(6);

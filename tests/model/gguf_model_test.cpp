@@ -60,7 +60,8 @@ double max_abs(const std::vector<float>& v) {
 
 // ../shared/fixtures/<arch>/model, or tests/fixtures/<name>/model for "local:<name>".
 std::string model_dir(const std::string& name) {
-  if (name.rfind("local:", 0) == 0) return std::string(PEFT_SOURCE_DIR) + "/tests/fixtures/" + name.substr(6) + "/model";
+  if (name.rfind("local:", 0) == 0)
+    return std::string(PEFT_SOURCE_DIR) + "/tests/fixtures/" + name.substr(6) + "/model";
   return test::fixture_path(name + "/model");
 }
 
@@ -91,7 +92,8 @@ TEST_P(GgufRoundTrip, LogitsMatchTheHuggingFaceFolder) {
 
 // qwen2: q/k/v biases, GQA 6/2, tied head, NeoX rope (not permuted by llama.cpp).
 INSTANTIATE_TEST_SUITE_P(Fixtures, GgufRoundTrip,
-                         ::testing::Values("llama", "gpt2", "bloom", "gpt_neox", "local:qwen2", "local:mistral_nowindow"),
+                         ::testing::Values("llama", "gpt2", "bloom", "gpt_neox", "local:qwen2",
+                                           "local:mistral_nowindow"),
                          [](const auto& info) {
                            const std::string& p = info.param;
                            return p.rfind("local:", 0) == 0 ? p.substr(6) : p;
@@ -167,7 +169,8 @@ TEST(GgufModel, Gpt2DuplicatedHeadIsTied) {
   for (const GgufTensorInfo& t : file->tensors())
     w.add_raw_tensor(t.name, t.type, t.ne, std::string(reinterpret_cast<const char*>(t.data), t.nbytes));
   const GgufTensorInfo* emb = file->find_tensor("token_embd.weight");
-  w.add_raw_tensor("output.weight", emb->type, emb->ne, std::string(reinterpret_cast<const char*>(emb->data), emb->nbytes));
+  w.add_raw_tensor("output.weight", emb->type, emb->ne,
+                   std::string(reinterpret_cast<const char*>(emb->data), emb->nbytes));
   const std::string path = dir / "dup.gguf";
   ASSERT_TRUE(w.write(path).is_ok());
   auto g = load(path);
@@ -196,7 +199,8 @@ TEST(GgufModel, UnsupportedTensorTypeNamesTheTensor) {
   auto m = load_model(path);
   ASSERT_FALSE(m.is_ok());
   EXPECT_NE(m.status().message().find("unsupported ggml type Q4_0 (2) for tensor 'blk.0.attn_q.weight'"),
-            std::string::npos) << m.status().message();
+            std::string::npos)
+      << m.status().message();
 }
 
 TEST(GgufModel, Stories260KExportKeepsLogitsAndTokenizer) {
@@ -246,16 +250,18 @@ TEST(GgufModel, Stories260KExportKeepsLogitsAndTokenizer) {
 
 TEST(GgufModel, ExportFlagErrors) {
   TempDir dir;
-  auto r = test::run_peft("export --format gguf --type q4_k --model " + test::fixture_path("llama/model") +
-                          " --out " + (dir / "x.gguf"));
+  auto r = test::run_peft("export --format gguf --type q4_k --model " + test::fixture_path("llama/model") + " --out " +
+                          (dir / "x.gguf"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--type: expected f32, f16, bf16 or q8_0, found 'q4_k'"), std::string::npos) << r.err;
   r = test::run_peft("export --format onnx --model " + test::fixture_path("llama/model") + " --out " + (dir / "x"));
   EXPECT_NE(r.err.find("unknown --format 'onnx'"), std::string::npos) << r.err;
   r = test::run_peft("export --format gguf --model " + test::fixture_path("opt/model") + " --out " + (dir / "x.gguf"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("llama.cpp has no 'opt' architecture (GGUF export supports: bloom, gpt2, gptneox, llama, qwen2)"),
-            std::string::npos) << r.err;
+  EXPECT_NE(
+      r.err.find("llama.cpp has no 'opt' architecture (GGUF export supports: bloom, gpt2, gptneox, llama, qwen2)"),
+      std::string::npos)
+      << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "x.gguf"));
 }
 

@@ -42,7 +42,9 @@ void write_variant(const std::string& arch, const std::string& dir, DType dtype,
   }
   for (int s = 0; s < shards; ++s)
     ASSERT_TRUE(write_safetensors(dir + "/model-" + std::to_string(s) + ".safetensors", parts[size_t(s)]).is_ok());
-  ASSERT_TRUE(write_json_file(dir + "/model.safetensors.index.json", Json{{"metadata", Json::object()}, {"weight_map", weight_map}}).is_ok());
+  ASSERT_TRUE(write_json_file(dir + "/model.safetensors.index.json",
+                              Json{{"metadata", Json::object()}, {"weight_map", weight_map}})
+                  .is_ok());
 }
 
 // Max |logits − fixture logits| of a model on the fixture batch.
@@ -88,14 +90,14 @@ TEST_P(WeightFormats, LoadsAndMatchesTheFp32Reference) {
 
 // Tolerances: F32 files are exact to the fixture's 1e-4; F16/BF16 files lose precision in
 // the weights themselves (the logits here are O(10)).
-INSTANTIATE_TEST_SUITE_P(
-    Model, WeightFormats,
-    ::testing::Values(Variant{"f32_sharded", DType::F32, 3, std::nullopt, DType::F32, 1e-4},
-                      Variant{"f32_as_bf16", DType::F32, 1, DType::BF16, DType::BF16, 0.3},
-                      Variant{"f16_default_widens", DType::F16, 1, std::nullopt, DType::F32, 0.05},
-                      Variant{"bf16_default_keeps", DType::BF16, 2, std::nullopt, DType::BF16, 0.3},
-                      Variant{"bf16_as_f32", DType::BF16, 1, DType::F32, DType::F32, 0.3}),
-    [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Model, WeightFormats,
+                         ::testing::Values(Variant{"f32_sharded", DType::F32, 3, std::nullopt, DType::F32, 1e-4},
+                                           Variant{"f32_as_bf16", DType::F32, 1, DType::BF16, DType::BF16, 0.3},
+                                           Variant{"f16_default_widens", DType::F16, 1, std::nullopt, DType::F32, 0.05},
+                                           Variant{"bf16_default_keeps", DType::BF16, 2, std::nullopt, DType::BF16,
+                                                   0.3},
+                                           Variant{"bf16_as_f32", DType::BF16, 1, DType::F32, DType::F32, 0.3}),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace peft

@@ -147,7 +147,8 @@ TEST(Gpt2Files, BadMergesLine) {
   test::write_file(dir / "vocab.bpe", "#version: 0.2\n\xC4\xA0 t\nthree parts here\n");
   auto tok = load_tokenizer(dir.path());
   ASSERT_FALSE(tok.is_ok());
-  EXPECT_EQ(tok.status().message(), (dir / "vocab.bpe") + ": line 3 is not two tokens separated by one space: 'three parts here'");
+  EXPECT_EQ(tok.status().message(),
+            (dir / "vocab.bpe") + ": line 3 is not two tokens separated by one space: 'three parts here'");
 }
 
 }  // namespace

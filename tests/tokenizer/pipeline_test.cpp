@@ -50,33 +50,42 @@ TEST(PreTokenizer, SplitBehaviours) {
 TEST(PreTokenizer, OnigurumaNestedClass) {
   Json bloom = {{"type", "Split"},
                 {"pattern", {{"Regex", " ?[^(\\s|[.,!?\u2026\u3002\uff0c\u3001\u0964\u06d4\u060c])]+"}}},
-                {"behavior", "Isolated"}, {"invert", false}};
+                {"behavior", "Isolated"},
+                {"invert", false}};
   EXPECT_EQ(pre_tokenize(bloom, "Hello, world! (ok) a|b\u3002"),
             (Pieces{"Hello", ",", " world", "! (", "ok", ")", " a", "|", "b", "\u3002"}));
   std::vector<PreTokenizerStep> steps;
   ASSERT_TRUE(parse_pre_tokenizer({{"type", "Split"}, {"pattern", {{"Regex", "[a[^b]]"}}}, {"behavior", "Isolated"}},
-                                  "t.json", steps).is_ok());
+                                  "t.json", steps)
+                  .is_ok());
   auto p = PreTokenizer::build(steps, "t.json");
   ASSERT_FALSE(p.is_ok());
-  EXPECT_EQ(p.status().message(), "t.json: regex '[a[^b]]' nests a negated character class, which PCRE2 cannot express");
+  EXPECT_EQ(p.status().message(),
+            "t.json: regex '[a[^b]]' nests a negated character class, which PCRE2 cannot express");
 }
 
 TEST(PreTokenizer, DigitsWhitespacePunctuation) {
-  EXPECT_EQ(pre_tokenize({{"type", "Digits"}, {"individual_digits", false}}, "Call 123 now"), (Pieces{"Call ", "123", " now"}));
+  EXPECT_EQ(pre_tokenize({{"type", "Digits"}, {"individual_digits", false}}, "Call 123 now"),
+            (Pieces{"Call ", "123", " now"}));
   EXPECT_EQ(pre_tokenize({{"type", "Digits"}, {"individual_digits", true}}, "a123"), (Pieces{"a", "1", "2", "3"}));
   EXPECT_EQ(pre_tokenize({{"type", "Whitespace"}}, "Hey friend!! ok?"), (Pieces{"Hey", "friend", "!!", "ok", "?"}));
   EXPECT_EQ(pre_tokenize({{"type", "WhitespaceSplit"}}, " Hey  friend!\n"), (Pieces{"Hey", "friend!"}));
-  EXPECT_EQ(pre_tokenize({{"type", "Punctuation"}, {"behavior", "Isolated"}}, "Hey, you!"), (Pieces{"Hey", ",", " you", "!"}));
+  EXPECT_EQ(pre_tokenize({{"type", "Punctuation"}, {"behavior", "Isolated"}}, "Hey, you!"),
+            (Pieces{"Hey", ",", " you", "!"}));
 }
 
 TEST(PreTokenizer, ByteLevelAndSequence) {
   Json bl = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"use_regex", true}};
   EXPECT_EQ(pre_tokenize(bl, "Hello world's"), (Pieces{"\xC4\xA0Hello", "\xC4\xA0world", "'s"}));
   bl["add_prefix_space"] = false;
-  EXPECT_EQ(pre_tokenize(bl, "a  b\n"), (Pieces{"a", "\xC4\xA0", "\xC4\xA0" "b", "\xC4\x8A"}));
+  EXPECT_EQ(pre_tokenize(bl, "a  b\n"), (Pieces{"a", "\xC4\xA0",
+                                                "\xC4\xA0"
+                                                "b",
+                                                "\xC4\x8A"}));
   Json seq = {{"type", "Sequence"},
-              {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}},
-                                 {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}}}};
+              {"pretokenizers",
+               {{{"type", "Digits"}, {"individual_digits", true}},
+                {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}}}};
   EXPECT_EQ(pre_tokenize(seq, "x 42"), (Pieces{"x", "\xC4\xA0", "4", "2"}));
 }
 
@@ -110,8 +119,9 @@ TEST(Normalizer, Steps) {
   EXPECT_EQ(normalize({{"type", "Strip"}, {"strip_left", true}, {"strip_right", false}}, " \t x \n"), "x \n");
   EXPECT_EQ(normalize({{"type", "Replace"}, {"pattern", {{"Regex", " {2,}"}}}, {"content", " "}}, "a   b  c"), "a b c");
   Json llama = {{"type", "Sequence"},
-                {"normalizers", {{{"type", "Prepend"}, {"prepend", kMarker}},
-                                 {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", kMarker}}}}};
+                {"normalizers",
+                 {{{"type", "Prepend"}, {"prepend", kMarker}},
+                  {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", kMarker}}}}};
   EXPECT_EQ(normalize(llama, "a b"), kMarker + "a" + kMarker + "b");
   EXPECT_EQ(normalize(llama, ""), "");  // Prepend leaves "" alone
 }
@@ -127,11 +137,14 @@ std::string decode(const Json& j, Pieces tokens) {
 
 TEST(Decoder, Steps) {
   Json llama = {{"type", "Sequence"},
-                {"decoders", {{{"type", "Replace"}, {"pattern", {{"String", kMarker}}}, {"content", " "}},
-                              {{"type", "ByteFallback"}}, {{"type", "Fuse"}},
-                              {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}};
+                {"decoders",
+                 {{{"type", "Replace"}, {"pattern", {{"String", kMarker}}}, {"content", " "}},
+                  {{"type", "ByteFallback"}},
+                  {{"type", "Fuse"}},
+                  {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}};
   EXPECT_EQ(decode(llama, {kMarker + "Hello", "<0xC3>", "<0xA9>", kMarker + kMarker + "x"}), "Hello\xC3\xA9  x");
-  EXPECT_EQ(decode({{"type", "Metaspace"}, {"replacement", kMarker}, {"prepend_scheme", "always"}}, {kMarker + "Hey", kMarker + "friend!"}),
+  EXPECT_EQ(decode({{"type", "Metaspace"}, {"replacement", kMarker}, {"prepend_scheme", "always"}},
+                   {kMarker + "Hey", kMarker + "friend!"}),
             "Hey friend!");
   EXPECT_EQ(decode({{"type", "ByteLevel"}}, {"\xC4\xA0Hello", "<|im_start|>", "\xC4\x8A"}), " Hello<|im_start|>\n");
   EXPECT_EQ(decode(nullptr, {"a", "b"}), "a b");  // no decoder: joined with spaces
@@ -142,8 +155,13 @@ TEST(AddedTokens, StripAndSingleWord) {
   TempDir dir;
   Json j = test::gpt2_tokenizer_json(false);
   auto add = [&](int id, const char* content, bool special, bool lstrip, bool rstrip, bool single_word) {
-    j["added_tokens"].push_back({{"id", id}, {"content", content}, {"special", special}, {"lstrip", lstrip},
-                                 {"rstrip", rstrip}, {"single_word", single_word}, {"normalized", false}});
+    j["added_tokens"].push_back({{"id", id},
+                                 {"content", content},
+                                 {"special", special},
+                                 {"lstrip", lstrip},
+                                 {"rstrip", rstrip},
+                                 {"single_word", single_word},
+                                 {"normalized", false}});
   };
   add(50257, "<mask>", true, true, false, false);
   add(50258, "<sep>", true, false, true, false);
@@ -180,7 +198,8 @@ TEST(TokenizerJsonErrors, ClearMessages) {
   TempDir dir;
   const std::string path = dir / "tokenizer.json";
   Json small = {{"model", {{"type", "BPE"}, {"vocab", {{"a", 0}, {"b", 1}, {"ab", 2}}}, {"merges", {"a b"}}}},
-                {"pre_tokenizer", nullptr}, {"decoder", nullptr}};
+                {"pre_tokenizer", nullptr},
+                {"decoder", nullptr}};
   test::write_file(path, small.dump());
   auto ok = load_tokenizer(path);
   ASSERT_TRUE(ok.is_ok()) << ok.status().message();
@@ -191,14 +210,17 @@ TEST(TokenizerJsonErrors, ClearMessages) {
   j = small;
   j["pre_tokenizer"] = {{"type", "Foo"}};
   EXPECT_EQ(load_error(dir, j.dump()),
-            path + ": unsupported pre_tokenizer type 'Foo' (supported: ByteLevel, Split, Digits, Metaspace, Whitespace, "
-                   "WhitespaceSplit, Punctuation, Sequence)");
+            path +
+                ": unsupported pre_tokenizer type 'Foo' (supported: ByteLevel, Split, Digits, Metaspace, Whitespace, "
+                "WhitespaceSplit, Punctuation, Sequence)");
   j = small;
   j["normalizer"] = {{"type", "Sequence"}, {"normalizers", {{{"type", "Precompiled"}}}}};
-  EXPECT_EQ(load_error(dir, j.dump()).rfind(path + ": unsupported normalizer type 'Precompiled' (supported: NFC,", 0), 0u);
+  EXPECT_EQ(load_error(dir, j.dump()).rfind(path + ": unsupported normalizer type 'Precompiled' (supported: NFC,", 0),
+            0u);
   j = small;
   j["decoder"] = {{"type", "WordPiece"}};
-  EXPECT_EQ(load_error(dir, j.dump()).rfind(path + ": unsupported decoder type 'WordPiece' (supported: ByteLevel,", 0), 0u);
+  EXPECT_EQ(load_error(dir, j.dump()).rfind(path + ": unsupported decoder type 'WordPiece' (supported: ByteLevel,", 0),
+            0u);
   j = small;
   j["post_processor"] = {{"type", "Magic"}};
   EXPECT_EQ(load_error(dir, j.dump()).rfind(path + ": unsupported post_processor type 'Magic'", 0), 0u);

@@ -34,8 +34,10 @@ void round_trip(size_t per_file) {
   std::vector<Named> toks;
   toks.push_back({"gpt2 (encoder.json + vocab.bpe)", must(load_tokenizer(test::gpt2_dir()))});
   toks.push_back({"llama2 (tokenizer.model, libsentencepiece)", must(load_tokenizer(test::llama2_model()))});
-  toks.push_back({"llama2 (SpmVocabTokenizer)", must(tokenizer_from_vocab(llama2, "llama2 pieces")), toks[1].tok.get()});
-  toks.push_back({"llama2 (tokenizer.json, derived merges)", must(load_tokenizer(dir / "tokenizer.json")), toks[1].tok.get()});
+  toks.push_back(
+      {"llama2 (SpmVocabTokenizer)", must(tokenizer_from_vocab(llama2, "llama2 pieces")), toks[1].tok.get()});
+  toks.push_back(
+      {"llama2 (tokenizer.json, derived merges)", must(load_tokenizer(dir / "tokenizer.json")), toks[1].tok.get()});
   for (const Named& t : toks) ASSERT_TRUE(t.tok) << t.name;
 
   for (const Named& t : toks) {

@@ -157,8 +157,8 @@ TEST(LoadTokenizer, MissingPath) {
 }
 
 TEST(LoadTokenizer, NotASentencePieceModel) {
-  std::string path = (std::filesystem::temp_directory_path() /
-                      ("peft_bad_tok_" + std::to_string(::getpid()) + ".model")).string();
+  std::string path =
+      (std::filesystem::temp_directory_path() / ("peft_bad_tok_" + std::to_string(::getpid()) + ".model")).string();
   {
     std::ofstream out(path, std::ios::binary);
     out << "this is not a protobuf \xff\xff\xff\xff";
@@ -166,8 +166,7 @@ TEST(LoadTokenizer, NotASentencePieceModel) {
   auto tok = load_tokenizer(path);
   std::filesystem::remove(path);
   ASSERT_FALSE(tok.is_ok());
-  EXPECT_EQ(tok.status().message().rfind(path + ": not a SentencePiece model (", 0), 0u)
-      << tok.status().message();
+  EXPECT_EQ(tok.status().message().rfind(path + ": not a SentencePiece model (", 0), 0u) << tok.status().message();
 }
 
 TEST(LoadTokenizer, LlamaCppTokenizerBinIsNotSentencePiece) {

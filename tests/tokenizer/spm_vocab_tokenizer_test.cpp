@@ -52,10 +52,25 @@ TEST(SpmVocab, LlamaCppLlama2Vectors) {
 // Texts that exercise the corners: whitespace runs, control-token spellings (plain text
 // for sentencepiece), unknown characters (byte fallback), emoji, CJK, "▁" itself.
 const std::vector<std::string> kEdgeTexts = {
-    "", " ", "  ", "a", " a", "a ", "  two  spaces  ", "\n", "\n\n\t\r\n", "<s> not special </s>", "<unk>",
-    "\xE2\x96\x81 literal marker \xE2\x96\x81\xE2\x96\x81", "\xF0\x9F\xA6\x99\xF0\x9F\xA6\x99 llamas",
-    "\xE6\x88\x91\xE6\x83\xB3\xE5\x9C\xA8 apple", "\xC3\x84pfel und Birnen", "3.14159 + 2,718 = 5.86", "<0x0A>",
-    "\xEA\xB0\x80\xEB\x82\x98\xEB\x8B\xA4 \xE0\xB8\x81\xE0\xB8\xB2\xE0\xB8\xA3", "x\xCC\x81\xCC\x82 combining"};
+    "",
+    " ",
+    "  ",
+    "a",
+    " a",
+    "a ",
+    "  two  spaces  ",
+    "\n",
+    "\n\n\t\r\n",
+    "<s> not special </s>",
+    "<unk>",
+    "\xE2\x96\x81 literal marker \xE2\x96\x81\xE2\x96\x81",
+    "\xF0\x9F\xA6\x99\xF0\x9F\xA6\x99 llamas",
+    "\xE6\x88\x91\xE6\x83\xB3\xE5\x9C\xA8 apple",
+    "\xC3\x84pfel und Birnen",
+    "3.14159 + 2,718 = 5.86",
+    "<0x0A>",
+    "\xEA\xB0\x80\xEB\x82\x98\xEB\x8B\xA4 \xE0\xB8\x81\xE0\xB8\xB2\xE0\xB8\xA3",
+    "x\xCC\x81\xCC\x82 combining"};
 
 void expect_same_as_sentencepiece(const std::string& model) {
   sentencepiece::SentencePieceProcessor sp;
@@ -92,16 +107,20 @@ void expect_decode_like_sentencepiece(const std::string& model, bool with_unk) {
   ASSERT_TRUE(tok);
   const int32_t n = tok->vocab_size();
   std::mt19937 rng(7);
-  const std::vector<std::vector<int32_t>> byte_runs = {{3 + 0x0A}, {3 + 0xC3, 3 + 0xA9}, {3 + 0x20}, {3 + 0xE2, 3 + 0x96, 3 + 0x81}};
+  const std::vector<std::vector<int32_t>> byte_runs = {
+      {3 + 0x0A}, {3 + 0xC3, 3 + 0xA9}, {3 + 0x20}, {3 + 0xE2, 3 + 0x96, 3 + 0x81}};
   for (int trial = 0; trial < 300; ++trial) {
     std::vector<int32_t> ids;
     const int len = 1 + int(rng() % 12);
     for (int k = 0; k < len; ++k) {
       const unsigned r = rng() % 10;
       if (r == 0) ids.push_back(int32_t(rng() % 3));  // <unk>, <s>, </s>
-      if (r == 0 && !with_unk && ids.back() == 0) ids.back() = 1;
-      else if (r == 1) for (int32_t b : byte_runs[rng() % byte_runs.size()]) ids.push_back(b);
-      else ids.push_back(259 + int32_t(rng() % uint32_t(n - 259)));
+      if (r == 0 && !with_unk && ids.back() == 0)
+        ids.back() = 1;
+      else if (r == 1)
+        for (int32_t b : byte_runs[rng() % byte_runs.size()]) ids.push_back(b);
+      else
+        ids.push_back(259 + int32_t(rng() % uint32_t(n - 259)));
     }
     std::string want;
     ASSERT_TRUE(sp.Decode(std::vector<int>(ids.begin(), ids.end()), &want).ok());

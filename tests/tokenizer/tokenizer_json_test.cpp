@@ -2,8 +2,8 @@
 // in the test from the shared vocabularies; tokenizer_config.json; GGUF-style gpt2 vocabularies.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fmt/format.h>
+#include <filesystem>
 
 #include <fstream>
 #include <sstream>
@@ -59,8 +59,11 @@ void expect_llama_vectors(const Tokenizer& tok, const std::string& label, bool m
     matched += got == vectors[i].ids;
     EXPECT_EQ(tok.decode(with_bos), text) << label << " vector " << i;
   }
-  std::printf("llama.cpp Llama-2 vectors (%s): %d / %zu match%s\n", label.c_str(), matched, vectors.size() - leading_space,
-              leading_space ? fmt::format(" ({} starting with a space checked against Hugging Face's rule)", leading_space).c_str() : "");
+  std::printf(
+      "llama.cpp Llama-2 vectors (%s): %d / %zu match%s\n", label.c_str(), matched, vectors.size() - leading_space,
+      leading_space
+          ? fmt::format(" ({} starting with a space checked against Hugging Face's rule)", leading_space).c_str()
+          : "");
 }
 
 // One file for both LLaMA forms (building the merges takes a moment).
@@ -120,7 +123,8 @@ TEST_F(LlamaTokenizerJson, TemplateAndTokenizerConfig) {
   test::write_file(dir / "tokenizer_config.json", R"({"eos_token": "<nope>"})");
   auto bad = load_tokenizer(dir / "tokenizer.json");
   ASSERT_FALSE(bad.is_ok());
-  EXPECT_EQ(bad.status().message(), (dir / "tokenizer_config.json") + ": eos_token '<nope>' is not a token of the tokenizer");
+  EXPECT_EQ(bad.status().message(),
+            (dir / "tokenizer_config.json") + ": eos_token '<nope>' is not a token of the tokenizer");
 }
 
 TEST(Qwen2StyleTokenizerJson, PreTokenizerPieces) {
@@ -131,7 +135,8 @@ TEST(Qwen2StyleTokenizerJson, PreTokenizerPieces) {
   std::vector<std::string> pieces;
   pre->apply("x(world IT'S 2024\n\n", true, pieces);
   // GPT-2's regex would give "x", "(", "world", " IT", "'", "S", " 2024", "\n\n".
-  EXPECT_EQ(pieces, (std::vector<std::string>{"x", "(world", "\xC4\xA0IT", "'S", "\xC4\xA0", "2", "0", "2", "4", "\xC4\x8A\xC4\x8A"}));
+  EXPECT_EQ(pieces, (std::vector<std::string>{"x", "(world", "\xC4\xA0IT", "'S", "\xC4\xA0", "2", "0", "2", "4",
+                                              "\xC4\x8A\xC4\x8A"}));
 }
 
 TEST(Qwen2StyleTokenizerJson, HandCheckedExpectations) {
@@ -150,7 +155,10 @@ TEST(Qwen2StyleTokenizerJson, HandCheckedExpectations) {
   it.insert(it.end(), s.begin(), s.end());
   EXPECT_EQ(tok->encode("IT'S", false), it);
   // NFC: e + combining acute encodes as é.
-  EXPECT_EQ(tok->encode("caf" "e\xCC\x81", false), tok->encode("caf\xC3\xA9", false));
+  EXPECT_EQ(tok->encode("caf"
+                        "e\xCC\x81",
+                        false),
+            tok->encode("caf\xC3\xA9", false));
   for (std::string text : {"line one\r\n\r\nline two", "x = 12 + 345;\n\n", "  leading\tand trailing  "}) {
     EXPECT_EQ(tok->decode(tok->encode(text, false)), text);
   }
@@ -189,11 +197,14 @@ TEST(VocabGpt2, LlamaCppVectorsAndPreTokenizers) {
   EXPECT_EQ((*qwen2)->encode("12345", false), (std::vector<int32_t>{16, 17, 18, 19, 20}));
   auto llama3 = tokenizer_from_vocab(gpt2_vocab_spec("llama-bpe"), "gpt2.gguf");
   ASSERT_TRUE(llama3.is_ok()) << llama3.status().message();
-  EXPECT_EQ((*llama3)->encode("12345", false), (std::vector<int32_t>{(*llama3)->token_id("123"), (*llama3)->token_id("45")}));
+  EXPECT_EQ((*llama3)->encode("12345", false),
+            (std::vector<int32_t>{(*llama3)->token_id("123"), (*llama3)->token_id("45")}));
 
   auto bad = tokenizer_from_vocab(gpt2_vocab_spec("martian"), "gpt2.gguf");
   ASSERT_FALSE(bad.is_ok());
-  EXPECT_EQ(bad.status().message().rfind("gpt2.gguf: unsupported pre-tokenizer 'martian' for a gpt2 vocabulary (supported: ", 0), 0u);
+  EXPECT_EQ(bad.status().message().rfind(
+                "gpt2.gguf: unsupported pre-tokenizer 'martian' for a gpt2 vocabulary (supported: ", 0),
+            0u);
 }
 
 TEST(LoadTokenizer, FolderPrefersTokenizerJson) {

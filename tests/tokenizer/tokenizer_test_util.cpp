@@ -57,10 +57,14 @@ VocabSpec vocab_from_sentencepiece(const std::string& model_path) {
     v.tokens.push_back(sp.IdToPiece(id));
     v.scores.push_back(sp.GetScore(id));
     TokenType t = TokenType::Normal;
-    if (sp.IsControl(id)) t = TokenType::Control;
-    else if (sp.IsUnknown(id)) t = TokenType::Unknown;
-    else if (sp.IsByte(id)) t = TokenType::Byte;
-    else if (sp.IsUnused(id)) t = TokenType::Unused;
+    if (sp.IsControl(id))
+      t = TokenType::Control;
+    else if (sp.IsUnknown(id))
+      t = TokenType::Unknown;
+    else if (sp.IsByte(id))
+      t = TokenType::Byte;
+    else if (sp.IsUnused(id))
+      t = TokenType::Unused;
     v.token_types.push_back(int32_t(t));
   }
   v.bos = sp.bos_id();
@@ -85,7 +89,8 @@ std::vector<std::pair<std::string, std::string>> merges_from_scores(const VocabS
     size_t len_l, len_r;  // in code points, as Python's len()
   };
   auto code_points = [](const std::string& s) {
-    return size_t(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    return size_t(
+        std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
   };
   std::vector<M> merges;
   for (size_t p = 0; p < v.tokens.size(); ++p) {
@@ -96,9 +101,8 @@ std::vector<std::pair<std::string, std::string>> merges_from_scores(const VocabS
       std::string l = piece.substr(0, cut), r = piece.substr(cut);
       if (id.count(l) && id.count(r)) local.push_back({l, r, v.scores[p], code_points(l), code_points(r)});
     }
-    std::stable_sort(local.begin(), local.end(), [&](const M& a, const M& b) {
-      return std::pair(id[a.l], id[a.r]) < std::pair(id[b.l], id[b.r]);
-    });
+    std::stable_sort(local.begin(), local.end(),
+                     [&](const M& a, const M& b) { return std::pair(id[a.l], id[a.r]) < std::pair(id[b.l], id[b.r]); });
     merges.insert(merges.end(), local.begin(), local.end());
   }
   std::stable_sort(merges.begin(), merges.end(), [](const M& a, const M& b) {
@@ -112,14 +116,21 @@ std::vector<std::pair<std::string, std::string>> merges_from_scores(const VocabS
 namespace {
 
 Json added_token(int id, const std::string& content, bool special, bool normalized) {
-  return {{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", false},
+  return {{"id", id},        {"content", content},       {"single_word", false}, {"lstrip", false},
           {"rstrip", false}, {"normalized", normalized}, {"special", special}};
 }
 
 Json bpe_model(Json vocab, Json merges, bool byte_fallback, Json unk) {
-  return {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", unk}, {"continuing_subword_prefix", nullptr},
-          {"end_of_word_suffix", nullptr}, {"fuse_unk", byte_fallback}, {"byte_fallback", byte_fallback},
-          {"ignore_merges", false}, {"vocab", std::move(vocab)}, {"merges", std::move(merges)}};
+  return {{"type", "BPE"},
+          {"dropout", nullptr},
+          {"unk_token", unk},
+          {"continuing_subword_prefix", nullptr},
+          {"end_of_word_suffix", nullptr},
+          {"fuse_unk", byte_fallback},
+          {"byte_fallback", byte_fallback},
+          {"ignore_merges", false},
+          {"vocab", std::move(vocab)},
+          {"merges", std::move(merges)}};
 }
 
 Json gpt2_merges(bool as_pairs) {
@@ -129,8 +140,10 @@ Json gpt2_merges(bool as_pairs) {
   while (std::getline(lines, line)) {
     if (line.empty() || line.starts_with("#version")) continue;
     const size_t space = line.find(' ');
-    if (as_pairs) merges.push_back({line.substr(0, space), line.substr(space + 1)});
-    else merges.push_back(line);
+    if (as_pairs)
+      merges.push_back({line.substr(0, space), line.substr(space + 1)});
+    else
+      merges.push_back(line);
   }
   return merges;
 }
@@ -147,12 +160,14 @@ Json gpt2_tokenizer_json(bool merges_as_pairs) {
           {"pre_tokenizer", byte_level},
           {"post_processor", byte_level},
           {"decoder", byte_level},
-          {"model", bpe_model(Json::parse(read_file(gpt2_dir() + "/encoder.json")), gpt2_merges(merges_as_pairs), false, nullptr)}};
+          {"model", bpe_model(Json::parse(read_file(gpt2_dir() + "/encoder.json")), gpt2_merges(merges_as_pairs), false,
+                              nullptr)}};
 }
 
 Json qwen2_style_tokenizer_json() {
   Json j = gpt2_tokenizer_json(true);
-  const char* qwen2 = R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  const char* qwen2 =
+      R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
   j["normalizer"] = {{"type", "NFC"}};
   j["pre_tokenizer"] = {
       {"type", "Sequence"},
@@ -168,27 +183,34 @@ Json llama_tokenizer_json(const VocabSpec& v, bool metaspace) {
   Json merges = Json::array();
   for (auto& [l, r] : merges_from_scores(v)) merges.push_back(l + " " + r);
   const std::string marker = "\xE2\x96\x81";
-  Json j = {{"version", "1.0"},
-            {"added_tokens", {added_token(0, "<unk>", true, false), added_token(1, "<s>", true, false),
-                              added_token(2, "</s>", true, false)}},
-            {"normalizer", {{"type", "Sequence"},
-                            {"normalizers", {{{"type", "Prepend"}, {"prepend", marker}},
-                                             {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", marker}}}}}},
-            {"pre_tokenizer", nullptr},
-            {"post_processor", {{"type", "TemplateProcessing"},
-                                {"single", {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
-                                            {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
-                                {"pair", Json::array()},
-                                {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {1}}, {"tokens", {"<s>"}}}}}}}},
-            {"decoder", {{"type", "Sequence"},
-                         {"decoders", {{{"type", "Replace"}, {"pattern", {{"String", marker}}}, {"content", " "}},
-                                       {{"type", "ByteFallback"}},
-                                       {{"type", "Fuse"}},
-                                       {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}}},
-            {"model", bpe_model(std::move(vocab), std::move(merges), true, "<unk>")}};
+  Json j = {
+      {"version", "1.0"},
+      {"added_tokens",
+       {added_token(0, "<unk>", true, false), added_token(1, "<s>", true, false), added_token(2, "</s>", true, false)}},
+      {"normalizer",
+       {{"type", "Sequence"},
+        {"normalizers",
+         {{{"type", "Prepend"}, {"prepend", marker}},
+          {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", marker}}}}}},
+      {"pre_tokenizer", nullptr},
+      {"post_processor",
+       {{"type", "TemplateProcessing"},
+        {"single",
+         {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+        {"pair", Json::array()},
+        {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {1}}, {"tokens", {"<s>"}}}}}}}},
+      {"decoder",
+       {{"type", "Sequence"},
+        {"decoders",
+         {{{"type", "Replace"}, {"pattern", {{"String", marker}}}, {"content", " "}},
+          {{"type", "ByteFallback"}},
+          {{"type", "Fuse"}},
+          {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}}},
+      {"model", bpe_model(std::move(vocab), std::move(merges), true, "<unk>")}};
   if (metaspace) {
     j["normalizer"] = nullptr;
-    j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", marker}, {"prepend_scheme", "first"}, {"split", false}};
+    j["pre_tokenizer"] = {
+        {"type", "Metaspace"}, {"replacement", marker}, {"prepend_scheme", "first"}, {"split", false}};
   }
   return j;
 }
@@ -196,7 +218,8 @@ Json llama_tokenizer_json(const VocabSpec& v, bool metaspace) {
 namespace {
 
 void collect_strings(const Json& j, std::vector<std::string>& out) {
-  if (j.is_string()) out.push_back(j.get<std::string>());
+  if (j.is_string())
+    out.push_back(j.get<std::string>());
   else if (j.is_array() || j.is_object())
     for (const Json& item : j) collect_strings(item, out);
 }
@@ -204,7 +227,8 @@ void collect_strings(const Json& j, std::vector<std::string>& out) {
 std::vector<std::string> split_tabs(const std::string& line) {
   std::vector<std::string> cells;
   size_t pos = 0;
-  for (size_t tab; (tab = line.find('\t', pos)) != std::string::npos; pos = tab + 1) cells.push_back(line.substr(pos, tab - pos));
+  for (size_t tab; (tab = line.find('\t', pos)) != std::string::npos; pos = tab + 1)
+    cells.push_back(line.substr(pos, tab - pos));
   cells.push_back(line.substr(pos));
   return cells;
 }

@@ -15,9 +15,9 @@ using Json = nlohmann::json;
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 
-std::string gpt2_dir();          // shared encoder.json + vocab.bpe
-std::string llama2_model();      // shared Llama-2 tokenizer.model
-std::string tok512_model();      // stories260K's tok512.model
+std::string gpt2_dir();      // shared encoder.json + vocab.bpe
+std::string llama2_model();  // shared Llama-2 tokenizer.model
+std::string tok512_model();  // stories260K's tok512.model
 
 // llama.cpp's test vectors: `base` + ".inp" holds texts each followed by
 // "\n__ggml_vocab_test__\n"; `base` + ".out" one line of ids per text (no BOS).

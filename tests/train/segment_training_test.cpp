@@ -12,8 +12,8 @@
 #include "adapters/registry.h"
 #include "cli/cli_runner.h"
 #include "cli/stories_suite.h"
-#include "model/decoder.h"
 #include "data/batching.h"
+#include "model/decoder.h"
 #include "train/train_data.h"
 
 namespace peft {
@@ -127,8 +127,10 @@ TEST_F(SegmentTraining, ModalityIdsReachTheLossOnlyThroughTheirModule) {
   for (const Param& p : ps.all()) {
     double g = 0;
     for (int64_t i = 0; i < p.grad.numel(); ++i) g += std::fabs(p.grad.f32()[i]);
-    if (p.name.starts_with("adalink.code.")) EXPECT_EQ(g, 0.0) << p.name;
-    else EXPECT_GT(g, 0.0) << p.name;
+    if (p.name.starts_with("adalink.code."))
+      EXPECT_EQ(g, 0.0) << p.name;
+    else
+      EXPECT_GT(g, 0.0) << p.name;
   }
 }
 
@@ -156,8 +158,9 @@ TEST_F(SegmentTraining, UnknownModalityIsAnError) {
   const std::vector<std::string> names = {"text", "instruction"};
   Status s = tokenize_train_data(cfg, *data, names);
   ASSERT_FALSE(s.is_ok());
-  EXPECT_EQ(s.message(), data_ + ": line 1: segment modality 'output' is not one of the adapter's modalities (text, "
-                                 "instruction); add it to --adalink-modalities");
+  EXPECT_EQ(s.message(), data_ +
+                             ": line 1: segment modality 'output' is not one of the adapter's modalities (text, "
+                             "instruction); add it to --adalink-modalities");
 }
 
 // Rows without segments get text (0) next to rows with them, and pads are 0.

@@ -121,8 +121,10 @@ void AdaLinkAdapter::embed_backward(float* dgrad, const int32_t* modality, int64
 
 Status AdaLinkAdapter::merge_into(Model& model) const {
   if (config_.modalities.size() != 1)
-    return Status::errorf("AdaLink with {} modalities cannot fold into the embedding table (only text-only adapters can); serve it with --adapter",
-                          config_.modalities.size());
+    return Status::errorf(
+        "AdaLink with {} modalities cannot fold into the embedding table (only text-only adapters can); serve it with "
+        "--adapter",
+        config_.modalities.size());
   const int64_t V = model.config.n_vocab, d = model.config.embd_in();
   OwnedTensor table = to_f32(model.tok_embd);
   OwnedTensor folded(DType::F32, {V, d});

@@ -12,12 +12,10 @@
 
 namespace peft {
 
-
 class AdaLinkAdapter final : public Adapter {
  public:
   // D_m Kaiming-uniform (bound 1/√d), U_m zero: the model equals the base at init.
-  static Result<std::unique_ptr<AdaLinkAdapter>> create(const Model& model, const AdaLinkConfig& config,
-                                                        uint64_t seed);
+  static Result<std::unique_ptr<AdaLinkAdapter>> create(const Model& model, const AdaLinkConfig& config, uint64_t seed);
   std::string method() const override { return "adalink"; }
   Json config_json() const override { return config_.to_json(*model_); }
   ParamStore& params() override { return params_; }

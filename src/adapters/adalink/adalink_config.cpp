@@ -36,12 +36,8 @@ Result<AdaLinkConfig> AdaLinkConfig::from_json(const Json& j, const Model& model
 }
 
 Json AdaLinkConfig::to_json(const Model& model) const {
-  return Json{{"peft_type", "ADALINK"},
-              {"task_type", "CAUSAL_LM"},
-              {"r", rank},
-              {"activation", activation},
-              {"modalities", modalities},
-              {"token_dim", model.config.embd_in()},
+  return Json{{"peft_type", "ADALINK"},   {"task_type", "CAUSAL_LM"}, {"r", rank},
+              {"activation", activation}, {"modalities", modalities}, {"token_dim", model.config.embd_in()},
               {"inference_mode", true}};
 }
 

@@ -14,7 +14,7 @@ namespace peft {
 
 struct AdaLinkConfig {
   int64_t rank = 4;
-  std::string activation = "identity";       // identity | gelu | relu | tanh
+  std::string activation = "identity";             // identity | gelu | relu | tanh
   std::vector<std::string> modalities = {"text"};  // modality id i ↔ modalities[i]; text first
 
   // The activation kernel; nullopt for tanh (applied inline) or an unknown name.

@@ -25,24 +25,25 @@ Result<std::unique_ptr<AdamixAdapter>> AdamixAdapter::create(const Model& model,
   std::unique_ptr<AdamixAdapter> a(new AdamixAdapter(model, config));
   a->scaling_ = config.scaling();
   const int64_t r = config.r;
-  PEFT_TRY(a->modules_.build(model, config.targets, "adamix target_modules", [&](const SiteRef& s, const Linear& lin) -> Result<Module> {
-    const Linear* l = &lin;
-    Module m;
-    m.in = l->in();
-    m.out = l->out();
-    const std::string prefix = "base_model.model." + s.path;
-    for (int64_t i = 0; i < config.num_down(); ++i) {
-      const size_t k = a->params_.add(prefix + ".lora_A." + std::to_string(i) + ".weight", {r, m.in});
-      if (i == 0) m.a0 = k;
-    }
-    for (int64_t i = 0; i < config.num_up(); ++i) {
-      const size_t k = a->params_.add(prefix + ".lora_B." + std::to_string(i) + ".weight", {m.out, r});
-      if (i == 0) m.b0 = k;
-    }
-    a->max_in_ = std::max(a->max_in_, m.in);
-    a->max_out_ = std::max(a->max_out_, m.out);
-    return m;
-    }));
+  PEFT_TRY(a->modules_.build(
+      model, config.targets, "adamix target_modules", [&](const SiteRef& s, const Linear& lin) -> Result<Module> {
+        const Linear* l = &lin;
+        Module m;
+        m.in = l->in();
+        m.out = l->out();
+        const std::string prefix = "base_model.model." + s.path;
+        for (int64_t i = 0; i < config.num_down(); ++i) {
+          const size_t k = a->params_.add(prefix + ".lora_A." + std::to_string(i) + ".weight", {r, m.in});
+          if (i == 0) m.a0 = k;
+        }
+        for (int64_t i = 0; i < config.num_up(); ++i) {
+          const size_t k = a->params_.add(prefix + ".lora_B." + std::to_string(i) + ".weight", {m.out, r});
+          if (i == 0) m.b0 = k;
+        }
+        a->max_in_ = std::max(a->max_in_, m.in);
+        a->max_out_ = std::max(a->max_out_, m.out);
+        return m;
+      }));
   PEFT_TRY(a->params_.finalize(model));
   Rng rng(seed);
   for (const Module& m : a->modules_) {
@@ -70,7 +71,6 @@ void AdamixAdapter::reserve(int64_t max_tokens) {
   capacity_ = max_tokens;
 }
 
-
 void AdamixAdapter::average(const Module& m, float* abar, float* bbar) const {
   const int64_t r = config_.r, nd = config_.num_down(), nu = config_.num_up();
   const int64_t na = r * m.in, nb = m.out * r;
@@ -86,8 +86,7 @@ void AdamixAdapter::average(const Module& m, float* abar, float* bbar) const {
   }
 }
 
-const float* AdamixAdapter::dropped_input(const Module& m, size_t index, const float* x, int64_t N,
-                                          float* x_d) const {
+const float* AdamixAdapter::dropped_input(const Module& m, size_t index, const float* x, int64_t N, float* x_d) const {
   const float p = float(config_.lora_dropout);
   if (!mode_.training || p <= 0.f) return x;
   dropout_forward(x_d, x, N * m.in, p, mode_.dropout_seed, index);
@@ -120,8 +119,8 @@ void AdamixAdapter::linear_output(Site site, int64_t layer, const float* x, floa
 // routed passes through one adapter: the backward uses the mode set when it runs.
 // ∂B += dyᵀ u;  g = s · dy B;  ∂A += gᵀ x_d;  ∂x_d = g A (dropout mask carries it to ∂x).
 // Eval mode: the gradients of Ā, B̄ are spread evenly over the copies (Ā = mean of copies).
-const float* AdamixAdapter::linear_output_backward(Site site, int64_t layer, const float* x,
-                                                  const float* dy, float* dx, int64_t N) {
+const float* AdamixAdapter::linear_output_backward(Site site, int64_t layer, const float* x, const float* dy, float* dx,
+                                                   int64_t N) {
   Module* m = modules_.find(site, layer);
   if (!m) return dy;
   const int64_t r = config_.r, nd = config_.num_down(), nu = config_.num_up();

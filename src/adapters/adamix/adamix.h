@@ -7,8 +7,8 @@
 
 #include "adapters/adamix/adamix_config.h"
 #include "adapters/adapter.h"
-#include "adapters/site_modules.h"
 #include "adapters/lora/lora.h"
+#include "adapters/site_modules.h"
 
 namespace peft {
 
@@ -23,8 +23,7 @@ namespace peft {
 class AdamixAdapter final : public Adapter {
  public:
   // Every copy starts identical: A Kaiming-uniform (bound 1/√in) drawn once, B zero.
-  static Result<std::unique_ptr<AdamixAdapter>> create(const Model& model, const AdamixConfig& config,
-                                                       uint64_t seed);
+  static Result<std::unique_ptr<AdamixAdapter>> create(const Model& model, const AdamixConfig& config, uint64_t seed);
 
   // The routing hash: SplitMix64's finaliser over seed ⊕ module·φ ⊕ side·c, the same counter
   // hash as LoRA's dropout (see adamix.cpp), reduced mod num:
@@ -51,8 +50,8 @@ class AdamixAdapter final : public Adapter {
                    const std::string& out) const override;
 
   void linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) override;
-  const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy,
-                                      float* dx, int64_t N) override;
+  const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy, float* dx,
+                                      int64_t N) override;
 
   // The averaged module as a plain PEFT LoRA adapter (same r, alpha, targets), for serving
   // with PEFT / llama.cpp; save it with save_adapter.
@@ -76,7 +75,7 @@ class AdamixAdapter final : public Adapter {
   ParamStore params_;
   SiteModules<Module> modules_;
   int64_t max_in_ = 0, max_out_ = 0, capacity_ = 0;
-  std::vector<float> u_, g_, xd_, dxd_;         // (capacity, r) ×2, (capacity, max_in) ×2
+  std::vector<float> u_, g_, xd_, dxd_;             // (capacity, r) ×2, (capacity, max_in) ×2
   std::vector<float> abar_, bbar_, dabar_, dbbar_;  // averaged module and its gradients
 };
 

@@ -26,9 +26,10 @@ Result<std::unique_ptr<AdamixBottleneckAdapter>> AdamixBottleneckAdapter::create
     // Series adapters on a projection's output: the MLP output or the attention output
     // (LLM-Adapters' "output" type), never mh / parallel.
     if (s.site != Site::FfnDown && s.site != Site::AttnO)
-      return Status::errorf("{}: base 'bottleneck' places series adapters after the MLP output or attention "
-                            "output projection; '{}' is neither",
-                            where, s.path);
+      return Status::errorf(
+          "{}: base 'bottleneck' places series adapters after the MLP output or attention "
+          "output projection; '{}' is neither",
+          where, s.path);
     const Linear* l = &lin;
     Module m;
     m.n = l->out();
@@ -45,11 +46,11 @@ Result<std::unique_ptr<AdamixBottleneckAdapter>> AdamixBottleneckAdapter::create
     }
     a->max_n_ = std::max(a->max_n_, m.n);
     return m;
-    }));
+  }));
   PEFT_TRY(a->params_.finalize(model));
   Rng rng(seed);
   for (const Module& m : a->modules_) {
-    float* D0 = a->params_[m.d0].value.f32();  // (b, n)
+    float* D0 = a->params_[m.d0].value.f32();          // (b, n)
     const float bound = 1.0f / std::sqrt(float(m.n));  // kaiming_uniform_(a=√5), as LoRA's A
     for (int64_t i = 0; i < b * m.n; ++i) D0[i] = (2.f * rng.uniform() - 1.f) * bound;
     for (int64_t e = 1; e < config.num_down(); ++e)
@@ -91,7 +92,6 @@ void AdamixBottleneckAdapter::ensure_pass(size_t pass) {
 float* AdamixBottleneckAdapter::y_base_of(const Module& m) {
   return passes_[static_cast<size_t>(mode_.pass)].block.data() + capacity_ * m.acts;
 }
-
 
 void AdamixBottleneckAdapter::average(const Module& m, float* dbar, float* ubar) const {
   const int64_t nd = config_.num_down(), nu = config_.num_up();
@@ -153,8 +153,8 @@ void AdamixBottleneckAdapter::linear_output(Site site, int64_t layer, const floa
 // ∂L/∂y_base = dy + (∂h D carried back through the dropout mask). Uses the current pass's
 // activations and the experts of the current routing seed (the mode set for this backward).
 // Inference mode: the gradients of D̄, Ū are spread evenly over the copies.
-const float* AdamixBottleneckAdapter::linear_output_backward(Site site, int64_t layer, const float*,
-                                                            const float* dy, float*, int64_t N) {
+const float* AdamixBottleneckAdapter::linear_output_backward(Site site, int64_t layer, const float*, const float* dy,
+                                                             float*, int64_t N) {
   Module* m = modules_.find(site, layer);
   if (!m) return dy;
   const int64_t b = config_.bottleneck_size, nb = N * b, nd = config_.num_down(), nu = config_.num_up();

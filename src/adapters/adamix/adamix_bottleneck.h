@@ -8,8 +8,8 @@
 
 #include "adapters/adamix/adamix_config.h"
 #include "adapters/adapter.h"
-#include "adapters/site_modules.h"
 #include "adapters/bottleneck/bottleneck.h"
+#include "adapters/site_modules.h"
 
 namespace peft {
 
@@ -49,8 +49,8 @@ class AdamixBottleneckAdapter final : public Adapter {
                    const std::string& out) const override;
 
   void linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) override;
-  const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy,
-                                      float* dx, int64_t N) override;
+  const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy, float* dx,
+                                      int64_t N) override;
 
   // The averaged module as a plain LLM-Adapters bottleneck adapter (use_adapterp, output
   // adapters at the same targets, same bottleneck_size / non_linearity, scaling 1.0).
@@ -60,9 +60,9 @@ class AdamixBottleneckAdapter final : public Adapter {
  private:
   struct Module {
     SiteRef ref;
-    int64_t n = 0;        // the projection's output width: the adapter maps (N, n) → (N, n)
+    int64_t n = 0;          // the projection's output width: the adapter maps (N, n) → (N, n)
     size_t d0 = 0, u0 = 0;  // params_ indices of copy 0 of adapter_down / adapter_up (copies follow)
-    int64_t acts = 0;     // offset of this module's activations in a pass's block, per token
+    int64_t acts = 0;       // offset of this module's activations in a pass's block, per token
   };
   // What one routed pass keeps between its forward and its backward. Consistency training
   // runs pass 1's forward and backward between pass 0's, through this one adapter, so every
@@ -70,8 +70,7 @@ class AdamixBottleneckAdapter final : public Adapter {
   struct PassActs {
     std::vector<float> block;  // per module: y_base (cap, n), h (cap, b), a (cap, b)
   };
-  AdamixBottleneckAdapter(const Model& model, AdamixConfig config)
-      : model_(&model), config_(std::move(config)) {}
+  AdamixBottleneckAdapter(const Model& model, AdamixConfig config) : model_(&model), config_(std::move(config)) {}
   // The activations of module m in the current pass (sized on first use of that pass).
   float* y_base_of(const Module& m);
   float* h_of(const Module& m) { return y_base_of(m) + capacity_ * m.n; }
@@ -89,10 +88,10 @@ class AdamixBottleneckAdapter final : public Adapter {
   SiteModules<Module> modules_;
   int64_t max_n_ = 0, capacity_ = 0, acts_per_token_ = 0;
   std::vector<PassActs> passes_;
-  std::vector<float> zd_, dzd_, wide_;   // (capacity, max_n) dropped input, its gradient, ∂L/∂y_base
-  std::vector<float> g_, gh_;            // (capacity, b) ∂L/∂a, ∂L/∂h
-  std::vector<float> dbar_, ubar_;       // (b, max_n), (max_n, b) averaged module
-  std::vector<float> ddbar_, dubar_;     // their gradients (inference-mode backward)
+  std::vector<float> zd_, dzd_, wide_;  // (capacity, max_n) dropped input, its gradient, ∂L/∂y_base
+  std::vector<float> g_, gh_;           // (capacity, b) ∂L/∂a, ∂L/∂h
+  std::vector<float> dbar_, ubar_;      // (b, max_n), (max_n, b) averaged module
+  std::vector<float> ddbar_, dubar_;    // their gradients (inference-mode backward)
 };
 
 }  // namespace peft

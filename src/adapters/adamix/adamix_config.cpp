@@ -11,13 +11,13 @@ namespace {
 
 // A field of the base not chosen: absent, or at one of the defaults `peft train` or the config
 // supplies (numbers compare by value, 16 == 16.0); any other value was meant for the other base.
-Status other_base_field(const Json& j, const char* key, std::initializer_list<Json> defaults,
-                        const std::string& base, const std::string& where) {
+Status other_base_field(const Json& j, const char* key, std::initializer_list<Json> defaults, const std::string& base,
+                        const std::string& where) {
   if (!j.contains(key) || j[key].is_null()) return Status::ok();
   for (const Json& d : defaults)
     if (j[key] == d) return Status::ok();
-  return Status::errorf("{}: {} does not apply to base '{}' (found {}); it belongs to base '{}'", where, key,
-                        base, j[key].dump(), base == "lora" ? "bottleneck" : "lora");
+  return Status::errorf("{}: {} does not apply to base '{}' (found {}); it belongs to base '{}'", where, key, base,
+                        j[key].dump(), base == "lora" ? "bottleneck" : "lora");
 }
 
 Status parse_lora_fields(const Json& j, AdamixConfig& c, const std::string& where) {
@@ -55,10 +55,8 @@ Result<AdamixConfig> AdamixConfig::from_json(const Json& j, const Model& model, 
     return Status::errorf("{}: base '{}' is unknown (supported: lora, bottleneck)", where, c.base);
   PEFT_ASSIGN_OR_RETURN(c.num_experts, json_get_int_or(j, "num_experts", 4, where));
   // AdaMix uses 4; every step touches every expert, so thousands only burn time and memory.
-  if (c.num_experts < 1)
-    return Status::errorf("{}: num_experts must be at least 1, found {}", where, c.num_experts);
-  if (c.num_experts > 64)
-    return Status::errorf("{}: num_experts must be at most 64, found {}", where, c.num_experts);
+  if (c.num_experts < 1) return Status::errorf("{}: num_experts must be at least 1, found {}", where, c.num_experts);
+  if (c.num_experts > 64) return Status::errorf("{}: num_experts must be at most 64, found {}", where, c.num_experts);
   PEFT_ASSIGN_OR_RETURN(c.share_up, json_get_bool_or(j, "share_up", true, where));
   PEFT_ASSIGN_OR_RETURN(c.share_down, json_get_bool_or(j, "share_down", false, where));
   if (c.share_up && c.share_down)
@@ -73,8 +71,8 @@ Result<AdamixConfig> AdamixConfig::from_json(const Json& j, const Model& model, 
       target_list(c.is_bottleneck() ? model.arch->targets.mlp_output : model.arch->targets.query_value);
   const bool has_targets = j.contains("target_modules") && !j["target_modules"].is_null();
   if (!has_targets && fallback.empty())
-    return Status::errorf("{}: no default target_modules for base '{}' on {} models; set target_modules", where,
-                          c.base, model.config.arch);
+    return Status::errorf("{}: no default target_modules for base '{}' on {} models; set target_modules", where, c.base,
+                          model.config.arch);
   PEFT_ASSIGN_OR_RETURN(c.targets, parse_targets(j, fallback, where));
   if (c.is_bottleneck()) {
     PEFT_ASSIGN_OR_RETURN(BottleneckConfig plain, c.plain_bottleneck(model, where));

@@ -23,8 +23,8 @@ struct ConsistencyStep {
 // pass 1's, and adapters that keep activations (AdaMix over bottleneck adapters) keep one set
 // per pass.
 ConsistencyStep consistency_step(Decoder& dec1, Decoder& dec2, Adapter& adapter, const AdapterRunMode& mode1,
-                                 const AdapterRunMode& mode2, const int32_t* ids, const int32_t* labels,
-                                 int64_t B, int64_t T, int64_t vocab, double lambda, std::vector<float>& l1,
+                                 const AdapterRunMode& mode2, const int32_t* ids, const int32_t* labels, int64_t B,
+                                 int64_t T, int64_t vocab, double lambda, std::vector<float>& l1,
                                  std::vector<float>& l2);
 
 // AdaMix's training step (Adapter::make_train_step when λ > 0): consistency_step on the run's

@@ -16,8 +16,7 @@ namespace {
 Activation activation_of(const BottleneckAct& a) { return a.tanh ? Activation::Tanh : a.act; }
 }  // namespace
 
-Result<std::unique_ptr<BottleneckAdapter>> BottleneckAdapter::create(const Model& model,
-                                                                     const BottleneckConfig& config,
+Result<std::unique_ptr<BottleneckAdapter>> BottleneckAdapter::create(const Model& model, const BottleneckConfig& config,
                                                                      uint64_t seed) {
   const std::string where = "bottleneck target_modules";
   std::unique_ptr<BottleneckAdapter> a(new BottleneckAdapter(model, config));
@@ -34,14 +33,14 @@ Result<std::unique_ptr<BottleneckAdapter>> BottleneckAdapter::create(const Model
     m.up = a->params_.add(prefix + ".adapter_up.weight", {m.n_out, b});
     a->max_width_ = std::max({a->max_width_, m.n_in, m.n_out});
     return m;
-    }));
+  }));
   PEFT_TRY(a->params_.finalize(model));
   Rng rng(seed);
   for (const Module& m : a->modules_) {
     float* D = a->params_[m.down].value.f32();
     float* U = a->params_[m.up].value.f32();
     if (m.scale != size_t(-1)) a->params_[m.scale].value.f32()[0] = 1.f;  // torch.ones(1)
-    if (config.init_weights == "bert") {  // init_bert_weights: N(0, 0.02) on both
+    if (config.init_weights == "bert") {                                  // init_bert_weights: N(0, 0.02) on both
       for (int64_t i = 0; i < b * m.n_in; ++i) D[i] = 0.02f * rng.normal();
       for (int64_t i = 0; i < m.n_out * b; ++i) U[i] = 0.02f * rng.normal();
     } else {  // mam_adapter: kaiming_uniform_(a=√5) → bound 1/√fan_in on down; up zero
@@ -77,7 +76,6 @@ void BottleneckAdapter::reserve(int64_t max_tokens) {
   capacity_ = max_tokens;
 }
 
-
 float BottleneckAdapter::scale_of(const Module& m) const {
   return m.scale == size_t(-1) ? float(config_.scaling) : params_[m.scale].value.f32()[0];
 }
@@ -101,8 +99,7 @@ void BottleneckAdapter::adapter_forward(Module& m, const float* z, float* out, i
 
 // With out += s · a upᵀ:  g = dout · up;  ∂s += Σ a ⊙ g;  ∂up += doutᵀ (s·a);
 // ∂h = act'(h) ⊙ s·g;  ∂down += ∂hᵀ z_d;  ∂z_d = ∂h · down, carried back through the mask.
-void BottleneckAdapter::adapter_backward(Module& m, const float* z, const float* dout, float* dz,
-                                         int64_t N) {
+void BottleneckAdapter::adapter_backward(Module& m, const float* z, const float* dout, float* dz, int64_t N) {
   const int64_t b = config_.bottleneck_size, nb = N * b;
   const float s = scale_of(m);
   Param& D = params_[m.down];
@@ -146,8 +143,8 @@ const float* BottleneckAdapter::linear_input(Site site, int64_t layer, const flo
 }
 
 // ∂x += ∂x' (the residual) + ∂x' through A.
-void BottleneckAdapter::linear_input_backward(Site site, int64_t layer, const float* x,
-                                              const float* dx_eff, float* dx, int64_t N) {
+void BottleneckAdapter::linear_input_backward(Site site, int64_t layer, const float* x, const float* dx_eff, float* dx,
+                                              int64_t N) {
   Module* m = modules_.find(site, layer);
   const int64_t n = N * m->n_in;
 #pragma omp parallel for
@@ -168,8 +165,8 @@ void BottleneckAdapter::linear_output(Site site, int64_t layer, const float* x, 
 }
 
 // Parallel: ∂x += ∂(A(x)), ∂L/∂(W x + b) = dy.  Output: ∂L/∂(W x + b) = dy + ∂(A(y_base)).
-const float* BottleneckAdapter::linear_output_backward(Site site, int64_t layer, const float* x,
-                                                      const float* dy, float* dx, int64_t N) {
+const float* BottleneckAdapter::linear_output_backward(Site site, int64_t layer, const float* x, const float* dy,
+                                                       float* dx, int64_t N) {
   Module* m = modules_.find(site, layer);
   if (!m || m->type == BottleneckType::Mh) return dy;
   if (m->type == BottleneckType::Parallel) {

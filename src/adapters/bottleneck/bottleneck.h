@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "adapters/adapter.h"
-#include "adapters/site_modules.h"
 #include "adapters/bottleneck/bottleneck_config.h"
+#include "adapters/site_modules.h"
 #include "core/arena.h"
 
 namespace peft {
@@ -16,8 +16,7 @@ class BottleneckAdapter final : public Adapter {
  public:
   // Creates adapter_down (b, n_in), adapter_up (n_out, b) and, for learned scaling,
   // adapter_scaling (1) per selected projection, initialised (seeded) as the fork does.
-  static Result<std::unique_ptr<BottleneckAdapter>> create(const Model& model,
-                                                           const BottleneckConfig& config,
+  static Result<std::unique_ptr<BottleneckAdapter>> create(const Model& model, const BottleneckConfig& config,
                                                            uint64_t seed);
 
   std::string method() const override { return "bottleneck"; }
@@ -31,12 +30,12 @@ class BottleneckAdapter final : public Adapter {
   // Mh targets: the projection sees x + s·A(x).
   const float* linear_input(Site site, int64_t layer, const float* x, int64_t N) override;
   bool has_input_hook(Site site, int64_t layer) const override;
-  void linear_input_backward(Site site, int64_t layer, const float* x, const float* dx_eff,
-                             float* dx, int64_t N) override;
+  void linear_input_backward(Site site, int64_t layer, const float* x, const float* dx_eff, float* dx,
+                             int64_t N) override;
   // Output targets: y ← y + s·A(y); parallel targets: y ← y + s·A(x).
   void linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) override;
-  const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy,
-                                      float* dx, int64_t N) override;
+  const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy, float* dx,
+                                      int64_t N) override;
 
   const BottleneckConfig& config() const { return config_; }
 
@@ -51,8 +50,7 @@ class BottleneckAdapter final : public Adapter {
     float* a = nullptr;           // (capacity, b) act(h)
     float* y_base = nullptr;      // (capacity, n_in) output type: the base output W x + b
   };
-  BottleneckAdapter(const Model& model, BottleneckConfig config)
-      : model_(&model), config_(std::move(config)) {}
+  BottleneckAdapter(const Model& model, BottleneckConfig config) : model_(&model), config_(std::move(config)) {}
   float scale_of(const Module& m) const;
   // z_d (N, n_in) = dropout(z) with the mask of (module, current seed); z itself when off.
   const float* dropped(const Module& m, const float* z, int64_t N) const;
@@ -67,12 +65,12 @@ class BottleneckAdapter final : public Adapter {
   SiteModules<Module> modules_;
   int64_t max_width_ = 0, capacity_ = 0;
   Arena acts_;
-  float* wide_ = nullptr;   // (capacity, max_width) x + s·A(x) (mh) or ∂L/∂h (output)
-  float* zd_ = nullptr;     // (capacity, max_width) dropped adapter input
-  float* dzd_ = nullptr;    // (capacity, max_width) gradient w.r.t. the dropped input
-  float* sa_ = nullptr;     // (capacity, b) s · a
-  float* g_ = nullptr;      // (capacity, b) ∂L/∂a (unscaled: dout · up)
-  float* gh_ = nullptr;     // (capacity, b) ∂L/∂h
+  float* wide_ = nullptr;  // (capacity, max_width) x + s·A(x) (mh) or ∂L/∂h (output)
+  float* zd_ = nullptr;    // (capacity, max_width) dropped adapter input
+  float* dzd_ = nullptr;   // (capacity, max_width) gradient w.r.t. the dropped input
+  float* sa_ = nullptr;    // (capacity, b) s · a
+  float* g_ = nullptr;     // (capacity, b) ∂L/∂a (unscaled: dout · up)
+  float* gh_ = nullptr;    // (capacity, b) ∂L/∂h
 };
 
 }  // namespace peft

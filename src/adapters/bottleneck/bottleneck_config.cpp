@@ -14,9 +14,8 @@ Result<BottleneckAct> parse_act(const std::string& name, const std::string& wher
   if (name == "tanh") return a;
   auto act = activation_from_hf_name(name);
   if (!act)
-    return Status::errorf(
-        "{}: non_linearity '{}' is not supported (tanh, relu, gelu, gelu_new, silu, swish, identity)",
-        where, name);
+    return Status::errorf("{}: non_linearity '{}' is not supported (tanh, relu, gelu, gelu_new, silu, swish, identity)",
+                          where, name);
   a.tanh = false;
   a.act = *act;
   return a;
@@ -48,8 +47,7 @@ Status parse_scaling(const Json& j, BottleneckConfig& c, const std::string& wher
 
 }  // namespace
 
-Result<BottleneckConfig> BottleneckConfig::from_json(const Json& j, const Model& model,
-                                                     const std::string& where) {
+Result<BottleneckConfig> BottleneckConfig::from_json(const Json& j, const Model& model, const std::string& where) {
   BottleneckConfig c;
   PEFT_ASSIGN_OR_RETURN(c.bottleneck_size, json_get_int_or(j, "bottleneck_size", 256, where));
   if (c.bottleneck_size <= 0)
@@ -63,16 +61,16 @@ Result<BottleneckConfig> BottleneckConfig::from_json(const Json& j, const Model&
   PEFT_ASSIGN_OR_RETURN(c.use_adapterp, json_get_bool_or(j, "use_adapterp", false, where));
   // The fork lets use_parallel_adapter silently win; asking for both is a mistake here.
   if (c.use_parallel_adapter && c.use_adapterp)
-    return Status::errorf("{}: use_parallel_adapter and use_adapterp cannot both be true "
-                          "(parallel adapters replace the series/AdapterP placement)", where);
+    return Status::errorf(
+        "{}: use_parallel_adapter and use_adapterp cannot both be true "
+        "(parallel adapters replace the series/AdapterP placement)",
+        where);
   PEFT_TRY(parse_scaling(j, c, where));
   PEFT_ASSIGN_OR_RETURN(c.init_weights, json_get_string_or(j, "init_weights", "bert", where));
   if (c.init_weights != "bert" && c.init_weights != "mam_adapter")
-    return Status::errorf("{}: init_weights must be \"bert\" or \"mam_adapter\", found '{}'", where,
-                          c.init_weights);
+    return Status::errorf("{}: init_weights must be \"bert\" or \"mam_adapter\", found '{}'", where, c.init_weights);
   PEFT_ASSIGN_OR_RETURN(std::string bias, json_get_string_or(j, "bias", "none", where));
-  if (bias != "none")
-    return Status::errorf("{}: bias '{}' is not supported (only \"none\")", where, bias);
+  if (bias != "none") return Status::errorf("{}: bias '{}' is not supported (only \"none\")", where, bias);
   if (j.contains("modules_to_save") && !j["modules_to_save"].is_null())
     return Status::errorf("{}: modules_to_save is not supported", where);
 
@@ -92,8 +90,8 @@ Result<BottleneckConfig> BottleneckConfig::from_json(const Json& j, const Model&
     if (has_targets)
       return Status::errorf("{}: preset '{}' chooses target_modules itself; drop one of them", where, preset);
     if (c.use_parallel_adapter)
-      return Status::errorf("{}: preset '{}' places series adapters; use_parallel_adapter must be false",
-                            where, preset);
+      return Status::errorf("{}: preset '{}' places series adapters; use_parallel_adapter must be false", where,
+                            preset);
     if (preset == "houlsby" && c.use_adapterp)
       return Status::errorf("{}: preset 'houlsby' conflicts with use_adapterp (that is 'pfeiffer')", where);
     key = preset == "houlsby" ? "bottleneck_houlsby" : "bottleneck_adapterp";
@@ -102,8 +100,8 @@ Result<BottleneckConfig> BottleneckConfig::from_json(const Json& j, const Model&
   }
   const std::vector<std::string> fallback = target_list(fallback_names);
   if (!has_targets && fallback.empty())
-    return Status::errorf("{}: no default target_modules for {} on {} models; set target_modules",
-                          where, key, model.config.arch);
+    return Status::errorf("{}: no default target_modules for {} on {} models; set target_modules", where, key,
+                          model.config.arch);
   PEFT_ASSIGN_OR_RETURN(c.targets, parse_targets(j, fallback, where));
   return c;
 }
@@ -128,15 +126,17 @@ Json BottleneckConfig::to_json(const Model& model) const {
   return j;
 }
 
-Result<BottleneckType> bottleneck_type_of(const BottleneckConfig& c, const SiteRef& s,
-                                          const std::string& where) {
+Result<BottleneckType> bottleneck_type_of(const BottleneckConfig& c, const SiteRef& s, const std::string& where) {
   if (c.use_parallel_adapter) return BottleneckType::Parallel;
   switch (s.site) {
     case Site::FfnGate:
-    case Site::FfnUp: return BottleneckType::Mh;
+    case Site::FfnUp:
+      return BottleneckType::Mh;
     case Site::FfnDown:
-    case Site::AttnO: return BottleneckType::Output;
-    default: break;
+    case Site::AttnO:
+      return BottleneckType::Output;
+    default:
+      break;
   }
   return Status::errorf(
       "{}: target module '{}' has no series adapter type (series adapters go on the MLP "

@@ -44,8 +44,8 @@ struct BottleneckConfig {
   double adapter_dropout = 0.0;
   bool use_parallel_adapter = false;
   bool use_adapterp = false;
-  double scaling = 1.0;      // the constant s (unused when learned)
-  bool learned = false;      // scaling == "learned": a trainable adapter_scaling per module, 1 at init
+  double scaling = 1.0;               // the constant s (unused when learned)
+  bool learned = false;               // scaling == "learned": a trainable adapter_scaling per module, 1 at init
   std::string init_weights = "bert";  // "bert" (N(0, 0.02) both) or "mam_adapter" (identity at init)
   TargetSpec targets;
 
@@ -59,7 +59,6 @@ struct BottleneckConfig {
 // The adapter type of one selected projection: parallel when use_parallel_adapter, else the
 // fork's table by site (gate/up → Mh, MLP output → Output) plus the attention output
 // projection → Output (for Houlsby); an error naming `where` and the module otherwise.
-Result<BottleneckType> bottleneck_type_of(const BottleneckConfig& c, const SiteRef& site,
-                                          const std::string& where);
+Result<BottleneckType> bottleneck_type_of(const BottleneckConfig& c, const SiteRef& site, const std::string& where);
 
 }  // namespace peft

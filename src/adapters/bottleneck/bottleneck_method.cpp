@@ -15,11 +15,10 @@ extern const MethodDef kBottleneckMethod{
     {
         // Defaults are LLM-Adapters' finetune.py's.
         {"--bottleneck-size", "bottleneck_size", T::Int, "adapter bottleneck width (default 256)", "256"},
-        {"--non-linearity", "non_linearity", T::String,
-         "tanh (default), relu, gelu, gelu_new, silu or identity", "tanh"},
+        {"--non-linearity", "non_linearity", T::String, "tanh (default), relu, gelu, gelu_new, silu or identity",
+         "tanh"},
         {"--adapter-dropout", "adapter_dropout", T::Float, "dropout on the adapter input (default 0)", "0.0"},
-        {"--adapter-scaling", "scaling", T::String,
-         "adapter output scale: a number (default 1.0) or 'learned'", "1.0"},
+        {"--adapter-scaling", "scaling", T::String, "adapter output scale: a number (default 1.0) or 'learned'", "1.0"},
         {"--use-parallel-adapter", "use_parallel_adapter", T::Bool,
          "parallel adapters (default targets: the attention q/k/v projections)"},
         {"--use-adapterp", "use_adapterp", T::Bool,

@@ -15,17 +15,18 @@ bool listed(const std::string& path, const std::vector<std::string>& names) {
 
 Result<std::unique_ptr<Ia3Adapter>> Ia3Adapter::create(const Model& model, const Ia3Config& config, uint64_t) {
   std::unique_ptr<Ia3Adapter> a(new Ia3Adapter(model, config));
-  PEFT_TRY(a->modules_.build(model, config.targets, "ia3 target_modules", [&](const SiteRef& s, const Linear& lin) -> Result<Module> {
-    const Linear* l = &lin;
-    Module m;
-    m.feedforward = listed(s.path, config.feedforward);
-    m.width = m.feedforward ? l->in() : l->out();
-    // PEFT's shapes: [out, 1] for ordinary targets, [1, in] for feed-forward ones.
-    m.l = a->params_.add("base_model.model." + s.path + ".ia3_l",
-                         m.feedforward ? std::vector<int64_t>{1, m.width} : std::vector<int64_t>{m.width, 1});
-    a->max_width_ = std::max({a->max_width_, l->in(), l->out()});
-    return m;
-    }));
+  PEFT_TRY(a->modules_.build(
+      model, config.targets, "ia3 target_modules", [&](const SiteRef& s, const Linear& lin) -> Result<Module> {
+        const Linear* l = &lin;
+        Module m;
+        m.feedforward = listed(s.path, config.feedforward);
+        m.width = m.feedforward ? l->in() : l->out();
+        // PEFT's shapes: [out, 1] for ordinary targets, [1, in] for feed-forward ones.
+        m.l = a->params_.add("base_model.model." + s.path + ".ia3_l",
+                             m.feedforward ? std::vector<int64_t>{1, m.width} : std::vector<int64_t>{m.width, 1});
+        a->max_width_ = std::max({a->max_width_, l->in(), l->out()});
+        return m;
+      }));
   PEFT_TRY(a->params_.finalize(model));
   std::fill(a->params_.values(), a->params_.values() + a->params_.numel(), config.init_ones ? 1.f : 0.f);
   return a;
@@ -59,8 +60,8 @@ void Ia3Adapter::linear_output(Site site, int64_t layer, const float* x, float* 
 }
 
 // y = y_base ⊙ l:  ∂l_o += Σ_n dy[n, o] y_base[n, o];  ∂y_base = dy ⊙ l.
-const float* Ia3Adapter::linear_output_backward(Site site, int64_t layer, const float* x,
-                                                const float* dy, float* dx, int64_t N) {
+const float* Ia3Adapter::linear_output_backward(Site site, int64_t layer, const float* x, const float* dy, float* dx,
+                                                int64_t N) {
   Module* m = modules_.find(site, layer);
   if (!m || m->feedforward) return dy;
   Param& p = params_[m->l];
@@ -97,8 +98,8 @@ const float* Ia3Adapter::linear_input(Site site, int64_t layer, const float* x, 
 }
 
 // x' = x ⊙ l:  ∂l_i += Σ_n ∂x'[n, i] x[n, i];  ∂x += ∂x' ⊙ l.
-void Ia3Adapter::linear_input_backward(Site site, int64_t layer, const float* x,
-                                       const float* dx_eff, float* dx, int64_t N) {
+void Ia3Adapter::linear_input_backward(Site site, int64_t layer, const float* x, const float* dx_eff, float* dx,
+                                       int64_t N) {
   Module* m = modules_.find(site, layer);
   Param& p = params_[m->l];
   const float* l = p.value.f32();

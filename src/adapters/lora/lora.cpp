@@ -10,9 +10,7 @@
 
 namespace peft {
 
-
-Result<std::unique_ptr<LoraAdapter>> LoraAdapter::create(const Model& model, const LoraConfig& config,
-                                                         uint64_t seed) {
+Result<std::unique_ptr<LoraAdapter>> LoraAdapter::create(const Model& model, const LoraConfig& config, uint64_t seed) {
   std::unique_ptr<LoraAdapter> a(new LoraAdapter(model, config));
   a->scaling_ = config.scaling();
   const int64_t r = config.r;
@@ -59,8 +57,7 @@ void LoraAdapter::reserve(int64_t max_tokens) {
   capacity_ = max_tokens;
 }
 
-const float* LoraAdapter::dropped_input(const Module& m, size_t index, const float* x, int64_t N,
-                                        float* x_d) const {
+const float* LoraAdapter::dropped_input(const Module& m, size_t index, const float* x, int64_t N, float* x_d) const {
   const float p = float(config_.lora_dropout);
   if (!mode_.training || p <= 0.f) return x;
   dropout_forward(x_d, x, N * m.in, p, mode_.dropout_seed, index);
@@ -82,8 +79,8 @@ void LoraAdapter::linear_output(Site site, int64_t layer, const float* x, float*
 
 // With u = s·A x_d and y += B u:  ∂B += dyᵀ u;  g = s · dy B;  ∂A += gᵀ x_d;
 // ∂x_d = g A, and the dropout mask (with its 1/(1−p)) carries it back to ∂x.
-const float* LoraAdapter::linear_output_backward(Site site, int64_t layer, const float* x,
-                                                const float* dy, float* dx, int64_t N) {
+const float* LoraAdapter::linear_output_backward(Site site, int64_t layer, const float* x, const float* dy, float* dx,
+                                                 int64_t N) {
   Module* m = modules_.find(site, layer);
   if (!m) return dy;
   const int64_t r = config_.r;

@@ -15,8 +15,7 @@ class LoraAdapter final : public Adapter {
  public:
   // Creates A (r, in) and B (out, r) for every selected projection and initialises them
   // as PEFT does (A Kaiming-uniform with bound 1/√in or N(0, 1/r²); B zero), seeded.
-  static Result<std::unique_ptr<LoraAdapter>> create(const Model& model, const LoraConfig& config,
-                                                     uint64_t seed);
+  static Result<std::unique_ptr<LoraAdapter>> create(const Model& model, const LoraConfig& config, uint64_t seed);
 
   std::string method() const override { return "lora"; }
   Json config_json() const override { return config_.to_json(*model_); }
@@ -30,8 +29,8 @@ class LoraAdapter final : public Adapter {
                    const std::string& out) const override;
 
   void linear_output(Site site, int64_t layer, const float* x, float* y, int64_t N) override;
-  const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy,
-                                      float* dx, int64_t N) override;
+  const float* linear_output_backward(Site site, int64_t layer, const float* x, const float* dy, float* dx,
+                                      int64_t N) override;
 
   const LoraConfig& config() const { return config_; }
   // Every adapted projection's A and B (views into the parameters).

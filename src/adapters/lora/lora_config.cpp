@@ -5,7 +5,6 @@
 
 namespace peft {
 
-
 float LoraConfig::scaling() const {
   return float(use_rslora ? lora_alpha / std::sqrt(double(r)) : lora_alpha / double(r));
 }
@@ -20,8 +19,7 @@ Result<LoraConfig> LoraConfig::from_json(const Json& j, const Model& model, cons
     return Status::errorf("{}: lora_dropout must be in [0, 1), found {}", where, c.lora_dropout);
   PEFT_ASSIGN_OR_RETURN(c.use_rslora, json_get_bool_or(j, "use_rslora", false, where));
   PEFT_ASSIGN_OR_RETURN(std::string bias, json_get_string_or(j, "bias", "none", where));
-  if (bias != "none")
-    return Status::errorf("{}: bias '{}' is not supported (only \"none\")", where, bias);
+  if (bias != "none") return Status::errorf("{}: bias '{}' is not supported (only \"none\")", where, bias);
   if (j.contains("modules_to_save") && !j["modules_to_save"].is_null())
     return Status::errorf("{}: modules_to_save is not supported", where);
   for (const char* key : {"rank_pattern", "alpha_pattern"})
@@ -29,12 +27,14 @@ Result<LoraConfig> LoraConfig::from_json(const Json& j, const Model& model, cons
       return Status::errorf("{}: {} is not supported", where, key);
   if (j.contains("init_lora_weights")) {
     const Json& init = j["init_lora_weights"];
-    if (init.is_boolean()) c.init = init.get<bool>() ? "kaiming" : "none";
-    else if (init.is_string() && init.get<std::string>() == "gaussian") c.init = "gaussian";
-    else return Status::errorf("{}: init_lora_weights must be true, false or \"gaussian\"", where);
+    if (init.is_boolean())
+      c.init = init.get<bool>() ? "kaiming" : "none";
+    else if (init.is_string() && init.get<std::string>() == "gaussian")
+      c.init = "gaussian";
+    else
+      return Status::errorf("{}: init_lora_weights must be true, false or \"gaussian\"", where);
   }
-  PEFT_ASSIGN_OR_RETURN(c.targets,
-                        parse_targets(j, target_list(model.arch->targets.query_value), where));
+  PEFT_ASSIGN_OR_RETURN(c.targets, parse_targets(j, target_list(model.arch->targets.query_value), where));
   return c;
 }
 

@@ -13,8 +13,8 @@ struct LoraConfig {
   int64_t r = 8;
   double lora_alpha = 8;
   double lora_dropout = 0.0;
-  bool use_rslora = false;         // scaling α/√r instead of α/r
-  std::string init = "kaiming";    // PEFT init_lora_weights: true → "kaiming", "gaussian", false → "none"
+  bool use_rslora = false;       // scaling α/√r instead of α/r
+  std::string init = "kaiming";  // PEFT init_lora_weights: true → "kaiming", "gaussian", false → "none"
   TargetSpec targets;
 
   float scaling() const;

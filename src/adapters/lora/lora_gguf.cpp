@@ -20,8 +20,8 @@ const GgufArchDef* gguf_arch_of(const Model& model) { return model.arch ? model.
 
 }  // namespace
 
-Status write_lora_gguf(const Model& model, const std::vector<LoraPair>& pairs, int64_t r, double scaling,
-                       GgmlType type, const std::string& path) {
+Status write_lora_gguf(const Model& model, const std::vector<LoraPair>& pairs, int64_t r, double scaling, GgmlType type,
+                       const std::string& path) {
   const GgufArchDef* arch = gguf_arch_of(model);
   if (!arch)
     return Status::errorf("{}: llama.cpp has no '{}' architecture, so a LoRA for it has no GGUF form (supported: {})",
@@ -36,8 +36,8 @@ Status write_lora_gguf(const Model& model, const std::vector<LoraPair>& pairs, i
   for (const LoraPair& p : pairs) {
     const std::string base = gguf_linear_name(p.ref.site, p.ref.layer);
     std::vector<float> b(size_t(p.out * r));
-    PEFT_TRY(reorder_rows(gguf_row_fix(*arch, gguf_role_of(p.ref.site), model.config), /*to_gguf=*/true, b.data(),
-                          p.b, p.out, size_t(r) * sizeof(float), base + ".lora_b"));
+    PEFT_TRY(reorder_rows(gguf_row_fix(*arch, gguf_role_of(p.ref.site), model.config), /*to_gguf=*/true, b.data(), p.b,
+                          p.out, size_t(r) * sizeof(float), base + ".lora_b"));
     GgmlType a_type, b_type;
     std::string a_bytes = encode_matrix(p.a, r, p.in, type, a_type);
     std::string b_bytes = encode_matrix(b.data(), p.out, r, type, b_type);
@@ -64,8 +64,10 @@ Result<std::unique_ptr<Adapter>> load_lora_gguf(const Model& model, const GgufFi
   for (const GgufTensorInfo& t : f.tensors()) {
     const bool is_a = t.name.ends_with(".lora_a"), is_b = t.name.ends_with(".lora_b");
     if (!is_a && !is_b)
-      return Status::errorf("{}: tensor '{}' is not a LoRA tensor (.lora_a / .lora_b); LoRA GGUF files with other "
-                            "tensors (norms, embeddings) are not supported", f.path(), t.name);
+      return Status::errorf(
+          "{}: tensor '{}' is not a LoRA tensor (.lora_a / .lora_b); LoRA GGUF files with other "
+          "tensors (norms, embeddings) are not supported",
+          f.path(), t.name);
     Pair& p = pairs[t.name.substr(0, t.name.size() - 7)];
     (is_a ? p.a : p.b) = &t;
   }
@@ -79,8 +81,10 @@ Result<std::unique_ptr<Adapter>> load_lora_gguf(const Model& model, const GgufFi
                             p.a ? "lora_b" : "lora_a");
     const std::optional<GgufLinear> lin = gguf_linear_of(base);
     if (!lin)
-      return Status::errorf("{}: tensor '{}.lora_a' adapts '{}', which is not a projection peft.cpp can adapt "
-                            "(LoRA on embeddings, the output head or norms is not supported)", f.path(), base, base);
+      return Status::errorf(
+          "{}: tensor '{}.lora_a' adapts '{}', which is not a projection peft.cpp can adapt "
+          "(LoRA on embeddings, the output head or norms is not supported)",
+          f.path(), base, base);
     if (lin->layer >= model.config.n_layer)
       return Status::errorf("{}: tensor '{}.lora_a' is for layer {} but the model has {} layers", f.path(), base,
                             lin->layer, model.config.n_layer);
@@ -90,9 +94,10 @@ Result<std::unique_ptr<Adapter>> load_lora_gguf(const Model& model, const GgufFi
     if (sa.size() != 2 || sb.size() != 2)
       return Status::errorf("{}: tensors '{}.lora_a' / '.lora_b' must be matrices", f.path(), base);
     if (sa[1] != l->in() || sb[0] != l->out())
-      return Status::errorf("{}: tensors '{}.lora_a' [{}, {}] / '.lora_b' [{}, {}] do not fit the model's '{}' "
-                            "({} in, {} out): an adapter for another model size?", f.path(), base, sa[0], sa[1],
-                            sb[0], sb[1], base, l->in(), l->out());
+      return Status::errorf(
+          "{}: tensors '{}.lora_a' [{}, {}] / '.lora_b' [{}, {}] do not fit the model's '{}' "
+          "({} in, {} out): an adapter for another model size?",
+          f.path(), base, sa[0], sa[1], sb[0], sb[1], base, l->in(), l->out());
     if (sa[0] != sb[1])
       return Status::errorf("{}: rank mismatch in '{}': lora_a has rank {}, lora_b {}", f.path(), base, sa[0], sb[1]);
     if (r >= 0 && sa[0] != r)

@@ -25,8 +25,8 @@ struct LoraPair {
 // out the same); tensors "<base tensor>.lora_a" (ne [in, r]) / ".lora_b" (ne [r, out]), B's
 // rows reordered as the converter reorders the base weight's. Matrices in `type` (Q8_0 falls
 // back to F16 for rows that are not a multiple of 32).
-Status write_lora_gguf(const Model& model, const std::vector<LoraPair>& pairs, int64_t r, double scaling,
-                       GgmlType type, const std::string& path);
+Status write_lora_gguf(const Model& model, const std::vector<LoraPair>& pairs, int64_t r, double scaling, GgmlType type,
+                       const std::string& path);
 
 // A LoRA GGUF (ours or llama.cpp's converter's) for `model`: the architecture must be the
 // base's, every tensor a .lora_a/.lora_b pair on a projection of the model with its shapes,

@@ -8,8 +8,9 @@
 
 namespace peft {
 
-Result<std::unique_ptr<PrefixTuningAdapter>> PrefixTuningAdapter::create(
-    const Model& model, const PrefixTuningConfig& config, uint64_t seed) {
+Result<std::unique_ptr<PrefixTuningAdapter>> PrefixTuningAdapter::create(const Model& model,
+                                                                         const PrefixTuningConfig& config,
+                                                                         uint64_t seed) {
   std::unique_ptr<PrefixTuningAdapter> a(new PrefixTuningAdapter(model, config));
   const ModelConfig& mc = model.config;
   const int64_t nv = config.num_virtual_tokens, D = mc.kv_dim(), out = 2 * mc.n_layer * D;
@@ -57,8 +58,8 @@ float* PrefixTuningAdapter::table_grad() { return config_.projection ? de_.data(
 
 // E (nv, out) = W2 · tanh(W1 · emb + b1) + b2, row by row (tiny: nv rows).
 void PrefixTuningAdapter::project_forward() {
-  const int64_t nv = config_.num_virtual_tokens, D = model_->config.kv_dim(),
-                H = config_.encoder_hidden_size, out = 2 * model_->config.n_layer * D;
+  const int64_t nv = config_.num_virtual_tokens, D = model_->config.kv_dim(), H = config_.encoder_hidden_size,
+                out = 2 * model_->config.n_layer * D;
   const float *emb = params_[0].value.f32(), *W1 = params_[1].value.f32(), *b1 = params_[2].value.f32(),
               *W2 = params_[3].value.f32(), *b2 = params_[4].value.f32();
   for (int64_t v = 0; v < nv; ++v) {
@@ -79,8 +80,8 @@ void PrefixTuningAdapter::project_forward() {
 // Through E = W2 a + b2, a = tanh(W1 e + b1):  ∂W2 += ∂E aᵀ; ∂b2 += ∂E; ∂a = W2ᵀ ∂E;
 // ∂h = ∂a (1 − a²); ∂W1 += ∂h eᵀ; ∂b1 += ∂h; ∂emb += W1ᵀ ∂h.
 void PrefixTuningAdapter::project_backward() {
-  const int64_t nv = config_.num_virtual_tokens, D = model_->config.kv_dim(),
-                H = config_.encoder_hidden_size, out = 2 * model_->config.n_layer * D;
+  const int64_t nv = config_.num_virtual_tokens, D = model_->config.kv_dim(), H = config_.encoder_hidden_size,
+                out = 2 * model_->config.n_layer * D;
   const float *emb = params_[0].value.f32(), *W1 = params_[1].value.f32(), *W2 = params_[3].value.f32();
   float *demb = params_[0].grad.f32(), *dW1 = params_[1].grad.f32(), *db1 = params_[2].grad.f32(),
         *dW2 = params_[3].grad.f32(), *db2 = params_[4].grad.f32();
@@ -131,8 +132,8 @@ void PrefixTuningAdapter::prefix_kv(int64_t layer, float* k, float* v, int64_t B
         }
 }
 
-void PrefixTuningAdapter::prefix_kv_backward(int64_t layer, const float* dk, const float* dv,
-                                             int64_t B, int64_t kv_rows) {
+void PrefixTuningAdapter::prefix_kv_backward(int64_t layer, const float* dk, const float* dv, int64_t B,
+                                             int64_t kv_rows) {
   const ModelConfig& mc = model_->config;
   const int64_t D = mc.kv_dim(), hd = mc.head_dim, nv = config_.num_virtual_tokens;
   float* g = table_grad();

@@ -2,11 +2,10 @@
 #pragma once
 #include <memory>
 
-#include "adapters/prefix/prefix_tuning_config.h"
 #include "adapters/adapter.h"
+#include "adapters/prefix/prefix_tuning_config.h"
 
 namespace peft {
-
 
 // prompt_embeddings E (nv, 2·L·D), D = Hkv·hd, viewed as (nv, 2L, Hkv, hd). Layer l's keys
 // are slot 2l and its values slot 2l+1 — except BLOOM, where PEFT 0.6.2 puts keys in slots
@@ -14,8 +13,7 @@ namespace peft {
 // key layout (fixtures README); both are reproduced exactly.
 class PrefixTuningAdapter final : public Adapter {
  public:
-  static Result<std::unique_ptr<PrefixTuningAdapter>> create(const Model& model,
-                                                             const PrefixTuningConfig& config,
+  static Result<std::unique_ptr<PrefixTuningAdapter>> create(const Model& model, const PrefixTuningConfig& config,
                                                              uint64_t seed);
   std::string method() const override { return "prefix"; }
   Json config_json() const override { return config_.to_json(*model_); }
@@ -26,8 +24,7 @@ class PrefixTuningAdapter final : public Adapter {
   int64_t num_prefix_tokens() const override { return config_.num_virtual_tokens; }
   std::vector<NamedTensor> export_tensors() const override;
   void prefix_kv(int64_t layer, float* k, float* v, int64_t B, int64_t kv_rows) override;
-  void prefix_kv_backward(int64_t layer, const float* dk, const float* dv, int64_t B,
-                          int64_t kv_rows) override;
+  void prefix_kv_backward(int64_t layer, const float* dk, const float* dv, int64_t B, int64_t kv_rows) override;
 
  private:
   PrefixTuningAdapter(const Model& model, PrefixTuningConfig config) : model_(&model), config_(std::move(config)) {}
@@ -41,7 +38,7 @@ class PrefixTuningAdapter final : public Adapter {
 
   const Model* model_;
   PrefixTuningConfig config_;
-  ParamStore params_;  // "prompt_embeddings" (nv, 2·L·D), or the embedding + MLP
+  ParamStore params_;               // "prompt_embeddings" (nv, 2·L·D), or the embedding + MLP
   std::vector<float> e_, de_, a1_;  // projection: E (nv, 2LD), ∂E, tanh activations (nv, H)
 };
 

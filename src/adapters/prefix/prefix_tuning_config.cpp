@@ -3,8 +3,7 @@
 
 namespace peft {
 
-Result<PrefixTuningConfig> PrefixTuningConfig::from_json(const Json& j, const Model& model,
-                                                         const std::string& where) {
+Result<PrefixTuningConfig> PrefixTuningConfig::from_json(const Json& j, const Model& model, const std::string& where) {
   PrefixTuningConfig c;
   const ModelConfig& mc = model.config;
   PEFT_ASSIGN_OR_RETURN(c.num_virtual_tokens, json_get_int_or(j, "num_virtual_tokens", 20, where));
@@ -27,8 +26,8 @@ Result<PrefixTuningConfig> PrefixTuningConfig::from_json(const Json& j, const Mo
   PEFT_ASSIGN_OR_RETURN(int64_t dim, json_get_int_or(j, "token_dim", mc.kv_dim(), where));
   PEFT_ASSIGN_OR_RETURN(int64_t heads, json_get_int_or(j, "num_attention_heads", mc.n_head_kv, where));
   if (layers != mc.n_layer || dim != mc.kv_dim() || heads != mc.n_head_kv)
-    return Status::errorf("{}: num_layers/token_dim/num_attention_heads = {}/{}/{} but the model has {}/{}/{}",
-                          where, layers, dim, heads, mc.n_layer, mc.kv_dim(), mc.n_head_kv);
+    return Status::errorf("{}: num_layers/token_dim/num_attention_heads = {}/{}/{} but the model has {}/{}/{}", where,
+                          layers, dim, heads, mc.n_layer, mc.kv_dim(), mc.n_head_kv);
   return c;
 }
 

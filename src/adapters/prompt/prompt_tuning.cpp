@@ -8,8 +8,9 @@
 
 namespace peft {
 
-Result<std::unique_ptr<PromptTuningAdapter>> PromptTuningAdapter::create(
-    const Model& model, const PromptTuningConfig& config, uint64_t seed) {
+Result<std::unique_ptr<PromptTuningAdapter>> PromptTuningAdapter::create(const Model& model,
+                                                                         const PromptTuningConfig& config,
+                                                                         uint64_t seed) {
   std::unique_ptr<PromptTuningAdapter> a(new PromptTuningAdapter(model, config));
   const int64_t nv = config.num_virtual_tokens, Ce = model.config.embd_in();
   a->params_.add("prompt_embeddings", {nv, Ce});

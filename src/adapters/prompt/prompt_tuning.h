@@ -3,16 +3,14 @@
 #pragma once
 #include <memory>
 
-#include "adapters/prompt/prompt_tuning_config.h"
 #include "adapters/adapter.h"
+#include "adapters/prompt/prompt_tuning_config.h"
 
 namespace peft {
 
-
 class PromptTuningAdapter final : public Adapter {
  public:
-  static Result<std::unique_ptr<PromptTuningAdapter>> create(const Model& model,
-                                                             const PromptTuningConfig& config,
+  static Result<std::unique_ptr<PromptTuningAdapter>> create(const Model& model, const PromptTuningConfig& config,
                                                              uint64_t seed);
   std::string method() const override { return "prompt"; }
   Json config_json() const override { return config_.to_json(*model_); }

@@ -3,8 +3,7 @@
 
 namespace peft {
 
-Result<PromptTuningConfig> PromptTuningConfig::from_json(const Json& j, const Model& model,
-                                                         const std::string& where) {
+Result<PromptTuningConfig> PromptTuningConfig::from_json(const Json& j, const Model& model, const std::string& where) {
   PromptTuningConfig c;
   PEFT_ASSIGN_OR_RETURN(c.num_virtual_tokens, json_get_int_or(j, "num_virtual_tokens", 20, where));
   if (c.num_virtual_tokens <= 0)
@@ -20,8 +19,8 @@ Result<PromptTuningConfig> PromptTuningConfig::from_json(const Json& j, const Mo
     return Status::errorf("{}: prompt_tuning_init TEXT needs prompt_tuning_init_text", where);
   PEFT_ASSIGN_OR_RETURN(int64_t token_dim, json_get_int_or(j, "token_dim", model.config.embd_in(), where));
   if (token_dim != model.config.embd_in())
-    return Status::errorf("{}: token_dim {} does not match the model's embedding width {}", where,
-                          token_dim, model.config.embd_in());
+    return Status::errorf("{}: token_dim {} does not match the model's embedding width {}", where, token_dim,
+                          model.config.embd_in());
   return c;
 }
 

@@ -79,8 +79,8 @@ Result<Json> read_bloom_gguf(const GgufFile& f, Json c) {
   PEFT_ASSIGN_OR_RETURN(int64_t heads, f.get_int(p + "attention.head_count"));
   PEFT_ASSIGN_OR_RETURN(int64_t heads_kv, f.get_int_or(p + "attention.head_count_kv", heads));
   if (heads_kv != heads)
-    return Status::errorf("{}: {}attention.head_count_kv {} differs from head_count {} (BLOOM has no GQA)", f.path(),
-                          p, heads_kv, heads);
+    return Status::errorf("{}: {}attention.head_count_kv {} differs from head_count {} (BLOOM has no GQA)", f.path(), p,
+                          heads_kv, heads);
   c["hidden_size"] = embd;
   c["n_head"] = heads;
   PEFT_ASSIGN_OR_RETURN(c["n_layer"], f.get_int(p + "block_count"));
@@ -91,8 +91,10 @@ Result<Json> read_bloom_gguf(const GgufFile& f, Json c) {
 
 Status write_bloom_gguf(const ModelConfig& c, GgufWriter& w, const std::string& where) {
   if (c.block.position != PositionKind::Alibi || c.block.qkv != QkvLayout::PerHead || !c.embd_norm)
-    return Status::errorf("{}: cannot export to GGUF 'bloom': expected ALiBi, a per-head fused query_key_value and "
-                          "the embedding LayerNorm", where);
+    return Status::errorf(
+        "{}: cannot export to GGUF 'bloom': expected ALiBi, a per-head fused query_key_value and "
+        "the embedding LayerNorm",
+        where);
   const std::string p = "bloom.";
   write_gguf_common_hparams(w, "bloom", c);
   w.set_u32(p + "attention.head_count_kv", uint32_t(c.n_head_kv));
@@ -105,9 +107,16 @@ const GgufArchDef kBloomGguf{"bloom", false, true, read_bloom_gguf, write_bloom_
 
 }  // namespace
 
-extern const ArchDef kBloomArch{"bloom", parse_bloom, bloom_names,
-    {.query_value = "query_key_value", .scaled = "query_key_value,mlp.dense_4h_to_h", .scaled_input = "mlp.dense_4h_to_h",
-     .mlp = "dense_h_to_4h,dense_4h_to_h", .mlp_output = "dense_4h_to_h", .attention_inputs = "query_key_value",
-     .block_outputs = "self_attention.dense,dense_4h_to_h"}, &kBloomGguf};
+extern const ArchDef kBloomArch{"bloom",
+                                parse_bloom,
+                                bloom_names,
+                                {.query_value = "query_key_value",
+                                 .scaled = "query_key_value,mlp.dense_4h_to_h",
+                                 .scaled_input = "mlp.dense_4h_to_h",
+                                 .mlp = "dense_h_to_4h,dense_4h_to_h",
+                                 .mlp_output = "dense_4h_to_h",
+                                 .attention_inputs = "query_key_value",
+                                 .block_outputs = "self_attention.dense,dense_4h_to_h"},
+                                &kBloomGguf};
 
 }  // namespace peft

@@ -20,15 +20,12 @@ Result<ModelConfig> parse_gpt2(const Json& j, const std::string& where) {
   PEFT_ASSIGN_OR_RETURN(c.n_ctx, json_get_int_or(j, "n_positions", 1024, where));
   PEFT_ASSIGN_OR_RETURN(double eps, json_get_float_or(j, "layer_norm_epsilon", 1e-5, where));
   c.norm_eps = float(eps);
-  PEFT_ASSIGN_OR_RETURN(std::string act,
-                        json_get_string_or(j, "activation_function", "gelu_new", where));
+  PEFT_ASSIGN_OR_RETURN(std::string act, json_get_string_or(j, "activation_function", "gelu_new", where));
   auto activation = activation_from_hf_name(act);
   if (!activation) return Status::errorf("{}: unknown activation_function '{}'", where, act);
   PEFT_ASSIGN_OR_RETURN(bool scale, json_get_bool_or(j, "scale_attn_weights", true, where));
-  PEFT_ASSIGN_OR_RETURN(bool by_layer,
-                        json_get_bool_or(j, "scale_attn_by_inverse_layer_idx", false, where));
-  if (by_layer)
-    return Status::errorf("{}: scale_attn_by_inverse_layer_idx=true is not supported yet", where);
+  PEFT_ASSIGN_OR_RETURN(bool by_layer, json_get_bool_or(j, "scale_attn_by_inverse_layer_idx", false, where));
+  if (by_layer) return Status::errorf("{}: scale_attn_by_inverse_layer_idx=true is not supported yet", where);
   PEFT_ASSIGN_OR_RETURN(bool tied, json_get_bool_or(j, "tie_word_embeddings", true, where));
   PEFT_ASSIGN_OR_RETURN(int64_t bos, json_get_int_or(j, "bos_token_id", 50256, where));
   PEFT_ASSIGN_OR_RETURN(int64_t eos, json_get_int_or(j, "eos_token_id", 50256, where));
@@ -90,8 +87,10 @@ Status write_gpt2_gguf(const ModelConfig& c, GgufWriter& w, const std::string& w
   const BlockSpec& b = c.block;
   if (b.position != PositionKind::Learned || b.qkv != QkvLayout::Blocked || b.gated_mlp ||
       b.act != Activation::GeluTanh)
-    return Status::errorf("{}: cannot export to GGUF 'gpt2': expected learned positions, a fused c_attn and a "
-                          "tanh-GELU MLP", where);
+    return Status::errorf(
+        "{}: cannot export to GGUF 'gpt2': expected learned positions, a fused c_attn and a "
+        "tanh-GELU MLP",
+        where);
   const std::string p = "gpt2.";
   write_gguf_common_hparams(w, "gpt2", c);
   w.set_f32(p + "attention.layer_norm_epsilon", c.norm_eps);
@@ -102,9 +101,16 @@ const GgufArchDef kGpt2Gguf{"gpt2", false, false, read_gpt2_gguf, write_gpt2_ggu
 
 }  // namespace
 
-extern const ArchDef kGpt2Arch{"gpt2", parse_gpt2, gpt2_names,
-    {.query_value = "c_attn", .scaled = "c_attn,mlp.c_proj", .scaled_input = "mlp.c_proj",
-     .mlp = "c_fc,mlp.c_proj", .mlp_output = "mlp.c_proj", .attention_inputs = "c_attn",
-     .block_outputs = "attn.c_proj,mlp.c_proj"}, &kGpt2Gguf};
+extern const ArchDef kGpt2Arch{"gpt2",
+                               parse_gpt2,
+                               gpt2_names,
+                               {.query_value = "c_attn",
+                                .scaled = "c_attn,mlp.c_proj",
+                                .scaled_input = "mlp.c_proj",
+                                .mlp = "c_fc,mlp.c_proj",
+                                .mlp_output = "mlp.c_proj",
+                                .attention_inputs = "c_attn",
+                                .block_outputs = "attn.c_proj,mlp.c_proj"},
+                               &kGpt2Gguf};
 
 }  // namespace peft

@@ -36,8 +36,7 @@ Result<ModelConfig> parse_gpt_neox(const Json& j, const std::string& where) {
   c.bos_id = int32_t(bos);
   c.eos_id = int32_t(eos);
   if (c.n_head <= 0 || c.n_embd % c.n_head != 0)
-    return Status::errorf("{}: hidden_size {} is not divisible by num_attention_heads {}", where,
-                          c.n_embd, c.n_head);
+    return Status::errorf("{}: hidden_size {} is not divisible by num_attention_heads {}", where, c.n_embd, c.n_head);
   const int64_t head_dim = c.n_embd / c.n_head;
 
   BlockSpec& b = c.block;
@@ -46,8 +45,7 @@ Result<ModelConfig> parse_gpt_neox(const Json& j, const std::string& where) {
   b.position = PositionKind::Rope;
   // transformers: rotary_ndims = int(head_size * rotary_pct)
   b.rope = RopeSpec{int64_t(double(head_dim) * pct), float(base), RopeLayout::RotateHalf};
-  if (b.rope.rot_dim <= 0)
-    return Status::errorf("{}: rotary_pct {} leaves no rotary dimensions", where, pct);
+  if (b.rope.rot_dim <= 0) return Status::errorf("{}: rotary_pct {} leaves no rotary dimensions", where, pct);
   b.act = *activation;
   b.gated_mlp = false;
   b.qkv = QkvLayout::PerHead;
@@ -85,8 +83,8 @@ Result<Json> read_gpt_neox_gguf(const GgufFile& f, Json c) {
   PEFT_ASSIGN_OR_RETURN(int64_t embd, f.get_int(p + "embedding_length"));
   PEFT_ASSIGN_OR_RETURN(int64_t heads, f.get_int(p + "attention.head_count"));
   if (heads <= 0 || embd % heads != 0)
-    return Status::errorf("{}: {}embedding_length {} is not divisible by {}attention.head_count {}", f.path(), p,
-                          embd, p, heads);
+    return Status::errorf("{}: {}embedding_length {} is not divisible by {}attention.head_count {}", f.path(), p, embd,
+                          p, heads);
   const int64_t head_dim = embd / heads;
   PEFT_ASSIGN_OR_RETURN(int64_t rot, f.get_int_or(p + "rope.dimension_count", head_dim));
   if (rot <= 0 || rot > head_dim)
@@ -110,8 +108,10 @@ Status write_gpt_neox_gguf(const ModelConfig& c, GgufWriter& w, const std::strin
   const BlockSpec& b = c.block;
   if (b.qkv != QkvLayout::PerHead || b.gated_mlp || b.position != PositionKind::Rope ||
       (b.act != Activation::GeluExact && b.act != Activation::GeluTanh))
-    return Status::errorf("{}: cannot export to GGUF 'gptneox': expected a per-head fused query_key_value, RoPE and "
-                          "a GELU MLP", where);
+    return Status::errorf(
+        "{}: cannot export to GGUF 'gptneox': expected a per-head fused query_key_value, RoPE and "
+        "a GELU MLP",
+        where);
   const std::string p = "gptneox.";
   write_gguf_common_hparams(w, "gptneox", c);
   w.set_u32(p + "rope.dimension_count", uint32_t(b.rope.rot_dim));
@@ -126,9 +126,16 @@ const GgufArchDef kGptNeoxGguf{"gptneox", false, true, read_gpt_neox_gguf, write
 
 }  // namespace
 
-extern const ArchDef kGptNeoxArch{"gpt_neox", parse_gpt_neox, gpt_neox_names,
-    {.query_value = "query_key_value", .scaled = "query_key_value,dense_4h_to_h", .scaled_input = "dense_4h_to_h",
-     .mlp = "dense_h_to_4h,dense_4h_to_h", .mlp_output = "dense_4h_to_h", .attention_inputs = "query_key_value",
-     .block_outputs = "attention.dense,dense_4h_to_h"}, &kGptNeoxGguf};
+extern const ArchDef kGptNeoxArch{"gpt_neox",
+                                  parse_gpt_neox,
+                                  gpt_neox_names,
+                                  {.query_value = "query_key_value",
+                                   .scaled = "query_key_value,dense_4h_to_h",
+                                   .scaled_input = "dense_4h_to_h",
+                                   .mlp = "dense_h_to_4h,dense_4h_to_h",
+                                   .mlp_output = "dense_4h_to_h",
+                                   .attention_inputs = "query_key_value",
+                                   .block_outputs = "attention.dense,dense_4h_to_h"},
+                                  &kGptNeoxGguf};
 
 }  // namespace peft

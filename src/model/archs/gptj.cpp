@@ -18,8 +18,7 @@ Result<ModelConfig> parse_gptj(const Json& j, const std::string& where) {
   PEFT_ASSIGN_OR_RETURN(double eps, json_get_float_or(j, "layer_norm_epsilon", 1e-5, where));
   c.norm_eps = float(eps);
   PEFT_ASSIGN_OR_RETURN(int64_t rotary_dim, json_get_int_or(j, "rotary_dim", 0, where));
-  PEFT_ASSIGN_OR_RETURN(std::string act,
-                        json_get_string_or(j, "activation_function", "gelu_new", where));
+  PEFT_ASSIGN_OR_RETURN(std::string act, json_get_string_or(j, "activation_function", "gelu_new", where));
   auto activation = activation_from_hf_name(act);
   if (!activation) return Status::errorf("{}: unknown activation_function '{}'", where, act);
   PEFT_ASSIGN_OR_RETURN(bool tied, json_get_bool_or(j, "tie_word_embeddings", false, where));
@@ -70,9 +69,15 @@ TensorNames gptj_names(const ModelConfig& c) {
 
 }  // namespace
 
-extern const ArchDef kGptjArch{"gptj", parse_gptj, gptj_names,
-    {.query_value = "q_proj,v_proj", .scaled = "q_proj,v_proj,fc_out", .scaled_input = "fc_out",
-     .mlp = "fc_in,fc_out", .mlp_output = "fc_out", .attention_inputs = "q_proj,v_proj,k_proj",
-     .block_outputs = "out_proj,fc_out"}};
+extern const ArchDef kGptjArch{"gptj",
+                               parse_gptj,
+                               gptj_names,
+                               {.query_value = "q_proj,v_proj",
+                                .scaled = "q_proj,v_proj,fc_out",
+                                .scaled_input = "fc_out",
+                                .mlp = "fc_in,fc_out",
+                                .mlp_output = "fc_out",
+                                .attention_inputs = "q_proj,v_proj,k_proj",
+                                .block_outputs = "out_proj,fc_out"}};
 
 }  // namespace peft

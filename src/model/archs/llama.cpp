@@ -3,8 +3,8 @@
 
 namespace peft {
 
-Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where,
-                                       const std::string& arch, bool default_qkv_bias) {
+Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where, const std::string& arch,
+                                       bool default_qkv_bias) {
   ModelConfig c;
   c.arch = arch;
   PEFT_ASSIGN_OR_RETURN(c.n_vocab, json_get_int(j, "vocab_size", where));
@@ -19,8 +19,7 @@ Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where,
   c.norm_eps = float(eps);
   PEFT_ASSIGN_OR_RETURN(double theta, json_get_float_or(j, "rope_theta", 10000.0, where));
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
-    return Status::errorf("{}: rope_scaling is not supported yet (found {})", where,
-                          j["rope_scaling"].dump());
+    return Status::errorf("{}: rope_scaling is not supported yet (found {})", where, j["rope_scaling"].dump());
   PEFT_ASSIGN_OR_RETURN(std::string act, json_get_string_or(j, "hidden_act", "silu", where));
   auto activation = activation_from_hf_name(act);
   if (!activation) return Status::errorf("{}: unknown hidden_act '{}'", where, act);
@@ -68,10 +67,13 @@ TensorNames llama_family_names(const ModelConfig& c) {
   return n;
 }
 
-extern const DefaultTargets kLlamaFamilyTargets{
-    .query_value = "q_proj,v_proj", .scaled = "k_proj,v_proj,down_proj", .scaled_input = "down_proj",
-    .mlp = "gate_proj,up_proj,down_proj", .mlp_output = "down_proj", .attention_inputs = "q_proj,v_proj,k_proj",
-    .block_outputs = "o_proj,down_proj"};
+extern const DefaultTargets kLlamaFamilyTargets{.query_value = "q_proj,v_proj",
+                                                .scaled = "k_proj,v_proj,down_proj",
+                                                .scaled_input = "down_proj",
+                                                .mlp = "gate_proj,up_proj,down_proj",
+                                                .mlp_output = "down_proj",
+                                                .attention_inputs = "q_proj,v_proj,k_proj",
+                                                .block_outputs = "o_proj,down_proj"};
 
 namespace {
 Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
@@ -81,7 +83,6 @@ Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
 }
 }  // namespace
 
-extern const ArchDef kLlamaArch{"llama", parse_llama, llama_family_names,
-    kLlamaFamilyTargets, &kLlamaGguf};
+extern const ArchDef kLlamaArch{"llama", parse_llama, llama_family_names, kLlamaFamilyTargets, &kLlamaGguf};
 
 }  // namespace peft

@@ -5,8 +5,8 @@
 namespace peft {
 
 // Reads the keys every LLaMA-layout config shares; the caller adjusts what differs.
-Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where,
-                                       const std::string& arch, bool default_qkv_bias);
+Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where, const std::string& arch,
+                                       bool default_qkv_bias);
 TensorNames llama_family_names(const ModelConfig& c);
 // PEFT's and LLM-Adapters' default targets, the same for llama, mistral and qwen2.
 extern const DefaultTargets kLlamaFamilyTargets;

@@ -13,13 +13,16 @@ namespace {
 Status check_rope(const GgufFile& f, const std::string& p, int64_t head_dim) {
   if (const GgufValue* s = f.find(p + "rope.scaling.type"))
     if (!(s->type == GgufType::String && s->s == "none"))
-      return Status::errorf("{}: rope scaling ({}rope.scaling.type = {}) is not supported yet", f.path(), p, s->summary());
+      return Status::errorf("{}: rope scaling ({}rope.scaling.type = {}) is not supported yet", f.path(), p,
+                            s->summary());
   if (f.find_tensor("rope_freqs.weight"))
     return Status::errorf("{}: tensor 'rope_freqs.weight' (LLaMA-3.1 rope scaling) is not supported yet", f.path());
   PEFT_ASSIGN_OR_RETURN(int64_t rot, f.get_int_or(p + "rope.dimension_count", head_dim));
   if (rot != head_dim)
-    return Status::errorf("{}: {}rope.dimension_count = {} but the head size is {} (partial rotary embeddings are "
-                          "not supported for this architecture)", f.path(), p, rot, head_dim);
+    return Status::errorf(
+        "{}: {}rope.dimension_count = {} but the head size is {} (partial rotary embeddings are "
+        "not supported for this architecture)",
+        f.path(), p, rot, head_dim);
   return Status::ok();
 }
 
@@ -53,8 +56,7 @@ Result<Json> read_llama_family_gguf(const GgufFile& f, Json c) {
   return c;
 }
 
-Status write_llama_family_gguf(const std::string& arch, const ModelConfig& c, GgufWriter& w,
-                               const std::string& where) {
+Status write_llama_family_gguf(const std::string& arch, const ModelConfig& c, GgufWriter& w, const std::string& where) {
   const BlockSpec& b = c.block;
   if (b.position != PositionKind::Rope || b.rope.layout != RopeLayout::RotateHalf ||
       (b.rope.rot_dim != 0 && b.rope.rot_dim != c.head_dim))
@@ -63,8 +65,10 @@ Status write_llama_family_gguf(const std::string& arch, const ModelConfig& c, Gg
     return Status::errorf("{}: cannot export to GGUF '{}': expected separate q/k/v, a gated MLP and RMSNorm", where,
                           arch);
   if (c.sliding_window > 0 && c.sliding_window < c.n_ctx)
-    fmt::print(stderr, "warning: {}: llama.cpp's '{}' architecture has no sliding window: the GGUF model attends "
-                       "to the whole context, the same as this model up to {} tokens\n", where, arch, c.sliding_window);
+    fmt::print(stderr,
+               "warning: {}: llama.cpp's '{}' architecture has no sliding window: the GGUF model attends "
+               "to the whole context, the same as this model up to {} tokens\n",
+               where, arch, c.sliding_window);
   const std::string p = arch + ".";
   write_gguf_common_hparams(w, arch, c);
   w.set_u32(p + "attention.head_count_kv", uint32_t(c.n_head_kv));

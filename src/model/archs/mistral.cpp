@@ -9,14 +9,12 @@ Result<ModelConfig> parse_mistral(const Json& j, const std::string& where) {
   // Query i sees key j iff i − j < sliding_window (transformers ≥ 4.37 eager/sdpa mask).
   PEFT_ASSIGN_OR_RETURN(c.sliding_window, json_get_int_or(j, "sliding_window", 0, where));
   if (c.sliding_window < 0)
-    return Status::errorf("{}: sliding_window must be positive or null, found {}", where,
-                          c.sliding_window);
+    return Status::errorf("{}: sliding_window must be positive or null, found {}", where, c.sliding_window);
   PEFT_TRY(validate_config(c, where));
   return c;
 }
 }  // namespace
 
-extern const ArchDef kMistralArch{"mistral", parse_mistral, llama_family_names,
-    kLlamaFamilyTargets, &kLlamaGguf};
+extern const ArchDef kMistralArch{"mistral", parse_mistral, llama_family_names, kLlamaFamilyTargets, &kLlamaGguf};
 
 }  // namespace peft

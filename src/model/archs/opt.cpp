@@ -21,8 +21,7 @@ Result<ModelConfig> parse_opt(const Json& j, const std::string& where) {
   PEFT_ASSIGN_OR_RETURN(bool pre_ln, json_get_bool_or(j, "do_layer_norm_before", true, where));
   PEFT_ASSIGN_OR_RETURN(bool remove_final, json_get_bool_or(j, "_remove_final_layer_norm", false, where));
   PEFT_ASSIGN_OR_RETURN(bool affine, json_get_bool_or(j, "layer_norm_elementwise_affine", true, where));
-  if (!affine)
-    return Status::errorf("{}: layer_norm_elementwise_affine=false is not supported yet", where);
+  if (!affine) return Status::errorf("{}: layer_norm_elementwise_affine=false is not supported yet", where);
   PEFT_ASSIGN_OR_RETURN(bool bias, json_get_bool_or(j, "enable_bias", true, where));
   PEFT_ASSIGN_OR_RETURN(std::string act, json_get_string_or(j, "activation_function", "relu", where));
   auto activation = activation_from_hf_name(act);
@@ -88,9 +87,15 @@ TensorNames opt_names(const ModelConfig& c) {
 
 }  // namespace
 
-extern const ArchDef kOptArch{"opt", parse_opt, opt_names,
-    {.query_value = "q_proj,v_proj", .scaled = "q_proj,k_proj,fc2", .scaled_input = "fc2",
-     .mlp = "fc1,fc2", .mlp_output = "fc2", .attention_inputs = "q_proj,v_proj,k_proj",
-     .block_outputs = "out_proj,fc2"}};
+extern const ArchDef kOptArch{"opt",
+                              parse_opt,
+                              opt_names,
+                              {.query_value = "q_proj,v_proj",
+                               .scaled = "q_proj,k_proj,fc2",
+                               .scaled_input = "fc2",
+                               .mlp = "fc1,fc2",
+                               .mlp_output = "fc2",
+                               .attention_inputs = "q_proj,v_proj,k_proj",
+                               .block_outputs = "out_proj,fc2"}};
 
 }  // namespace peft
