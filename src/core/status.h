@@ -10,7 +10,7 @@
 namespace peft {
 
 // An error message that names the file/field and says what was expected and found.
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status ok() { return Status(); }
@@ -34,7 +34,7 @@ class Status {
 };
 
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT

@@ -244,11 +244,14 @@ TEST(AdamixBottleneck, DefaultsInitAndOnDiskKeys) {
   for (const Param& p : ps.all()) {
     double peak = 0;
     for (int64_t i = 0; i < p.value.numel(); ++i) peak = std::fmax(peak, std::fabs(p.value.f32()[i]));
-    if (p.name.find("adapter_up") != std::string::npos)
+    if (p.name.find("adapter_up") != std::string::npos) {
       EXPECT_EQ(peak, 0.0) << p.name;
-    else
+    } else {
       EXPECT_GT(peak, 0.0) << p.name;
-    if (p.name.find("adapter_down") != std::string::npos) EXPECT_LE(peak, 1.0 / std::sqrt(64.0)) << p.name;
+    }
+    if (p.name.find("adapter_down") != std::string::npos) {
+      EXPECT_LE(peak, 1.0 / std::sqrt(64.0)) << p.name;
+    }
   }
   const Json cfg = (*a)->config_json();
   EXPECT_EQ(cfg["non_linearity"], "gelu");

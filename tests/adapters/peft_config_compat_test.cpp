@@ -49,7 +49,9 @@ TEST_P(PeftConfigCompat, WrittenConfigSelectsTheSameModulesInEveryPeft) {
     EXPECT_TRUE(!written.contains("layers_to_transform") || written["layers_to_transform"].is_null())
         << "PEFT rejects a string target_modules with layers_to_transform: " << written.dump();
   }
-  if (std::string(row.method) == "ia3") EXPECT_FALSE(written.contains("layers_to_transform"));
+  if (std::string(row.method) == "ia3") {
+    EXPECT_FALSE(written.contains("layers_to_transform"));
+  }
   auto reread = make(*model, row.method, written);
   EXPECT_EQ(names(*reread), names(*asked)) << written.dump();
   if (std::string(row.method) == "lora") {

@@ -49,7 +49,9 @@ int64_t find_run(const std::vector<int32_t>& ids, const std::vector<int32_t>& pi
 std::vector<int32_t> modalities_of(const Tokenizer& tok, const Record& r, const std::vector<int32_t>& ids) {
   auto m = token_modalities(tok, r, ids, kNames);
   EXPECT_TRUE(m.is_ok()) << m.status().message();
-  if (m.is_ok()) EXPECT_EQ(m->size(), ids.size());
+  if (m.is_ok()) {
+    EXPECT_EQ(m->size(), ids.size());
+  }
   return m.is_ok() ? std::move(m).value() : std::vector<int32_t>{};
 }
 
