@@ -53,13 +53,13 @@ float f16_to_f32(uint16_t h) {
     bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
   }
   float f;
-  std::memcpy(&f, &bits, 4);
+  std::memcpy(&f, &bits, sizeof f);
   return f;
 }
 
 uint16_t f32_to_f16(float f) {
   uint32_t bits;
-  std::memcpy(&bits, &f, 4);
+  std::memcpy(&bits, &f, sizeof bits);
   uint32_t sign = (bits >> 16) & 0x8000;
   int32_t exp = int32_t((bits >> 23) & 0xff) - 127 + 15;
   uint32_t mant = bits & 0x7fffff;
@@ -84,7 +84,7 @@ uint16_t f32_to_f16(float f) {
 void convert_to_f32(float* dst, const void* src, DType src_type, size_t n) {
   switch (src_type) {
     case DType::F32:
-      std::memcpy(dst, src, n * 4);
+      std::memcpy(dst, src, n * sizeof(float));
       return;
     case DType::BF16: {
       auto* s = static_cast<const uint16_t*>(src);
@@ -104,7 +104,7 @@ void convert_to_f32(float* dst, const void* src, DType src_type, size_t n) {
 void convert_from_f32(void* dst, DType dst_type, const float* src, size_t n) {
   switch (dst_type) {
     case DType::F32:
-      std::memcpy(dst, src, n * 4);
+      std::memcpy(dst, src, n * sizeof(float));
       return;
     case DType::BF16: {
       auto* d = static_cast<uint16_t*>(dst);

@@ -32,13 +32,13 @@ std::optional<DType> dtype_from_name(std::string_view name);
 inline float bf16_to_f32(uint16_t h) {
   uint32_t bits = uint32_t(h) << 16;
   float f;
-  std::memcpy(&f, &bits, 4);
+  std::memcpy(&f, &bits, sizeof f);
   return f;
 }
 // Round to nearest even, as PyTorch does; NaN stays NaN.
 inline uint16_t f32_to_bf16(float f) {
   uint32_t bits;
-  std::memcpy(&bits, &f, 4);
+  std::memcpy(&bits, &f, sizeof bits);
   if ((bits & 0x7fffffffu) > 0x7f800000u) return uint16_t((bits >> 16) | 0x40);
   uint32_t rounding = 0x7fffu + ((bits >> 16) & 1u);
   return uint16_t((bits + rounding) >> 16);

@@ -24,8 +24,9 @@ void reorder_cache(KvCache& cache, int64_t n_layer, int64_t kv_dim, const std::v
   std::vector<float> tmp(size_t(B * used));
   for (int64_t l = 0; l < n_layer; ++l)
     for (float* base : {cache.k(l), cache.v(l)}) {
-      for (int64_t b = 0; b < B; ++b) std::memcpy(tmp.data() + b * used, base + src[b] * row, size_t(used) * 4);
-      for (int64_t b = 0; b < B; ++b) std::memcpy(base + b * row, tmp.data() + b * used, size_t(used) * 4);
+      for (int64_t b = 0; b < B; ++b)
+        std::memcpy(tmp.data() + b * used, base + src[b] * row, size_t(used) * sizeof(float));
+      for (int64_t b = 0; b < B; ++b) std::memcpy(base + b * row, tmp.data() + b * used, size_t(used) * sizeof(float));
     }
 }
 

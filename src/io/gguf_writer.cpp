@@ -77,7 +77,7 @@ std::string encode_ggml(const float* data, int64_t n, GgmlType type) {
   std::string out;
   switch (type) {
     case GgmlType::F32:
-      out.assign(reinterpret_cast<const char*>(data), size_t(n) * 4);
+      out.assign(reinterpret_cast<const char*>(data), size_t(n) * sizeof(float));
       break;
     case GgmlType::F16:
     case GgmlType::BF16:

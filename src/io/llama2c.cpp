@@ -12,7 +12,7 @@ namespace peft {
 namespace {
 
 constexpr uint32_t kMagic = 0x616b3432;  // "ak42" little-endian, export.py version >= 1
-constexpr int64_t kLegacyHeaderBytes = 7 * 4;
+constexpr int64_t kLegacyHeaderBytes = 7 * sizeof(int32_t);
 constexpr int64_t kV1HeaderBytes = 256;
 
 struct FileCloser {
@@ -190,7 +190,7 @@ Result<Llama2cCheckpoint> read_llama2c(const std::string& path) {
   const I freq_cis = c.version == 0 ? I(c.seq_len) * c.head_size() : 0;  // real + imag halves
   const I n_floats =
       I(c.vocab_size) * c.dim * (c.shared_classifier ? 1 : 2) + I(c.n_layers) * per_layer + c.dim + freq_cis;
-  const I expected = header_bytes + 4 * n_floats;
+  const I expected = header_bytes + I(sizeof(float)) * n_floats;
   if (expected != __int128(file_size)) {
     const bool shorter = __int128(file_size) < expected;
     const std::string expected_str =
@@ -209,7 +209,7 @@ Result<Llama2cCheckpoint> read_llama2c(const std::string& path) {
   for (const Array& a : layout) {
     const size_t n = a.vector ? size_t(a.cols) : size_t(a.rows) * size_t(a.cols);
     if (a.name.empty()) {
-      if (std::fseek(f.get(), long(n * 4), SEEK_CUR) != 0) {
+      if (std::fseek(f.get(), long(n * sizeof(float)), SEEK_CUR) != 0) {
         return Status::errorf("{}: seek failed: {}", path, std::strerror(errno));
       }
       continue;

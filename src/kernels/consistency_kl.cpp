@@ -34,8 +34,8 @@ double consistency_kl_forward_backward(float* d1, float* d2, const float* l1, co
       const float* x1 = l1 + n * V;
       const float* x2 = l2 + n * V;
       if (targets[n] < 0) {
-        if (d1) std::memset(d1 + n * V, 0, size_t(V) * 4);
-        if (d2) std::memset(d2 + n * V, 0, size_t(V) * 4);
+        if (d1) std::memset(d1 + n * V, 0, size_t(V) * sizeof(float));
+        if (d2) std::memset(d2 + n * V, 0, size_t(V) * sizeof(float));
         continue;
       }
       log_softmax(a.data(), x1, V);

@@ -43,7 +43,7 @@ void project_backward(const BlockRun& r, Site site, const Linear& l, const float
     linear_backward_input(dx, dy_base, l.w, N);
     return;
   }
-  std::memset(scratch, 0, size_t(N * l.in()) * 4);
+  std::memset(scratch, 0, size_t(N * l.in()) * sizeof(float));
   linear_backward_input(scratch, dy_base, l.w, N);
   r.hooks->linear_input_backward(site, r.layer, x, scratch, dx, N);
 }
@@ -84,9 +84,9 @@ void fused_copy(const ModelConfig& c, float* fused, float* q, float* k, float* v
       for (int64_t h = 0; h < heads; ++h) {
         float* f = row + fused_offset(c, which, h);
         if (to_fused)
-          std::memcpy(f, sep + h * hd, size_t(hd) * 4);
+          std::memcpy(f, sep + h * hd, size_t(hd) * sizeof(float));
         else
-          std::memcpy(sep + h * hd, f, size_t(hd) * 4);
+          std::memcpy(sep + h * hd, f, size_t(hd) * sizeof(float));
       }
     }
   }
@@ -131,8 +131,8 @@ void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, fl
     for (int64_t b = 0; b < r.B; ++b)
       for (int64_t t = 0; t < r.T; ++t) {
         const int64_t dst = (b * r.kv.kv_rows + r.kv.past + t) * kvd, src = (b * r.T + t) * kvd;
-        std::memcpy(r.kv.k + dst, fptr(a.k) + src, size_t(kvd) * 4);
-        std::memcpy(r.kv.v + dst, fptr(a.v) + src, size_t(kvd) * 4);
+        std::memcpy(r.kv.k + dst, fptr(a.k) + src, size_t(kvd) * sizeof(float));
+        std::memcpy(r.kv.v + dst, fptr(a.v) + src, size_t(kvd) * sizeof(float));
       }
   }
   // Training keeps each row's log-sum-exp instead of the (T × Tk) probabilities.
@@ -165,8 +165,10 @@ void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& 
     // destination row precedes its source, so increasing order is safe.
     for (int64_t b = 0; b < r.B; ++b)
       for (int64_t t = 0; t < r.T; ++t) {
-        std::memmove(fptr(g.d_k) + (b * r.T + t) * kvd, fptr(g.d_k) + (b * rows + past + t) * kvd, size_t(kvd) * 4);
-        std::memmove(fptr(g.d_v) + (b * r.T + t) * kvd, fptr(g.d_v) + (b * rows + past + t) * kvd, size_t(kvd) * 4);
+        std::memmove(fptr(g.d_k) + (b * r.T + t) * kvd, fptr(g.d_k) + (b * rows + past + t) * kvd,
+                     size_t(kvd) * sizeof(float));
+        std::memmove(fptr(g.d_v) + (b * r.T + t) * kvd, fptr(g.d_v) + (b * rows + past + t) * kvd,
+                     size_t(kvd) * sizeof(float));
       }
   }
   if (c.block.position == PositionKind::Rope) {
@@ -267,30 +269,30 @@ void block_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const 
     // out = norm2(n2), n2 = n1 + mlp(n1):  ∂n2 = norm2ᵀ ∂out;  ∂n1 = ∂n2 + mlpᵀ ∂n2
     zero(g.d_n2);
     norm_backward(c, w.ffn_norm, fptr(g.d_n2), d_x_out, fptr(a.n2), fptr(a.n2_mean), fptr(a.n2_rstd), N);
-    std::memcpy(g.d_n1.data, g.d_n2.data, size_t(NC) * 4);
+    std::memcpy(g.d_n1.data, g.d_n2.data, size_t(NC) * sizeof(float));
     mlp_backward(r, a, g, fptr(a.n1), fptr(g.d_n2), fptr(g.d_n1));
     // n1 = norm1(x_mid), x_mid = x + attn(x)
     zero(g.d_x_mid);
     norm_backward(c, w.attn_norm, fptr(g.d_x_mid), fptr(g.d_n1), fptr(a.x_mid), fptr(a.n1_mean), fptr(a.n1_rstd), N);
-    std::memcpy(d_x_in, g.d_x_mid.data, size_t(NC) * 4);
+    std::memcpy(d_x_in, g.d_x_mid.data, size_t(NC) * sizeof(float));
     attention_part_backward(r, a, g, x, fptr(g.d_x_mid), d_x_in);
     return;
   }
   if (!c.block.parallel_residual) {
     // x_out = x_mid + mlp(n2(x_mid)):  ∂x_mid = ∂x_out + n2ᵀ(mlpᵀ(∂x_out))
     float* d_mid = fptr(g.d_x_mid);
-    std::memcpy(d_mid, d_x_out, size_t(NC) * 4);
+    std::memcpy(d_mid, d_x_out, size_t(NC) * sizeof(float));
     zero(g.d_n2);
     mlp_backward(r, a, g, fptr(a.n2), d_x_out, fptr(g.d_n2));
     norm_backward(c, w.ffn_norm, d_mid, fptr(g.d_n2), fptr(a.x_mid), fptr(a.n2_mean), fptr(a.n2_rstd), N);
     // x_mid = x + attn(n1(x))
-    std::memcpy(d_x_in, d_mid, size_t(NC) * 4);
+    std::memcpy(d_x_in, d_mid, size_t(NC) * sizeof(float));
     zero(g.d_n1);
     attention_part_backward(r, a, g, fptr(a.n1), d_mid, fptr(g.d_n1));
     norm_backward(c, w.attn_norm, d_x_in, fptr(g.d_n1), x, fptr(a.n1_mean), fptr(a.n1_rstd), N);
   } else {
     // x_out = x + attn(n1 x) + mlp(n2 x): both branches see ∂x_out.
-    std::memcpy(d_x_in, d_x_out, size_t(NC) * 4);
+    std::memcpy(d_x_in, d_x_out, size_t(NC) * sizeof(float));
     zero(g.d_n1);
     attention_part_backward(r, a, g, fptr(a.n1), d_x_out, fptr(g.d_n1));
     if (c.block.shared_block_norm) {

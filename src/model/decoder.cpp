@@ -120,7 +120,7 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
   loss_tokens_ = 0;
   if (!labels) {
     if (want_grad) {  // a backward of terms added later through add_logits_grad
-      std::memset(fptr(d_head_in_), 0, size_t(N * Ce) * 4);
+      std::memset(fptr(d_head_in_), 0, size_t(N * Ce) * sizeof(float));
       int32_t* tgt = iptr(targets_);
       for (int64_t n = 0; n < N; ++n) tgt[n] = kIgnoreIndex;
       have_grad_ = true;
@@ -139,7 +139,7 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
   float* dh = nullptr;
   if (want_grad) {
     dh = fptr(d_head_in_);
-    std::memset(dh, 0, size_t(N * Ce) * 4);
+    std::memset(dh, 0, size_t(N * Ce) * sizeof(float));
   }
   if (loss_tokens_ == 0) return 0.f;
   double total = lm_head_cross_entropy(dh, head_in_, m_.lm_head.w, m_.lm_head.has_bias() ? m_.lm_head.b.f32() : nullptr,
@@ -154,7 +154,7 @@ void Decoder::backward() {
   const int64_t N = B_ * Tt_, L = c.n_layer;
   // d_x_[L % 2] receives ∂/∂x_final; blocks then ping-pong down to d_x_[0].
   float* d_out = fptr(d_x_[L % 2]);
-  std::memset(d_out, 0, size_t(N * c.n_embd) * 4);
+  std::memset(d_out, 0, size_t(N * c.n_embd) * sizeof(float));
   head_backward(m_, head_, fptr(x_final_), fptr(d_head_in_), d_out, N);
   for (int64_t l = L - 1; l >= 0; --l) {
     float* d_in = fptr(d_x_[l % 2]);

@@ -86,7 +86,7 @@ void embed_inputs_forward(const Model& m, const int32_t* positions, int64_t N, E
   if (c.n_embd_in)
     linear_forward(pre, fptr(a.raw), m.project_in.w, nullptr, N);
   else
-    std::memcpy(pre, a.raw.data, size_t(N * C) * 4);
+    std::memcpy(pre, a.raw.data, size_t(N * C) * sizeof(float));
   if (c.block.position == PositionKind::Learned) {
     const int64_t offset = c.block.learned_pos_offset;
     const float* table = m.pos_embd.f32();  // (P, C), always F32
@@ -105,17 +105,17 @@ void embed_backward(const Model& m, const EmbedActs& a, const float* d_x0, float
   const int64_t C = c.n_embd;
   const float* dp = d_x0;
   if (c.embd_norm) {
-    std::memset(d_pre, 0, size_t(N * C) * 4);
+    std::memset(d_pre, 0, size_t(N * C) * sizeof(float));
     layernorm_or_rms_backward(c, m.embd_norm, d_pre, d_x0, fptr(a.pre), fptr(a.mean), fptr(a.rstd), N,
                               c.block.norm == NormKind::RmsNorm);
     dp = d_pre;
   }
   // Positions are added, so they pass the gradient through unchanged.
   if (c.n_embd_in) {
-    std::memset(d_raw, 0, size_t(N * c.n_embd_in) * 4);
+    std::memset(d_raw, 0, size_t(N * c.n_embd_in) * sizeof(float));
     linear_backward_input(d_raw, dp, m.project_in.w, N);
   } else if (d_raw != dp) {
-    std::memcpy(d_raw, dp, size_t(N * C) * 4);
+    std::memcpy(d_raw, dp, size_t(N * C) * sizeof(float));
   }
 }
 
@@ -136,7 +136,7 @@ void head_backward(const Model& m, HeadActs& a, const float* x, const float* d_i
   const int64_t C = c.n_embd;
   const float* d_h = d_in;
   if (c.n_embd_in) {
-    std::memset(a.d_h.data, 0, size_t(N * C) * 4);
+    std::memset(a.d_h.data, 0, size_t(N * C) * sizeof(float));
     linear_backward_input(fptr(a.d_h), d_in, m.project_out.w, N);
     d_h = fptr(a.d_h);
   }

@@ -30,11 +30,13 @@ void KvCache::select_rows(const std::vector<int64_t>& src) {
       float* base = static_cast<float*>(t.view().data);
       if (in_place) {
         for (int64_t b = 0; b < n; ++b)
-          if (src[size_t(b)] != b) std::memcpy(base + b * row, base + src[size_t(b)] * row, size_t(used) * 4);
+          if (src[size_t(b)] != b)
+            std::memcpy(base + b * row, base + src[size_t(b)] * row, size_t(used) * sizeof(float));
         continue;
       }
-      for (int64_t b = 0; b < n; ++b) std::memcpy(tmp.data() + b * used, base + src[size_t(b)] * row, size_t(used) * 4);
-      for (int64_t b = 0; b < n; ++b) std::memcpy(base + b * row, tmp.data() + b * used, size_t(used) * 4);
+      for (int64_t b = 0; b < n; ++b)
+        std::memcpy(tmp.data() + b * used, base + src[size_t(b)] * row, size_t(used) * sizeof(float));
+      for (int64_t b = 0; b < n; ++b) std::memcpy(base + b * row, tmp.data() + b * used, size_t(used) * sizeof(float));
     }
 }
 
@@ -134,7 +136,7 @@ void InferenceRunner::forward(const int32_t* ids, int64_t T_in, float* logits, b
     return;
   }
   float* last = static_cast<float*>(last_.data);
-  for (int64_t b = 0; b < B_; ++b) std::memcpy(last + b * C, x + (b * T + T - 1) * C, size_t(C) * 4);
+  for (int64_t b = 0; b < B_; ++b) std::memcpy(last + b * C, x + (b * T + T - 1) * C, size_t(C) * sizeof(float));
   lm_head_forward(m_, logits, head_forward(m_, last, B_, head_), B_);
 }
 

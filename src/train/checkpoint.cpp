@@ -64,7 +64,7 @@ Result<TrainerState> load_checkpoint(const std::string& dir, Adapter& adapter, A
     if (!t || t->numel() != n || t->dtype != DType::F32)
       return Status::errorf("{}: '{}' is missing or does not fit {} parameters", opt_path, name, n);
     auto& dst = std::string(name) == "exp_avg" ? optimizer.exp_avg() : optimizer.exp_avg_sq();
-    std::memcpy(dst.data(), t->data, size_t(n) * 4);
+    std::memcpy(dst.data(), t->data, size_t(n) * sizeof(float));
   }
   optimizer.set_steps_taken(opt_steps);
   return state;

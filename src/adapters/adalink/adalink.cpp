@@ -69,7 +69,7 @@ void AdaLinkAdapter::apply(int64_t m, const float* e, float* out, float* h) cons
 void AdaLinkAdapter::embed_forward(float* e, const int32_t* modality, int64_t N) {
   reserve(N);
   const int64_t d = model_->config.embd_in(), r = config_.rank, M = int64_t(config_.modalities.size());
-  std::memcpy(e_, e, size_t(N * d) * 4);
+  std::memcpy(e_, e, size_t(N * d) * sizeof(float));
 #pragma omp parallel for
   for (int64_t n = 0; n < N; ++n) {
     const int64_t m = modality ? modality[n] : 0;

@@ -51,7 +51,7 @@ Result<std::unique_ptr<AdamixAdapter>> AdamixAdapter::create(const Model& model,
     const float bound = 1.0f / std::sqrt(float(m.in));  // kaiming_uniform_(a=√5)
     for (int64_t i = 0; i < r * m.in; ++i) A0[i] = (2.f * rng.uniform() - 1.f) * bound;
     for (int64_t e = 1; e < config.num_down(); ++e)
-      std::memcpy(a->params_[m.a0 + size_t(e)].value.f32(), A0, size_t(r * m.in) * 4);
+      std::memcpy(a->params_[m.a0 + size_t(e)].value.f32(), A0, size_t(r * m.in) * sizeof(float));
     // B copies stay zero (finalize zero-fills), so the adapter starts as the identity.
   }
   a->abar_.assign(size_t(r * a->max_in_), 0.f);
@@ -164,7 +164,7 @@ const float* AdamixAdapter::linear_output_backward(Site site, int64_t layer, con
     gemm_f32(dx, g_.data(), A, GemmShape{N, m->in, r, false, false, true});
     return dy;
   }
-  std::memset(dxd_.data(), 0, size_t(N * m->in) * 4);
+  std::memset(dxd_.data(), 0, size_t(N * m->in) * sizeof(float));
   gemm_f32(dxd_.data(), g_.data(), A, GemmShape{N, m->in, r, false, false, true});
   dropout_backward(dx, dxd_.data(), N * m->in, float(config_.lora_dropout), mode_.dropout_seed, index);
   return dy;

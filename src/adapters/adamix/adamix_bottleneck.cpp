@@ -54,7 +54,8 @@ Result<std::unique_ptr<AdamixBottleneckAdapter>> AdamixBottleneckAdapter::create
     const float bound = 1.0f / std::sqrt(float(m.n));  // kaiming_uniform_(a=√5), as LoRA's A
     for (int64_t i = 0; i < b * m.n; ++i) D0[i] = (2.f * rng.uniform() - 1.f) * bound;
     for (int64_t e = 1; e < config.num_down(); ++e)
-      std::memcpy(a->params_[m.d0 + static_cast<size_t>(e)].value.f32(), D0, static_cast<size_t>(b * m.n) * 4);
+      std::memcpy(a->params_[m.d0 + static_cast<size_t>(e)].value.f32(), D0,
+                  static_cast<size_t>(b * m.n) * sizeof(float));
     // Up copies stay zero (finalize zero-fills): the adapter starts as the identity.
   }
   const size_t nbw = static_cast<size_t>(b * a->max_n_);
@@ -139,7 +140,7 @@ void AdamixBottleneckAdapter::linear_output(Site site, int64_t layer, const floa
   float* yb = y_base_of(*m);
   float* h = h_of(*m);
   float* a = a_of(*m);
-  std::memcpy(yb, y, static_cast<size_t>(N * m->n) * 4);
+  std::memcpy(yb, y, static_cast<size_t>(N * m->n) * sizeof(float));
   gemm_f32(h, dropped(*m, yb, N), D, GemmShape{N, b, m->n, false, true, false});
   if (config_.act.tanh) {
     for (int64_t i = 0; i < nb; ++i) a[i] = std::tanh(h[i]);
@@ -179,7 +180,7 @@ const float* AdamixBottleneckAdapter::linear_output_backward(Site site, int64_t 
   if (config_.act.tanh) {
     for (int64_t i = 0; i < nb; ++i) gh_[size_t(i)] = g_[size_t(i)] * (1.f - a[i] * a[i]);
   } else {
-    std::memset(gh_.data(), 0, static_cast<size_t>(nb) * 4);
+    std::memset(gh_.data(), 0, static_cast<size_t>(nb) * sizeof(float));
     activation_backward(config_.act.act, gh_.data(), g_.data(), h, nb);
   }
   const float* zd = dropped(*m, yb, N);
@@ -195,12 +196,12 @@ const float* AdamixBottleneckAdapter::linear_output_backward(Site site, int64_t 
       for (int64_t i = 0; i < count; ++i) g[i] += dubar_[size_t(i)] / float(nu);
     }
   }
-  std::memcpy(wide_.data(), dy, static_cast<size_t>(N * m->n) * 4);
+  std::memcpy(wide_.data(), dy, static_cast<size_t>(N * m->n) * sizeof(float));
   if (zd == yb) {
     gemm_f32(wide_.data(), gh_.data(), D, GemmShape{N, m->n, b, false, false, true});
     return wide_.data();
   }
-  std::memset(dzd_.data(), 0, static_cast<size_t>(N * m->n) * 4);
+  std::memset(dzd_.data(), 0, static_cast<size_t>(N * m->n) * sizeof(float));
   gemm_f32(dzd_.data(), gh_.data(), D, GemmShape{N, m->n, b, false, false, true});
   dropout_backward(wide_.data(), dzd_.data(), N * m->n, float(config_.adapter_dropout), mode_.dropout_seed, index);
   return wide_.data();

@@ -113,7 +113,7 @@ void BottleneckAdapter::adapter_backward(Module& m, const float* z, const float*
   for (int64_t i = 0; i < nb; ++i) sa_[i] = s * m.a[i];
   linear_backward_weight(U.grad.f32(), nullptr, dout, sa_, N, m.n_out, b);
   for (int64_t i = 0; i < nb; ++i) g_[i] *= s;
-  std::memset(gh_, 0, size_t(nb) * 4);
+  std::memset(gh_, 0, size_t(nb) * sizeof(float));
   activation_backward(activation_of(config_.act), gh_, g_, m.h, nb);
   const float* zd = dropped(m, z, N);
   linear_backward_weight(D.grad.f32(), nullptr, gh_, zd, N, b, m.n_in);
@@ -121,7 +121,7 @@ void BottleneckAdapter::adapter_backward(Module& m, const float* z, const float*
     linear_backward_input(dz, gh_, D.value, N);
     return;
   }
-  std::memset(dzd_, 0, size_t(N * m.n_in) * 4);
+  std::memset(dzd_, 0, size_t(N * m.n_in) * sizeof(float));
   linear_backward_input(dzd_, gh_, D.value, N);
   dropout_backward(dz, dzd_, N * m.n_in, float(config_.adapter_dropout), mode_.dropout_seed,
                    uint64_t(modules_.index_of(m)));
@@ -137,7 +137,7 @@ const float* BottleneckAdapter::linear_input(Site site, int64_t layer, const flo
   Module* m = modules_.find(site, layer);
   if (!m || m->type != BottleneckType::Mh) return x;
   reserve(N);  // no-op once sized; inference may arrive without a reserve
-  std::memcpy(wide_, x, size_t(N * m->n_in) * 4);
+  std::memcpy(wide_, x, size_t(N * m->n_in) * sizeof(float));
   adapter_forward(*m, x, wide_, N);
   return wide_;
 }
@@ -160,7 +160,7 @@ void BottleneckAdapter::linear_output(Site site, int64_t layer, const float* x, 
     adapter_forward(*m, x, y, N);
     return;
   }
-  std::memcpy(m->y_base, y, size_t(N * m->n_in) * 4);  // output: z = W x + b
+  std::memcpy(m->y_base, y, size_t(N * m->n_in) * sizeof(float));  // output: z = W x + b
   adapter_forward(*m, m->y_base, y, N);
 }
 
@@ -173,7 +173,7 @@ const float* BottleneckAdapter::linear_output_backward(Site site, int64_t layer,
     adapter_backward(*m, x, dy, dx, N);
     return dy;
   }
-  std::memcpy(wide_, dy, size_t(N * m->n_in) * 4);
+  std::memcpy(wide_, dy, size_t(N * m->n_in) * sizeof(float));
   adapter_backward(*m, m->y_base, dy, wide_, N);
   return wide_;
 }

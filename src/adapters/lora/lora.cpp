@@ -96,7 +96,7 @@ const float* LoraAdapter::linear_output_backward(Site site, int64_t layer, const
     linear_backward_input(dx, g_, A.value, N);
     return dy;
   }
-  std::memset(dxd_, 0, size_t(N * m->in) * 4);
+  std::memset(dxd_, 0, size_t(N * m->in) * sizeof(float));
   linear_backward_input(dxd_, g_, A.value, N);
   dropout_backward(dx, dxd_, N * m->in, float(config_.lora_dropout), mode_.dropout_seed, index);
   return dy;

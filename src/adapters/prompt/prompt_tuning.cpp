@@ -28,13 +28,13 @@ Result<std::unique_ptr<PromptTuningAdapter>> PromptTuningAdapter::create(const M
   OwnedTensor table = to_f32(model.tok_embd);
   for (int64_t v = 0; v < nv; ++v) {
     const int32_t id = ids[size_t(v) % ids.size()];
-    std::memcpy(P + v * Ce, table.f32() + int64_t(id) * Ce, size_t(Ce) * 4);
+    std::memcpy(P + v * Ce, table.f32() + int64_t(id) * Ce, size_t(Ce) * sizeof(float));
   }
   return a;
 }
 
 void PromptTuningAdapter::virtual_embeddings(float* out) {
-  std::memcpy(out, params_.values(), size_t(params_.numel()) * 4);
+  std::memcpy(out, params_.values(), size_t(params_.numel()) * sizeof(float));
 }
 
 // Every row starts with the same virtual tokens, so their gradient sums over the batch.
