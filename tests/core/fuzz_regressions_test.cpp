@@ -10,6 +10,7 @@
 #include "core/memory.h"
 #include "io/json_file.h"
 #include "test_paths.h"
+#include "tokenizer/tokenizer.h"
 
 namespace peft {
 namespace {
@@ -34,6 +35,16 @@ TEST(FuzzRegressions, AdapterConfigBottleneckSize97526IsRefusedAtOnce) {
   EXPECT_NE(adapter.status().message().find("more than 16 times the model's"), std::string::npos)
       << adapter.status().message();
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
+}
+
+// fuzz_sentencepiece (CI's 30-s smoke run): a piece "\0\0\0" reached libsentencepiece, whose
+// Darts trie builder reads keys as C strings, saw a zero-length key and threw out of the
+// process (abort). Now refused by our own check of the pieces before the library sees them.
+TEST(FuzzRegressions, SentencePieceNulPieceIsRefused) {
+  auto tok = load_tokenizer(regression("sentencepiece", "crash-nul-piece.model"));
+  ASSERT_FALSE(tok.is_ok());
+  EXPECT_NE(tok.status().message().find("piece 1 is empty or holds a NUL byte"), std::string::npos)
+      << tok.status().message();
 }
 
 TEST(Memory, ChecksNameWhatTheyNeedAndWhatIsAvailable) {
