@@ -12,6 +12,7 @@
 #include "io/llama2c.h"
 #include "io/safetensors.h"
 #include "model/gguf_model.h"
+#include "model/math_keys.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -93,7 +94,7 @@ Status inspect_gguf(const std::string& path) {
   if (!config.is_ok()) {
     why = config.status().message();
   } else if (const ArchDef* arch = find_arch((*config)["model_type"].get<std::string>())) {
-    auto parsed = arch->parse_config(*config, path);
+    auto parsed = parse_model_config(*arch, *config, path);
     if (parsed.is_ok())
       print_config(*parsed);
     else

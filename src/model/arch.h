@@ -61,6 +61,9 @@ struct ArchDef {
   TensorNames (*tensor_names)(const ModelConfig& config);
   DefaultTargets targets;
   const GgufArchDef* gguf = nullptr;  // nullptr: llama.cpp has no such architecture
+  // The keys of math_keys.cpp's list (those that change the computation) this architecture
+  // reads; loading refuses the others when set (parse_model_config).
+  std::vector<std::string> reads = {};
 };
 
 // nullptr when unknown.

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "model/arch.h"
+#include "model/rope_config.h"
 
 namespace peft {
 
@@ -86,15 +87,7 @@ Status validate_config(ModelConfig& c, const std::string& where) {
   if (c.n_head % c.n_head_kv != 0)
     return Status::errorf("{}: {} attention heads are not a multiple of {} key/value heads", where, c.n_head,
                           c.n_head_kv);
-  if (c.block.position == PositionKind::Rope) {
-    if (!(c.block.rope.theta > 0.f) || !std::isfinite(c.block.rope.theta))
-      return Status::errorf("{}: the RoPE base (rope_theta) must be a positive number, found {}", where,
-                            c.block.rope.theta);
-    if (c.block.rope.rot_dim == 0) c.block.rope.rot_dim = c.head_dim;
-    if (c.block.rope.rot_dim % 2 != 0 || c.block.rope.rot_dim > c.head_dim)
-      return Status::errorf("{}: rotary dimension {} must be even and at most the head dim {}", where,
-                            c.block.rope.rot_dim, c.head_dim);
-  }
+  if (c.block.position == PositionKind::Rope) PEFT_TRY(finish_rope_spec(c.block.rope, c.head_dim, where));
   // Real models use 1e-12 .. 1e-5; from 0.1 up the norm stops normalising.
   if (!(c.norm_eps > 0.f && c.norm_eps < 0.1f))
     return Status::errorf("{}: the norm epsilon must be in (0, 0.1), found {}", where, c.norm_eps);

@@ -5,6 +5,7 @@
 
 #include "model/gguf_model.h"
 #include "model/gguf_names.h"
+#include "model/math_keys.h"
 
 namespace peft {
 
@@ -94,7 +95,7 @@ Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<c
   PEFT_ASSIGN_OR_RETURN(std::string model_type, json_get_string(config, "model_type", where));
   const ArchDef* arch = find_arch(model_type);
   if (!arch || !arch->gguf) return Status::errorf("{}: model_type '{}' has no GGUF layout", where, model_type);
-  PEFT_ASSIGN_OR_RETURN(ModelConfig mc, arch->parse_config(config, where));
+  PEFT_ASSIGN_OR_RETURN(ModelConfig mc, parse_model_config(*arch, config, where));
   const TensorNames names = arch->tensor_names(mc);
   // A GGUF name → its Hugging Face name, from the file's own tensors (so the work follows the
   // file, whatever block_count claims; a block past it stays unmapped and unused, which

@@ -5,6 +5,7 @@
 #include "io/json_file.h"
 #include "io/safetensors.h"
 #include "model/gguf_model.h"
+#include "model/math_keys.h"
 #include "model/model.h"
 
 namespace peft {
@@ -43,7 +44,7 @@ Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::st
   model->path = path;
   model->arch = arch;
   model->hf_config = config;
-  PEFT_ASSIGN_OR_RETURN(model->config, arch->parse_config(config, where));
+  PEFT_ASSIGN_OR_RETURN(model->config, parse_model_config(*arch, config, where));
   model->names = arch->tensor_names(model->config);
   model->source = std::move(source);
   PEFT_TRY(bind_weights(*model, options));

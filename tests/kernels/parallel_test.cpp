@@ -54,8 +54,8 @@ std::vector<VecF> rope_op() {
   std::vector<int32_t> pos(static_cast<size_t>(N));
   for (int64_t n = 0; n < N; ++n) pos[size_t(n)] = int32_t(n * 37 % 101);
   VecF x = uniform(size_t(N * H * hd), 5), g = x;
-  rope_forward(x.data(), pos.data(), N, H, hd, RopeSpec{32, 10000.f, RopeLayout::RotateHalf});
-  rope_backward(g.data(), pos.data(), N, H, hd, RopeSpec{40, 10000.f, RopeLayout::Interleaved});
+  rope_forward(x.data(), pos.data(), N, H, hd, RopeSpec::plain(32, 10000.f, RopeLayout::RotateHalf));
+  rope_backward(g.data(), pos.data(), N, H, hd, RopeSpec::plain(40, 10000.f, RopeLayout::Interleaved));
   return {x, g};
 }
 

@@ -24,8 +24,16 @@ Result<ModelConfig> parse_gpt_neox(const Json& j, const std::string& where) {
   c.norm_eps = float(eps);
   PEFT_ASSIGN_OR_RETURN(double pct, json_get_float_or(j, "rotary_pct", 0.25, where));
   PEFT_ASSIGN_OR_RETURN(double base, json_get_float_or(j, "rotary_emb_base", 10000.0, where));
-  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
-    return Status::errorf("{}: rope_scaling is not supported yet", where);
+  // transformers 4.57 writes the same two numbers again as partial_rotary_factor and
+  // rope_theta (and computes with rotary_pct / rotary_emb_base): they must agree.
+  PEFT_ASSIGN_OR_RETURN(double pct_copy, json_get_float_or(j, "partial_rotary_factor", pct, where));
+  PEFT_ASSIGN_OR_RETURN(double base_copy, json_get_float_or(j, "rope_theta", base, where));
+  if (pct_copy != pct || base_copy != base)
+    return Status::errorf(
+        "{}: partial_rotary_factor/rope_theta ({}, {}) disagree with rotary_pct/rotary_emb_base ({}, {})", where,
+        pct_copy, base_copy, pct, base);
+  PEFT_ASSIGN_OR_RETURN(bool attn_bias, json_get_bool_or(j, "attention_bias", true, where));
+  if (!attn_bias) return Status::errorf("{}: attention_bias=false is not supported for gpt_neox", where);
   PEFT_ASSIGN_OR_RETURN(std::string act, json_get_string_or(j, "hidden_act", "gelu", where));
   auto activation = activation_from_hf_name(act);
   if (!activation) return Status::errorf("{}: unknown hidden_act '{}'", where, act);
@@ -44,7 +52,9 @@ Result<ModelConfig> parse_gpt_neox(const Json& j, const std::string& where) {
   b.norm_bias = true;
   b.position = PositionKind::Rope;
   // transformers: rotary_ndims = int(head_size * rotary_pct)
-  b.rope = RopeSpec{int64_t(double(head_dim) * pct), float(base), RopeLayout::RotateHalf};
+  b.rope.rot_dim = int64_t(double(head_dim) * pct);
+  b.rope.theta = float(base);
+  b.rope.layout = RopeLayout::RotateHalf;
   if (b.rope.rot_dim <= 0) return Status::errorf("{}: rotary_pct {} leaves no rotary dimensions", where, pct);
   b.act = *activation;
   b.gated_mlp = false;
@@ -126,16 +136,18 @@ const GgufArchDef kGptNeoxGguf{"gptneox", false, true, read_gpt_neox_gguf, write
 
 }  // namespace
 
-extern const ArchDef kGptNeoxArch{"gpt_neox",
-                                  parse_gpt_neox,
-                                  gpt_neox_names,
-                                  {.query_value = "query_key_value",
-                                   .scaled = "query_key_value,dense_4h_to_h",
-                                   .scaled_input = "dense_4h_to_h",
-                                   .mlp = "dense_h_to_4h,dense_4h_to_h",
-                                   .mlp_output = "dense_4h_to_h",
-                                   .attention_inputs = "query_key_value",
-                                   .block_outputs = "attention.dense,dense_4h_to_h"},
-                                  &kGptNeoxGguf};
+extern const ArchDef kGptNeoxArch{
+    "gpt_neox",
+    parse_gpt_neox,
+    gpt_neox_names,
+    {.query_value = "query_key_value",
+     .scaled = "query_key_value,dense_4h_to_h",
+     .scaled_input = "dense_4h_to_h",
+     .mlp = "dense_h_to_4h,dense_4h_to_h",
+     .mlp_output = "dense_4h_to_h",
+     .attention_inputs = "query_key_value",
+     .block_outputs = "attention.dense,dense_4h_to_h"},
+    &kGptNeoxGguf,
+    {"rotary_pct", "rotary_emb_base", "partial_rotary_factor", "rope_theta", "attention_bias"}};
 
 }  // namespace peft

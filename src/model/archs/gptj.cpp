@@ -31,7 +31,9 @@ Result<ModelConfig> parse_gptj(const Json& j, const std::string& where) {
   b.norm = NormKind::LayerNorm;
   b.norm_bias = true;
   b.position = PositionKind::Rope;
-  b.rope = RopeSpec{rotary_dim, 10000.0f, RopeLayout::Interleaved};  // 0 → the whole head
+  b.rope.rot_dim = rotary_dim;  // 0 → the whole head
+  b.rope.theta = 10000.0f;
+  b.rope.layout = RopeLayout::Interleaved;
   b.act = *activation;
   b.gated_mlp = false;
   b.qkv = QkvLayout::Separate;
@@ -78,6 +80,8 @@ extern const ArchDef kGptjArch{"gptj",
                                 .mlp = "fc_in,fc_out",
                                 .mlp_output = "fc_out",
                                 .attention_inputs = "q_proj,v_proj,k_proj",
-                                .block_outputs = "out_proj,fc_out"}};
+                                .block_outputs = "out_proj,fc_out"},
+                               nullptr,
+                               {"rotary_dim"}};
 
 }  // namespace peft

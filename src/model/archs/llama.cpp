@@ -1,5 +1,6 @@
 // LLaMA family (LLaMA 1/2, TinyLlama, SmolLM, llama2.c conversions): RMSNorm, RoPE, SwiGLU, GQA.
 #include "model/archs/llama_family.h"
+#include "model/rope_config.h"
 
 namespace peft {
 
@@ -17,9 +18,7 @@ Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where, 
   PEFT_ASSIGN_OR_RETURN(c.head_dim, json_get_int_or(j, "head_dim", 0, where));
   PEFT_ASSIGN_OR_RETURN(double eps, json_get_float_or(j, "rms_norm_eps", 1e-6, where));
   c.norm_eps = float(eps);
-  PEFT_ASSIGN_OR_RETURN(double theta, json_get_float_or(j, "rope_theta", 10000.0, where));
-  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
-    return Status::errorf("{}: rope_scaling is not supported yet (found {})", where, j["rope_scaling"].dump());
+  PEFT_ASSIGN_OR_RETURN(RopeSpec rope, read_rope_config(j, where, "rope_theta", 10000.0, c.n_ctx));
   PEFT_ASSIGN_OR_RETURN(std::string act, json_get_string_or(j, "hidden_act", "silu", where));
   auto activation = activation_from_hf_name(act);
   if (!activation) return Status::errorf("{}: unknown hidden_act '{}'", where, act);
@@ -33,7 +32,7 @@ Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where, 
   BlockSpec& b = c.block;
   b.norm = NormKind::RmsNorm;
   b.position = PositionKind::Rope;
-  b.rope = RopeSpec{0, float(theta), RopeLayout::RotateHalf};
+  b.rope = rope;  // rotate-half, every head dim unless partial_rotary_factor says otherwise
   b.act = *activation;
   b.gated_mlp = true;
   b.qkv = QkvLayout::Separate;
@@ -75,6 +74,13 @@ extern const DefaultTargets kLlamaFamilyTargets{.query_value = "q_proj,v_proj",
                                                 .attention_inputs = "q_proj,v_proj,k_proj",
                                                 .block_outputs = "o_proj,down_proj"};
 
+std::vector<std::string> llama_family_reads(std::vector<std::string> more) {
+  std::vector<std::string> keys = {"rope_theta", "rope_scaling",  "rope_parameters", "partial_rotary_factor",
+                                   "head_dim",   "attention_bias"};
+  keys.insert(keys.end(), more.begin(), more.end());
+  return keys;
+}
+
 namespace {
 Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
   PEFT_ASSIGN_OR_RETURN(ModelConfig c, parse_llama_family(j, where, "llama", false));
@@ -83,6 +89,7 @@ Result<ModelConfig> parse_llama(const Json& j, const std::string& where) {
 }
 }  // namespace
 
-extern const ArchDef kLlamaArch{"llama", parse_llama, llama_family_names, kLlamaFamilyTargets, &kLlamaGguf};
+extern const ArchDef kLlamaArch{"llama",     parse_llama,         llama_family_names, kLlamaFamilyTargets,
+                                &kLlamaGguf, llama_family_reads()};
 
 }  // namespace peft

@@ -10,6 +10,8 @@ Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where, 
 TensorNames llama_family_names(const ModelConfig& c);
 // PEFT's and LLM-Adapters' default targets, the same for llama, mistral and qwen2.
 extern const DefaultTargets kLlamaFamilyTargets;
+// The math keys parse_llama_family reads (ArchDef::reads); an architecture adds its own.
+std::vector<std::string> llama_family_reads(std::vector<std::string> more = {});
 
 // GGUF (archs/llama_family_gguf.cpp): llama.cpp's llama (mistral exports as it) and qwen2.
 extern const GgufArchDef kLlamaGguf;

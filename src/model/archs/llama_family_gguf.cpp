@@ -5,6 +5,7 @@
 #include "io/gguf_writer.h"
 #include "model/archs/llama_family.h"
 #include "model/gguf_names.h"
+#include "model/rope_config.h"
 
 namespace peft {
 
@@ -12,7 +13,7 @@ namespace {
 
 Status check_rope(const GgufFile& f, const std::string& p, int64_t head_dim) {
   if (const GgufValue* s = f.find(p + "rope.scaling.type"))
-    if (!(s->type == GgufType::String && s->s == "none"))
+    if (!(s->type == GgufType::String && (s->s == "none" || s->s == "linear")))
       return Status::errorf("{}: rope scaling ({}rope.scaling.type = {}) is not supported yet", f.path(), p,
                             s->summary());
   if (f.find_tensor("rope_freqs.weight"))
@@ -50,6 +51,11 @@ Result<Json> read_llama_family_gguf(const GgufFile& f, Json c) {
   PEFT_ASSIGN_OR_RETURN(c["max_position_embeddings"], f.get_int(p + "context_length"));
   PEFT_ASSIGN_OR_RETURN(c["rms_norm_eps"], f.get_float(p + "attention.layer_norm_rms_epsilon"));
   PEFT_ASSIGN_OR_RETURN(c["rope_theta"], f.get_float_or(p + "rope.freq_base", 10000.0));
+  PEFT_ASSIGN_OR_RETURN(std::string scaling, f.get_string_or(p + "rope.scaling.type", "none"));
+  if (scaling == "linear") {
+    PEFT_ASSIGN_OR_RETURN(double factor, f.get_float(p + "rope.scaling.factor"));
+    c["rope_scaling"] = Json{{"rope_type", "linear"}, {"factor", factor}};
+  }
   c["hidden_act"] = "silu";
   c["attention_bias"] = f.find_tensor("blk.0.attn_q.bias") != nullptr;
   c["mlp_bias"] = f.find_tensor("blk.0.ffn_up.bias") != nullptr;
@@ -69,8 +75,17 @@ Status write_llama_family_gguf(const std::string& arch, const ModelConfig& c, Gg
                "warning: {}: llama.cpp's '{}' architecture has no sliding window: the GGUF model attends "
                "to the whole context, the same as this model up to {} tokens\n",
                where, arch, c.sliding_window);
+  // llama.cpp holds linear scaling as two keys; Llama 3's needs a rope_freqs tensor (not
+  // written yet), the others keys this writer does not produce.
+  if (b.rope.scaling != RopeScaling::None && b.rope.scaling != RopeScaling::Linear)
+    return Status::errorf("{}: cannot export to GGUF '{}' yet: rope scaling '{}' is not written", where, arch,
+                          rope_scaling_name(b.rope.scaling));
   const std::string p = arch + ".";
   write_gguf_common_hparams(w, arch, c);
+  if (b.rope.scaling == RopeScaling::Linear) {
+    w.set_string(p + "rope.scaling.type", "linear");
+    w.set_f32(p + "rope.scaling.factor", float(b.rope.factor));
+  }
   w.set_u32(p + "attention.head_count_kv", uint32_t(c.n_head_kv));
   w.set_u32(p + "vocab_size", uint32_t(c.n_vocab));
   w.set_u32(p + "rope.dimension_count", uint32_t(c.head_dim));

@@ -15,6 +15,7 @@ Result<ModelConfig> parse_mistral(const Json& j, const std::string& where) {
 }
 }  // namespace
 
-extern const ArchDef kMistralArch{"mistral", parse_mistral, llama_family_names, kLlamaFamilyTargets, &kLlamaGguf};
+extern const ArchDef kMistralArch{"mistral",           parse_mistral, llama_family_names,
+                                  kLlamaFamilyTargets, &kLlamaGguf,   llama_family_reads({"sliding_window"})};
 
 }  // namespace peft

@@ -15,6 +15,11 @@ Result<ModelConfig> parse_qwen2(const Json& j, const std::string& where) {
 }
 }  // namespace
 
-extern const ArchDef kQwen2Arch{"qwen2", parse_qwen2, llama_family_names, kLlamaFamilyTargets, &kQwen2Gguf};
+extern const ArchDef kQwen2Arch{"qwen2",
+                                parse_qwen2,
+                                llama_family_names,
+                                kLlamaFamilyTargets,
+                                &kQwen2Gguf,
+                                llama_family_reads({"use_sliding_window", "sliding_window"})};
 
 }  // namespace peft

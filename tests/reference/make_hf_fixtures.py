@@ -1,0 +1,108 @@
+"""Fixtures made by the real Hugging Face transformers 4.57 (../shared/clients): tiny random
+models whose configs use keys the plain-PyTorch references in this folder do not model
+(RoPE scaling of every type). Same layout as make_fixtures.py writes.
+
+usage:  source ../shared/clients/python/env.sh transformers-4.57
+        /usr/bin/python3 tests/reference/make_hf_fixtures.py [--out DIR]
+
+Weights follow the fixtures' rule (weights N(0, 0.2^2), norm weights 1 + N(0, 0.2^2), drawn in
+state_dict order from one seeded generator); config.json is the full config transformers
+writes (every attribute, as save_pretrained with use_diff=False would), so loading it also
+proves every key there is read or neutral.
+"""
+import json
+import os
+import sys
+
+import torch
+import transformers
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from common import random_batch, shifted_ce  # noqa: E402
+from safetensors_io import save  # noqa: E402
+
+B, T = 2, 12
+
+
+def _llama(rope_scaling, max_positions=64, **extra):
+    cfg = dict(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+               num_attention_heads=2, num_key_value_heads=1, hidden_act="silu",
+               max_position_embeddings=max_positions, rms_norm_eps=1e-5, tie_word_embeddings=False,
+               rope_theta=10000.0, rope_scaling=rope_scaling, bos_token_id=1, eos_token_id=2)
+    cfg.update(extra)
+    return transformers.LlamaConfig(**cfg)
+
+
+# head_dim 16: inverse frequencies 10000^(-i/8), wavelengths 6.3 .. 1.9e4 positions, so each
+# scaling's branches are all taken at these sizes.
+FIXTURES = [
+    ("llama_rope_llama3", _llama({"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                  "high_freq_factor": 4.0, "original_max_position_embeddings": 64},
+                                 max_positions=512),
+     "Llama 3.1 rope scaling: factor 8, low/high_freq_factor 1/4, original length 64 (wavelengths "
+     "below 16 kept, above 64 divided by 8, between blended)."),
+    ("llama_rope_linear", _llama({"type": "linear", "factor": 2.0}),
+     "linear rope scaling (legacy 'type' key), factor 2."),
+    ("llama_rope_dynamic", _llama({"rope_type": "dynamic", "factor": 3.0}, max_positions=8),
+     "dynamic NTK rope scaling, factor 3, max_position_embeddings 8 < T=12 (the base grows with "
+     "the forward's length)."),
+    ("llama_rope_yarn", _llama({"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16,
+                                "beta_fast": 8.0, "beta_slow": 1.0}),
+     "YaRN rope scaling, factor 4, original length 16, beta_fast 8 (attention factor 0.1 ln 4 + 1)."),
+    ("llama_rope_longrope", _llama({"rope_type": "longrope", "short_factor": [1.0, 1.1, 1.3, 1.6, 2.0, 2.5, 3.1, 3.8],
+                                    "long_factor": [1.0, 1.5, 2.2, 3.0, 4.0, 5.5, 7.0, 9.0],
+                                    "factor": 8.0},
+                                   original_max_position_embeddings=8),
+     "LongRoPE (Phi-3's) on llama: original length 8 < T=12, so long_factor applies; attention "
+     "factor sqrt(1 + ln(64/8)/ln 8)."),
+]
+
+
+def init_weights(model, seed):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.state_dict().items():
+            noise = torch.randn(p.shape, generator=g) * 0.2
+            p.copy_(1.0 + noise if "norm" in name else noise)
+
+
+def generate(out_root):
+    summary = {}
+    for i, (name, cfg, readme) in enumerate(FIXTURES):
+        torch.manual_seed(0)
+        model = transformers.AutoModelForCausalLM.from_config(cfg, attn_implementation="eager").eval()
+        init_weights(model, 20260101 + i)
+        d = os.path.join(out_root, name)
+        os.makedirs(os.path.join(d, "model"), exist_ok=True)
+        config = json.loads(cfg.to_json_string(use_diff=False))
+        with open(os.path.join(d, "model", "config.json"), "w") as f:
+            f.write(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        W = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()
+             if not (cfg.tie_word_embeddings and k == "lm_head.weight")}
+        save(os.path.join(d, "model", "model.safetensors"), W, {"format": "pt"})
+        ids, mask = random_batch(20260201 + i, cfg.vocab_size, B, T)
+        with torch.no_grad():
+            out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+        loss = shifted_ce(out.logits, ids)
+        io = {"input_ids": ids, "attention_mask": mask, "labels": ids.clone(), "logits": out.logits,
+              "loss": loss.reshape(()), "last_hidden_state": out.hidden_states[-1]}
+        for j, h in enumerate(out.hidden_states):
+            io[f"hidden_states.{j}"] = h
+        save(os.path.join(d, "io.safetensors"), io,
+             {"format": "pt", "made_by": f"transformers {transformers.__version__}"})
+        with open(os.path.join(d, "README"), "w") as f:
+            f.write(f"{name}: LlamaForCausalLM (transformers {transformers.__version__}), {readme}\n")
+        summary[name] = round(float(loss), 6)
+    return summary
+
+
+def main():
+    args = sys.argv[1:]
+    default = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "fixtures")
+    out = args[args.index("--out") + 1] if "--out" in args else default
+    print(json.dumps(generate(out), indent=1))
+
+
+if __name__ == "__main__":
+    main()
