@@ -23,5 +23,6 @@ void add_export(CLI::App& app, Action& action);
 void add_eval(CLI::App& app, Action& action);
 void add_report(CLI::App& app, Action& action);
 void add_bench(CLI::App& app, Action& action);
+void add_chat_template(CLI::App& app, Action& action);
 
 }  // namespace peft::cli
