@@ -69,6 +69,7 @@ Status run_train(TrainArgs& a, const CLI::App& cmd) {
   if (cfg.data_format == "text")
     PEFT_TRY(
         refuse_given(cmd, {"--train-on-inputs"}, "has no effect on --data-format text (a text record has no prompt)"));
+  cfg.train_on_inputs_given = cmd.get_option("--train-on-inputs")->count() > 0;
   const MethodDef* method = find_method(cfg.method);
   if (!method) return Status::errorf("--method '{}' is unknown (supported: {})", cfg.method, supported_methods());
   for (const auto& [flag, opt] : a.options) {
@@ -108,7 +109,11 @@ void add_train(CLI::App& app, Action& action) {
   sub->add_option("--config", c.config_file, "adapter_config.json with the method's settings");
   sub->add_option("--resume", c.resume, "checkpoint folder to continue from");
   sub->add_option("--data-format", c.data_format,
-                  "auto | alpaca | alpaca-jsonl | text | glue (SST-2/CoLA/RTE/STS-B TSV) | e2e");
+                  "auto | alpaca | alpaca-jsonl | text | glue (SST-2/CoLA/RTE/STS-B TSV) | e2e | chat (messages "
+                  "rendered with the model's chat template)");
+  sub->add_option("--chat-template", c.chat_template,
+                  "chat data: render with this template file instead of the model's (chat_template.jinja / "
+                  "tokenizer_config.json)");
   sub->add_option("--base-dtype", c.base_dtype, "f32 or bf16 base weights");
   sub->add_option("--learning-rate", c.learning_rate, "peak learning rate (default 3e-4)");
   sub->add_option("--batch-size", c.batch_size, "examples per optimizer step (default 128)");
@@ -121,7 +126,9 @@ void add_train(CLI::App& app, Action& action) {
   sub->add_option("--max-grad-norm", c.max_grad_norm, "gradient clipping norm (default 1.0; 0 = off)");
   sub->add_option("--cutoff-len", c.cutoff_len, "max tokens per example (default 256)");
   sub->add_option("--val-set-size", c.val_set_size, "held-out examples (default 2000)");
-  sub->add_option("--train-on-inputs", c.train_on_inputs, "include prompt tokens in the loss (default true)");
+  sub->add_option("--train-on-inputs", c.train_on_inputs,
+                  "include prompt tokens in the loss (default true; chat data: false, the loss is on the assistant "
+                  "turns)");
   sub->add_option("--group-by-length", c.group_by_length, "length-grouped batches (default false)");
   sub->add_option("--gradient-checkpointing", c.gradient_checkpointing,
                   "keep only block inputs and recompute activations in the backward: less memory, one more "

@@ -18,7 +18,8 @@ Result<DataFormat> parse_data_format(std::string_view name) {
   if (name == "text") return DataFormat::TextJsonl;
   if (name == "glue") return DataFormat::Glue;
   if (name == "e2e") return DataFormat::E2e;
-  return Status::errorf("data format '{}' unknown: expected auto, alpaca, alpaca-jsonl, text, glue or e2e", name);
+  if (name == "chat") return DataFormat::Chat;
+  return Status::errorf("data format '{}' unknown: expected auto, alpaca, alpaca-jsonl, text, glue, e2e or chat", name);
 }
 
 const char* data_format_name(DataFormat format) {
@@ -35,19 +36,67 @@ const char* data_format_name(DataFormat format) {
       return "glue";
     case DataFormat::E2e:
       return "e2e";
+    case DataFormat::Chat:
+      return "chat";
   }
   return "?";
 }
 
 namespace {
 
-enum class Want { Any, Instruction, Text };
+enum class Want { Any, Instruction, Text, Chat };
 
 // Within one JSONL line nlohmann always says "line 1"; only its column and reason matter.
 std::string parse_error_reason(const Json::parse_error& e) {
   std::string s = json_error_text(e);
   size_t colon = s.find(": ");
   return colon == std::string::npos ? s : s.substr(colon + 2);
+}
+
+// OpenAI-style "messages" or ShareGPT "conversations" → a JSON array of {role, content, ...}.
+Result<std::string> parse_chat_messages(const Json& obj, const std::string& where) {
+  const bool sharegpt = !obj.contains("messages") && obj.contains("conversations");
+  const char* key = sharegpt ? "conversations" : "messages";
+  if (!obj.contains(key)) return Status::errorf("{}: expected a 'messages' list (chat data)", where);
+  const Json& list = obj[key];
+  if (!list.is_array() || list.empty())
+    return Status::errorf("{}: '{}' must be a non-empty list of messages, found {}", where, key,
+                          list.is_array() ? "an empty list" : list.type_name());
+  Json out = Json::array();
+  bool has_assistant = false;
+  for (size_t k = 0; k < list.size(); ++k) {
+    const std::string at = fmt::format("{}: message {}", where, k);
+    const Json& m = list[k];
+    if (!m.is_object()) return Status::errorf("{}: expected an object, found {}", at, m.type_name());
+    Json msg = m;
+    std::string role;
+    if (sharegpt) {
+      PEFT_ASSIGN_OR_RETURN(std::string from, json_get_string(m, "from", at));
+      static const std::pair<const char*, const char*> roles[] = {
+          {"human", "user"},          {"user", "user"},       {"gpt", "assistant"},
+          {"assistant", "assistant"}, {"model", "assistant"}, {"system", "system"},
+          {"tool", "tool"},           {"function", "tool"},   {"observation", "tool"}};
+      for (auto [name, mapped] : roles)
+        if (from == name) role = mapped;
+      if (role.empty())
+        return Status::errorf("{}: unknown 'from' '{}' (expected human, gpt, system or tool)", at, from);
+      if (!m.contains("value") || !m["value"].is_string()) return Status::errorf("{}: 'value' must be a string", at);
+      msg = Json{{"role", role}, {"content", m["value"]}};
+    } else {
+      PEFT_ASSIGN_OR_RETURN(role, json_get_string(m, "role", at));
+      if (role != "system" && role != "user" && role != "assistant" && role != "tool")
+        return Status::errorf("{}: unknown role '{}' (expected system, user, assistant or tool)", at, role);
+      const bool tool_call = role == "assistant" && m.contains("tool_calls") && m["tool_calls"].is_array();
+      const bool ok = m.contains("content") && (m["content"].is_string() || (tool_call && m["content"].is_null()));
+      if (!ok)
+        return Status::errorf("{}: 'content' must be a string, found {}", at,
+                              m.contains("content") ? m["content"].dump() : std::string("no content"));
+    }
+    has_assistant = has_assistant || role == "assistant";
+    out.push_back(std::move(msg));
+  }
+  if (!has_assistant) return Status::errorf("{}: the conversation has no assistant turn to train on", where);
+  return out.dump();
 }
 
 std::string key_list(const Json& obj) {
@@ -60,6 +109,11 @@ Result<Record> parse_record(const Json& obj, const std::string& where, Want want
   if (!obj.is_object()) return Status::errorf("{}: expected a JSON object, found {}", where, obj.type_name());
   Record r;
   r.where = where;
+  if (want == Want::Chat || (want == Want::Any && (obj.contains("messages") || obj.contains("conversations")))) {
+    r.kind = RecordKind::Chat;
+    PEFT_ASSIGN_OR_RETURN(r.messages_json, parse_chat_messages(obj, where));
+    return r;
+  }
   bool text = want == Want::Text || (want == Want::Any && obj.contains("text"));
   if (text) {
     r.kind = RecordKind::Text;
@@ -68,8 +122,9 @@ Result<Record> parse_record(const Json& obj, const std::string& where, Want want
     return r;
   }
   if (want == Want::Any && !obj.contains("instruction") && !obj.contains("output"))
-    return Status::errorf("{}: expected fields 'instruction' and 'output' (Alpaca) or 'text', found keys {}", where,
-                          key_list(obj));
+    return Status::errorf(
+        "{}: expected fields 'instruction' and 'output' (Alpaca), 'text' or 'messages' (chat), found keys {}", where,
+        key_list(obj));
   r.kind = RecordKind::Instruction;
   PEFT_ASSIGN_OR_RETURN(r.instruction, json_get_string(obj, "instruction", where));
   // LLM-Adapters' files always carry "input" (often ""), Alpaca-style JSONL often omits it.
@@ -174,6 +229,10 @@ Result<std::vector<Record>> parse_dataset(std::string_view content, const std::s
       break;
     case DataFormat::E2e:
       records = parse_e2e_records(content, name);
+      break;
+    case DataFormat::Chat:
+      records = content[first] == '[' ? parse_array(content, name, Want::Chat)
+                                      : parse_lines(content, name, Want::Chat, false);
       break;
   }
   if (!records.is_ok()) return records.status();

@@ -48,6 +48,8 @@ Json TrainConfig::identity() const {
               {"cutoff_len", cutoff_len},
               {"val_set_size", val_set_size},
               {"train_on_inputs", train_on_inputs},
+              {"train_on_inputs_given", train_on_inputs_given},
+              {"chat_template", chat_template},
               {"group_by_length", group_by_length},
               {"seed", std::to_string(seed)}};
 }

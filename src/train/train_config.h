@@ -36,6 +36,10 @@ struct TrainConfig {
   int64_t cutoff_len = 256;
   int64_t val_set_size = 2000;
   bool train_on_inputs = true;
+  // Whether --train-on-inputs was given: chat records train on the assistant turns only unless
+  // it says true (instruction records keep LLM-Adapters' default, true).
+  bool train_on_inputs_given = false;
+  std::string chat_template;  // chat records: this template file instead of the model's own
   bool group_by_length = false;
   uint64_t seed = 42;
 

@@ -8,6 +8,7 @@
 #include "data/dataset.h"
 #include "data/segments.h"
 #include "data/token_modality.h"
+#include "data/tokenize_chat.h"
 #include "tokenizer/model_tokenizer.h"
 
 namespace peft {
@@ -35,7 +36,28 @@ Status tokenize_train_data(const TrainConfig& cfg, TrainData& d, std::span<const
   if (segmented > 0 && !modalities.empty()) PEFT_TRY(check_segment_modalities(d.records, modalities));
   const int64_t cutoff = std::min(cfg.cutoff_len, d.model->config.n_ctx);
   TokenizeOptions to{cutoff, cfg.train_on_inputs, true};
-  std::vector<TokenizedExample> all = tokenize_records(*d.tokenizer, d.records, to);
+  std::vector<TokenizedExample> all;
+  const bool chat =
+      std::any_of(d.records.begin(), d.records.end(), [](const Record& r) { return r.kind == RecordKind::Chat; });
+  if (!chat) {
+    all = tokenize_records(*d.tokenizer, d.records, to);
+  } else {
+    PEFT_ASSIGN_OR_RETURN(ChatTemplate tmpl, cfg.chat_template.empty() ? load_model_chat_template(cfg.model)
+                                                                       : load_chat_template_file(cfg.chat_template));
+    ChatRenderOptions ro;
+    ro.bos_token = !tmpl.bos_token.empty() ? tmpl.bos_token : d.tokenizer->token_text(d.tokenizer->bos_id());
+    ro.eos_token = !tmpl.eos_token.empty() ? tmpl.eos_token : d.tokenizer->token_text(d.tokenizer->eos_id());
+    const bool chat_inputs = cfg.train_on_inputs_given && cfg.train_on_inputs;
+    all.reserve(d.records.size());
+    for (const Record& r : d.records) {
+      if (r.kind != RecordKind::Chat) {
+        all.push_back(tokenize_record(*d.tokenizer, r, to));
+        continue;
+      }
+      PEFT_ASSIGN_OR_RETURN(TokenizedExample e, tokenize_chat_record(*d.tokenizer, tmpl, r, ro, cutoff, chat_inputs));
+      all.push_back(std::move(e));
+    }
+  }
   if (segmented > 0 && !modalities.empty()) PEFT_TRY(assign_modalities(*d.tokenizer, d.records, all, modalities));
   for (const TokenizedExample& e : all) {
     d.truncated += e.truncated;

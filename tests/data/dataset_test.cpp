@@ -115,7 +115,8 @@ TEST(Dataset, MissingField) {
   EXPECT_EQ(error_of("{\"output\": \"b\"}", DataFormat::Auto, "d.jsonl"),
             "d.jsonl: line 1: field 'instruction' missing");
   EXPECT_EQ(error_of(R"([{"question": "q", "answer": "a"}])"),
-            "data.json: record 0: expected fields 'instruction' and 'output' (Alpaca) or 'text', found keys "
+            "data.json: record 0: expected fields 'instruction' and 'output' (Alpaca), 'text' or 'messages' (chat), "
+            "found keys "
             "'answer', 'question'");
 }
 
