@@ -17,10 +17,11 @@ extern const ArchDef kLlamaArch;
 extern const ArchDef kMistralArch;
 extern const ArchDef kOptArch;
 extern const ArchDef kQwen2Arch;
+extern const ArchDef kQwen3Arch;
 
 namespace {
 const ArchDef* const kArchs[] = {
-    &kBloomArch, &kGpt2Arch, &kGptNeoxArch, &kGptjArch, &kLlamaArch, &kMistralArch, &kOptArch, &kQwen2Arch,
+    &kBloomArch, &kGpt2Arch, &kGptNeoxArch, &kGptjArch, &kLlamaArch, &kMistralArch, &kOptArch, &kQwen2Arch, &kQwen3Arch,
 };
 }  // namespace
 

@@ -116,9 +116,17 @@ void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, fl
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T, kvd = c.kv_dim();
   if (c.block.qkv == QkvLayout::Separate) {
-    project(r, Site::AttnQ, w.q, xn, fptr(a.q), N);
-    project(r, Site::AttnK, w.k, xn, fptr(a.k), N);
+    // With q/k norms the projections land in q_raw/k_raw and each head is normalised into q/k:
+    // (N·H, hd) rows of one RMSNorm.
+    const bool qk_norm = c.block.qk_norm;
+    project(r, Site::AttnQ, w.q, xn, qk_norm ? fptr(a.q_raw) : fptr(a.q), N);
+    project(r, Site::AttnK, w.k, xn, qk_norm ? fptr(a.k_raw) : fptr(a.k), N);
     project(r, Site::AttnV, w.v, xn, fptr(a.v), N);
+    if (qk_norm) {
+      rmsnorm_forward(fptr(a.q), fptr(a.q_rstd), fptr(a.q_raw), w.q_norm.w.f32(), N * c.n_head, c.head_dim, c.norm_eps);
+      rmsnorm_forward(fptr(a.k), fptr(a.k_rstd), fptr(a.k_raw), w.k_norm.w.f32(), N * c.n_head_kv, c.head_dim,
+                      c.norm_eps);
+    }
   } else {
     project(r, Site::AttnQKV, w.qkv, xn, fptr(a.qkv), N);
     fused_copy(c, fptr(a.qkv), fptr(a.q), fptr(a.k), fptr(a.v), N, false);
@@ -176,8 +184,20 @@ void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& 
     rope_backward(fptr(g.d_k), r.positions, N, c.n_head_kv, c.head_dim, c.block.rope);
   }
   if (c.block.qkv == QkvLayout::Separate) {
-    project_backward(r, Site::AttnQ, w.q, xn, fptr(g.d_q), d_xn, N, fptr(g.d_lin_in));
-    project_backward(r, Site::AttnK, w.k, xn, fptr(g.d_k), d_xn, N, fptr(g.d_lin_in));
+    float* d_q = fptr(g.d_q);
+    float* d_k = fptr(g.d_k);
+    if (c.block.qk_norm) {  // through the per-head norms (their weights are the base's: no dw)
+      zero(g.d_q_raw);
+      zero(g.d_k_raw);
+      rmsnorm_backward(fptr(g.d_q_raw), nullptr, d_q, fptr(a.q_raw), w.q_norm.w.f32(), fptr(a.q_rstd), N * c.n_head,
+                       c.head_dim);
+      rmsnorm_backward(fptr(g.d_k_raw), nullptr, d_k, fptr(a.k_raw), w.k_norm.w.f32(), fptr(a.k_rstd), N * c.n_head_kv,
+                       c.head_dim);
+      d_q = fptr(g.d_q_raw);
+      d_k = fptr(g.d_k_raw);
+    }
+    project_backward(r, Site::AttnQ, w.q, xn, d_q, d_xn, N, fptr(g.d_lin_in));
+    project_backward(r, Site::AttnK, w.k, xn, d_k, d_xn, N, fptr(g.d_lin_in));
     project_backward(r, Site::AttnV, w.v, xn, fptr(g.d_v), d_xn, N, fptr(g.d_lin_in));
   } else {
     fused_copy(c, fptr(g.d_qkv), fptr(g.d_q), fptr(g.d_k), fptr(g.d_v), N, true);

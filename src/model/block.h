@@ -14,6 +14,8 @@ struct LayerActs {
   Tensor x_in;                  // (N, C) residual stream entering the block
   Tensor n1, n1_mean, n1_rstd;  // (N, C), (N), (N) attention-side norm
   Tensor qkv;                   // (N, q_dim + 2·kv_dim) fused projection output
+  Tensor q_raw, k_raw;          // (N, H·hd), (N, Hkv·hd) projections before the q/k norms (qk_norm)
+  Tensor q_rstd, k_rstd;        // (N·H), (N·Hkv) their per-head 1/rms
   Tensor q;                     // (N, H·hd) after RoPE
   Tensor k, v;                  // (N, Hkv·hd) this call's keys (after RoPE) and values
   Tensor lse;                   // (B, H, T) log-sum-exp of each attention row (training only)
@@ -59,6 +61,7 @@ struct BlockGrads {
   Tensor d_x_mid;                     // (N, C)
   Tensor d_att;                       // (N, H·hd)
   Tensor d_q, d_k, d_v;               // (N, H·hd), (kv_tokens, Hkv·hd) ×2 (compacted to N rows)
+  Tensor d_q_raw, d_k_raw;            // (N, H·hd), (N, Hkv·hd) before the q/k norms (qk_norm)
   Tensor d_qkv;                       // (N, q_dim + 2·kv_dim)
   Tensor d_ff_h, d_ff_up, d_ff_gate;  // (N, F)
   Tensor d_lin_in;                    // (N, max in) ∂L/∂(adapted projection input), for input hooks

@@ -32,7 +32,10 @@ struct BlockSpec {
   bool qkv_bias = false;           // q/k/v projections have biases
   bool o_bias = false;             // the attention output projection has a bias
   bool mlp_bias = false;
-  bool norm_bias = false;        // LayerNorm with bias
+  bool norm_bias = false;  // LayerNorm with bias
+  // RMSNorm over each head of q and of k (weights (hd), eps norm_eps) between the projections
+  // and RoPE (Qwen3, Gemma 3).
+  bool qk_norm = false;
   bool tied_embeddings = false;  // lm_head = token embedding
   bool lm_head_bias = false;
   int64_t learned_pos_offset = 0;  // OPT's embed_positions offset (2)

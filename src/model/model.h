@@ -31,8 +31,9 @@ struct Norm {
 
 struct LayerWeights {
   Norm attn_norm, ffn_norm;
-  Linear q, k, v;  // QkvLayout::Separate
-  Linear qkv;      // fused layouts
+  Norm q_norm, k_norm;  // (hd) BlockSpec::qk_norm
+  Linear q, k, v;       // QkvLayout::Separate
+  Linear qkv;           // fused layouts
   Linear o;
   Linear gate, up, down;  // gate only for gated MLPs
 };

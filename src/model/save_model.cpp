@@ -28,6 +28,8 @@ std::vector<HfTensor> hf_tensors(const Model& m) {
     add(n.attn_norm_b, l, w.attn_norm.b, false);
     add(n.ffn_norm_w, l, w.ffn_norm.w, false);
     add(n.ffn_norm_b, l, w.ffn_norm.b, false);
+    add(n.q_norm_w, l, w.q_norm.w, false);
+    add(n.k_norm_w, l, w.k_norm.w, false);
     const std::pair<const std::string*, const Linear*> linears[] = {
         {&n.q_w, &w.q}, {&n.k_w, &w.k},       {&n.v_w, &w.v},   {&n.qkv_w, &w.qkv},
         {&n.o_w, &w.o}, {&n.gate_w, &w.gate}, {&n.up_w, &w.up}, {&n.down_w, &w.down}};

@@ -187,6 +187,10 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
       PEFT_TRY(bind.vector(w.ffn_norm.w, n.ffn_norm_w, l, C));
       PEFT_TRY(bind.vector(w.ffn_norm.b, n.ffn_norm_b, l, C));
     }
+    if (c.block.qk_norm) {
+      PEFT_TRY(bind.vector(w.q_norm.w, n.q_norm_w, l, c.head_dim));
+      PEFT_TRY(bind.vector(w.k_norm.w, n.k_norm_w, l, c.head_dim));
+    }
     if (c.block.qkv == QkvLayout::Separate) {
       PEFT_TRY(bind.linear(w.q, n.q_w, n.q_b, l, qd, C));
       PEFT_TRY(bind.linear(w.k, n.k_w, n.k_b, l, kvd, C));

@@ -79,7 +79,7 @@ struct MethodSetup {
 
 MethodSetup make(const std::string& arch, const MethodRow& row) {
   MethodSetup s;
-  auto m = load_model(test::fixture_path(arch + "/model"));
+  auto m = load_model(test::fixture_dir(arch) + "/model");
   EXPECT_TRUE(m.is_ok()) << m.status().message();
   s.model = std::move(*m);
   const MethodDef* def = find_method(row.method);
@@ -185,9 +185,11 @@ TEST_P(MethodProperties, Hold) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, MethodProperties,
-                         ::testing::Combine(::testing::ValuesIn(rows()), ::testing::Values("llama", "gpt2", "bloom")),
+                         ::testing::Combine(::testing::ValuesIn(rows()),
+                                            ::testing::Values("llama", "gpt2", "bloom", "local:qwen3")),
                          [](const auto& info) {
-                           return std::string(std::get<0>(info.param).name) + "_" + std::get<1>(info.param);
+                           return std::string(std::get<0>(info.param).name) + "_" +
+                                  test::fixture_name(std::get<1>(info.param));
                          });
 
 }  // namespace

@@ -34,12 +34,7 @@ Batch read_batch(const SafetensorsFile& io) {
   return b;
 }
 
-// A fixture folder: ../shared/fixtures/<arch> (transformers 4.31) or tests/fixtures/<name>
-// (our PyTorch references in tests/reference/ for what the shared set lacks).
-std::string fixture_dir(const std::string& name) {
-  if (name.rfind("local:", 0) == 0) return std::string(PEFT_SOURCE_DIR) + "/tests/fixtures/" + name.substr(6);
-  return test::fixture_path(name);
-}
+using test::fixture_dir;
 
 class FixtureForward : public ::testing::TestWithParam<std::string> {};
 
@@ -146,12 +141,8 @@ INSTANTIATE_TEST_SUITE_P(Archs, FixtureForward,
                                            "local:bloom_6heads", "local:gpt_neox_seq", "local:gptj_full_rotary",
                                            "local:llama_rope_llama3", "local:llama_rope_linear",
                                            "local:llama_rope_dynamic", "local:llama_rope_yarn",
-                                           "local:llama_rope_longrope"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           if (n.rfind("local:", 0) == 0) n = n.substr(6);
-                           return n;
-                         });
+                                           "local:llama_rope_longrope", "local:qwen3"),
+                         [](const auto& info) { return test::fixture_name(info.param); });
 
 }  // namespace
 }  // namespace peft

@@ -58,12 +58,7 @@ double max_abs(const std::vector<float>& v) {
   return m;
 }
 
-// ../shared/fixtures/<arch>/model, or tests/fixtures/<name>/model for "local:<name>".
-std::string model_dir(const std::string& name) {
-  if (name.rfind("local:", 0) == 0)
-    return std::string(PEFT_SOURCE_DIR) + "/tests/fixtures/" + name.substr(6) + "/model";
-  return test::fixture_path(name + "/model");
-}
+std::string model_dir(const std::string& name) { return test::fixture_dir(name) + "/model"; }
 
 class GgufRoundTrip : public ::testing::TestWithParam<std::string> {};
 
@@ -93,11 +88,8 @@ TEST_P(GgufRoundTrip, LogitsMatchTheHuggingFaceFolder) {
 // qwen2: q/k/v biases, GQA 6/2, tied head, NeoX rope (not permuted by llama.cpp).
 INSTANTIATE_TEST_SUITE_P(Fixtures, GgufRoundTrip,
                          ::testing::Values("llama", "gpt2", "bloom", "gpt_neox", "local:qwen2",
-                                           "local:mistral_nowindow"),
-                         [](const auto& info) {
-                           const std::string& p = info.param;
-                           return p.rfind("local:", 0) == 0 ? p.substr(6) : p;
-                         });
+                                           "local:mistral_nowindow", "local:qwen3"),
+                         [](const auto& info) { return test::fixture_name(info.param); });
 
 TEST(GgufModel, LlamaQkRowsArePermutedInTheFileAndRestoredOnLoad) {
   TempDir dir;
@@ -259,7 +251,7 @@ TEST(GgufModel, ExportFlagErrors) {
   r = test::run_peft("export --format gguf --model " + test::fixture_path("opt/model") + " --out " + (dir / "x.gguf"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(
-      r.err.find("llama.cpp has no 'opt' architecture (GGUF export supports: bloom, gpt2, gptneox, llama, qwen2)"),
+      r.err.find("llama.cpp has no 'opt' architecture (GGUF export supports: bloom, gpt2, gptneox, llama, qwen2, qwen3)"),
       std::string::npos)
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "x.gguf"));

@@ -1,6 +1,6 @@
 """Fixtures made by the real Hugging Face transformers 4.57 (../shared/clients): tiny random
-models whose configs use keys the plain-PyTorch references in this folder do not model
-(RoPE scaling of every type). Same layout as make_fixtures.py writes.
+models of what the plain-PyTorch references in this folder do not model (RoPE scaling of every
+type, current architectures: Qwen3). Same layout as make_fixtures.py writes.
 
 usage:  source ../shared/clients/python/env.sh transformers-4.57
         /usr/bin/python3 tests/reference/make_hf_fixtures.py [--out DIR]
@@ -56,6 +56,12 @@ FIXTURES = [
                                    original_max_position_embeddings=8),
      "LongRoPE (Phi-3's) on llama: original length 8 < T=12, so long_factor applies; attention "
      "factor sqrt(1 + ln(64/8)/ln 8)."),
+    ("qwen3", transformers.Qwen3Config(
+        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=16, hidden_act="silu", max_position_embeddings=64, rms_norm_eps=1e-6,
+        rope_theta=1000000.0, tie_word_embeddings=True, bos_token_id=1, eos_token_id=2),
+     "per-head RMSNorm on q and k before RoPE (q_norm, k_norm), head_dim 16 != hidden 32 / 4 heads, "
+     "GQA 4/2, no biases, tied embeddings, rope_theta 1e6."),
 ]
 
 
@@ -92,7 +98,7 @@ def generate(out_root):
         save(os.path.join(d, "io.safetensors"), io,
              {"format": "pt", "made_by": f"transformers {transformers.__version__}"})
         with open(os.path.join(d, "README"), "w") as f:
-            f.write(f"{name}: LlamaForCausalLM (transformers {transformers.__version__}), {readme}\n")
+            f.write(f"{name}: {type(model).__name__} (transformers {transformers.__version__}), {readme}\n")
         summary[name] = round(float(loss), 6)
     return summary
 

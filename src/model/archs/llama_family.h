@@ -16,5 +16,6 @@ std::vector<std::string> llama_family_reads(std::vector<std::string> more = {});
 // GGUF (archs/llama_family_gguf.cpp): llama.cpp's llama (mistral exports as it) and qwen2.
 extern const GgufArchDef kLlamaGguf;
 extern const GgufArchDef kQwen2Gguf;
+extern const GgufArchDef kQwen3Gguf;
 
 }  // namespace peft

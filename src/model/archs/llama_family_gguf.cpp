@@ -70,6 +70,9 @@ Status write_llama_family_gguf(const std::string& arch, const ModelConfig& c, Gg
   if (b.qkv != QkvLayout::Separate || !b.gated_mlp || b.norm != NormKind::RmsNorm)
     return Status::errorf("{}: cannot export to GGUF '{}': expected separate q/k/v, a gated MLP and RMSNorm", where,
                           arch);
+  if (b.qk_norm != (arch == "qwen3"))
+    return Status::errorf("{}: cannot export to GGUF '{}': q/k norms {}", where, arch,
+                          b.qk_norm ? "are not part of that architecture" : "are missing");
   if (c.sliding_window > 0 && c.sliding_window < c.n_ctx)
     fmt::print(stderr,
                "warning: {}: llama.cpp's '{}' architecture has no sliding window: the GGUF model attends "
@@ -105,11 +108,15 @@ Status write_llama(const ModelConfig& c, GgufWriter& w, const std::string& where
 Status write_qwen2(const ModelConfig& c, GgufWriter& w, const std::string& where) {
   return write_llama_family_gguf("qwen2", c, w, where);
 }
+Status write_qwen3(const ModelConfig& c, GgufWriter& w, const std::string& where) {
+  return write_llama_family_gguf("qwen3", c, w, where);
+}
 }  // namespace
 
 // llama.cpp's llama rotates interleaved pairs, so its converter permutes q/k rows; qwen2
 // rotates halves (NEOX) and keeps Hugging Face's order.
 extern const GgufArchDef kLlamaGguf{"llama", true, false, read_llama_family_gguf, write_llama, "llama"};
 extern const GgufArchDef kQwen2Gguf{"qwen2", false, false, read_llama_family_gguf, write_qwen2, "qwen2"};
+extern const GgufArchDef kQwen3Gguf{"qwen3", false, false, read_llama_family_gguf, write_qwen3, "qwen3"};
 
 }  // namespace peft

@@ -44,6 +44,10 @@ TINY_CONFIGS = {
     "mistral": dict(model_type="mistral", vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
                     num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-6,
                     tie_word_embeddings=False, sliding_window=None),
+    # transformers 4.57 only: per-head q/k norms, head_dim 32 != 64 / 4.
+    "qwen3": dict(model_type="qwen3", vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, head_dim=32, max_position_embeddings=128,
+                  rms_norm_eps=1e-6, tie_word_embeddings=True),
 }
 
 
