@@ -18,10 +18,12 @@ extern const ArchDef kMistralArch;
 extern const ArchDef kOptArch;
 extern const ArchDef kQwen2Arch;
 extern const ArchDef kQwen3Arch;
+extern const ArchDef kSmollm3Arch;
 
 namespace {
 const ArchDef* const kArchs[] = {
-    &kBloomArch, &kGpt2Arch, &kGptNeoxArch, &kGptjArch, &kLlamaArch, &kMistralArch, &kOptArch, &kQwen2Arch, &kQwen3Arch,
+    &kBloomArch,   &kGpt2Arch, &kGptNeoxArch, &kGptjArch,  &kLlamaArch,
+    &kMistralArch, &kOptArch,  &kQwen2Arch,   &kQwen3Arch, &kSmollm3Arch,
 };
 }  // namespace
 
@@ -89,6 +91,8 @@ Status validate_config(ModelConfig& c, const std::string& where) {
     return Status::errorf("{}: {} attention heads are not a multiple of {} key/value heads", where, c.n_head,
                           c.n_head_kv);
   if (c.block.position == PositionKind::Rope) PEFT_TRY(finish_rope_spec(c.block.rope, c.head_dim, where));
+  if (!c.rope_layers.empty() && int64_t(c.rope_layers.size()) != c.n_layer)
+    return Status::errorf("{}: {} per-layer RoPE flags for {} layers", where, c.rope_layers.size(), c.n_layer);
   // Real models use 1e-12 .. 1e-5; from 0.1 up the norm stops normalising.
   if (!(c.norm_eps > 0.f && c.norm_eps < 0.1f))
     return Status::errorf("{}: the norm epsilon must be in (0, 0.1), found {}", where, c.norm_eps);

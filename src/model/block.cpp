@@ -131,7 +131,7 @@ void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, fl
     project(r, Site::AttnQKV, w.qkv, xn, fptr(a.qkv), N);
     fused_copy(c, fptr(a.qkv), fptr(a.q), fptr(a.k), fptr(a.v), N, false);
   }
-  if (c.block.position == PositionKind::Rope) {
+  if (c.uses_rope(r.layer)) {
     rope_forward(fptr(a.q), r.positions, N, c.n_head, c.head_dim, c.block.rope);
     rope_forward(fptr(a.k), r.positions, N, c.n_head_kv, c.head_dim, c.block.rope);
   }
@@ -179,7 +179,7 @@ void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& 
                      size_t(kvd) * sizeof(float));
       }
   }
-  if (c.block.position == PositionKind::Rope) {
+  if (c.uses_rope(r.layer)) {
     rope_backward(fptr(g.d_q), r.positions, N, c.n_head, c.head_dim, c.block.rope);
     rope_backward(fptr(g.d_k), r.positions, N, c.n_head_kv, c.head_dim, c.block.rope);
   }

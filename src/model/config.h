@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kernels/activations.h"
 #include "kernels/rope.h"
@@ -65,6 +66,12 @@ struct ModelConfig {
   int64_t q_dim() const { return n_head * head_dim; }
   int64_t embd_in() const { return n_embd_in ? n_embd_in : n_embd; }
   int64_t kv_dim() const { return n_head_kv * head_dim; }
+  // Per layer, whether its attention rotates q and k (SmolLM3 skips RoPE on some layers);
+  // empty: every layer does.
+  std::vector<uint8_t> rope_layers;
+  bool uses_rope(int64_t layer) const {
+    return block.position == PositionKind::Rope && (rope_layers.empty() || rope_layers[size_t(layer)]);
+  }
 };
 
 }  // namespace peft

@@ -62,6 +62,11 @@ FIXTURES = [
         rope_theta=1000000.0, tie_word_embeddings=True, bos_token_id=1, eos_token_id=2),
      "per-head RMSNorm on q and k before RoPE (q_norm, k_norm), head_dim 16 != hidden 32 / 4 heads, "
      "GQA 4/2, no biases, tied embeddings, rope_theta 1e6."),
+    ("smollm3", transformers.SmolLM3Config(
+        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=4, num_attention_heads=2,
+        num_key_value_heads=1, hidden_act="silu", max_position_embeddings=64, rms_norm_eps=1e-6,
+        rope_theta=10000.0, tie_word_embeddings=True, bos_token_id=1, eos_token_id=2, pad_token_id=None),
+     "no RoPE on every 4th layer (no_rope_layers [1, 1, 1, 0]), GQA 2/1, tied embeddings."),
 ]
 
 

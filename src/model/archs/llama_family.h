@@ -17,5 +17,8 @@ std::vector<std::string> llama_family_reads(std::vector<std::string> more = {});
 extern const GgufArchDef kLlamaGguf;
 extern const GgufArchDef kQwen2Gguf;
 extern const GgufArchDef kQwen3Gguf;
+// The llama-family GGUF metadata both ways, for architectures that add to it (smollm3).
+Result<Json> read_llama_family_gguf(const GgufFile& f, Json config);
+Status write_llama_family_gguf(const std::string& arch, const ModelConfig& c, GgufWriter& w, const std::string& where);
 
 }  // namespace peft

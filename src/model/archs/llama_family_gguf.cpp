@@ -70,6 +70,9 @@ Status write_llama_family_gguf(const std::string& arch, const ModelConfig& c, Gg
   if (b.qkv != QkvLayout::Separate || !b.gated_mlp || b.norm != NormKind::RmsNorm)
     return Status::errorf("{}: cannot export to GGUF '{}': expected separate q/k/v, a gated MLP and RMSNorm", where,
                           arch);
+  for (int64_t l = 0; l < c.n_layer; ++l)
+    if (!c.uses_rope(l) && arch != "smollm3")
+      return Status::errorf("{}: cannot export to GGUF '{}': layer {} has no rotary positions", where, arch, l);
   if (b.qk_norm != (arch == "qwen3"))
     return Status::errorf("{}: cannot export to GGUF '{}': q/k norms {}", where, arch,
                           b.qk_norm ? "are not part of that architecture" : "are missing");

@@ -48,6 +48,10 @@ TINY_CONFIGS = {
     "qwen3": dict(model_type="qwen3", vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
                   num_attention_heads=4, num_key_value_heads=2, head_dim=32, max_position_embeddings=128,
                   rms_norm_eps=1e-6, tie_word_embeddings=True),
+    # transformers 4.57 only: 4 layers, so the 4th attends without RoPE (llama.cpp's fixed step).
+    "smollm3": dict(model_type="smollm3", vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=4,
+                    num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-6,
+                    tie_word_embeddings=True, pad_token_id=None),
 }
 
 
