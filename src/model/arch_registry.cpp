@@ -19,11 +19,12 @@ extern const ArchDef kOptArch;
 extern const ArchDef kQwen2Arch;
 extern const ArchDef kQwen3Arch;
 extern const ArchDef kSmollm3Arch;
+extern const ArchDef kOlmo2Arch;
 
 namespace {
 const ArchDef* const kArchs[] = {
-    &kBloomArch,   &kGpt2Arch, &kGptNeoxArch, &kGptjArch,  &kLlamaArch,
-    &kMistralArch, &kOptArch,  &kQwen2Arch,   &kQwen3Arch, &kSmollm3Arch,
+    &kBloomArch, &kGpt2Arch,  &kGptNeoxArch, &kGptjArch,    &kLlamaArch, &kMistralArch,
+    &kOptArch,   &kQwen2Arch, &kQwen3Arch,   &kSmollm3Arch, &kOlmo2Arch,
 };
 }  // namespace
 

@@ -110,22 +110,31 @@ AttentionShape attention_shape(const BlockRun& r) {
   return s;
 }
 
+// The q (or k) norm's rows: each head of each token, or each token's whole projection.
+struct QkRows {
+  int64_t rows, width;
+};
+QkRows qk_rows(const ModelConfig& c, int64_t N, int64_t heads) {
+  if (c.block.qk_norm == QkNorm::PerHead) return {N * heads, c.head_dim};
+  return {N, heads * c.head_dim};
+}
+
 // out (N, C) = o_proj(attention(xn)).
 void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, float* out) {
   const ModelConfig& c = r.model->config;
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T, kvd = c.kv_dim();
   if (c.block.qkv == QkvLayout::Separate) {
-    // With q/k norms the projections land in q_raw/k_raw and each head is normalised into q/k:
-    // (N·H, hd) rows of one RMSNorm.
-    const bool qk_norm = c.block.qk_norm;
+    // With q/k norms the projections land in q_raw/k_raw and are normalised into q/k: per head,
+    // (N·H, hd) rows of one RMSNorm, or whole, (N, H·hd) rows.
+    const bool qk_norm = c.block.qk_norm != QkNorm::None;
     project(r, Site::AttnQ, w.q, xn, qk_norm ? fptr(a.q_raw) : fptr(a.q), N);
     project(r, Site::AttnK, w.k, xn, qk_norm ? fptr(a.k_raw) : fptr(a.k), N);
     project(r, Site::AttnV, w.v, xn, fptr(a.v), N);
     if (qk_norm) {
-      rmsnorm_forward(fptr(a.q), fptr(a.q_rstd), fptr(a.q_raw), w.q_norm.w.f32(), N * c.n_head, c.head_dim, c.norm_eps);
-      rmsnorm_forward(fptr(a.k), fptr(a.k_rstd), fptr(a.k_raw), w.k_norm.w.f32(), N * c.n_head_kv, c.head_dim,
-                      c.norm_eps);
+      const QkRows q = qk_rows(c, N, c.n_head), k = qk_rows(c, N, c.n_head_kv);
+      rmsnorm_forward(fptr(a.q), fptr(a.q_rstd), fptr(a.q_raw), w.q_norm.w.f32(), q.rows, q.width, c.norm_eps);
+      rmsnorm_forward(fptr(a.k), fptr(a.k_rstd), fptr(a.k_raw), w.k_norm.w.f32(), k.rows, k.width, c.norm_eps);
     }
   } else {
     project(r, Site::AttnQKV, w.qkv, xn, fptr(a.qkv), N);
@@ -186,13 +195,12 @@ void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& 
   if (c.block.qkv == QkvLayout::Separate) {
     float* d_q = fptr(g.d_q);
     float* d_k = fptr(g.d_k);
-    if (c.block.qk_norm) {  // through the per-head norms (their weights are the base's: no dw)
+    if (c.block.qk_norm != QkNorm::None) {  // through the q/k norms (base weights: no dw)
+      const QkRows q = qk_rows(c, N, c.n_head), k = qk_rows(c, N, c.n_head_kv);
       zero(g.d_q_raw);
       zero(g.d_k_raw);
-      rmsnorm_backward(fptr(g.d_q_raw), nullptr, d_q, fptr(a.q_raw), w.q_norm.w.f32(), fptr(a.q_rstd), N * c.n_head,
-                       c.head_dim);
-      rmsnorm_backward(fptr(g.d_k_raw), nullptr, d_k, fptr(a.k_raw), w.k_norm.w.f32(), fptr(a.k_rstd), N * c.n_head_kv,
-                       c.head_dim);
+      rmsnorm_backward(fptr(g.d_q_raw), nullptr, d_q, fptr(a.q_raw), w.q_norm.w.f32(), fptr(a.q_rstd), q.rows, q.width);
+      rmsnorm_backward(fptr(g.d_k_raw), nullptr, d_k, fptr(a.k_raw), w.k_norm.w.f32(), fptr(a.k_rstd), k.rows, k.width);
       d_q = fptr(g.d_q_raw);
       d_k = fptr(g.d_k_raw);
     }
@@ -260,6 +268,17 @@ void block_forward(const BlockRun& r, LayerActs& a, float* x_out) {
     norm_forward(c, w.ffn_norm, x_out, fptr(a.n2_mean), fptr(a.n2_rstd), fptr(a.n2), N);
     return;
   }
+  if (c.block.output_norms) {
+    // x_mid = x + norm1(attn(x)); out = x_mid + norm2(mlp(x_mid)): n1, n2 hold the sublayer
+    // outputs before their norms.
+    attention_part_forward(r, a, x, fptr(a.n1));
+    norm_forward(c, w.attn_norm, fptr(a.x_mid), fptr(a.n1_mean), fptr(a.n1_rstd), fptr(a.n1), N);
+    add_into(fptr(a.x_mid), x, NC);
+    mlp_forward(r, a, fptr(a.x_mid), fptr(a.n2));
+    norm_forward(c, w.ffn_norm, x_out, fptr(a.n2_mean), fptr(a.n2_rstd), fptr(a.n2), N);
+    add_into(x_out, fptr(a.x_mid), NC);
+    return;
+  }
   norm_forward(c, w.attn_norm, fptr(a.n1), fptr(a.n1_mean), fptr(a.n1_rstd), x, N);
   if (!c.block.parallel_residual) {
     attention_part_forward(r, a, fptr(a.n1), fptr(a.x_mid));
@@ -296,6 +315,20 @@ void block_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const 
     norm_backward(c, w.attn_norm, fptr(g.d_x_mid), fptr(g.d_n1), fptr(a.x_mid), fptr(a.n1_mean), fptr(a.n1_rstd), N);
     std::memcpy(d_x_in, g.d_x_mid.data, size_t(NC) * sizeof(float));
     attention_part_backward(r, a, g, x, fptr(g.d_x_mid), d_x_in);
+    return;
+  }
+  if (c.block.output_norms) {
+    // out = x_mid + norm2(m), m = mlp(x_mid):  ∂m = norm2ᵀ ∂out;  ∂x_mid = ∂out + mlpᵀ ∂m
+    float* d_mid = fptr(g.d_x_mid);
+    zero(g.d_n2);
+    norm_backward(c, w.ffn_norm, fptr(g.d_n2), d_x_out, fptr(a.n2), fptr(a.n2_mean), fptr(a.n2_rstd), N);
+    std::memcpy(d_mid, d_x_out, size_t(NC) * sizeof(float));
+    mlp_backward(r, a, g, fptr(a.x_mid), fptr(g.d_n2), d_mid);
+    // x_mid = x + norm1(s), s = attn(x):  ∂s = norm1ᵀ ∂x_mid;  ∂x = ∂x_mid + attnᵀ ∂s
+    zero(g.d_n1);
+    norm_backward(c, w.attn_norm, fptr(g.d_n1), d_mid, fptr(a.n1), fptr(a.n1_mean), fptr(a.n1_rstd), N);
+    std::memcpy(d_x_in, d_mid, size_t(NC) * sizeof(float));
+    attention_part_backward(r, a, g, x, fptr(g.d_n1), d_x_in);
     return;
   }
   if (!c.block.parallel_residual) {

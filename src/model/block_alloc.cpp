@@ -14,7 +14,7 @@ LayerActs alloc_layer_acts(Alloc& arena, const ModelConfig& c, int64_t B, int64_
   a.n1_mean = arena.alloc_f32({N});
   a.n1_rstd = arena.alloc_f32({N});
   if (c.block.qkv != QkvLayout::Separate) a.qkv = arena.alloc_f32({N, c.q_dim() + 2 * c.kv_dim()});
-  if (c.block.qk_norm) {
+  if (c.block.qk_norm != QkNorm::None) {
     a.q_raw = arena.alloc_f32({N, c.q_dim()});
     a.k_raw = arena.alloc_f32({N, c.kv_dim()});
     a.q_rstd = arena.alloc_f32({N * c.n_head});
@@ -46,7 +46,7 @@ BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N, int6
   g.d_q = arena.alloc_f32({N, c.q_dim()});
   g.d_k = arena.alloc_f32({std::max(N, kv_tokens), c.kv_dim()});
   g.d_v = arena.alloc_f32({std::max(N, kv_tokens), c.kv_dim()});
-  if (c.block.qk_norm) {
+  if (c.block.qk_norm != QkNorm::None) {
     g.d_q_raw = arena.alloc_f32({N, c.q_dim()});
     g.d_k_raw = arena.alloc_f32({N, c.kv_dim()});
   }

@@ -10,6 +10,11 @@
 namespace peft {
 
 enum class NormKind { LayerNorm, RmsNorm };
+enum class QkNorm {
+  None,
+  PerHead,  // over each head (weights (hd)): Qwen3, Gemma 3
+  Whole,    // over the whole projection (weights (H·hd) / (Hkv·hd)): OLMo 2
+};
 enum class PositionKind { Learned, Rope, Alibi };
 // Row layout of a fused query/key/value projection's output.
 enum class QkvLayout {
@@ -34,9 +39,11 @@ struct BlockSpec {
   bool o_bias = false;             // the attention output projection has a bias
   bool mlp_bias = false;
   bool norm_bias = false;  // LayerNorm with bias
-  // RMSNorm over each head of q and of k (weights (hd), eps norm_eps) between the projections
-  // and RoPE (Qwen3, Gemma 3).
-  bool qk_norm = false;
+  // RMSNorm of q and of k (eps norm_eps) between the projections and RoPE.
+  QkNorm qk_norm = QkNorm::None;
+  // Where the two norms of a sequential block sit (post_norm aside): on each sublayer's input
+  // (pre-norm, the default) or on its output before the residual add (OLMo 2).
+  bool output_norms = false;
   bool tied_embeddings = false;  // lm_head = token embedding
   bool lm_head_bias = false;
   int64_t learned_pos_offset = 0;  // OPT's embed_positions offset (2)

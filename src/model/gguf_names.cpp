@@ -136,6 +136,17 @@ std::string gguf_tensor_name(const GgufRole& role, int64_t layer) {
   return role.per_layer ? fmt::format("blk.{}.{}", layer, role.gguf) : std::string(role.gguf);
 }
 
+std::string gguf_role_name(const GgufArchDef& arch, const GgufRole& role) {
+  for (const auto& [from, to] : arch.renames)
+    if (from == role.gguf) return to;
+  return role.gguf;
+}
+
+std::string gguf_tensor_name(const GgufArchDef& arch, const GgufRole& role, int64_t layer) {
+  const std::string name = gguf_role_name(arch, role);
+  return role.per_layer ? fmt::format("blk.{}.{}", layer, name) : name;
+}
+
 GgufRowFix gguf_row_fix(const GgufArchDef& arch, const GgufRole& role, const ModelConfig& c) {
   RowRole rr = RowRole::None;
   for (const RoleRow& r : table())

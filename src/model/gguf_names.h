@@ -38,6 +38,10 @@ struct GgufRole {
 const std::vector<GgufRole>& gguf_roles();
 // "blk.3.attn_q.weight" / "token_embd.weight".
 std::string gguf_tensor_name(const GgufRole& role, int64_t layer);
+// The role's name (after "blk.N.") in `arch` (its renames applied).
+std::string gguf_role_name(const GgufArchDef& arch, const GgufRole& role);
+// gguf_tensor_name with `arch`'s renames.
+std::string gguf_tensor_name(const GgufArchDef& arch, const GgufRole& role, int64_t layer);
 // The row reorder of `role` for a model of `arch` (config for head counts).
 GgufRowFix gguf_row_fix(const GgufArchDef& arch, const GgufRole& role, const ModelConfig& config);
 

@@ -114,7 +114,7 @@ Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<c
       if (layer >= mc.n_layer) return std::nullopt;
     }
     for (const GgufRole& role : gguf_roles()) {
-      if (role.per_layer != block || rest != role.gguf) continue;
+      if (role.per_layer != block || rest != gguf_role_name(*arch->gguf, role)) continue;
       const std::string& pattern = names.*role.hf;
       if (pattern.empty()) return std::nullopt;
       return Mapped{layer_name(pattern, layer), gguf_row_fix(*arch->gguf, role, mc),

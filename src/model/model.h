@@ -31,7 +31,7 @@ struct Norm {
 
 struct LayerWeights {
   Norm attn_norm, ffn_norm;
-  Norm q_norm, k_norm;  // (hd) BlockSpec::qk_norm
+  Norm q_norm, k_norm;  // (hd) or (H·hd), (Hkv·hd): BlockSpec::qk_norm
   Linear q, k, v;       // QkvLayout::Separate
   Linear qkv;           // fused layouts
   Linear o;

@@ -187,9 +187,10 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
       PEFT_TRY(bind.vector(w.ffn_norm.w, n.ffn_norm_w, l, C));
       PEFT_TRY(bind.vector(w.ffn_norm.b, n.ffn_norm_b, l, C));
     }
-    if (c.block.qk_norm) {
-      PEFT_TRY(bind.vector(w.q_norm.w, n.q_norm_w, l, c.head_dim));
-      PEFT_TRY(bind.vector(w.k_norm.w, n.k_norm_w, l, c.head_dim));
+    if (c.block.qk_norm != QkNorm::None) {
+      const bool per_head = c.block.qk_norm == QkNorm::PerHead;
+      PEFT_TRY(bind.vector(w.q_norm.w, n.q_norm_w, l, per_head ? c.head_dim : qd));
+      PEFT_TRY(bind.vector(w.k_norm.w, n.k_norm_w, l, per_head ? c.head_dim : kvd));
     }
     if (c.block.qkv == QkvLayout::Separate) {
       PEFT_TRY(bind.linear(w.q, n.q_w, n.q_b, l, qd, C));

@@ -141,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(Archs, FixtureForward,
                                            "local:bloom_6heads", "local:gpt_neox_seq", "local:gptj_full_rotary",
                                            "local:llama_rope_llama3", "local:llama_rope_linear",
                                            "local:llama_rope_dynamic", "local:llama_rope_yarn",
-                                           "local:llama_rope_longrope", "local:qwen3", "local:smollm3"),
+                                           "local:llama_rope_longrope", "local:qwen3", "local:smollm3", "local:olmo2"),
                          [](const auto& info) { return test::fixture_name(info.param); });
 
 }  // namespace

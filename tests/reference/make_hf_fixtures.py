@@ -67,6 +67,12 @@ FIXTURES = [
         num_key_value_heads=1, hidden_act="silu", max_position_embeddings=64, rms_norm_eps=1e-6,
         rope_theta=10000.0, tie_word_embeddings=True, bos_token_id=1, eos_token_id=2, pad_token_id=None),
      "no RoPE on every 4th layer (no_rope_layers [1, 1, 1, 0]), GQA 2/1, tied embeddings."),
+    ("olmo2", transformers.Olmo2Config(
+        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, hidden_act="silu", max_position_embeddings=64, rms_norm_eps=1e-6,
+        rope_theta=500000.0, tie_word_embeddings=False, bos_token_id=1, eos_token_id=2, pad_token_id=None),
+     "norms on each sublayer's output (post_attention_layernorm, post_feedforward_layernorm), RMSNorm over "
+     "the whole q and k projections, GQA 4/2, untied head."),
 ]
 
 

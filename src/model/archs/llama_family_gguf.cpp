@@ -73,9 +73,10 @@ Status write_llama_family_gguf(const std::string& arch, const ModelConfig& c, Gg
   for (int64_t l = 0; l < c.n_layer; ++l)
     if (!c.uses_rope(l) && arch != "smollm3")
       return Status::errorf("{}: cannot export to GGUF '{}': layer {} has no rotary positions", where, arch, l);
-  if (b.qk_norm != (arch == "qwen3"))
-    return Status::errorf("{}: cannot export to GGUF '{}': q/k norms {}", where, arch,
-                          b.qk_norm ? "are not part of that architecture" : "are missing");
+  const QkNorm expected = arch == "qwen3" ? QkNorm::PerHead : arch == "olmo2" ? QkNorm::Whole : QkNorm::None;
+  if (b.qk_norm != expected || b.output_norms != (arch == "olmo2"))
+    return Status::errorf(
+        "{}: cannot export to GGUF '{}': its q/k norms or norm placement differ from that architecture", where, arch);
   if (c.sliding_window > 0 && c.sliding_window < c.n_ctx)
     fmt::print(stderr,
                "warning: {}: llama.cpp's '{}' architecture has no sliding window: the GGUF model attends "

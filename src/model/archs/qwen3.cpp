@@ -8,7 +8,7 @@ namespace {
 
 Result<ModelConfig> parse_qwen3(const Json& j, const std::string& where) {
   PEFT_ASSIGN_OR_RETURN(ModelConfig c, parse_llama_family(j, where, "qwen3", false));
-  c.block.qk_norm = true;
+  c.block.qk_norm = QkNorm::PerHead;
   PEFT_ASSIGN_OR_RETURN(bool sliding, json_get_bool_or(j, "use_sliding_window", false, where));
   if (sliding) return Status::errorf("{}: use_sliding_window=true is not supported yet for qwen3", where);
   PEFT_TRY(validate_config(c, where));

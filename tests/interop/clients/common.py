@@ -52,6 +52,10 @@ TINY_CONFIGS = {
     "smollm3": dict(model_type="smollm3", vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=4,
                     num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-6,
                     tie_word_embeddings=True, pad_token_id=None),
+    # transformers 4.57 only: norms on each sublayer's output, whole-projection q/k norms.
+    "olmo2": dict(model_type="olmo2", vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-6,
+                  tie_word_embeddings=False, pad_token_id=None),
 }
 
 
