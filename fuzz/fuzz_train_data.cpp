@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}",
         "chatml");
-    for (const peft::Record& r : *records) (void)peft::render_chat_record(*chatml, r, {});
+    for (const peft::Record& r : *records) (void)peft::render_chat_record(chatml.value(), r, {});
   }
   (void)peft::parse_glue_records(text, "data.tsv");
   (void)peft::parse_e2e_records(text, "data.txt");
