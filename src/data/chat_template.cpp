@@ -59,6 +59,8 @@ Result<ChatTemplate> parse_chat_template(const std::string& source, const std::s
     t.parsed = jinja::parse_template(source);
   } catch (const jinja::TemplateError& e) {
     return Status::errorf("{}: {}", where, e.what());
+  } catch (const std::exception& e) {  // a bound or allocation failure: still the template's error
+    return Status::errorf("{}: {}", where, e.what());
   }
   return t;
 }
@@ -133,6 +135,8 @@ Result<std::string> render_chat(const ChatTemplate& tmpl, const nlohmann::ordere
   } catch (const Raised& r) {
     return Status::errorf("{}: {}", tmpl.where, r.message);
   } catch (const jinja::TemplateError& e) {
+    return Status::errorf("{}: {}", tmpl.where, e.what());
+  } catch (const std::exception& e) {
     return Status::errorf("{}: {}", tmpl.where, e.what());
   }
 }

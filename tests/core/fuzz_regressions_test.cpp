@@ -4,11 +4,16 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "adapters/registry.h"
 #include "cli/cli_runner.h"
 #include "core/memory.h"
+#include "data/chat_template.h"
 #include "io/json_file.h"
+#include "model/arch.h"
+#include "model/math_keys.h"
 #include "test_paths.h"
 #include "tokenizer/tokenizer.h"
 
@@ -45,6 +50,32 @@ TEST(FuzzRegressions, SentencePieceNulPieceIsRefused) {
   ASSERT_FALSE(tok.is_ok());
   EXPECT_NE(tok.status().message().find("piece 1 is empty or holds a NUL byte"), std::string::npos)
       << tok.status().message();
+}
+
+// fuzz_chat_template (the first 90-s run): an integer literal of 58 digits in a macro default
+// made std::stoll throw out of the parser (abort). Now a template error naming the line.
+TEST(FuzzRegressions, ChatTemplateIntegerLiteralOutOfRangeIsATemplateError) {
+  std::ifstream f(regression("chat_template", "crash-integer-literal-out-of-range.jinja"), std::ios::binary);
+  const std::string source((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(source.empty());
+  auto t = parse_chat_template(source, "t.jinja");
+  ASSERT_FALSE(t.is_ok());
+  EXPECT_NE(t.status().message().find("t.jinja: template line 1: the number 2222"), std::string::npos)
+      << t.status().message();
+  EXPECT_NE(t.status().message().find("is out of range"), std::string::npos) << t.status().message();
+}
+
+// fuzz_config_json (the first 90-s run): num_hidden_layers 3,912,439,923 through the smollm3
+// parser built one RoPE flag per layer (29 s, 4 GB). Now refused before.
+TEST(FuzzRegressions, ConfigJsonSmolLm3HugeLayerCountIsRefusedAtOnce) {
+  auto json = read_json_file(regression("config_json", "timeout-smollm3-3912439923-layers.json"));
+  ASSERT_TRUE(json.is_ok()) << json.status().message();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto c = parse_model_config(*find_arch("smollm3"), *json, "config.json");
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_NE(c.status().message().find("num_hidden_layers must be in [1, 100000], found 3912439923"), std::string::npos)
+      << c.status().message();
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
 }
 
 TEST(Memory, ChecksNameWhatTheyNeedAndWhatIsAvailable) {

@@ -29,7 +29,7 @@ Value attribute_path(const Value& item, const std::string& path, int line) {
     if (dot == std::string::npos) dot = path.size();
     const std::string part = path.substr(pos, dot - pos);
     if (v.is_undefined()) return v;
-    const bool digits = !part.empty() && std::all_of(part.begin(), part.end(), ::isdigit);
+    const bool digits = !part.empty() && part.size() < 18 && std::all_of(part.begin(), part.end(), ::isdigit);
     v = digits ? get_item(v, Value::integer(std::stoll(part)), line) : get_item(v, Value::string(part), line);
     pos = dot + 1;
   }

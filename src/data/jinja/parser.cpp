@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
 
 #include "data/jinja/ast.h"
 
@@ -199,10 +201,12 @@ std::vector<Token> tokenize(const std::string& s, int line) {
       for (size_t q = k; q < e; ++q)
         if (s[q] != '_') digits += s[q];
       Token t{is_float ? Token::Kind::Float : Token::Kind::Int, digits};
+      errno = 0;
       if (is_float)
-        t.f = std::stod(digits);
+        t.f = std::strtod(digits.c_str(), nullptr);
       else
-        t.i = std::stoll(digits);
+        t.i = std::strtoll(digits.c_str(), nullptr, 10);
+      if (errno == ERANGE) fail(line, fmt::format("the number {} is out of range", digits));
       out.push_back(t);
       k = e;
     } else if (c == '\'' || c == '"') {
@@ -239,6 +243,9 @@ std::vector<Token> tokenize(const std::string& s, int line) {
           case 'x': {
             const size_t n = x == 'u' ? 4 : 2;
             if (e + n >= s.size()) fail(line, "a truncated escape in a string");
+            for (size_t q = 1; q <= n; ++q)
+              if (!std::isxdigit(static_cast<unsigned char>(s[e + q])))
+                fail(line, fmt::format("a bad \\{} escape in a string", x));
             const uint32_t cp = uint32_t(std::stoul(s.substr(e + 1, n), nullptr, 16));
             e += n;
             if (cp < 0x80) {
