@@ -506,6 +506,14 @@ class ExprParser {
     return e;
   }
 
+  // callee(args) after its '('.
+  ExprPtr call(ExprPtr callee) {
+    auto c = make(Expr::Kind::Call);
+    c->args.push_back(std::move(callee));
+    call_args(*c);
+    return c;
+  }
+
   // Call arguments after '(': positional, then name=value.
   void call_args(Expr& call) {
     std::vector<ExprPtr> kw_values;
@@ -542,10 +550,7 @@ class ExprParser {
       } else if (accept_op("[")) {
         e = subscript(std::move(e));
       } else if (accept_op("(")) {
-        auto c = make(Expr::Kind::Call);
-        c->args.push_back(std::move(e));
-        call_args(*c);
-        e = std::move(c);
+        e = call(std::move(e));
       } else {
         return e;
       }
@@ -600,10 +605,7 @@ class ExprParser {
         }
         e = std::move(t);
       } else if (accept_op("(")) {
-        auto c = make(Expr::Kind::Call);
-        c->args.push_back(std::move(e));
-        call_args(*c);
-        e = std::move(c);
+        e = call(std::move(e));
       } else {
         return e;
       }

@@ -19,6 +19,14 @@ extern const GgufArchDef kQwen2Gguf;
 extern const GgufArchDef kQwen3Gguf;
 // The llama-family GGUF metadata both ways, for architectures that add to it (smollm3).
 Result<Json> read_llama_family_gguf(const GgufFile& f, Json config);
-Status write_llama_family_gguf(const std::string& arch, const ModelConfig& c, GgufWriter& w, const std::string& where);
+// What a llama-family GGUF architecture adds to the llama block; the writer refuses a model
+// whose block differs from what `arch` holds (each arch file says, no name comparisons).
+struct LlamaFamilyGguf {
+  QkNorm qk_norm = QkNorm::None;  // qwen3: per head, olmo2: whole projection
+  bool output_norms = false;      // olmo2
+  bool nope_layers = false;       // smollm3: layers without RoPE (the arch file checks the pattern)
+};
+Status write_llama_family_gguf(const std::string& arch, const LlamaFamilyGguf& shape, const ModelConfig& c,
+                               GgufWriter& w, const std::string& where);
 
 }  // namespace peft

@@ -62,7 +62,8 @@ Result<Json> read_llama_family_gguf(const GgufFile& f, Json c) {
   return c;
 }
 
-Status write_llama_family_gguf(const std::string& arch, const ModelConfig& c, GgufWriter& w, const std::string& where) {
+Status write_llama_family_gguf(const std::string& arch, const LlamaFamilyGguf& shape, const ModelConfig& c,
+                               GgufWriter& w, const std::string& where) {
   const BlockSpec& b = c.block;
   if (b.position != PositionKind::Rope || b.rope.layout != RopeLayout::RotateHalf ||
       (b.rope.rot_dim != 0 && b.rope.rot_dim != c.head_dim))
@@ -71,10 +72,9 @@ Status write_llama_family_gguf(const std::string& arch, const ModelConfig& c, Gg
     return Status::errorf("{}: cannot export to GGUF '{}': expected separate q/k/v, a gated MLP and RMSNorm", where,
                           arch);
   for (int64_t l = 0; l < c.n_layer; ++l)
-    if (!c.uses_rope(l) && arch != "smollm3")
+    if (!c.uses_rope(l) && !shape.nope_layers)
       return Status::errorf("{}: cannot export to GGUF '{}': layer {} has no rotary positions", where, arch, l);
-  const QkNorm expected = arch == "qwen3" ? QkNorm::PerHead : arch == "olmo2" ? QkNorm::Whole : QkNorm::None;
-  if (b.qk_norm != expected || b.output_norms != (arch == "olmo2"))
+  if (b.qk_norm != shape.qk_norm || b.output_norms != shape.output_norms)
     return Status::errorf(
         "{}: cannot export to GGUF '{}': its q/k norms or norm placement differ from that architecture", where, arch);
   if (c.sliding_window > 0 && c.sliding_window < c.n_ctx)
@@ -107,13 +107,13 @@ Status write_llama_family_gguf(const std::string& arch, const ModelConfig& c, Gg
 
 namespace {
 Status write_llama(const ModelConfig& c, GgufWriter& w, const std::string& where) {
-  return write_llama_family_gguf("llama", c, w, where);
+  return write_llama_family_gguf("llama", {}, c, w, where);
 }
 Status write_qwen2(const ModelConfig& c, GgufWriter& w, const std::string& where) {
-  return write_llama_family_gguf("qwen2", c, w, where);
+  return write_llama_family_gguf("qwen2", {}, c, w, where);
 }
 Status write_qwen3(const ModelConfig& c, GgufWriter& w, const std::string& where) {
-  return write_llama_family_gguf("qwen3", c, w, where);
+  return write_llama_family_gguf("qwen3", {.qk_norm = QkNorm::PerHead}, c, w, where);
 }
 }  // namespace
 

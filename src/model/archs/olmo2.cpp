@@ -26,7 +26,7 @@ TensorNames olmo2_names(const ModelConfig& c) {
 Status write_olmo2_gguf(const ModelConfig& c, GgufWriter& w, const std::string& where) {
   if (c.q_dim() != c.n_embd)
     return Status::errorf("{}: cannot export to GGUF 'olmo2': llama.cpp needs heads × head_dim = hidden size", where);
-  return write_llama_family_gguf("olmo2", c, w, where);
+  return write_llama_family_gguf("olmo2", {.qk_norm = QkNorm::Whole, .output_norms = true}, c, w, where);
 }
 
 // llama.cpp's olmo2: the llama-family keys, NeoX RoPE (rows as Hugging Face has them), the two

@@ -62,7 +62,7 @@ Status write_smollm3_gguf(const ModelConfig& c, GgufWriter& w, const std::string
           "{}: cannot export to GGUF 'smollm3': llama.cpp skips RoPE on every 4th layer exactly, this model {} it "
           "on layer {}",
           where, c.uses_rope(l) ? "uses" : "skips", l);
-  return write_llama_family_gguf("smollm3", c, w, where);
+  return write_llama_family_gguf("smollm3", {.nope_layers = true}, c, w, where);
 }
 
 const GgufArchDef kSmollm3Gguf{"smollm3", true, false, read_smollm3_gguf, write_smollm3_gguf, "smollm3"};
