@@ -189,8 +189,7 @@ std::unordered_set<const void*> model_pointers(const Model& m) {
   lin(m.project_in);
   lin(m.project_out);
   for (const LayerWeights& l : m.layers) {
-    norm(l.attn_norm);
-    norm(l.ffn_norm);
+    for (const Norm* x : {&l.attn_norm, &l.ffn_norm, &l.attn_out_norm, &l.ffn_out_norm, &l.q_norm, &l.k_norm}) norm(*x);
     for (const Linear* x : {&l.q, &l.k, &l.v, &l.qkv, &l.o, &l.gate, &l.up, &l.down}) lin(*x);
   }
   return used;

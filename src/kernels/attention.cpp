@@ -60,7 +60,8 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
         float mx = -INFINITY;
         for (const auto& g : seg)
           for (int64_t j = g[0]; j < g[1]; ++j) {
-            const float sc = scale * dot(qt, kb + j * L.kv_row, hd) + slope * float(j - g[2]);
+            float sc = scale * dot(qt, kb + j * L.kv_row, hd) + slope * float(j - g[2]);
+            if (s.softcap > 0.f) sc = s.softcap * std::tanh(sc / s.softcap);
             p[j] = sc;
             mx = sc > mx ? sc : mx;
           }

@@ -16,6 +16,7 @@ struct AttentionShape {
   float scale = 0.f;    // score scale, usually 1/√hd
   const float* alibi_slopes = nullptr;  // (H) or null: score += slope_h · key_position
   int64_t window = 0;                   // sliding window: query i sees key j only if i − j < window (0 = off)
+  float softcap = 0.f;                  // scores → softcap · tanh(scores / softcap) before the mask (0 = off)
   // Left padding (batched generation, inference only): row b's keys [pad_at, pad_at + key_pad[b])
   // are padding. No query sees them, and key/query positions (ALiBi, window) skip them, so a
   // padded row computes exactly what it would alone. A pad query's output is zero. Null = none.

@@ -14,11 +14,15 @@ constexpr int32_t kIgnoreIndex = -100;
 void cross_entropy_forward_backward(float* losses, float* dlogits, const float* logits, const int32_t* targets,
                                     int64_t N, int64_t V, float grad_scale);
 
+// In place on logits (n): l → cap · tanh(l / cap) (Gemma 2's final soft-capping). With dcap
+// (n) also ∂capped/∂l = 1 − tanh².
+void softcap_forward(float* logits, float* dcap, int64_t n, float cap);
+
 // Loss of hidden states h (N, C) under the head W (V, C) (+ bias (V) or null) without
 // materialising (N, V): rows are processed `chunk` at a time through `scratch` (chunk, V).
-// Returns Σ_n loss_n over rows with targets[n] >= 0 (double). If dh (N, C) is non-null,
-// dh += ∂(grad_scale · Σ loss)/∂h.
+// Logits are soft-capped first when softcap > 0. Returns Σ_n loss_n over rows with
+// targets[n] >= 0 (double). If dh (N, C) is non-null, dh += ∂(grad_scale · Σ loss)/∂h.
 double lm_head_cross_entropy(float* dh, const float* h, const Tensor& W, const float* bias, const int32_t* targets,
-                             int64_t N, float grad_scale, float* scratch, int64_t chunk);
+                             int64_t N, float grad_scale, float* scratch, int64_t chunk, float softcap = 0.f);
 
 }  // namespace peft

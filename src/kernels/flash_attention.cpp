@@ -96,6 +96,18 @@ void row_weighted(float* out, int64_t out_row, const float* w, int64_t w_row, co
   }
 }
 
+// Soft-capping (Gemma 2): s → cap · tanh(s / cap) on [jb, je) of each row. With `dcap` (kR,
+// Tkp) also keeps ∂capped/∂s = 1 − tanh² for the backward.
+void softcap_rows(float* p, int64_t p_row, float* dcap, const RowGroup& g, float cap) {
+  const float inv = 1.f / cap;
+  for (int64_t r = 0; r < g.rows; ++r)
+    for (int64_t j = g.jb; j < g.je; j += kW) {
+      const vf t = vec::tanh(load(p + r * p_row + j) * inv);
+      store(p + r * p_row + j, cap * t);
+      if (dcap) store(dcap + r * p_row + j, 1.f - t * t);
+    }
+}
+
 // p_r[j] = exp(p_r[j] − shift_r) on the row's span, 0 elsewhere in [jb, je).
 void exp_rows(float* p, int64_t p_row, const RowGroup& g, const float* shift) {
   for (int64_t r = 0; r < g.rows; ++r) {
@@ -128,6 +140,7 @@ void flash_attention_forward(float* out, float* lse, const float* q, const float
           const RowGroup g = row_group(s, G.past, t0, T);
           const int64_t qo = (b * T + t0) * G.q_row + h * hd;
           row_scores(p, Tkp, q + qo, G.q_row, kt, Tkp, hd, g, s.scale, slope);
+          if (s.softcap > 0.f) softcap_rows(p, Tkp, nullptr, g, s.softcap);
           float mx[kR], inv[kR];
           for (int64_t r = 0; r < g.rows; ++r) {
             float m = -INFINITY;
@@ -160,12 +173,13 @@ void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t kvh = 0; kvh < Hkv; ++kvh) {
-      float* kt = attn::scratch((4 * hd + 2 * kR) * Tkp);  // kt, vt, dkt, dvt (hd, Tkp); p, ds (kR, Tkp)
+      float* kt = attn::scratch((4 * hd + 3 * kR) * Tkp);  // kt, vt, dkt, dvt (hd, Tkp); p, ds, dcap (kR, Tkp)
       float* vt = kt + hd * Tkp;
       float* dkt = vt + hd * Tkp;
       float* dvt = dkt + hd * Tkp;
       float* p = dvt + hd * Tkp;
       float* ds = p + kR * Tkp;
+      float* dcap = ds + kR * Tkp;
       const int64_t kv_off = b * G.kv_rows * G.kv_row + kvh * hd;
       transpose_in(kt, k + kv_off, Tk, Tkp, hd, G.kv_row);
       transpose_in(vt, v + kv_off, Tk, Tkp, hd, G.kv_row);
@@ -179,6 +193,7 @@ void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout
           const float* qg = q + qo;
           const float* dog = dout + qo;
           row_scores(p, Tkp, qg, G.q_row, kt, Tkp, hd, g, s.scale, slope);
+          if (s.softcap > 0.f) softcap_rows(p, Tkp, dcap, g, s.softcap);
           exp_rows(p, Tkp, g, lse + (b * H + h) * T + t0);              // P, zero off-span
           row_scores(ds, Tkp, dog, G.q_row, vt, Tkp, hd, g, 1.f, 0.f);  // dP_j = dout · v_j
           for (int64_t r = 0; r < g.rows; ++r) {
@@ -189,6 +204,11 @@ void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout
             for (int64_t j = g.jb; j < g.je; ++j) pdp += pr[j] * dr[j];
 #pragma omp simd
             for (int64_t j = g.jb; j < g.je; ++j) dr[j] = pr[j] * (dr[j] - pdp) * s.scale;  // dS
+            if (s.softcap > 0.f) {  // through the cap: ∂s = ∂capped · (1 − tanh²)
+              const float* cr = dcap + r * Tkp;
+#pragma omp simd
+              for (int64_t j = g.jb; j < g.je; ++j) dr[j] *= cr[j];
+            }
           }
           // dvt[d] += Σ_r dout_r[d] P_r;  dkt[d] += Σ_r q_r[d] dS_r.
           for (int64_t d = 0; d < hd; ++d) {

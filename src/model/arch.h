@@ -15,7 +15,8 @@ struct TensorNames {
   std::string tok_embd, pos_embd, embd_norm_w, embd_norm_b, out_norm_w, out_norm_b, lm_head_w, lm_head_b, project_in_w,
       project_out_w;
   std::string attn_norm_w, attn_norm_b, ffn_norm_w, ffn_norm_b;
-  std::string q_norm_w, k_norm_w;  // q/k norms (BlockSpec::qk_norm)
+  std::string attn_out_norm_w, ffn_out_norm_w;  // output norms (BlockSpec::output_norms)
+  std::string q_norm_w, k_norm_w;               // q/k norms (BlockSpec::qk_norm)
   std::string q_w, q_b, k_w, k_b, v_w, v_b, qkv_w, qkv_b, o_w, o_b;
   std::string gate_w, gate_b, up_w, up_b, down_w, down_b;
   bool conv1d = false;  // GPT-2's Conv1D stores linear weights (in, out)
@@ -37,9 +38,6 @@ struct GgufArchDef {
   // The hyper-parameter keys of an exported model; refuses what llama.cpp cannot express.
   Status (*write_hparams)(const ModelConfig& config, GgufWriter& writer, const std::string& where);
   const char* model_type;  // the config.json model_type a file of this architecture loads as
-  // Roles this architecture names otherwise in llama.cpp ("attn_norm.weight" →
-  // "post_attention_norm.weight" for OLMo 2's output norms); the rest as gguf_names.cpp has them.
-  std::vector<std::pair<std::string, std::string>> renames = {};
 };
 
 // The modules adapters wrap when a config names none: Hugging Face PEFT's and LLM-Adapters'

@@ -104,7 +104,8 @@ AttentionShape attention_shape(const BlockRun& r) {
   s.kv_rows = r.kv.kv_rows;
   s.scale = c.attn_scale;
   s.alibi_slopes = r.model->alibi_slopes.empty() ? nullptr : r.model->alibi_slopes.data();
-  s.window = c.sliding_window;
+  s.window = c.window_of(r.layer);
+  s.softcap = c.attn_softcap;
   s.key_pad = r.kv.key_pad;
   s.pad_at = r.kv.pad_at;
   return s;
@@ -141,8 +142,8 @@ void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, fl
     fused_copy(c, fptr(a.qkv), fptr(a.q), fptr(a.k), fptr(a.v), N, false);
   }
   if (c.uses_rope(r.layer)) {
-    rope_forward(fptr(a.q), r.positions, N, c.n_head, c.head_dim, c.block.rope);
-    rope_forward(fptr(a.k), r.positions, N, c.n_head_kv, c.head_dim, c.block.rope);
+    rope_forward(fptr(a.q), r.positions, N, c.n_head, c.head_dim, c.rope_of(r.layer));
+    rope_forward(fptr(a.k), r.positions, N, c.n_head_kv, c.head_dim, c.rope_of(r.layer));
   }
   if (r.kv.k != a.k.data) {  // inference: append this call's keys/values to the cache
     for (int64_t b = 0; b < r.B; ++b)
@@ -189,8 +190,8 @@ void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& 
       }
   }
   if (c.uses_rope(r.layer)) {
-    rope_backward(fptr(g.d_q), r.positions, N, c.n_head, c.head_dim, c.block.rope);
-    rope_backward(fptr(g.d_k), r.positions, N, c.n_head_kv, c.head_dim, c.block.rope);
+    rope_backward(fptr(g.d_q), r.positions, N, c.n_head, c.head_dim, c.rope_of(r.layer));
+    rope_backward(fptr(g.d_k), r.positions, N, c.n_head_kv, c.head_dim, c.rope_of(r.layer));
   }
   if (c.block.qkv == QkvLayout::Separate) {
     float* d_q = fptr(g.d_q);
@@ -268,35 +269,32 @@ void block_forward(const BlockRun& r, LayerActs& a, float* x_out) {
     norm_forward(c, w.ffn_norm, x_out, fptr(a.n2_mean), fptr(a.n2_rstd), fptr(a.n2), N);
     return;
   }
-  if (c.block.output_norms) {
-    // x_mid = x + norm1(attn(x)); out = x_mid + norm2(mlp(x_mid)): n1, n2 hold the sublayer
-    // outputs before their norms.
-    attention_part_forward(r, a, x, fptr(a.n1));
-    norm_forward(c, w.attn_norm, fptr(a.x_mid), fptr(a.n1_mean), fptr(a.n1_rstd), fptr(a.n1), N);
+  if (!c.block.parallel_residual) {
+    // x_mid = x + out1(attn(in1 x));  out = x_mid + out2(mlp(in2 x_mid)), each norm optional
+    // (BlockSpec::input_norms / output_norms). n1, n2 hold the input norms' outputs; attn_y,
+    // ffn_y the sublayer outputs before their output norms.
+    const bool in = c.block.input_norms, out = c.block.output_norms;
+    if (in) norm_forward(c, w.attn_norm, fptr(a.n1), fptr(a.n1_mean), fptr(a.n1_rstd), x, N);
+    attention_part_forward(r, a, in ? fptr(a.n1) : x, out ? fptr(a.attn_y) : fptr(a.x_mid));
+    if (out)
+      norm_forward(c, w.attn_out_norm, fptr(a.x_mid), fptr(a.attn_y_mean), fptr(a.attn_y_rstd), fptr(a.attn_y), N);
     add_into(fptr(a.x_mid), x, NC);
-    mlp_forward(r, a, fptr(a.x_mid), fptr(a.n2));
-    norm_forward(c, w.ffn_norm, x_out, fptr(a.n2_mean), fptr(a.n2_rstd), fptr(a.n2), N);
+    if (in) norm_forward(c, w.ffn_norm, fptr(a.n2), fptr(a.n2_mean), fptr(a.n2_rstd), fptr(a.x_mid), N);
+    mlp_forward(r, a, in ? fptr(a.n2) : fptr(a.x_mid), out ? fptr(a.ffn_y) : x_out);
+    if (out) norm_forward(c, w.ffn_out_norm, x_out, fptr(a.ffn_y_mean), fptr(a.ffn_y_rstd), fptr(a.ffn_y), N);
     add_into(x_out, fptr(a.x_mid), NC);
     return;
   }
   norm_forward(c, w.attn_norm, fptr(a.n1), fptr(a.n1_mean), fptr(a.n1_rstd), x, N);
-  if (!c.block.parallel_residual) {
-    attention_part_forward(r, a, fptr(a.n1), fptr(a.x_mid));
-    add_into(fptr(a.x_mid), x, NC);
-    norm_forward(c, w.ffn_norm, fptr(a.n2), fptr(a.n2_mean), fptr(a.n2_rstd), fptr(a.x_mid), N);
-    mlp_forward(r, a, fptr(a.n2), x_out);
-    add_into(x_out, fptr(a.x_mid), NC);
-  } else {
-    const float* xn2 = fptr(a.n1);
-    if (!c.block.shared_block_norm) {
-      norm_forward(c, w.ffn_norm, fptr(a.n2), fptr(a.n2_mean), fptr(a.n2_rstd), x, N);
-      xn2 = fptr(a.n2);
-    }
-    attention_part_forward(r, a, fptr(a.n1), fptr(a.x_mid));  // x_mid holds attn(n1 x)
-    mlp_forward(r, a, xn2, x_out);
-    add_into(x_out, fptr(a.x_mid), NC);
-    add_into(x_out, x, NC);
+  const float* xn2 = fptr(a.n1);
+  if (!c.block.shared_block_norm) {
+    norm_forward(c, w.ffn_norm, fptr(a.n2), fptr(a.n2_mean), fptr(a.n2_rstd), x, N);
+    xn2 = fptr(a.n2);
   }
+  attention_part_forward(r, a, fptr(a.n1), fptr(a.x_mid));  // x_mid holds attn(n1 x)
+  mlp_forward(r, a, xn2, x_out);
+  add_into(x_out, fptr(a.x_mid), NC);
+  add_into(x_out, x, NC);
 }
 
 void block_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const float* d_x_out, float* d_x_in) {
@@ -317,46 +315,55 @@ void block_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const 
     attention_part_backward(r, a, g, x, fptr(g.d_x_mid), d_x_in);
     return;
   }
-  if (c.block.output_norms) {
-    // out = x_mid + norm2(m), m = mlp(x_mid):  ∂m = norm2ᵀ ∂out;  ∂x_mid = ∂out + mlpᵀ ∂m
+  if (!c.block.parallel_residual) {
+    // out = x_mid + out2(m), m = mlp(in2 x_mid):  ∂m = out2ᵀ ∂out;  ∂x_mid = ∂out + in2ᵀ mlpᵀ ∂m
+    const bool in = c.block.input_norms, out = c.block.output_norms;
     float* d_mid = fptr(g.d_x_mid);
-    zero(g.d_n2);
-    norm_backward(c, w.ffn_norm, fptr(g.d_n2), d_x_out, fptr(a.n2), fptr(a.n2_mean), fptr(a.n2_rstd), N);
     std::memcpy(d_mid, d_x_out, size_t(NC) * sizeof(float));
-    mlp_backward(r, a, g, fptr(a.x_mid), fptr(g.d_n2), d_mid);
-    // x_mid = x + norm1(s), s = attn(x):  ∂s = norm1ᵀ ∂x_mid;  ∂x = ∂x_mid + attnᵀ ∂s
-    zero(g.d_n1);
-    norm_backward(c, w.attn_norm, fptr(g.d_n1), d_mid, fptr(a.n1), fptr(a.n1_mean), fptr(a.n1_rstd), N);
+    const float* d_m = d_x_out;
+    if (out) {
+      zero(g.d_sub);
+      norm_backward(c, w.ffn_out_norm, fptr(g.d_sub), d_x_out, fptr(a.ffn_y), fptr(a.ffn_y_mean), fptr(a.ffn_y_rstd),
+                    N);
+      d_m = fptr(g.d_sub);
+    }
+    if (in) {
+      zero(g.d_n2);
+      mlp_backward(r, a, g, fptr(a.n2), d_m, fptr(g.d_n2));
+      norm_backward(c, w.ffn_norm, d_mid, fptr(g.d_n2), fptr(a.x_mid), fptr(a.n2_mean), fptr(a.n2_rstd), N);
+    } else {
+      mlp_backward(r, a, g, fptr(a.x_mid), d_m, d_mid);
+    }
+    // x_mid = x + out1(s), s = attn(in1 x):  ∂s = out1ᵀ ∂x_mid;  ∂x = ∂x_mid + in1ᵀ attnᵀ ∂s
     std::memcpy(d_x_in, d_mid, size_t(NC) * sizeof(float));
-    attention_part_backward(r, a, g, x, fptr(g.d_n1), d_x_in);
+    const float* d_s = d_mid;
+    if (out) {
+      zero(g.d_sub);
+      norm_backward(c, w.attn_out_norm, fptr(g.d_sub), d_mid, fptr(a.attn_y), fptr(a.attn_y_mean), fptr(a.attn_y_rstd),
+                    N);
+      d_s = fptr(g.d_sub);
+    }
+    if (in) {
+      zero(g.d_n1);
+      attention_part_backward(r, a, g, fptr(a.n1), d_s, fptr(g.d_n1));
+      norm_backward(c, w.attn_norm, d_x_in, fptr(g.d_n1), x, fptr(a.n1_mean), fptr(a.n1_rstd), N);
+    } else {
+      attention_part_backward(r, a, g, x, d_s, d_x_in);
+    }
     return;
   }
-  if (!c.block.parallel_residual) {
-    // x_out = x_mid + mlp(n2(x_mid)):  ∂x_mid = ∂x_out + n2ᵀ(mlpᵀ(∂x_out))
-    float* d_mid = fptr(g.d_x_mid);
-    std::memcpy(d_mid, d_x_out, size_t(NC) * sizeof(float));
+  // x_out = x + attn(n1 x) + mlp(n2 x): both branches see ∂x_out.
+  std::memcpy(d_x_in, d_x_out, size_t(NC) * sizeof(float));
+  zero(g.d_n1);
+  attention_part_backward(r, a, g, fptr(a.n1), d_x_out, fptr(g.d_n1));
+  if (c.block.shared_block_norm) {
+    mlp_backward(r, a, g, fptr(a.n1), d_x_out, fptr(g.d_n1));
+  } else {
     zero(g.d_n2);
     mlp_backward(r, a, g, fptr(a.n2), d_x_out, fptr(g.d_n2));
-    norm_backward(c, w.ffn_norm, d_mid, fptr(g.d_n2), fptr(a.x_mid), fptr(a.n2_mean), fptr(a.n2_rstd), N);
-    // x_mid = x + attn(n1(x))
-    std::memcpy(d_x_in, d_mid, size_t(NC) * sizeof(float));
-    zero(g.d_n1);
-    attention_part_backward(r, a, g, fptr(a.n1), d_mid, fptr(g.d_n1));
-    norm_backward(c, w.attn_norm, d_x_in, fptr(g.d_n1), x, fptr(a.n1_mean), fptr(a.n1_rstd), N);
-  } else {
-    // x_out = x + attn(n1 x) + mlp(n2 x): both branches see ∂x_out.
-    std::memcpy(d_x_in, d_x_out, size_t(NC) * sizeof(float));
-    zero(g.d_n1);
-    attention_part_backward(r, a, g, fptr(a.n1), d_x_out, fptr(g.d_n1));
-    if (c.block.shared_block_norm) {
-      mlp_backward(r, a, g, fptr(a.n1), d_x_out, fptr(g.d_n1));
-    } else {
-      zero(g.d_n2);
-      mlp_backward(r, a, g, fptr(a.n2), d_x_out, fptr(g.d_n2));
-      norm_backward(c, w.ffn_norm, d_x_in, fptr(g.d_n2), x, fptr(a.n2_mean), fptr(a.n2_rstd), N);
-    }
-    norm_backward(c, w.attn_norm, d_x_in, fptr(g.d_n1), x, fptr(a.n1_mean), fptr(a.n1_rstd), N);
+    norm_backward(c, w.ffn_norm, d_x_in, fptr(g.d_n2), x, fptr(a.n2_mean), fptr(a.n2_rstd), N);
   }
+  norm_backward(c, w.attn_norm, d_x_in, fptr(g.d_n1), x, fptr(a.n1_mean), fptr(a.n1_rstd), N);
 }
 
 }  // namespace peft

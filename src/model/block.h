@@ -22,9 +22,12 @@ struct LayerActs {
   Tensor att;                   // (N, H·hd) attention output, input of the o-projection
   Tensor x_mid;                 // (N, C) residual after attention (sequential blocks)
   Tensor n2, n2_mean, n2_rstd;  // MLP-side norm
-  Tensor ff_up;                 // (N, F) up / fc pre-activation
-  Tensor ff_gate;               // (N, F) gate pre-activation (gated MLPs)
-  Tensor ff_h;                  // (N, F) input of the down projection
+  // Sublayer outputs before their output norms (BlockSpec::output_norms), with the norms' stats.
+  Tensor attn_y, attn_y_mean, attn_y_rstd;  // (N, C), (N), (N)
+  Tensor ffn_y, ffn_y_mean, ffn_y_rstd;     // (N, C), (N), (N)
+  Tensor ff_up;                             // (N, F) up / fc pre-activation
+  Tensor ff_gate;                           // (N, F) gate pre-activation (gated MLPs)
+  Tensor ff_h;                              // (N, F) input of the down projection
 };
 
 // Where a block reads and writes keys/values. Training: the layer's own k/v (kv_rows = T,
@@ -59,6 +62,7 @@ void block_forward(const BlockRun& run, LayerActs& a, float* x_out);
 struct BlockGrads {
   Tensor d_n1, d_n2;                  // (N, C)
   Tensor d_x_mid;                     // (N, C)
+  Tensor d_sub;                       // (N, C) ∂L/∂(sublayer output) through an output norm
   Tensor d_att;                       // (N, H·hd)
   Tensor d_q, d_k, d_v;               // (N, H·hd), (kv_tokens, Hkv·hd) ×2 (compacted to N rows)
   Tensor d_q_raw, d_k_raw;            // (N, H·hd), (N, Hkv·hd) before the q/k norms (qk_norm)

@@ -32,6 +32,14 @@ LayerActs alloc_layer_acts(Alloc& arena, const ModelConfig& c, int64_t B, int64_
   a.ff_up = arena.alloc_f32({N, F});
   if (c.block.gated_mlp) a.ff_gate = arena.alloc_f32({N, F});
   a.ff_h = arena.alloc_f32({N, F});
+  if (c.block.output_norms) {
+    a.attn_y = arena.alloc_f32({N, C});
+    a.attn_y_mean = arena.alloc_f32({N});
+    a.attn_y_rstd = arena.alloc_f32({N});
+    a.ffn_y = arena.alloc_f32({N, C});
+    a.ffn_y_mean = arena.alloc_f32({N});
+    a.ffn_y_rstd = arena.alloc_f32({N});
+  }
   return a;
 }
 
@@ -42,6 +50,7 @@ BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N, int6
   g.d_n1 = arena.alloc_f32({N, C});
   g.d_n2 = arena.alloc_f32({N, C});
   g.d_x_mid = arena.alloc_f32({N, C});
+  if (c.block.output_norms) g.d_sub = arena.alloc_f32({N, C});
   g.d_att = arena.alloc_f32({N, c.q_dim()});
   g.d_q = arena.alloc_f32({N, c.q_dim()});
   g.d_k = arena.alloc_f32({std::max(N, kv_tokens), c.kv_dim()});

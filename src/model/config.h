@@ -41,9 +41,11 @@ struct BlockSpec {
   bool norm_bias = false;  // LayerNorm with bias
   // RMSNorm of q and of k (eps norm_eps) between the projections and RoPE.
   QkNorm qk_norm = QkNorm::None;
-  // Where the two norms of a sequential block sit (post_norm aside): on each sublayer's input
-  // (pre-norm, the default) or on its output before the residual add (OLMo 2).
-  bool output_norms = false;
+  // Where the norms of a sequential block sit (post_norm aside): on each sublayer's input
+  // (pre-norm), on its output before the residual add, or both (Gemma 2/3's sandwich):
+  //   x_mid = x + out1(attn(in1 x)),  out = x_mid + out2(mlp(in2 x_mid)).
+  bool input_norms = true;       // in1, in2: attn_norm, ffn_norm
+  bool output_norms = false;     // out1, out2: attn_out_norm, ffn_out_norm (OLMo 2 without inputs ones)
   bool tied_embeddings = false;  // lm_head = token embedding
   bool lm_head_bias = false;
   int64_t learned_pos_offset = 0;  // OPT's embed_positions offset (2)
@@ -64,8 +66,23 @@ struct ModelConfig {
   bool final_norm = true;      // a norm after the last block
   bool embd_norm = false;      // a LayerNorm right after the embedding (BLOOM)
   int64_t sliding_window = 0;  // attention window (Mistral); 0 = full causal
+  // Per layer, whether the window applies (Gemma 2/3 alternate sliding and global layers);
+  // empty: every layer has it.
+  std::vector<uint8_t> sliding_layers;
+  // RoPE of the sliding-window layers when it differs from block.rope (Gemma 3's local base).
+  bool has_sliding_rope = false;
+  RopeSpec sliding_rope;
   float norm_eps = 1e-5f;
-  float attn_scale = 0.f;  // score scale; 1/√hd unless the architecture says otherwise
+  // Norms scale by (norm_weight_offset + w) where a checkpoint stores w (Gemma: 1). The loaded
+  // Norm weights hold the sum; Hugging Face files hold w.
+  float norm_weight_offset = 0.f;
+  float embd_scale = 0.f;  // input vectors times this before block 0; 0 = 1 (Gemma: √C)
+  // Only table lookups are scaled, not virtual tokens or caller-supplied vectors (Gemma 3's
+  // scaled embedding module; Gemma 1/2 scale every input vector).
+  bool embd_scale_tokens_only = false;
+  float attn_scale = 0.f;     // score scale; 1/√hd unless the architecture says otherwise
+  float attn_softcap = 0.f;   // scores → cap · tanh(scores / cap) before the mask (Gemma 2); 0 = off
+  float logit_softcap = 0.f;  // the same on the final logits (Gemma 2)
   int32_t bos_id = -1;
   int32_t eos_id = -1;
   BlockSpec block;
@@ -78,6 +95,13 @@ struct ModelConfig {
   std::vector<uint8_t> rope_layers;
   bool uses_rope(int64_t layer) const {
     return block.position == PositionKind::Rope && (rope_layers.empty() || rope_layers[size_t(layer)]);
+  }
+  bool is_sliding(int64_t layer) const {
+    return sliding_window > 0 && (sliding_layers.empty() || sliding_layers[size_t(layer)]);
+  }
+  int64_t window_of(int64_t layer) const { return is_sliding(layer) ? sliding_window : 0; }
+  const RopeSpec& rope_of(int64_t layer) const {
+    return has_sliding_rope && is_sliding(layer) ? sliding_rope : block.rope;
   }
 };
 

@@ -142,8 +142,9 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
     std::memset(dh, 0, size_t(N * Ce) * sizeof(float));
   }
   if (loss_tokens_ == 0) return 0.f;
-  double total = lm_head_cross_entropy(dh, head_in_, m_.lm_head.w, m_.lm_head.has_bias() ? m_.lm_head.b.f32() : nullptr,
-                                       tgt, N, 1.0f / float(loss_tokens_), fptr(ce_scratch_), ce_scratch_.dim(0));
+  double total =
+      lm_head_cross_entropy(dh, head_in_, m_.lm_head.w, m_.lm_head.has_bias() ? m_.lm_head.b.f32() : nullptr, tgt, N,
+                            1.0f / float(loss_tokens_), fptr(ce_scratch_), ce_scratch_.dim(0), m_.config.logit_softcap);
   have_grad_ = want_grad;
   return float(total / double(loss_tokens_));
 }
@@ -179,7 +180,17 @@ const float* Decoder::hidden_state(int64_t i) const {
 
 void Decoder::add_logits_grad(const float* dlogits) {
   PEFT_CHECK(have_grad_, "add_logits_grad() needs a forward with want_grad");
-  linear_backward_input(fptr(d_head_in_), dlogits, m_.lm_head.w, B_ * Tt_);
+  const int64_t N = B_ * Tt_;
+  if (m_.config.logit_softcap > 0.f) {  // through the cap: recompute its derivative
+    const int64_t V = m_.lm_head.out();
+    std::vector<float> raw(size_t(N * V)), dcap(size_t(N * V));
+    linear_forward(raw.data(), head_in_, m_.lm_head.w, m_.lm_head.has_bias() ? m_.lm_head.b.f32() : nullptr, N);
+    softcap_forward(raw.data(), dcap.data(), N * V, m_.config.logit_softcap);
+    for (int64_t i = 0; i < N * V; ++i) raw[size_t(i)] = dlogits[i] * dcap[size_t(i)];
+    linear_backward_input(fptr(d_head_in_), raw.data(), m_.lm_head.w, N);
+    return;
+  }
+  linear_backward_input(fptr(d_head_in_), dlogits, m_.lm_head.w, N);
 }
 
 void Decoder::logits(float* out) const { lm_head_forward(m_, out, head_in_, B_ * Tt_); }

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "kernels/cross_entropy.h"
 #include "kernels/embedding.h"
 #include "kernels/matmul.h"
 #include "kernels/norms.h"
@@ -51,6 +52,17 @@ HeadActs alloc_head_acts(Alloc& arena, const ModelConfig& c, int64_t N, bool tra
   return a;
 }
 
+namespace {
+// rows (n, Ce) of table lookups times the embedding scale, where only lookups are scaled.
+void scale_lookups(const ModelConfig& c, float* rows, int64_t n) {
+  if (c.embd_scale == 0.f || !c.embd_scale_tokens_only) return;
+  const int64_t count = n * c.embd_in();
+  const float s = c.embd_scale;
+#pragma omp parallel for simd
+  for (int64_t i = 0; i < count; ++i) rows[i] *= s;
+}
+}  // namespace
+
 void embed_tokens(const Model& m, SiteHooks* hooks, const int32_t* ids, int64_t B, int64_t T_in, int64_t nv,
                   const TokenInputs& inputs, float* virtual_buf, float* raw, int32_t* modality_out) {
   const int64_t Ce = m.config.embd_in(), T = T_in + nv;
@@ -58,6 +70,7 @@ void embed_tokens(const Model& m, SiteHooks* hooks, const int32_t* ids, int64_t 
   for (int64_t b = 0; b < B; ++b) {
     if (nv > 0) std::memcpy(raw + b * T * Ce, virtual_buf, size_t(nv * Ce) * sizeof(float));
     embedding_forward(raw + (b * T + nv) * Ce, ids + b * T_in, m.tok_embd, T_in);
+    scale_lookups(m.config, raw + (b * T + nv) * Ce, T_in);
   }
   PEFT_CHECK(!inputs.embeddings == !inputs.use_embedding, "TokenInputs: embeddings and use_embedding go together");
   if (inputs.embeddings) {  // caller-supplied vectors replace table rows
@@ -76,6 +89,7 @@ void embed_tokens(const Model& m, SiteHooks* hooks, const int32_t* ids, int64_t 
 
 void embed_forward(const Model& m, const int32_t* ids, const int32_t* positions, int64_t N, EmbedActs& a, float* x0) {
   embedding_forward(fptr(a.raw), ids, m.tok_embd, N);
+  scale_lookups(m.config, fptr(a.raw), N);
   embed_inputs_forward(m, positions, N, a, x0);
 }
 
@@ -87,6 +101,11 @@ void embed_inputs_forward(const Model& m, const int32_t* positions, int64_t N, E
     linear_forward(pre, fptr(a.raw), m.project_in.w, nullptr, N);
   else
     std::memcpy(pre, a.raw.data, size_t(N * C) * sizeof(float));
+  if (c.embd_scale != 0.f && !c.embd_scale_tokens_only) {  // Gemma 1/2: every input vector times √C
+    const float s = c.embd_scale;
+#pragma omp parallel for simd
+    for (int64_t i = 0; i < N * C; ++i) pre[i] *= s;
+  }
   if (c.block.position == PositionKind::Learned) {
     const int64_t offset = c.block.learned_pos_offset;
     const float* table = m.pos_embd.f32();  // (P, C), always F32
@@ -116,6 +135,12 @@ void embed_backward(const Model& m, const EmbedActs& a, const float* d_x0, float
     linear_backward_input(d_raw, dp, m.project_in.w, N);
   } else if (d_raw != dp) {
     std::memcpy(d_raw, dp, size_t(N * C) * sizeof(float));
+  }
+  if (c.embd_scale != 0.f && !c.embd_scale_tokens_only) {  // pre = s · (raw or project_in raw): linear in raw
+    const float s = c.embd_scale;
+    const int64_t n = N * c.embd_in();
+#pragma omp parallel for simd
+    for (int64_t i = 0; i < n; ++i) d_raw[i] *= s;
   }
 }
 
@@ -151,6 +176,7 @@ void head_backward(const Model& m, HeadActs& a, const float* x, const float* d_i
 
 void lm_head_forward(const Model& m, float* logits, const float* in, int64_t N) {
   linear_forward(logits, in, m.lm_head.w, m.lm_head.has_bias() ? m.lm_head.b.f32() : nullptr, N);
+  if (m.config.logit_softcap > 0.f) softcap_forward(logits, nullptr, N * m.lm_head.out(), m.config.logit_softcap);
 }
 
 template EmbedActs alloc_embed_acts<Arena>(Arena&, const ModelConfig&, int64_t);

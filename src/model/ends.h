@@ -52,7 +52,7 @@ const float* head_forward(const Model& m, const float* x, int64_t N, HeadActs& a
 // d_x (N, C) += ∂L/∂x given d_in (N, Ce) = ∂L/∂(LM head input).
 void head_backward(const Model& m, HeadActs& a, const float* x, const float* d_in, float* d_x, int64_t N);
 
-// logits (N, V) = in (N, Ce) · lm_headᵀ (+ bias).
+// logits (N, V) = in (N, Ce) · lm_headᵀ (+ bias), soft-capped when the config says.
 void lm_head_forward(const Model& m, float* logits, const float* in, int64_t N);
 
 }  // namespace peft

@@ -67,7 +67,7 @@ Status export_gguf(const Model& m, const GgufVocab* vocab, const GgufExportOptio
   auto write = [&](const GgufRole& role, int64_t l) -> Status {
     const Tensor t = role.bound(m, l);
     if (!t.data) return Status::ok();
-    const std::string name = gguf_tensor_name(*arch, role, l);
+    const std::string name = gguf_tensor_name(role, l);
     const OwnedTensor f = to_f32(t);
     OwnedTensor out(DType::F32, t.dims());
     const int64_t rows = t.dim(0), cols = t.ndim >= 2 ? t.numel() / rows : 1;

@@ -31,13 +31,14 @@ const std::vector<RoleRow>& table() {
       {{"position_embd.weight", &T::pos_embd, false, [](const Model& m, int64_t) { return m.pos_embd; }, false},
        RowRole::None,
        Site::AttnQ},
-      {{"token_embd_norm.weight", &T::embd_norm_w, false, [](const Model& m, int64_t) { return m.embd_norm.w; }, false},
+      {{"token_embd_norm.weight", &T::embd_norm_w, false, [](const Model& m, int64_t) { return m.embd_norm.w; }, false,
+        true},
        RowRole::None,
        Site::AttnQ},
       {{"token_embd_norm.bias", &T::embd_norm_b, false, [](const Model& m, int64_t) { return m.embd_norm.b; }, false},
        RowRole::None,
        Site::AttnQ},
-      {{"output_norm.weight", &T::out_norm_w, false, [](const Model& m, int64_t) { return m.out_norm.w; }, false},
+      {{"output_norm.weight", &T::out_norm_w, false, [](const Model& m, int64_t) { return m.out_norm.w; }, false, true},
        RowRole::None,
        Site::AttnQ},
       {{"output_norm.bias", &T::out_norm_b, false, [](const Model& m, int64_t) { return m.out_norm.b; }, false},
@@ -50,17 +51,19 @@ const std::vector<RoleRow>& table() {
       {{"output.bias", &T::lm_head_b, false, [](const Model& m, int64_t) { return m.lm_head.b; }, false},
        RowRole::None,
        Site::AttnQ},
-      {{"attn_norm.weight", &T::attn_norm_w, true, [](const Model& m, int64_t l) { return L(m, l).attn_norm.w; },
-        false},
+      {{"attn_norm.weight", &T::attn_norm_w, true, [](const Model& m, int64_t l) { return L(m, l).attn_norm.w; }, false,
+        true},
        RowRole::None,
        Site::AttnQ},
       {{"attn_norm.bias", &T::attn_norm_b, true, [](const Model& m, int64_t l) { return L(m, l).attn_norm.b; }, false},
        RowRole::None,
        Site::AttnQ},
-      {{"attn_q_norm.weight", &T::q_norm_w, true, [](const Model& m, int64_t l) { return L(m, l).q_norm.w; }, false},
+      {{"attn_q_norm.weight", &T::q_norm_w, true, [](const Model& m, int64_t l) { return L(m, l).q_norm.w; }, false,
+        true},
        RowRole::None,
        Site::AttnQ},
-      {{"attn_k_norm.weight", &T::k_norm_w, true, [](const Model& m, int64_t l) { return L(m, l).k_norm.w; }, false},
+      {{"attn_k_norm.weight", &T::k_norm_w, true, [](const Model& m, int64_t l) { return L(m, l).k_norm.w; }, false,
+        true},
        RowRole::None,
        Site::AttnK},
       {{"attn_q.weight", &T::q_w, true, [](const Model& m, int64_t l) { return L(m, l).q.w; }, true},
@@ -93,10 +96,19 @@ const std::vector<RoleRow>& table() {
       {{"attn_output.bias", &T::o_b, true, [](const Model& m, int64_t l) { return L(m, l).o.b; }, false},
        RowRole::None,
        Site::AttnO},
-      {{"ffn_norm.weight", &T::ffn_norm_w, true, [](const Model& m, int64_t l) { return L(m, l).ffn_norm.w; }, false},
+      {{"ffn_norm.weight", &T::ffn_norm_w, true, [](const Model& m, int64_t l) { return L(m, l).ffn_norm.w; }, false,
+        true},
        RowRole::None,
        Site::AttnQ},
       {{"ffn_norm.bias", &T::ffn_norm_b, true, [](const Model& m, int64_t l) { return L(m, l).ffn_norm.b; }, false},
+       RowRole::None,
+       Site::AttnQ},
+      {{"post_attention_norm.weight", &T::attn_out_norm_w, true,
+        [](const Model& m, int64_t l) { return L(m, l).attn_out_norm.w; }, false, true},
+       RowRole::None,
+       Site::AttnQ},
+      {{"post_ffw_norm.weight", &T::ffn_out_norm_w, true,
+        [](const Model& m, int64_t l) { return L(m, l).ffn_out_norm.w; }, false, true},
        RowRole::None,
        Site::AttnQ},
       {{"ffn_gate.weight", &T::gate_w, true, [](const Model& m, int64_t l) { return L(m, l).gate.w; }, true},
@@ -134,17 +146,6 @@ const std::vector<GgufRole>& gguf_roles() {
 
 std::string gguf_tensor_name(const GgufRole& role, int64_t layer) {
   return role.per_layer ? fmt::format("blk.{}.{}", layer, role.gguf) : std::string(role.gguf);
-}
-
-std::string gguf_role_name(const GgufArchDef& arch, const GgufRole& role) {
-  for (const auto& [from, to] : arch.renames)
-    if (from == role.gguf) return to;
-  return role.gguf;
-}
-
-std::string gguf_tensor_name(const GgufArchDef& arch, const GgufRole& role, int64_t layer) {
-  const std::string name = gguf_role_name(arch, role);
-  return role.per_layer ? fmt::format("blk.{}.{}", layer, name) : name;
 }
 
 GgufRowFix gguf_row_fix(const GgufArchDef& arch, const GgufRole& role, const ModelConfig& c) {

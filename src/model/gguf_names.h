@@ -34,14 +34,13 @@ struct GgufRole {
   bool per_layer;
   Tensor (*bound)(const Model& model, int64_t layer);  // empty (no data) when absent
   bool linear_weight;                                  // a projection matrix (GPT-2 keeps these Conv1D-transposed)
+  // A norm's weight. llama.cpp's graphs scale by the stored weight, so a converter stores the
+  // effective one (ModelConfig::norm_weight_offset added: Gemma's 1 + w), as the loaded Norm is.
+  bool norm_weight = false;
 };
 const std::vector<GgufRole>& gguf_roles();
 // "blk.3.attn_q.weight" / "token_embd.weight".
 std::string gguf_tensor_name(const GgufRole& role, int64_t layer);
-// The role's name (after "blk.N.") in `arch` (its renames applied).
-std::string gguf_role_name(const GgufArchDef& arch, const GgufRole& role);
-// gguf_tensor_name with `arch`'s renames.
-std::string gguf_tensor_name(const GgufArchDef& arch, const GgufRole& role, int64_t layer);
 // The row reorder of `role` for a model of `arch` (config for head counts).
 GgufRowFix gguf_row_fix(const GgufArchDef& arch, const GgufRole& role, const ModelConfig& config);
 

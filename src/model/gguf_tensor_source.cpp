@@ -15,6 +15,7 @@ struct Mapped {
   std::string hf;
   GgufRowFix rows;
   bool transpose = false;  // GPT-2's Conv1D stores projections (in, out)
+  float minus = 0.f;       // norm weights: the file holds offset + w, Hugging Face names hold w
 };
 
 class GgufTensorSource final : public TensorSource {
@@ -51,7 +52,12 @@ class GgufTensorSource final : public TensorSource {
       PEFT_ASSIGN_OR_RETURN(src, file_->view(info));
     }
     Tensor out = src;
-    if (m.rows.rows != GgufRows::Same || m.transpose) {
+    if (m.minus != 0.f) {
+      OwnedTensor w = to_f32(src);
+      for (int64_t i = 0; i < w.view().numel(); ++i) w.f32()[i] -= m.minus;
+      holder = std::move(w);
+      out = holder.view();
+    } else if (m.rows.rows != GgufRows::Same || m.transpose) {
       PEFT_ASSIGN_OR_RETURN(OwnedTensor fixed, undo_layout(info, src, m));
       holder = std::move(fixed);
       out = holder.view();
@@ -114,11 +120,11 @@ Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<c
       if (layer >= mc.n_layer) return std::nullopt;
     }
     for (const GgufRole& role : gguf_roles()) {
-      if (role.per_layer != block || rest != gguf_role_name(*arch->gguf, role)) continue;
+      if (role.per_layer != block || rest != role.gguf) continue;
       const std::string& pattern = names.*role.hf;
       if (pattern.empty()) return std::nullopt;
-      return Mapped{layer_name(pattern, layer), gguf_row_fix(*arch->gguf, role, mc),
-                    names.conv1d && role.linear_weight};
+      return Mapped{layer_name(pattern, layer), gguf_row_fix(*arch->gguf, role, mc), names.conv1d && role.linear_weight,
+                    role.norm_weight ? mc.norm_weight_offset : 0.f};
     }
     return std::nullopt;
   };
@@ -127,7 +133,7 @@ Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<c
   auto source = std::make_shared<GgufTensorSource>(file);
   for (const GgufTensorInfo& info : file->tensors()) {
     if (tied && info.name == "output.weight") continue;  // a copy of the embedding (gguf_hf_config checked)
-    const Mapped m = map_name(info.name).value_or(Mapped{info.name, {}, false});  // unknown: listed, never bound
+    const Mapped m = map_name(info.name).value_or(Mapped{info.name, {}, false, 0.f});  // unknown: listed, never bound
     PEFT_TRY(source->add(info, m, quantized_to));
   }
   return std::shared_ptr<const TensorSource>(std::move(source));

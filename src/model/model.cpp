@@ -16,7 +16,8 @@ int64_t model_param_count(const Model& m) {
                   n(m.out_norm.b) + n(m.project_in.w) + n(m.project_out.w) + n(m.lm_head.b);
   if (!m.config.block.tied_embeddings) total += n(m.lm_head.w);
   for (const LayerWeights& w : m.layers) {
-    for (const Norm* nm : {&w.attn_norm, &w.ffn_norm}) total += n(nm->w) + n(nm->b);
+    for (const Norm* nm : {&w.attn_norm, &w.ffn_norm, &w.attn_out_norm, &w.ffn_out_norm, &w.q_norm, &w.k_norm})
+      total += n(nm->w) + n(nm->b);
     for (const Linear* l : {&w.q, &w.k, &w.v, &w.qkv, &w.o, &w.gate, &w.up, &w.down}) total += n(l->w) + n(l->b);
   }
   return total;

@@ -30,10 +30,11 @@ struct Norm {
 };
 
 struct LayerWeights {
-  Norm attn_norm, ffn_norm;
-  Norm q_norm, k_norm;  // (hd) or (H·hd), (Hkv·hd): BlockSpec::qk_norm
-  Linear q, k, v;       // QkvLayout::Separate
-  Linear qkv;           // fused layouts
+  Norm attn_norm, ffn_norm;          // input norms (BlockSpec::input_norms)
+  Norm attn_out_norm, ffn_out_norm;  // output norms (BlockSpec::output_norms)
+  Norm q_norm, k_norm;               // (hd) or (H·hd), (Hkv·hd): BlockSpec::qk_norm
+  Linear q, k, v;                    // QkvLayout::Separate
+  Linear qkv;                        // fused layouts
   Linear o;
   Linear gate, up, down;  // gate only for gated MLPs
 };

@@ -16,20 +16,26 @@ std::vector<HfTensor> hf_tensors(const Model& m) {
   auto add = [&](const std::string& pattern, int64_t layer, const Tensor& t, bool linear) {
     if (!pattern.empty() && t.data) out.push_back({layer_name(pattern, layer), t, linear && n.conv1d});
   };
+  // Norm weights are held as (offset + w); the file holds w.
+  auto add_norm = [&](const std::string& pattern, int64_t layer, const Tensor& t) {
+    if (!pattern.empty() && t.data) out.push_back({layer_name(pattern, layer), t, false, c.norm_weight_offset});
+  };
   add(n.tok_embd, 0, m.tok_embd, false);
   add(n.pos_embd, 0, m.pos_embd, false);
   add(n.project_in_w, 0, m.project_in.w, false);
   add(n.project_out_w, 0, m.project_out.w, false);
-  add(n.embd_norm_w, 0, m.embd_norm.w, false);
+  add_norm(n.embd_norm_w, 0, m.embd_norm.w);
   add(n.embd_norm_b, 0, m.embd_norm.b, false);
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& w = m.layers[size_t(l)];
-    add(n.attn_norm_w, l, w.attn_norm.w, false);
+    add_norm(n.attn_norm_w, l, w.attn_norm.w);
     add(n.attn_norm_b, l, w.attn_norm.b, false);
-    add(n.ffn_norm_w, l, w.ffn_norm.w, false);
+    add_norm(n.ffn_norm_w, l, w.ffn_norm.w);
     add(n.ffn_norm_b, l, w.ffn_norm.b, false);
-    add(n.q_norm_w, l, w.q_norm.w, false);
-    add(n.k_norm_w, l, w.k_norm.w, false);
+    add_norm(n.q_norm_w, l, w.q_norm.w);
+    add_norm(n.k_norm_w, l, w.k_norm.w);
+    add_norm(n.attn_out_norm_w, l, w.attn_out_norm.w);
+    add_norm(n.ffn_out_norm_w, l, w.ffn_out_norm.w);
     const std::pair<const std::string*, const Linear*> linears[] = {
         {&n.q_w, &w.q}, {&n.k_w, &w.k},       {&n.v_w, &w.v},   {&n.qkv_w, &w.qkv},
         {&n.o_w, &w.o}, {&n.gate_w, &w.gate}, {&n.up_w, &w.up}, {&n.down_w, &w.down}};
@@ -39,7 +45,7 @@ std::vector<HfTensor> hf_tensors(const Model& m) {
       add(*biases[i], l, linears[i].second->b, false);
     }
   }
-  add(n.out_norm_w, 0, m.out_norm.w, false);
+  add_norm(n.out_norm_w, 0, m.out_norm.w);
   add(n.out_norm_b, 0, m.out_norm.b, false);
   if (!c.block.tied_embeddings) add(n.lm_head_w, 0, m.lm_head.w, false);
   add(n.lm_head_b, 0, m.lm_head.b, false);
@@ -52,6 +58,13 @@ Status save_hf_folder(const Model& m, const std::string& dir, const std::string&
   std::vector<OwnedTensor> storage;
   std::vector<NamedTensor> tensors;
   for (const HfTensor& t : hf_tensors(m)) {
+    if (t.minus != 0.f) {  // a norm weight (F32, 1-D)
+      OwnedTensor w = to_f32(t.tensor);
+      for (int64_t i = 0; i < w.view().numel(); ++i) w.f32()[i] -= t.minus;
+      tensors.push_back({t.name, w.view()});
+      storage.push_back(std::move(w));
+      continue;
+    }
     if (!t.transposed && t.tensor.is_contiguous()) {
       tensors.push_back({t.name, t.tensor});
       continue;

@@ -12,8 +12,9 @@ namespace peft {
 // (GPT-2's Conv1D matrices transposed back to (in, out)). Tied heads are not repeated.
 struct HfTensor {
   std::string name;
-  Tensor tensor;    // the bound view
-  bool transposed;  // write as tensorᵀ
+  Tensor tensor;      // the bound view
+  bool transposed;    // write as tensorᵀ
+  float minus = 0.f;  // write tensor − minus (norm weights of ModelConfig::norm_weight_offset)
 };
 std::vector<HfTensor> hf_tensors(const Model& model);
 

@@ -56,6 +56,18 @@ class Binder {
     return Status::ok();
   }
 
+  // A norm weight: as vector(), plus the config's norm_weight_offset (Gemma's (1 + w)).
+  Status norm_weight(Tensor& dst, const std::string& pattern, int64_t layer, int64_t n) {
+    PEFT_TRY(vector(dst, pattern, layer, n));
+    const float offset = m_.config.norm_weight_offset;
+    if (offset == 0.f || !dst.data) return Status::ok();
+    OwnedTensor out = to_f32(dst);  // a copy: dst may view the mmap
+    for (int64_t i = 0; i < n; ++i) out.f32()[i] += offset;
+    dst = out.view();
+    m_.owned.push_back(std::move(out));
+    return Status::ok();
+  }
+
   Status linear(Linear& dst, const std::string& w, const std::string& b, int64_t layer, int64_t out, int64_t in) {
     PEFT_TRY(matrix(dst.w, w, layer, out, in, m_.names.conv1d));
     return vector(dst.b, b, layer, out);
@@ -163,11 +175,11 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
     PEFT_TRY(bind.matrix(m.project_out.w, n.project_out_w, 0, Ce, C, false));
   }
   if (c.embd_norm) {
-    PEFT_TRY(bind.vector(m.embd_norm.w, n.embd_norm_w, 0, C));
+    PEFT_TRY(bind.norm_weight(m.embd_norm.w, n.embd_norm_w, 0, C));
     PEFT_TRY(bind.vector(m.embd_norm.b, n.embd_norm_b, 0, C));
   }
   if (c.final_norm) {
-    PEFT_TRY(bind.vector(m.out_norm.w, n.out_norm_w, 0, C));
+    PEFT_TRY(bind.norm_weight(m.out_norm.w, n.out_norm_w, 0, C));
     PEFT_TRY(bind.vector(m.out_norm.b, n.out_norm_b, 0, C));
   }
   if (c.block.tied_embeddings) {
@@ -181,16 +193,22 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
   m.layers.resize(size_t(c.n_layer));
   for (int64_t l = 0; l < c.n_layer; ++l) {
     LayerWeights& w = m.layers[size_t(l)];
-    PEFT_TRY(bind.vector(w.attn_norm.w, n.attn_norm_w, l, C));
-    PEFT_TRY(bind.vector(w.attn_norm.b, n.attn_norm_b, l, C));
-    if (!c.block.shared_block_norm) {
-      PEFT_TRY(bind.vector(w.ffn_norm.w, n.ffn_norm_w, l, C));
-      PEFT_TRY(bind.vector(w.ffn_norm.b, n.ffn_norm_b, l, C));
+    if (c.block.input_norms) {
+      PEFT_TRY(bind.norm_weight(w.attn_norm.w, n.attn_norm_w, l, C));
+      PEFT_TRY(bind.vector(w.attn_norm.b, n.attn_norm_b, l, C));
+      if (!c.block.shared_block_norm) {
+        PEFT_TRY(bind.norm_weight(w.ffn_norm.w, n.ffn_norm_w, l, C));
+        PEFT_TRY(bind.vector(w.ffn_norm.b, n.ffn_norm_b, l, C));
+      }
+    }
+    if (c.block.output_norms) {
+      PEFT_TRY(bind.norm_weight(w.attn_out_norm.w, n.attn_out_norm_w, l, C));
+      PEFT_TRY(bind.norm_weight(w.ffn_out_norm.w, n.ffn_out_norm_w, l, C));
     }
     if (c.block.qk_norm != QkNorm::None) {
       const bool per_head = c.block.qk_norm == QkNorm::PerHead;
-      PEFT_TRY(bind.vector(w.q_norm.w, n.q_norm_w, l, per_head ? c.head_dim : qd));
-      PEFT_TRY(bind.vector(w.k_norm.w, n.k_norm_w, l, per_head ? c.head_dim : kvd));
+      PEFT_TRY(bind.norm_weight(w.q_norm.w, n.q_norm_w, l, per_head ? c.head_dim : qd));
+      PEFT_TRY(bind.norm_weight(w.k_norm.w, n.k_norm_w, l, per_head ? c.head_dim : kvd));
     }
     if (c.block.qkv == QkvLayout::Separate) {
       PEFT_TRY(bind.linear(w.q, n.q_w, n.q_b, l, qd, C));

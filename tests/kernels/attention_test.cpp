@@ -19,6 +19,7 @@ struct AttnCase {
   int64_t B, T, Tk, H, Hkv, hd, kv_rows;
   bool alibi;
   int64_t window = 0;
+  float softcap = 0.f;
 };
 
 const float kSlopes[] = {0.5f, 0.25f, 0.125f, 0.0625f};
@@ -38,6 +39,7 @@ AttentionShape shape_of(const AttnCase& c) {
   s.scale = 1.f / std::sqrt(float(c.hd));
   s.alibi_slopes = c.alibi ? kSlopes : nullptr;
   s.window = c.window;
+  s.softcap = c.softcap;
   return s;
 }
 
@@ -61,6 +63,7 @@ VecD attention_ref(const AttnCase& c, const VecD& q, const VecD& k, const VecD& 
             d += q[size_t(((b * c.T + t) * c.H + h) * c.hd + e)] *
                  k[size_t(((b * z.rows + j) * c.Hkv + kvh) * c.hd + e)];
           s[size_t(j)] = scale * d + (c.alibi ? double(kSlopes[h]) * double(j) : 0.0);
+          if (c.softcap > 0.f) s[size_t(j)] = c.softcap * std::tanh(s[size_t(j)] / c.softcap);
           mx = std::max(mx, s[size_t(j)]);
         }
         for (auto& e : s) sum += (e = std::exp(e - mx));
@@ -157,6 +160,9 @@ const AttnCase kAttnCases[] = {
     {"sliding_window", 2, 6, 6, 4, 2, 3, 0, false, 3},
     {"sliding_window_past", 1, 3, 7, 2, 1, 4, 9, false, 2},
     {"long_rows_wide_heads", 1, 37, 37, 2, 1, 24, 0, true},  // vector loops with remainders
+    // Gemma 2's soft-capping: a cap of 1.5 bends scores of |s| ~ 1 (q, k in [-2, 2]) hard.
+    {"softcap", 2, 5, 5, 2, 1, 4, 0, false, 0, 1.5f},
+    {"softcap_window_past_alibi", 1, 4, 7, 4, 2, 3, 9, true, 3, 2.f},
 };
 
 INSTANTIATE_TEST_SUITE_P(Kernels, AttentionTest, testing::ValuesIn(kAttnCases),

@@ -80,6 +80,7 @@ struct HeadCase {
   int64_t N, C, V, chunk;
   bool bias;
   DType wtype;
+  float softcap = 0.f;  // Gemma 2's final logit soft-capping
 };
 
 class LmHeadTest : public testing::TestWithParam<HeadCase> {};
@@ -99,18 +100,22 @@ TEST_P(LmHeadTest, ChunkedEqualsFullAndFiniteDifferences) {
 
   VecF scratch(size_t(c.chunk * c.V)), dh = dh0;
   const double loss =
-      lm_head_cross_entropy(dh.data(), h.data(), W, bias, tg.data(), c.N, scale, scratch.data(), c.chunk);
+      lm_head_cross_entropy(dh.data(), h.data(), W, bias, tg.data(), c.N, scale, scratch.data(), c.chunk, c.softcap);
   // The same computation unchunked, with the same kernels.
-  VecF logits(size_t(c.N * c.V)), losses(size_t(c.N)), dh_full = dh0;
+  VecF logits(size_t(c.N * c.V)), losses(size_t(c.N)), dh_full = dh0, dcap(logits.size(), 1.f);
   linear_forward(logits.data(), h.data(), W, bias, c.N);
+  if (c.softcap > 0.f) softcap_forward(logits.data(), dcap.data(), c.N * c.V, c.softcap);
   cross_entropy_forward_backward(losses.data(), logits.data(), logits.data(), tg.data(), c.N, c.V, scale);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] *= dcap[i];
   linear_backward_input(dh_full.data(), logits.data(), W, c.N);
   double full = 0.0;
   for (float l : losses) full += l;
   EXPECT_NEAR(loss, full, 1e-6 * std::abs(full));
   EXPECT_LT(rel_err(dh, to_d(dh_full)), 1e-6);
   // Loss only: same value, dh untouched.
-  EXPECT_EQ(lm_head_cross_entropy(nullptr, h.data(), W, bias, tg.data(), c.N, scale, scratch.data(), c.chunk), loss);
+  EXPECT_EQ(
+      lm_head_cross_entropy(nullptr, h.data(), W, bias, tg.data(), c.N, scale, scratch.data(), c.chunk, c.softcap),
+      loss);
 
   if (c.wtype != DType::F32) return;  // bf16 rounds h and dlogits; the comparison above covers it
   // Double reference: Σ_n CE(h_n Wᵀ + b) and its finite-difference gradient in h.
@@ -121,7 +126,7 @@ TEST_P(LmHeadTest, ChunkedEqualsFullAndFiniteDifferences) {
       for (int64_t v = 0; v < c.V; ++v) {
         double s = c.bias ? bd[size_t(v)] : 0.0;
         for (int64_t k = 0; k < c.C; ++k) s += hv[size_t(n * c.C + k)] * wd[size_t(v * c.C + k)];
-        l[size_t(n * c.V + v)] = s;
+        l[size_t(n * c.V + v)] = c.softcap > 0.f ? c.softcap * std::tanh(s / c.softcap) : s;
       }
     return ce_ref(l, tg, c.V);
   };
@@ -137,7 +142,8 @@ const HeadCase kHeadCases[] = {
     {"chunk3_of_7_bias", 7, 5, 11, 3, true, DType::F32},
     {"chunk4_of_10", 10, 8, 13, 4, false, DType::F32},
     {"chunk_larger_than_N", 5, 4, 9, 16, true, DType::F32},
-    {"chunk1", 4, 6, 7, 1, false, DType::F32},  // row 1 is a chunk with every target ignored
+    {"chunk1", 4, 6, 7, 1, false, DType::F32},                     // row 1 is a chunk with every target ignored
+    {"softcap_chunk3_bias", 7, 5, 11, 3, true, DType::F32, 1.5f},  // logits of |l| ~ 1 bend hard
     {"bf16_chunk5_of_6", 6, 8, 10, 5, true, DType::BF16},
 };
 

@@ -25,7 +25,12 @@ Result<ModelConfig> parse_llama_family(const Json& j, const std::string& where, 
   PEFT_ASSIGN_OR_RETURN(bool tied, json_get_bool_or(j, "tie_word_embeddings", false, where));
   PEFT_ASSIGN_OR_RETURN(bool attn_bias, json_get_bool_or(j, "attention_bias", default_qkv_bias, where));
   PEFT_ASSIGN_OR_RETURN(int64_t bos, json_get_int_or(j, "bos_token_id", 1, where));
-  PEFT_ASSIGN_OR_RETURN(int64_t eos, json_get_int_or(j, "eos_token_id", 2, where));
+  // Llama 3.1+, Gemma 3: a list of end tokens; the first is the one appended in training.
+  const bool eos_list = j.contains("eos_token_id") && j["eos_token_id"].is_array() && !j["eos_token_id"].empty();
+  if (eos_list && !j["eos_token_id"][0].is_number_integer())
+    return Status::errorf("{}: eos_token_id must be an integer or a list of integers", where);
+  PEFT_ASSIGN_OR_RETURN(int64_t eos, eos_list ? Result<int64_t>(j["eos_token_id"][0].get<int64_t>())
+                                              : json_get_int_or(j, "eos_token_id", 2, where));
   c.bos_id = int32_t(bos);
   c.eos_id = int32_t(eos);
 

@@ -22,9 +22,14 @@ Result<Json> read_llama_family_gguf(const GgufFile& f, Json config);
 // What a llama-family GGUF architecture adds to the llama block; the writer refuses a model
 // whose block differs from what `arch` holds (each arch file says, no name comparisons).
 struct LlamaFamilyGguf {
-  QkNorm qk_norm = QkNorm::None;  // qwen3: per head, olmo2: whole projection
-  bool output_norms = false;      // olmo2
-  bool nope_layers = false;       // smollm3: layers without RoPE (the arch file checks the pattern)
+  QkNorm qk_norm = QkNorm::None;      // qwen3: per head, olmo2: whole projection
+  bool input_norms = true;            // olmo2: none
+  bool output_norms = false;          // olmo2
+  bool nope_layers = false;           // smollm3: layers without RoPE (the arch file checks the pattern)
+  Activation act = Activation::Silu;  // gemma: tanh GELU
+  // gemma*: √C-scaled embeddings, soft-caps and sliding layers (the arch file writes their keys
+  // and checks what llama.cpp fixes); the others refuse them.
+  bool gemma = false;
 };
 Status write_llama_family_gguf(const std::string& arch, const LlamaFamilyGguf& shape, const ModelConfig& c,
                                GgufWriter& w, const std::string& where);

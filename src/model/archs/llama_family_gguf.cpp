@@ -1,6 +1,8 @@
 // LLaMA-layout architectures in GGUF (llama.cpp's llama and qwen2): metadata keys both ways.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "io/gguf.h"
 #include "io/gguf_writer.h"
 #include "model/archs/llama_family.h"
@@ -74,10 +76,20 @@ Status write_llama_family_gguf(const std::string& arch, const LlamaFamilyGguf& s
   for (int64_t l = 0; l < c.n_layer; ++l)
     if (!c.uses_rope(l) && !shape.nope_layers)
       return Status::errorf("{}: cannot export to GGUF '{}': layer {} has no rotary positions", where, arch, l);
-  if (b.qk_norm != shape.qk_norm || b.output_norms != shape.output_norms)
+  if (b.qk_norm != shape.qk_norm || b.input_norms != shape.input_norms || b.output_norms != shape.output_norms)
     return Status::errorf(
         "{}: cannot export to GGUF '{}': its q/k norms or norm placement differ from that architecture", where, arch);
-  if (c.sliding_window > 0 && c.sliding_window < c.n_ctx)
+  if (b.act != shape.act)
+    return Status::errorf("{}: cannot export to GGUF '{}': llama.cpp computes another MLP activation", where, arch);
+  if (!shape.gemma && (c.embd_scale != 0.f || c.attn_softcap != 0.f || c.logit_softcap != 0.f ||
+                       !c.sliding_layers.empty() || c.has_sliding_rope))
+    return Status::errorf(
+        "{}: cannot export to GGUF '{}': embedding scale, soft-capping or per-layer windows are not that "
+        "architecture's",
+        where, arch);
+  if (shape.gemma && c.embd_scale != float(std::sqrt(double(c.n_embd))))
+    return Status::errorf("{}: cannot export to GGUF '{}': llama.cpp scales embeddings by √C", where, arch);
+  if (!shape.gemma && c.sliding_window > 0 && c.sliding_window < c.n_ctx)
     fmt::print(stderr,
                "warning: {}: llama.cpp's '{}' architecture has no sliding window: the GGUF model attends "
                "to the whole context, the same as this model up to {} tokens\n",

@@ -9,6 +9,7 @@ namespace {
 Result<ModelConfig> parse_olmo2(const Json& j, const std::string& where) {
   PEFT_ASSIGN_OR_RETURN(ModelConfig c, parse_llama_family(j, where, "olmo2", false));
   c.block.qk_norm = QkNorm::Whole;
+  c.block.input_norms = false;
   c.block.output_norms = true;
   PEFT_TRY(validate_config(c, where));
   return c;
@@ -16,8 +17,9 @@ Result<ModelConfig> parse_olmo2(const Json& j, const std::string& where) {
 
 TensorNames olmo2_names(const ModelConfig& c) {
   TensorNames n = llama_family_names(c);
-  n.attn_norm_w = "model.layers.{}.post_attention_layernorm.weight";
-  n.ffn_norm_w = "model.layers.{}.post_feedforward_layernorm.weight";
+  n.attn_norm_w = n.ffn_norm_w = "";
+  n.attn_out_norm_w = "model.layers.{}.post_attention_layernorm.weight";
+  n.ffn_out_norm_w = "model.layers.{}.post_feedforward_layernorm.weight";
   n.q_norm_w = "model.layers.{}.self_attn.q_norm.weight";
   n.k_norm_w = "model.layers.{}.self_attn.k_norm.weight";
   return n;
@@ -26,19 +28,13 @@ TensorNames olmo2_names(const ModelConfig& c) {
 Status write_olmo2_gguf(const ModelConfig& c, GgufWriter& w, const std::string& where) {
   if (c.q_dim() != c.n_embd)
     return Status::errorf("{}: cannot export to GGUF 'olmo2': llama.cpp needs heads × head_dim = hidden size", where);
-  return write_llama_family_gguf("olmo2", {.qk_norm = QkNorm::Whole, .output_norms = true}, c, w, where);
+  return write_llama_family_gguf("olmo2", {.qk_norm = QkNorm::Whole, .input_norms = false, .output_norms = true}, c, w,
+                                 where);
 }
 
 // llama.cpp's olmo2: the llama-family keys, NeoX RoPE (rows as Hugging Face has them), the two
-// norms under their post-norm names.
-const GgufArchDef kOlmo2Gguf{
-    "olmo2",
-    false,
-    false,
-    read_llama_family_gguf,
-    write_olmo2_gguf,
-    "olmo2",
-    {{"attn_norm.weight", "post_attention_norm.weight"}, {"ffn_norm.weight", "post_ffw_norm.weight"}}};
+// output norms (post_attention_norm, post_ffw_norm).
+const GgufArchDef kOlmo2Gguf{"olmo2", false, false, read_llama_family_gguf, write_olmo2_gguf, "olmo2"};
 
 }  // namespace
 
