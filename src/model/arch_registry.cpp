@@ -20,11 +20,14 @@ extern const ArchDef kQwen2Arch;
 extern const ArchDef kQwen3Arch;
 extern const ArchDef kSmollm3Arch;
 extern const ArchDef kOlmo2Arch;
+extern const ArchDef kGemmaArch;
+extern const ArchDef kGemma2Arch;
+extern const ArchDef kGemma3Arch;
 
 namespace {
 const ArchDef* const kArchs[] = {
-    &kBloomArch, &kGpt2Arch,  &kGptNeoxArch, &kGptjArch,    &kLlamaArch, &kMistralArch,
-    &kOptArch,   &kQwen2Arch, &kQwen3Arch,   &kSmollm3Arch, &kOlmo2Arch,
+    &kBloomArch, &kGpt2Arch,  &kGptNeoxArch, &kGptjArch,  &kLlamaArch, &kMistralArch, &kOptArch,
+    &kQwen2Arch, &kQwen3Arch, &kSmollm3Arch, &kOlmo2Arch, &kGemmaArch, &kGemma2Arch,  &kGemma3Arch,
 };
 }  // namespace
 
@@ -92,8 +95,21 @@ Status validate_config(ModelConfig& c, const std::string& where) {
     return Status::errorf("{}: {} attention heads are not a multiple of {} key/value heads", where, c.n_head,
                           c.n_head_kv);
   if (c.block.position == PositionKind::Rope) PEFT_TRY(finish_rope_spec(c.block.rope, c.head_dim, where));
+  if (c.has_sliding_rope) PEFT_TRY(finish_rope_spec(c.sliding_rope, c.head_dim, where));
   if (!c.rope_layers.empty() && int64_t(c.rope_layers.size()) != c.n_layer)
     return Status::errorf("{}: {} per-layer RoPE flags for {} layers", where, c.rope_layers.size(), c.n_layer);
+  if (!c.sliding_layers.empty() && int64_t(c.sliding_layers.size()) != c.n_layer)
+    return Status::errorf("{}: {} per-layer sliding-window flags for {} layers", where, c.sliding_layers.size(),
+                          c.n_layer);
+  if (c.sliding_window < 0)
+    return Status::errorf("{}: the sliding window must not be negative, found {}", where, c.sliding_window);
+  // tanh caps: a negative or non-finite cap has no meaning (0 is off).
+  for (const auto& [cap, what] :
+       {std::pair{c.attn_softcap, "attention logit soft-cap"}, std::pair{c.logit_softcap, "final logit soft-cap"}})
+    if (!(cap >= 0.f && std::isfinite(cap)))
+      return Status::errorf("{}: the {} must be positive (or null for none), found {}", where, what, cap);
+  if (!c.block.input_norms && !c.block.output_norms)
+    return Status::errorf("{}: a block needs input or output norms", where);
   // Real models use 1e-12 .. 1e-5; from 0.1 up the norm stops normalising.
   if (!(c.norm_eps > 0.f && c.norm_eps < 0.1f))
     return Status::errorf("{}: the norm epsilon must be in (0, 0.1), found {}", where, c.norm_eps);

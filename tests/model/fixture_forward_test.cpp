@@ -114,9 +114,13 @@ TEST_P(FixtureForward, EmbeddingGradientMatchesFiniteDifference) {
   dec.backward();
   // Direction: the analytic gradient itself, scattered onto the table rows and scaled to a
   // max of 1 — the best-conditioned direction for a float finite difference.
+  // d_embed is ∂L/∂(looked-up rows); where the lookup itself is scaled (Gemma 3) the table's
+  // gradient carries that scale.
+  const float lookup = m.config.embd_scale_tokens_only ? m.config.embd_scale : 1.f;
   std::vector<float> direction(size_t(V * C), 0.f);
   for (int64_t n = 0; n < N; ++n)
-    for (int64_t i = 0; i < C; ++i) direction[size_t(batch.ids[size_t(n)] * C + i)] += dec.d_embed()[n * C + i];
+    for (int64_t i = 0; i < C; ++i)
+      direction[size_t(batch.ids[size_t(n)] * C + i)] += lookup * dec.d_embed()[n * C + i];
   float peak = 0.f;
   for (float d : direction) peak = std::max(peak, std::fabs(d));
   ASSERT_GT(peak, 0.f);
@@ -141,7 +145,8 @@ INSTANTIATE_TEST_SUITE_P(Archs, FixtureForward,
                                            "local:bloom_6heads", "local:gpt_neox_seq", "local:gptj_full_rotary",
                                            "local:llama_rope_llama3", "local:llama_rope_linear",
                                            "local:llama_rope_dynamic", "local:llama_rope_yarn",
-                                           "local:llama_rope_longrope", "local:qwen3", "local:smollm3", "local:olmo2"),
+                                           "local:llama_rope_longrope", "local:qwen3", "local:smollm3", "local:olmo2",
+                                           "local:gemma", "local:gemma2", "local:gemma2_scalar", "local:gemma3_text"),
                          [](const auto& info) { return test::fixture_name(info.param); });
 
 }  // namespace

@@ -88,7 +88,8 @@ TEST_P(GgufRoundTrip, LogitsMatchTheHuggingFaceFolder) {
 // qwen2: q/k/v biases, GQA 6/2, tied head, NeoX rope (not permuted by llama.cpp).
 INSTANTIATE_TEST_SUITE_P(Fixtures, GgufRoundTrip,
                          ::testing::Values("llama", "gpt2", "bloom", "gpt_neox", "local:qwen2",
-                                           "local:mistral_nowindow", "local:qwen3", "local:smollm3", "local:olmo2"),
+                                           "local:mistral_nowindow", "local:qwen3", "local:smollm3", "local:olmo2",
+                                           "local:gemma", "local:gemma2", "local:gemma3_text"),
                          [](const auto& info) { return test::fixture_name(info.param); });
 
 TEST(GgufModel, LlamaQkRowsArePermutedInTheFileAndRestoredOnLoad) {
@@ -250,8 +251,8 @@ TEST(GgufModel, ExportFlagErrors) {
   EXPECT_NE(r.err.find("unknown --format 'onnx'"), std::string::npos) << r.err;
   r = test::run_peft("export --format gguf --model " + test::fixture_path("opt/model") + " --out " + (dir / "x.gguf"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("llama.cpp has no 'opt' architecture (GGUF export supports: bloom, gpt2, gptneox, llama, olmo2, "
-                       "qwen2, qwen3, smollm3)"),
+  EXPECT_NE(r.err.find("llama.cpp has no 'opt' architecture (GGUF export supports: bloom, gemma, gemma2, gemma3, gpt2, "
+                       "gptneox, llama, olmo2, qwen2, qwen3, smollm3)"),
             std::string::npos)
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "x.gguf"));

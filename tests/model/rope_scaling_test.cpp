@@ -196,5 +196,72 @@ TEST(ConfigAudit, MathKeysAreReadOrRefusedByName) {
   }
 }
 
+// Gemma 3: transformers 5.x writes one RoPE per layer type; the same weights give the 4.x
+// config's logits, and the local layers' base (100 in the fixture) is not ignored.
+TEST(Gemma3Rope, PerLayerTypeRopeParametersGiveTheSameLogits) {
+  const std::string name = "gemma3_text";
+  const std::vector<float> v4 = logits_of(local_fixture(name) + "/model", name);
+  const std::vector<float> v5 = logits_of(
+      edited_copy(name, "g3v5",
+                  [](Json& j) {
+                    Json full = j["rope_scaling"];
+                    full["rope_theta"] = j["rope_theta"];
+                    j["rope_parameters"] = {
+                        {"full_attention", full},
+                        {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", j["rope_local_base_freq"]}}}};
+                    j.erase("rope_theta");
+                    j.erase("rope_scaling");
+                    j.erase("rope_local_base_freq");
+                  }),
+      name);
+  ASSERT_EQ(v5.size(), v4.size());
+  EXPECT_EQ(test::max_abs_diff(v5.data(), v4.data(), int64_t(v4.size())), 0.0);
+  const std::vector<float> local =
+      logits_of(edited_copy(name, "g3local", [](Json& j) { j["rope_local_base_freq"] = 10000.0; }), name);
+  ASSERT_EQ(local.size(), v4.size());
+  EXPECT_GT(test::max_abs_diff(local.data(), v4.data(), int64_t(v4.size())), 1e-3) << "local base had no effect";
+}
+
+TEST(ConfigAudit, GemmaKeysAreReadOrRefused) {
+  const std::vector<Refusal> rows = {
+      {"bidirectional", "gemma3_text", [](Json& j) { j["use_bidirectional_attention"] = true; },
+       "use_bidirectional_attention=true"},
+      {"layer_types of the wrong length", "gemma3_text", [](Json& j) { j["layer_types"] = {"full_attention"}; },
+       "layer_types must list one type per layer"},
+      {"unknown layer type", "gemma2",
+       [](Json& j) {
+         j["layer_types"] = {"chunked_attention", "full_attention", "full_attention", "full_attention"};
+       },
+       "layer_types entry \"chunked_attention\""},
+      {"rope_parameters with another key", "gemma3_text",
+       [](Json& j) {
+         j.erase("rope_scaling");
+         j["rope_parameters"] = {{"full_attention", {{"rope_type", "default"}}}, {"global", Json::object()}};
+       },
+       "'global' is not a layer type"},
+      {"negative query_pre_attn_scalar", "gemma2", [](Json& j) { j["query_pre_attn_scalar"] = -4; },
+       "query_pre_attn_scalar must be positive"},
+      {"negative soft-cap", "gemma2", [](Json& j) { j["final_logit_softcapping"] = -1.0; },
+       "soft-capping values must be positive"},
+      {"sliding layers without a window", "gemma2", [](Json& j) { j["sliding_window"] = 0; },
+       "need a positive sliding_window"},
+      {"gemma with a window", "gemma", [](Json& j) { j["sliding_window"] = 8; }, "'sliding_window'"},
+      {"gemma 3 stores an attention cap it never applies", "gemma3_text",
+       [](Json& j) { j["attn_logit_softcapping"] = 50.0; }, ""},
+  };
+  for (const Refusal& r : rows) {
+    Json j = read_config(local_fixture(r.model_type) + "/model");
+    r.edit(j);
+    auto parsed = parse_model_config(*find_arch(r.model_type), j, "config.json");
+    if (std::string(r.message).empty()) {
+      EXPECT_TRUE(parsed.is_ok()) << r.name << ": " << parsed.status().message();
+    } else {
+      ASSERT_FALSE(parsed.is_ok()) << r.name;
+      EXPECT_NE(parsed.status().message().find(r.message), std::string::npos)
+          << r.name << ": " << parsed.status().message();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace peft

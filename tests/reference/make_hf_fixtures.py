@@ -3,7 +3,7 @@ models of what the plain-PyTorch references in this folder do not model (RoPE sc
 type, current architectures: Qwen3). Same layout as make_fixtures.py writes.
 
 usage:  source ../shared/clients/python/env.sh transformers-4.57
-        /usr/bin/python3 tests/reference/make_hf_fixtures.py [--out DIR]
+        /usr/bin/python3 tests/reference/make_hf_fixtures.py [--out DIR] [--only NAME,NAME]
 
 Weights follow the fixtures' rule (weights N(0, 0.2^2), norm weights 1 + N(0, 0.2^2), drawn in
 state_dict order from one seeded generator); config.json is the full config transformers
@@ -73,23 +73,54 @@ FIXTURES = [
         rope_theta=500000.0, tie_word_embeddings=False, bos_token_id=1, eos_token_id=2, pad_token_id=None),
      "norms on each sublayer's output (post_attention_layernorm, post_feedforward_layernorm), RMSNorm over "
      "the whole q and k projections, GQA 4/2, untied head."),
+    ("gemma", transformers.GemmaConfig(
+        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=16, hidden_act="gelu_pytorch_tanh", max_position_embeddings=64,
+        rms_norm_eps=1e-6, rope_theta=10000.0, bos_token_id=2, eos_token_id=1, pad_token_id=0),
+     "embeddings times sqrt(32), RMSNorm scaling by (1 + w) (norm weights drawn around 0), tanh-GELU gated MLP, "
+     "head_dim 16 != 32 / 4 heads, GQA 4/2, tied head."),
+    ("gemma2", transformers.Gemma2Config(
+        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=4, num_attention_heads=2,
+        num_key_value_heads=1, head_dim=16, hidden_activation="gelu_pytorch_tanh", max_position_embeddings=64,
+        rms_norm_eps=1e-6, rope_theta=10000.0, query_pre_attn_scalar=16, sliding_window=4,
+        attn_logit_softcapping=1.5, final_logit_softcapping=2.5, bos_token_id=2, eos_token_id=1, pad_token_id=0),
+     "sandwich norms, attention scores soft-capped at 1.5 and logits at 2.5 (both bend at these scales), "
+     "sliding window 4 on layers 0 and 2 (T=12), query_pre_attn_scalar = head_dim 16 (llama.cpp's scale)."),
+    ("gemma2_scalar", transformers.Gemma2Config(
+        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=2,
+        num_key_value_heads=2, head_dim=16, hidden_activation="gelu_pytorch_tanh", max_position_embeddings=64,
+        rms_norm_eps=1e-6, rope_theta=10000.0, query_pre_attn_scalar=40, sliding_window=3,
+        attn_logit_softcapping=None, final_logit_softcapping=None, bos_token_id=2, eos_token_id=1, pad_token_id=0),
+     "query_pre_attn_scalar 40 != head_dim 16 (scores scaled by 40^-1/2), both soft-caps off (null), window 3."),
+    ("gemma3_text", transformers.Gemma3TextConfig(
+        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=4, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=16, hidden_activation="gelu_pytorch_tanh", max_position_embeddings=64,
+        rms_norm_eps=1e-6, rope_theta=1000000.0, rope_local_base_freq=100.0, query_pre_attn_scalar=16,
+        sliding_window=5, sliding_window_pattern=2, rope_scaling={"rope_type": "linear", "factor": 4.0},
+        final_logit_softcapping=None, attn_logit_softcapping=None, bos_token_id=2, eos_token_id=1, pad_token_id=0),
+     "per-head (1 + w) q/k norms, sandwich norms, sliding window 5 on layers 0 and 2 (pattern 2) whose RoPE base "
+     "is rope_local_base_freq 100 unscaled, global layers base 1e6 with linear scaling 4, embeddings scaled as "
+     "table lookups."),
 ]
 
 
-def init_weights(model, seed):
+def init_weights(model, seed, norm_center=1.0):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.state_dict().items():
             noise = torch.randn(p.shape, generator=g) * 0.2
-            p.copy_(1.0 + noise if "norm" in name else noise)
+            p.copy_(norm_center + noise if "norm" in name else noise)
 
 
-def generate(out_root):
+def generate(out_root, only=None):
     summary = {}
     for i, (name, cfg, readme) in enumerate(FIXTURES):
+        if only and name not in only:
+            continue
         torch.manual_seed(0)
         model = transformers.AutoModelForCausalLM.from_config(cfg, attn_implementation="eager").eval()
-        init_weights(model, 20260101 + i)
+        # Gemma's norms scale by (1 + w): its weights are drawn around 0.
+        init_weights(model, 20260101 + i, 0.0 if name.startswith("gemma") else 1.0)
         d = os.path.join(out_root, name)
         os.makedirs(os.path.join(d, "model"), exist_ok=True)
         config = json.loads(cfg.to_json_string(use_diff=False))
@@ -118,7 +149,8 @@ def main():
     args = sys.argv[1:]
     default = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "fixtures")
     out = args[args.index("--out") + 1] if "--out" in args else default
-    print(json.dumps(generate(out), indent=1))
+    only = args[args.index("--only") + 1].split(",") if "--only" in args else None
+    print(json.dumps(generate(out, only), indent=1))
 
 
 if __name__ == "__main__":

@@ -56,6 +56,23 @@ TINY_CONFIGS = {
     "olmo2": dict(model_type="olmo2", vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
                   num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-6,
                   tie_word_embeddings=False, pad_token_id=None),
+    # transformers 4.57 only: √C embeddings, (1 + w) norms, tanh-GELU, head_dim 32 (4 × 32 != 64),
+    # query_pre_attn_scalar = head_dim (llama.cpp's fixed scale).
+    "gemma": dict(model_type="gemma", vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, head_dim=32, max_position_embeddings=128,
+                  rms_norm_eps=1e-6, pad_token_id=0),
+    # + sandwich norms, soft-capped scores and logits, layer 0 with a window of 8 tokens.
+    "gemma2": dict(model_type="gemma2", vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                   num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=128,
+                   rms_norm_eps=1e-6, query_pre_attn_scalar=16, sliding_window=8, attn_logit_softcapping=5.0,
+                   final_logit_softcapping=3.0, pad_token_id=0),
+    # + per-head q/k norms, layer 0 sliding (pattern 2, written as llama.cpp's key) with its own RoPE
+    # base, layer 1 global with linear scaling.
+    "gemma3_text": dict(model_type="gemma3_text", vocab_size=512, hidden_size=64, intermediate_size=96,
+                        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                        max_position_embeddings=128, rms_norm_eps=1e-6, query_pre_attn_scalar=16, sliding_window=8,
+                        sliding_window_pattern=2, rope_local_base_freq=100.0,
+                        rope_scaling={"rope_type": "linear", "factor": 2.0}, pad_token_id=0),
 }
 
 
@@ -92,18 +109,20 @@ def peft(*args, expect_ok=True, input_text=None):
 
 def make_tiny_model(arch, out_dir, seed=0):
     """A random model written by transformers' own save_pretrained (safetensors), with the
-    stories260K tokenizer beside it. Weights ~ N(0, 0.2²), norm weights 1 + N(0, 0.2²), so
-    adapters and layouts show in the logits."""
+    stories260K tokenizer beside it. Weights ~ N(0, 0.2²), norm weights 1 + N(0, 0.2²) (Gemma:
+    N(0, 0.2²), its norms adding the 1), so adapters and layouts show in the logits."""
     from transformers import AutoConfig, AutoModelForCausalLM
     torch.manual_seed(seed)
     cfg = dict(TINY_CONFIGS[arch])
     config = AutoConfig.for_model(cfg.pop("model_type"), bos_token_id=1, eos_token_id=2, **cfg)
     model = AutoModelForCausalLM.from_config(config).eval()
+    # Gemma's norms scale by (1 + w): its norm weights are drawn around 0 instead.
+    norm_center = 0.0 if arch.startswith("gemma") else 1.0
     with torch.no_grad():
         for name, p in model.named_parameters():
             is_norm = "norm" in name or ".ln" in name or "layernorm" in name or name.startswith("ln")
             if is_norm and name.endswith("weight"):
-                p.copy_(1 + 0.2 * torch.randn_like(p))
+                p.copy_(norm_center + 0.2 * torch.randn_like(p))
             else:
                 p.copy_(0.2 * torch.randn_like(p))
     model.save_pretrained(out_dir, safe_serialization=True)

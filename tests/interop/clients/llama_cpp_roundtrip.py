@@ -29,7 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LORA = ["--method", "lora", "--lora-r", "4", "--lora-alpha", "8", "--lora-dropout", "0.0"]
 # llama.cpp's converter transposes GPT-2's Conv1D LoRAs wrongly (it swaps A and B), so its
 # output for gpt2 is not a valid adapter for llama.cpp either; the other architectures convert.
-CONVERTER_ARCHS = {"llama", "qwen2", "mistral", "bloom", "gpt_neox", "qwen3", "smollm3", "olmo2"}
+CONVERTER_ARCHS = {"llama", "qwen2", "mistral", "bloom", "gpt_neox", "qwen3", "smollm3", "olmo2", "gemma", "gemma2",
+                   "gemma3_text"}
 
 
 def llama_cpp(request, work):
