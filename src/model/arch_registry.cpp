@@ -23,11 +23,12 @@ extern const ArchDef kOlmo2Arch;
 extern const ArchDef kGemmaArch;
 extern const ArchDef kGemma2Arch;
 extern const ArchDef kGemma3Arch;
+extern const ArchDef kPhi3Arch;
 
 namespace {
 const ArchDef* const kArchs[] = {
-    &kBloomArch, &kGpt2Arch,  &kGptNeoxArch, &kGptjArch,  &kLlamaArch, &kMistralArch, &kOptArch,
-    &kQwen2Arch, &kQwen3Arch, &kSmollm3Arch, &kOlmo2Arch, &kGemmaArch, &kGemma2Arch,  &kGemma3Arch,
+    &kBloomArch, &kGpt2Arch,    &kGptNeoxArch, &kGptjArch,  &kLlamaArch,  &kMistralArch, &kOptArch,  &kQwen2Arch,
+    &kQwen3Arch, &kSmollm3Arch, &kOlmo2Arch,   &kGemmaArch, &kGemma2Arch, &kGemma3Arch,  &kPhi3Arch,
 };
 }  // namespace
 
@@ -108,6 +109,8 @@ Status validate_config(ModelConfig& c, const std::string& where) {
        {std::pair{c.attn_softcap, "attention logit soft-cap"}, std::pair{c.logit_softcap, "final logit soft-cap"}})
     if (!(cap >= 0.f && std::isfinite(cap)))
       return Status::errorf("{}: the {} must be positive (or null for none), found {}", where, what, cap);
+  if (c.block.fused_gate_up && !c.block.gated_mlp)
+    return Status::errorf("{}: a fused gate/up projection needs a gated MLP", where);
   if (!c.block.input_norms && !c.block.output_norms)
     return Status::errorf("{}: a block needs input or output norms", where);
   // Real models use 1e-12 .. 1e-5; from 0.1 up the norm stops normalising.

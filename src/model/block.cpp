@@ -214,11 +214,34 @@ void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& 
   }
 }
 
+// Rows of a fused (N, 2F) [gate | up] output and the separate (N, F) gate and up; to_fused=false
+// splits.
+void gate_up_copy(float* fused, float* gate, float* up, int64_t N, int64_t F, bool to_fused) {
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; ++n) {
+    float* row = fused + n * 2 * F;
+    if (to_fused) {
+      std::memcpy(row, gate + n * F, size_t(F) * sizeof(float));
+      std::memcpy(row + F, up + n * F, size_t(F) * sizeof(float));
+    } else {
+      std::memcpy(gate + n * F, row, size_t(F) * sizeof(float));
+      std::memcpy(up + n * F, row + F, size_t(F) * sizeof(float));
+    }
+  }
+}
+
 // out (N, C) = down(act(gate xn) ⊙ up xn)  or  down(act(up xn)).
 void mlp_forward(const BlockRun& r, LayerActs& a, const float* xn, float* out) {
   const ModelConfig& c = r.model->config;
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T, NF = N * c.n_ff;
+  if (c.block.fused_gate_up) {  // one projection, [gate | up] per row
+    project(r, Site::FfnUp, w.up, xn, fptr(a.ff_gate_up), N);
+    gate_up_copy(fptr(a.ff_gate_up), fptr(a.ff_gate), fptr(a.ff_up), N, c.n_ff, false);
+    gated_forward(c.block.act, fptr(a.ff_h), fptr(a.ff_gate), fptr(a.ff_up), NF);
+    project(r, Site::FfnDown, w.down, fptr(a.ff_h), out, N);
+    return;
+  }
   project(r, Site::FfnUp, w.up, xn, fptr(a.ff_up), N);
   if (c.block.gated_mlp) {
     project(r, Site::FfnGate, w.gate, xn, fptr(a.ff_gate), N);
@@ -237,6 +260,13 @@ void mlp_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const fl
   zero(g.d_ff_h);
   project_backward(r, Site::FfnDown, w.down, fptr(a.ff_h), d_out, fptr(g.d_ff_h), N, fptr(g.d_lin_in));
   zero(g.d_ff_up);
+  if (c.block.fused_gate_up) {
+    zero(g.d_ff_gate);
+    gated_backward(c.block.act, fptr(g.d_ff_gate), fptr(g.d_ff_up), fptr(g.d_ff_h), fptr(a.ff_gate), fptr(a.ff_up), NF);
+    gate_up_copy(fptr(g.d_ff_gate_up), fptr(g.d_ff_gate), fptr(g.d_ff_up), N, c.n_ff, true);
+    project_backward(r, Site::FfnUp, w.up, xn, fptr(g.d_ff_gate_up), d_xn, N, fptr(g.d_lin_in));
+    return;
+  }
   if (c.block.gated_mlp) {
     zero(g.d_ff_gate);
     gated_backward(c.block.act, fptr(g.d_ff_gate), fptr(g.d_ff_up), fptr(g.d_ff_h), fptr(a.ff_gate), fptr(a.ff_up), NF);

@@ -27,6 +27,7 @@ struct LayerActs {
   Tensor ffn_y, ffn_y_mean, ffn_y_rstd;     // (N, C), (N), (N)
   Tensor ff_up;                             // (N, F) up / fc pre-activation
   Tensor ff_gate;                           // (N, F) gate pre-activation (gated MLPs)
+  Tensor ff_gate_up;                        // (N, 2F) the fused projection's output [gate | up] (fused_gate_up)
   Tensor ff_h;                              // (N, F) input of the down projection
 };
 
@@ -68,6 +69,7 @@ struct BlockGrads {
   Tensor d_q_raw, d_k_raw;            // (N, H·hd), (N, Hkv·hd) before the q/k norms (qk_norm)
   Tensor d_qkv;                       // (N, q_dim + 2·kv_dim)
   Tensor d_ff_h, d_ff_up, d_ff_gate;  // (N, F)
+  Tensor d_ff_gate_up;                // (N, 2F) (fused_gate_up)
   Tensor d_lin_in;                    // (N, max in) ∂L/∂(adapted projection input), for input hooks
 };
 // kv_tokens: rows of the key/value buffers (B · (prefix + T)), ≥ N.

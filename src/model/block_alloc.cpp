@@ -31,6 +31,7 @@ LayerActs alloc_layer_acts(Alloc& arena, const ModelConfig& c, int64_t B, int64_
   a.n2_rstd = arena.alloc_f32({N});
   a.ff_up = arena.alloc_f32({N, F});
   if (c.block.gated_mlp) a.ff_gate = arena.alloc_f32({N, F});
+  if (c.block.fused_gate_up) a.ff_gate_up = arena.alloc_f32({N, 2 * F});
   a.ff_h = arena.alloc_f32({N, F});
   if (c.block.output_norms) {
     a.attn_y = arena.alloc_f32({N, C});
@@ -63,6 +64,7 @@ BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N, int6
   g.d_ff_h = arena.alloc_f32({N, F});
   g.d_ff_up = arena.alloc_f32({N, F});
   if (c.block.gated_mlp) g.d_ff_gate = arena.alloc_f32({N, F});
+  if (c.block.fused_gate_up) g.d_ff_gate_up = arena.alloc_f32({N, 2 * F});
   g.d_lin_in = arena.alloc_f32({N, std::max({C, F, c.q_dim()})});
   return g;
 }

@@ -31,6 +31,9 @@ struct BlockSpec {
   RopeSpec rope;  // when position == Rope
   Activation act = Activation::Silu;
   bool gated_mlp = true;  // down(act(gate x) ⊙ up x) instead of down(act(up x))
+  // Gate and up as one projection (the FfnUp site) whose output rows are [gate (F) | up (F)]
+  // (Phi-3's gate_up_proj); gated MLPs only.
+  bool fused_gate_up = false;
   QkvLayout qkv = QkvLayout::Separate;
   bool parallel_residual = false;  // x + attn(n1 x) + mlp(n2 x)
   bool shared_block_norm = false;  // parallel block with one norm (GPT-J)

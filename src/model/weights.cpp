@@ -146,6 +146,9 @@ bool derivable_buffer(const std::string& name) {
   for (const char* suffix :
        {"rotary_emb.inv_freq", ".attn.bias", ".attn.masked_bias", ".attention.bias", ".attention.masked_bias"})
     if (name.ends_with(suffix)) return true;
+  // llama.cpp's RoPE factor tensors, read into the config (read_gguf_rope_factors).
+  for (const char* gguf : {"rope_freqs.weight", "rope_factors_long.weight", "rope_factors_short.weight"})
+    if (name == gguf) return true;
   return false;
 }
 
@@ -218,8 +221,12 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
       PEFT_TRY(bind.linear(w.qkv, n.qkv_w, n.qkv_b, l, qd + 2 * kvd, C));
     }
     PEFT_TRY(bind.linear(w.o, n.o_w, n.o_b, l, C, qd));
-    if (c.block.gated_mlp) PEFT_TRY(bind.linear(w.gate, n.gate_w, n.gate_b, l, F, C));
-    PEFT_TRY(bind.linear(w.up, n.up_w, n.up_b, l, F, C));
+    if (c.block.fused_gate_up) {
+      PEFT_TRY(bind.linear(w.up, n.up_w, n.up_b, l, 2 * F, C));  // rows [gate | up]
+    } else {
+      if (c.block.gated_mlp) PEFT_TRY(bind.linear(w.gate, n.gate_w, n.gate_b, l, F, C));
+      PEFT_TRY(bind.linear(w.up, n.up_w, n.up_b, l, F, C));
+    }
     PEFT_TRY(bind.linear(w.down, n.down_w, n.down_b, l, C, F));
   }
   // Nothing the checkpoint holds may go unused: such a tensor means the config describes

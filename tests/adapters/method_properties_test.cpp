@@ -187,7 +187,8 @@ TEST_P(MethodProperties, Hold) {
 INSTANTIATE_TEST_SUITE_P(Matrix, MethodProperties,
                          ::testing::Combine(::testing::ValuesIn(rows()),
                                             ::testing::Values("llama", "gpt2", "bloom", "local:qwen3", "local:smollm3",
-                                                              "local:olmo2", "local:gemma2", "local:gemma3_text")),
+                                                              "local:olmo2", "local:gemma2", "local:gemma3_text",
+                                                              "local:phi3")),
                          [](const auto& info) {
                            return std::string(std::get<0>(info.param).name) + "_" +
                                   test::fixture_name(std::get<1>(info.param));

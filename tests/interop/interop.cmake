@@ -28,7 +28,8 @@ endforeach()
 
 # llama.cpp (node-llama-cpp): GGUF models and LoRA adapters both ways, on every architecture
 # llama.cpp and peft.cpp share; the tiny models come from transformers 4.57 (it has qwen2).
-foreach(arch llama gpt2 bloom gpt_neox qwen2 mistral qwen3 smollm3 olmo2 gemma gemma2 gemma3_text)
+foreach(arch llama gpt2 bloom gpt_neox qwen2 mistral qwen3 smollm3 olmo2 gemma gemma2 gemma3_text phi3
+             llama_rope_llama3)
   add_test(NAME interop.llama-cpp.${arch}
            COMMAND ${_interop}/run_python_client transformers-4.57 ${_interop}/clients/llama_cpp_roundtrip.py --arch ${arch})
   list(APPEND _interop_tests interop.llama-cpp.${arch})

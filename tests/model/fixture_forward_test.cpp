@@ -146,7 +146,8 @@ INSTANTIATE_TEST_SUITE_P(Archs, FixtureForward,
                                            "local:llama_rope_llama3", "local:llama_rope_linear",
                                            "local:llama_rope_dynamic", "local:llama_rope_yarn",
                                            "local:llama_rope_longrope", "local:qwen3", "local:smollm3", "local:olmo2",
-                                           "local:gemma", "local:gemma2", "local:gemma2_scalar", "local:gemma3_text"),
+                                           "local:gemma", "local:gemma2", "local:gemma2_scalar", "local:gemma3_text",
+                                           "local:phi3", "local:phi3_window"),
                          [](const auto& info) { return test::fixture_name(info.param); });
 
 }  // namespace

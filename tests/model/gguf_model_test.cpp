@@ -89,7 +89,9 @@ TEST_P(GgufRoundTrip, LogitsMatchTheHuggingFaceFolder) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, GgufRoundTrip,
                          ::testing::Values("llama", "gpt2", "bloom", "gpt_neox", "local:qwen2",
                                            "local:mistral_nowindow", "local:qwen3", "local:smollm3", "local:olmo2",
-                                           "local:gemma", "local:gemma2", "local:gemma3_text"),
+                                           "local:gemma", "local:gemma2", "local:gemma3_text", "local:phi3",
+                                           "local:phi3_window", "local:llama_rope_llama3", "local:llama_rope_longrope",
+                                           "local:llama_rope_linear"),
                          [](const auto& info) { return test::fixture_name(info.param); });
 
 TEST(GgufModel, LlamaQkRowsArePermutedInTheFileAndRestoredOnLoad) {
@@ -252,7 +254,7 @@ TEST(GgufModel, ExportFlagErrors) {
   r = test::run_peft("export --format gguf --model " + test::fixture_path("opt/model") + " --out " + (dir / "x.gguf"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("llama.cpp has no 'opt' architecture (GGUF export supports: bloom, gemma, gemma2, gemma3, gpt2, "
-                       "gptneox, llama, olmo2, qwen2, qwen3, smollm3)"),
+                       "gptneox, llama, olmo2, phi3, qwen2, qwen3, smollm3)"),
             std::string::npos)
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "x.gguf"));

@@ -101,6 +101,20 @@ FIXTURES = [
      "per-head (1 + w) q/k norms, sandwich norms, sliding window 5 on layers 0 and 2 (pattern 2) whose RoPE base "
      "is rope_local_base_freq 100 unscaled, global layers base 1e6 with linear scaling 4, embeddings scaled as "
      "table lookups."),
+    ("phi3", transformers.Phi3Config(
+        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, hidden_act="silu", max_position_embeddings=64, original_max_position_embeddings=8,
+        partial_rotary_factor=0.5, rope_theta=10000.0, rms_norm_eps=1e-5, tie_word_embeddings=False,
+        rope_scaling={"type": "longrope", "short_factor": [1.0, 1.5], "long_factor": [2.0, 5.0]},
+        sliding_window=None, bos_token_id=1, eos_token_id=2, pad_token_id=0),
+     "fused qkv_proj (GQA 4/2) and gate_up_proj, RoPE on 4 of each head's 8 dims, LongRoPE with original "
+     "length 8 < T=12 (long factors; attention factor sqrt(1 + ln 8 / ln 8))."),
+    ("phi3_window", transformers.Phi3Config(
+        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=2,
+        num_key_value_heads=2, hidden_act="silu", max_position_embeddings=64, original_max_position_embeddings=64,
+        rope_theta=10000.0, rms_norm_eps=1e-5, tie_word_embeddings=True, rope_scaling=None, sliding_window=5,
+        bos_token_id=1, eos_token_id=2, pad_token_id=0),
+     "a sliding window of 5 on every layer, full rotary, tied head."),
 ]
 
 

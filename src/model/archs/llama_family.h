@@ -19,6 +19,14 @@ extern const GgufArchDef kQwen2Gguf;
 extern const GgufArchDef kQwen3Gguf;
 // The llama-family GGUF metadata both ways, for architectures that add to it (smollm3).
 Result<Json> read_llama_family_gguf(const GgufFile& f, Json config);
+// The same, accepting a rotary dimension below the head size (partial_rotary_factor: phi3).
+Result<Json> read_llama_family_gguf_keys(const GgufFile& f, Json config, bool partial_rotary);
+// RoPE frequency factors as llama.cpp holds them: Llama 3's rope_freqs tensor (divisors of each
+// frequency), LongRoPE's rope_factors_long/short tensors with rope.scaling.{type, attn_factor,
+// original_context_length}, or linear scaling's two keys. Reading gives transformers' config
+// (rope_freqs as longrope with equal lists: the same math); writing refuses what llama.cpp lacks.
+Status read_gguf_rope_factors(const GgufFile& f, const std::string& arch, int64_t rot_dim, Json& config);
+Status write_gguf_rope_factors(const RopeSpec& rope, const std::string& arch, GgufWriter& w, const std::string& where);
 // What a llama-family GGUF architecture adds to the llama block; the writer refuses a model
 // whose block differs from what `arch` holds (each arch file says, no name comparisons).
 struct LlamaFamilyGguf {

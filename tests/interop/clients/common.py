@@ -73,6 +73,22 @@ TINY_CONFIGS = {
                         max_position_embeddings=128, rms_norm_eps=1e-6, query_pre_attn_scalar=16, sliding_window=8,
                         sliding_window_pattern=2, rope_local_base_freq=100.0,
                         rope_scaling={"rope_type": "linear", "factor": 2.0}, pad_token_id=0),
+    # transformers 4.57 only: fused qkv_proj and gate_up_proj, RoPE on half of each head, LongRoPE
+    # (rope_factors_short/long tensors, attn_factor): original length 512 beyond both sides' use
+    # (llama.cpp picks by its 256-token context, transformers by the sequence), so both take the
+    # short factors, and a factor 2048 / 512 that makes the attention factor != 1.
+    "phi3": dict(model_type="phi3", vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                 num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+                 original_max_position_embeddings=512, partial_rotary_factor=0.5, rms_norm_eps=1e-5,
+                 rope_scaling={"type": "longrope", "short_factor": [1.0, 1.3, 1.9, 2.7],
+                               "long_factor": [2.0, 3.0, 4.0, 5.0]},
+                 tie_word_embeddings=False, sliding_window=None, pad_token_id=0),
+    # Llama 3.1's rope scaling (GGUF: the rope_freqs tensor), its wavelength bands all taken.
+    "llama_rope_llama3": dict(model_type="llama", vocab_size=512, hidden_size=64, intermediate_size=96,
+                              num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                              max_position_embeddings=256, rms_norm_eps=1e-5, tie_word_embeddings=False,
+                              rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                            "high_freq_factor": 4.0, "original_max_position_embeddings": 32}),
 }
 
 

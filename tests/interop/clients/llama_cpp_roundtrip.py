@@ -30,7 +30,7 @@ LORA = ["--method", "lora", "--lora-r", "4", "--lora-alpha", "8", "--lora-dropou
 # llama.cpp's converter transposes GPT-2's Conv1D LoRAs wrongly (it swaps A and B), so its
 # output for gpt2 is not a valid adapter for llama.cpp either; the other architectures convert.
 CONVERTER_ARCHS = {"llama", "qwen2", "mistral", "bloom", "gpt_neox", "qwen3", "smollm3", "olmo2", "gemma", "gemma2",
-                   "gemma3_text"}
+                   "gemma3_text", "phi3", "llama_rope_llama3"}
 
 
 def llama_cpp(request, work):
