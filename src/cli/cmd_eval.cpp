@@ -24,6 +24,7 @@ struct EvalArgs {
   int64_t max_new_tokens = -1;  // -1: the task's default
   int64_t num_beams = 1;
   int64_t batch_size = 16;  // greedy prompts decoded together (docs/results.md: measured)
+  ChatFlags chat;           // prompt with the model's chat template instead of LLM-Adapters'
 };
 
 Status validate(const EvalArgs& a, const CLI::App& cmd) {
@@ -43,6 +44,15 @@ Status validate(const EvalArgs& a, const CLI::App& cmd) {
   if (a.num_beams > 1)
     PEFT_TRY(
         refuse_given(cmd, {"--batch-size"}, "applies to greedy generation; beam search decodes one prompt at a time"));
+  PEFT_TRY(check_chat_flags(cmd, a.chat));
+  if (a.chat.on() &&
+      (is_reference_task(a.task) || a.task == "perplexity" || a.scoring == "likelihood" || !a.predictions.empty()))
+    return Status::errorf(
+        "--chat/--chat-template apply to generated answers of the LLM-Adapters tasks (math, commonsense), not to "
+        "{}",
+        a.task == "perplexity" || is_reference_task(a.task)
+            ? "--task " + a.task
+            : std::string(a.scoring == "likelihood" ? "--scoring likelihood" : "--predictions rescoring"));
   if (a.limit == 0 || a.limit < -1) return Status::errorf("--limit must be >= 1, found {}", a.limit);
   if (a.max_new_tokens == 0 || a.max_new_tokens < -1)
     return Status::errorf("--max-new-tokens must be >= 1, found {}", a.max_new_tokens);
@@ -65,7 +75,8 @@ struct LoadedModel {
   std::unique_ptr<Model> model;
   std::unique_ptr<Tokenizer> tok;
   std::unique_ptr<Adapter> adapter;
-  EvalModel view() const { return EvalModel{model.get(), adapter.get(), tok.get()}; }
+  std::unique_ptr<ChatPrompt> chat;
+  EvalModel view() const { return EvalModel{model.get(), adapter.get(), tok.get(), chat.get()}; }
 };
 
 Result<LoadedModel> load_eval_model(const EvalArgs& a) {
@@ -74,6 +85,10 @@ Result<LoadedModel> load_eval_model(const EvalArgs& a) {
   PEFT_ASSIGN_OR_RETURN(lm.model, load_model(a.model, lo));
   PEFT_ASSIGN_OR_RETURN(lm.tok, load_matching_tokenizer(*lm.model, a.model));
   PEFT_ASSIGN_OR_RETURN(lm.adapter, load_cli_adapter(*lm.model, a.adapter, a.adapter_scale));
+  if (a.chat.on()) {
+    PEFT_ASSIGN_OR_RETURN(ChatPrompt cp, load_chat_prompt(a.model, a.chat.chat_template, a.chat.system, *lm.tok));
+    lm.chat = std::make_unique<ChatPrompt>(std::move(cp));
+  }
   return lm;
 }
 
@@ -92,6 +107,10 @@ Status finish(const EvalArgs& a, EvalOutcome& outcome, const std::string& data, 
   settings["batch_size"] = a.batch_size;
   settings["decoding"] = a.num_beams > 1 ? "beam search" : "greedy";
   settings["prompt_template"] = prompt_template;
+  if (a.chat.on()) {
+    settings["chat_template"] = a.chat.chat_template.empty() ? a.model + " (its own)" : a.chat.chat_template;
+    settings["system"] = a.chat.system;
+  }
   outcome.results["settings"] = settings;
   PEFT_TRY(write_eval_outputs(a.out, outcome, a.overwrite));
   std::printf("%s\n", summary_line(outcome.results).c_str());
@@ -167,7 +186,9 @@ Status run_eval(const EvalArgs& a, const CLI::App& cmd) {
       PEFT_ASSIGN_OR_RETURN(outcome, eval_generate(task, records, m, max_new, a.num_beams, a.batch_size));
     }
   }
-  return finish(a, outcome, data, max_new, "LLM-Adapters evaluate.py generate_prompt");
+  return finish(a, outcome, data, max_new,
+                a.chat.on() ? "the model's chat template (user: instruction, input after a blank line)"
+                            : "LLM-Adapters evaluate.py generate_prompt");
 }
 }  // namespace
 
@@ -196,6 +217,9 @@ void add_eval(CLI::App& app, Action& action) {
   sub->add_option("--scoring", args->scoring, "generate (default) or likelihood");
   sub->add_option("--predictions", args->predictions, "rescore saved outputs: {\"index\", \"output\"} per line");
   sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");
+  add_chat_flags(*sub, args->chat,
+                 "ask each instruction as the user's message in the model's chat template (generated answers of "
+                 "math/commonsense tasks)");
   sub->callback([args, sub, &action] { action = [args, sub] { return run_eval(*args, *sub); }; });
 }
 

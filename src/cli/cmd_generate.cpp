@@ -6,6 +6,7 @@
 #include "adapters/adapter_io.h"
 #include "cli/command.h"
 #include "cli/common.h"
+#include "data/chat_prompt.h"
 #include "model/generate.h"
 #include "tokenizer/text_stream.h"
 
@@ -25,6 +26,7 @@ struct GenerateArgs {
   std::string base_dtype;
   bool no_bos = false;
   bool ignore_eos = false;
+  ChatFlags chat;  // render --prompt as the user's turn with the chat template
 };
 
 Status run_generate(const GenerateArgs& a, const CLI::App& cmd) {
@@ -32,23 +34,36 @@ Status run_generate(const GenerateArgs& a, const CLI::App& cmd) {
     PEFT_TRY(refuse_given(cmd, {"--seed", "--top-k", "--top-p"},
                           "only applies when sampling (--temperature > 0); temperature 0 is greedy"));
   if (a.max_new_tokens < 0) return Status::error("--max-new-tokens must be >= 0");
+  PEFT_TRY(check_chat_flags(cmd, a.chat));
+  if (a.chat.on())
+    PEFT_TRY(refuse_given(cmd, {"--no-bos"}, "does not apply to chat prompts: the chat template writes BOS"));
   if (a.temperature < 0) return Status::error("--temperature must be >= 0");
   if (!(a.top_p > 0 && a.top_p <= 1)) return Status::error("--top-p must be in (0, 1]");
   PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
   PEFT_ASSIGN_OR_RETURN(auto tok, load_matching_tokenizer(*model, a.model));
   PEFT_ASSIGN_OR_RETURN(std::unique_ptr<Adapter> adapter, load_cli_adapter(*model, a.adapter, a.adapter_scale));
-  std::vector<int32_t> prompt = tok->encode(a.prompt, !a.no_bos);
-
   GenerateOptions opt;
   opt.max_new_tokens = a.max_new_tokens;
   opt.sampling = SamplingOptions{a.temperature, a.top_k, a.top_p, a.seed};
   opt.stop_at_eos = !a.ignore_eos;
   opt.hooks = adapter.get();
 
+  std::vector<int32_t> prompt;
+  if (a.chat.on()) {
+    // The rendered conversation is the prompt (the template writes BOS); the reply is printed
+    // alone and ends at the template's end of turn.
+    PEFT_ASSIGN_OR_RETURN(ChatPrompt cp, load_chat_prompt(a.model, a.chat.chat_template, a.chat.system, *tok));
+    PEFT_ASSIGN_OR_RETURN(std::string rendered, render_chat_prompt(cp, a.prompt));
+    prompt = encode_rendered(*tok, rendered);
+    opt.stop_ids = cp.end_ids;
+  } else {
+    prompt = tok->encode(a.prompt, !a.no_bos);
+    std::fwrite(a.prompt.data(), 1, a.prompt.size(), stdout);
+  }
+
   // Stream the decoded text's growth (tokenizer/text_stream.h): what is printed is exactly
   // the decode of prompt + continuation, whatever the tokens split.
-  std::fwrite(a.prompt.data(), 1, a.prompt.size(), stdout);
   TextStream stream(*tok, prompt);
   auto print = [](const std::string& piece) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
@@ -79,7 +94,10 @@ void add_generate(CLI::App& app, Action& action) {
   sub->add_option("--seed", args->seed, "sampling seed");
   sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");
   sub->add_flag("--no-bos", args->no_bos, "do not prepend BOS to the prompt");
-  sub->add_flag("--ignore-eos", args->ignore_eos, "keep generating after EOS");
+  sub->add_flag("--ignore-eos", args->ignore_eos, "keep generating after EOS (and the end of turn)");
+  add_chat_flags(*sub, args->chat,
+                 "--prompt is the user's message, rendered with the model's chat template (add_generation_prompt); "
+                 "prints the reply only, up to the end of turn");
   sub->callback([args, sub, &action] { action = [args, sub] { return run_generate(*args, *sub); }; });
 }
 

@@ -28,4 +28,16 @@ Result<std::unique_ptr<Adapter>> load_cli_adapter(const Model& model, const std:
   return adapter;
 }
 
+void add_chat_flags(CLI::App& cmd, ChatFlags& flags, const std::string& use) {
+  cmd.add_flag("--chat", flags.chat, "an instruction-tuned model: " + use);
+  cmd.add_option("--chat-template", flags.chat_template,
+                 "chat template file (.jinja) instead of the model's; implies --chat");
+  cmd.add_option("--system", flags.system, "a system message before the user's (chat prompts)");
+}
+
+Status check_chat_flags(const CLI::App& cmd, const ChatFlags& flags) {
+  if (!flags.on()) return refuse_given(cmd, {"--system"}, "applies to chat prompts (--chat or --chat-template)");
+  return Status::ok();
+}
+
 }  // namespace peft::cli

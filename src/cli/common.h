@@ -20,6 +20,17 @@ Result<LoadOptions> load_options_from_flag(const std::string& base_dtype);
 // with `why` ("only applies when sampling (--temperature > 0)").
 Status refuse_given(const CLI::App& cmd, std::initializer_list<const char*> flags, const std::string& why);
 
+// Chat prompting of an instruction-tuned model (generate, eval): --chat, --chat-template FILE
+// (implies --chat), --system TEXT. `use` says what --chat does in that command.
+struct ChatFlags {
+  bool chat = false;
+  std::string chat_template, system;
+  bool on() const { return chat || !chat_template.empty(); }
+};
+void add_chat_flags(CLI::App& cmd, ChatFlags& flags, const std::string& use);
+// --system without chat prompting is refused.
+Status check_chat_flags(const CLI::App& cmd, const ChatFlags& flags);
+
 // The adapter at `path` (a PEFT folder or a GGUF adapter file) for `model`; `scale`
 // (--adapter-scale) multiplies a low-rank update. A scale without an adapter is an error.
 Result<std::unique_ptr<Adapter>> load_cli_adapter(const Model& model, const std::string& path,

@@ -1,39 +1,13 @@
 // Rendering chat records and finding the assistant turns in the rendering.
 #include "data/tokenize_chat.h"
 
+#include "data/chat_prompt.h"
+
 namespace peft {
 
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-// ids of `text` where the tokenizer's BOS/EOS strings become their ids (SentencePiece and GPT-2
-// readers tokenize "<s>" as characters; tokenizer.json handles its added tokens itself).
-std::vector<int32_t> encode_piece(const Tokenizer& tokenizer, std::string_view text) {
-  std::vector<std::pair<std::string, int32_t>> specials;
-  for (int32_t id : {tokenizer.bos_id(), tokenizer.eos_id()})
-    if (id >= 0 && !tokenizer.token_text(id).empty()) specials.emplace_back(tokenizer.token_text(id), id);
-  std::vector<int32_t> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t hit = std::string_view::npos;
-    int32_t hit_id = -1;
-    size_t hit_len = 0;
-    for (const auto& [s, id] : specials) {
-      const size_t k = text.find(s, pos);
-      if (k < hit) hit = k, hit_id = id, hit_len = s.size();
-    }
-    const size_t end = hit == std::string_view::npos ? text.size() : hit;
-    if (end > pos) {
-      std::vector<int32_t> ids = tokenizer.encode(text.substr(pos, end - pos), /*add_bos=*/false);
-      out.insert(out.end(), ids.begin(), ids.end());
-    }
-    if (hit == std::string_view::npos) break;
-    out.push_back(hit_id);
-    pos = hit + hit_len;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -89,7 +63,7 @@ Result<TokenizedExample> tokenize_chat_record(const Tokenizer& tokenizer, const 
   size_t pos = 0;
   auto add = [&](size_t end, bool trained) {
     if (end <= pos) return;
-    std::vector<int32_t> ids = encode_piece(tokenizer, std::string_view(chat.text).substr(pos, end - pos));
+    std::vector<int32_t> ids = encode_rendered(tokenizer, std::string_view(chat.text).substr(pos, end - pos));
     for (int32_t id : ids) {
       ex.ids.push_back(id);
       ex.labels.push_back(trained || train_on_inputs ? id : kIgnoreLabel);

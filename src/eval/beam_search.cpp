@@ -42,7 +42,7 @@ void log_softmax(const float* x, int64_t V, std::vector<double>& out) {
 }  // namespace
 
 Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::vector<int32_t>& prompt,
-                               int64_t num_beams, int64_t max_new_tokens) {
+                               int64_t num_beams, int64_t max_new_tokens, const std::vector<int32_t>& stop_ids) {
   const ModelConfig& c = model.config;
   const int64_t K = num_beams, V = c.n_vocab, P = int64_t(prompt.size());
   if (K < 1) return Status::error("beam search: num_beams must be >= 1");
@@ -92,7 +92,7 @@ Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::
     for (int64_t i = 0; i < top && int64_t(next.size()) < K; ++i) {
       const int64_t b = cand[i].second / V;
       const int32_t t = int32_t(cand[i].second % V);
-      if (t == c.eos_id) {
+      if (t == c.eos_id || std::find(stop_ids.begin(), stop_ids.end(), t) != stop_ids.end()) {
         if (i < K) add_hyp(beams[b], cand[i].first, true);
         continue;
       }

@@ -22,7 +22,8 @@ struct BeamResult {
 // hypotheses are closed and none running can beat the worst (best running score /
 // current length), or at the limit, where the running beams are closed too. Beams other
 // than the first start at -1e9 so the first step does not pick one token k times.
+// `stop_ids`: more ids that close a hypothesis as EOS does (a chat template's end of turn).
 Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::vector<int32_t>& prompt,
-                               int64_t num_beams, int64_t max_new_tokens);
+                               int64_t num_beams, int64_t max_new_tokens, const std::vector<int32_t>& stop_ids = {});
 
 }  // namespace peft

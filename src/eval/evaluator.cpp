@@ -59,7 +59,16 @@ Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRe
                                   int64_t max_new_tokens, int64_t num_beams, int64_t batch_size) {
   std::vector<std::string> prompts;
   prompts.reserve(records.size());
-  for (const EvalRecord& r : records) prompts.push_back(eval_prompt(r.instruction, r.input));
+  for (const EvalRecord& r : records) {
+    if (!m.chat) {
+      prompts.push_back(eval_prompt(r.instruction, r.input));
+      continue;
+    }
+    // The chat model is asked the instruction (its input after a blank line) as the user.
+    const std::string user = r.input.empty() ? r.instruction : r.instruction + "\n\n" + r.input;
+    PEFT_ASSIGN_OR_RETURN(std::string rendered, render_chat_prompt(*m.chat, user));
+    prompts.push_back(std::move(rendered));
+  }
   ContinuationOptions opt;
   opt.max_new_tokens = max_new_tokens;
   opt.num_beams = num_beams;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "data/chat_prompt.h"
 #include "eval/tasks.h"
 #include "io/json_file.h"
 #include "model/model.h"
@@ -25,6 +26,10 @@ struct EvalModel {
   const Model* model = nullptr;
   SiteHooks* hooks = nullptr;  // an adapter, or null
   const Tokenizer* tok = nullptr;
+  // An instruction-tuned model's chat template: prompts are the record's instruction (and
+  // input) as the user's message, rendered; generation also stops at the end of turn. Null:
+  // LLM-Adapters' prompt template.
+  const ChatPrompt* chat = nullptr;
 };
 
 // Greedy (num_beams 1; batch_size prompts decoded together, same tokens as one at a time) or

@@ -55,13 +55,14 @@ Result<std::vector<Continuation>> generate_continuations(const std::vector<std::
   std::vector<Continuation> out(prompts.size());
   std::vector<std::vector<int32_t>> ids(prompts.size());
   for (size_t i = 0; i < prompts.size(); ++i) {
-    ids[i] = m.tok->encode(prompts[i], true);
+    ids[i] = m.chat ? encode_rendered(*m.tok, prompts[i]) : m.tok->encode(prompts[i], true);
     out[i].truncated = truncate_left(ids[i], keep, m.tok->add_bos_default());
   }
   if (options.num_beams > 1) {
     for (size_t i = 0; i < prompts.size(); ++i) {
       PEFT_ASSIGN_OR_RETURN(BeamResult br,
-                            beam_search(*m.model, m.hooks, ids[i], options.num_beams, options.max_new_tokens));
+                            beam_search(*m.model, m.hooks, ids[i], options.num_beams, options.max_new_tokens,
+                                        m.chat ? m.chat->end_ids : std::vector<int32_t>{}));
       finish(out[i], std::move(br.tokens), br.ended_with_eos, *m.tok);
       if (on_done) on_done(i);
     }
@@ -75,6 +76,7 @@ Result<std::vector<Continuation>> generate_continuations(const std::vector<std::
   GenerateOptions opt;
   opt.max_new_tokens = options.max_new_tokens;
   opt.hooks = m.hooks;
+  if (m.chat) opt.stop_ids = m.chat->end_ids;
   for (size_t start = 0; start < order.size(); start += size_t(options.batch_size)) {
     const size_t end = std::min(order.size(), start + size_t(options.batch_size));
     std::vector<std::vector<int32_t>> batch;
@@ -82,7 +84,8 @@ Result<std::vector<Continuation>> generate_continuations(const std::vector<std::
     PEFT_ASSIGN_OR_RETURN(auto gens, generate_batch(*m.model, batch, opt));
     for (size_t k = start; k < end; ++k) {
       auto& g = gens[k - start];
-      const bool eos = !g.empty() && g.back() == c.eos_id;
+      const bool eos = !g.empty() && (g.back() == c.eos_id || std::find(opt.stop_ids.begin(), opt.stop_ids.end(),
+                                                                        g.back()) != opt.stop_ids.end());
       if (eos) g.pop_back();
       finish(out[order[k]], std::move(g), eos, *m.tok);
       if (on_done) on_done(order[k]);

@@ -63,8 +63,9 @@ Result<std::vector<std::vector<int32_t>>> generate_batch(const Model& model,
       if (on_token) on_token(r, id);
       const int64_t n = int64_t(out[r].size());
       // The context is full once prompt + fed-back tokens (all but this one) reach n_ctx.
-      const bool done = (opt.stop_at_eos && id == c.eos_id) || n >= opt.max_new_tokens ||
-                        int64_t(prompts[r].size()) + n - 1 >= c.n_ctx;
+      const bool stop = id == c.eos_id || std::find(opt.stop_ids.begin(), opt.stop_ids.end(), id) != opt.stop_ids.end();
+      const bool done =
+          (opt.stop_at_eos && stop) || n >= opt.max_new_tokens || int64_t(prompts[r].size()) + n - 1 >= c.n_ctx;
       if (done) continue;
       keep.push_back(int64_t(a));
       next.push_back(id);

@@ -14,8 +14,9 @@ namespace peft {
 struct GenerateOptions {
   int64_t max_new_tokens = 64;
   SamplingOptions sampling;
-  bool stop_at_eos = true;     // stop after the model's eos token
-  SiteHooks* hooks = nullptr;  // an adapter, or null
+  bool stop_at_eos = true;        // stop after the model's eos token
+  std::vector<int32_t> stop_ids;  // more ids that end a row (a chat template's end of turn), when stop_at_eos
+  SiteHooks* hooks = nullptr;     // an adapter, or null
 };
 
 // Continues `prompt` (token ids, BOS included if wanted) and returns the new ids. Calls
