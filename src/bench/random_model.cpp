@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "model/math_keys.h"
 
 namespace peft::bench {
 
@@ -47,12 +48,42 @@ Json llama_like(int64_t C, int64_t L, int64_t H, int64_t Hkv, int64_t F, int64_t
 Json smollm_135m() { return llama_like(576, 30, 9, 3, 1536, 49152, 2048, true); }
 Json tinyllama_1b() { return llama_like(2048, 22, 32, 4, 5632, 32000, 2048, false); }
 Json stories260k() { return llama_like(64, 5, 8, 4, 172, 512, 512, true); }
+// The real configs of today's models (their config.json sizes and the keys that change the math).
+Json llama3(int64_t C, int64_t L, int64_t F, bool tied, double factor) {
+  Json j = llama_like(C, L, 32, 8, F, 128256, 131072, tied);
+  j["rope_theta"] = 500000.0;
+  j["rope_scaling"] = Json{{"rope_type", "llama3"},
+                           {"factor", factor},
+                           {"low_freq_factor", 1.0},
+                           {"high_freq_factor", 4.0},
+                           {"original_max_position_embeddings", 8192}};
+  j["bos_token_id"] = 128000;
+  j["eos_token_id"] = 128001;
+  return j;
+}
+Json llama32_1b() { return llama3(2048, 16, 8192, true, 32.0); }
+Json llama31_8b() { return llama3(4096, 32, 14336, false, 8.0); }
+Json qwen3_06b() {
+  return Json{{"model_type", "qwen3"},       {"hidden_size", 1024},      {"num_hidden_layers", 28},
+              {"num_attention_heads", 16},   {"num_key_value_heads", 8}, {"head_dim", 128},
+              {"intermediate_size", 3072},   {"vocab_size", 151936},     {"max_position_embeddings", 40960},
+              {"rope_theta", 1000000.0},     {"rms_norm_eps", 1e-6},     {"hidden_act", "silu"},
+              {"tie_word_embeddings", true}, {"bos_token_id", 151643},   {"eos_token_id", 151645}};
+}
+Json gemma2_2b() {
+  return Json{{"model_type", "gemma2"},          {"hidden_size", 2304},      {"num_hidden_layers", 26},
+              {"num_attention_heads", 8},        {"num_key_value_heads", 4}, {"head_dim", 256},
+              {"intermediate_size", 9216},       {"vocab_size", 256000},     {"max_position_embeddings", 8192},
+              {"query_pre_attn_scalar", 256},    {"sliding_window", 4096},   {"attn_logit_softcapping", 50.0},
+              {"final_logit_softcapping", 30.0}, {"rms_norm_eps", 1e-6},     {"hidden_activation", "gelu_pytorch_tanh"},
+              {"tie_word_embeddings", true}};
+}
 
 const PresetDef kPresets[] = {
-    {"gpt2-124m", "gpt2", 4, 256, gpt2_124m},
-    {"smollm-135m", "llama", 4, 256, smollm_135m},
-    {"tinyllama-1.1b", "llama", 4, 256, tinyllama_1b},
-    {"stories260k", "llama", 16, 207, stories260k},
+    {"gpt2-124m", "gpt2", 4, 256, gpt2_124m},          {"smollm-135m", "llama", 4, 256, smollm_135m},
+    {"tinyllama-1.1b", "llama", 4, 256, tinyllama_1b}, {"stories260k", "llama", 16, 207, stories260k},
+    {"llama3.2-1b", "llama", 4, 512, llama32_1b},      {"qwen3-0.6b", "qwen3", 4, 512, qwen3_06b},
+    {"gemma2-2b", "gemma2", 4, 512, gemma2_2b},        {"llama3.1-8b", "llama", 1, 512, llama31_8b},
 };
 
 const PresetDef* find_preset(const std::string& name) {
@@ -117,54 +148,75 @@ class RandomSource : public TensorSource {
   std::map<std::string, OwnedTensor> tensors_;
 };
 
-std::string layer_name(const std::string& prefix, int64_t i, const std::string& rest) {
-  return prefix + std::to_string(i) + "." + rest;
-}
-
-void fill_gpt2(RandomSource& s, const Json& c) {
-  const int64_t C = c["n_embd"], L = c["n_layer"], V = c["vocab_size"], P = c["n_positions"];
-  const int64_t F = c.contains("n_inner") && !c["n_inner"].is_null() ? c["n_inner"].get<int64_t>() : 4 * C;
-  s.matrix("transformer.wte.weight", V, C);
-  s.matrix("transformer.wpe.weight", P, C);
-  s.vector("transformer.ln_f.weight", C, 1.0f);
-  s.vector("transformer.ln_f.bias", C, 0.0f);
-  if (!c.value("tie_word_embeddings", true)) s.matrix("lm_head.weight", V, C);
-  for (int64_t i = 0; i < L; ++i) {
-    auto n = [&](const std::string& rest) { return layer_name("transformer.h.", i, rest); };
-    for (const char* ln : {"ln_1", "ln_2"}) {
-      s.vector(n(std::string(ln) + ".weight"), C, 1.0f);
-      s.vector(n(std::string(ln) + ".bias"), C, 0.0f);
-    }
-    // Conv1D files hold (in, out).
-    const struct {
-      const char* name;
-      int64_t in, out;
-    } mats[] = {{"attn.c_attn", C, 3 * C}, {"attn.c_proj", C, C}, {"mlp.c_fc", C, F}, {"mlp.c_proj", F, C}};
-    for (const auto& m : mats) {
-      s.matrix(n(std::string(m.name) + ".weight"), m.in, m.out);
-      s.vector(n(std::string(m.name) + ".bias"), m.out, 0.0f);
-    }
+// Every tensor the architecture binds for `c`, under its Hugging Face names, shaped as
+// bind_weights checks them (so any registered architecture can be benchmarked).
+void fill_from_names(RandomSource& s, const ModelConfig& c, const TensorNames& n) {
+  const int64_t C = c.n_embd, F = c.n_ff, V = c.n_vocab, Ce = c.embd_in(), qd = c.q_dim(), kvd = c.kv_dim();
+  // Norm weights as stored: w with the norm scaling by (offset + w) = 1.
+  const float norm_one = 1.0f - c.norm_weight_offset;
+  auto matrix = [&](const std::string& pattern, int64_t l, int64_t rows, int64_t cols) {
+    if (pattern.empty()) return;
+    if (n.conv1d && pattern != n.tok_embd && pattern != n.pos_embd && pattern != n.lm_head_w)
+      s.matrix(peft::layer_name(pattern, l), cols, rows);  // Conv1D files hold (in, out)
+    else
+      s.matrix(peft::layer_name(pattern, l), rows, cols);
+  };
+  auto vec = [&](const std::string& pattern, int64_t l, int64_t size, float value) {
+    if (!pattern.empty()) s.vector(peft::layer_name(pattern, l), size, value);
+  };
+  auto linear = [&](const std::string& w, const std::string& b, int64_t l, int64_t out, int64_t in) {
+    matrix(w, l, out, in);
+    vec(b, l, out, 0.0f);
+  };
+  matrix(n.tok_embd, 0, V, Ce);
+  if (c.block.position == PositionKind::Learned) matrix(n.pos_embd, 0, c.n_ctx + c.block.learned_pos_offset, C);
+  if (c.n_embd_in) {
+    matrix(n.project_in_w, 0, C, Ce);
+    matrix(n.project_out_w, 0, Ce, C);
   }
-}
-
-void fill_llama(RandomSource& s, const Json& c) {
-  const int64_t C = c["hidden_size"], L = c["num_hidden_layers"], V = c["vocab_size"];
-  const int64_t H = c["num_attention_heads"], Hkv = c.value("num_key_value_heads", H);
-  const int64_t F = c["intermediate_size"], hd = C / H;
-  s.matrix("model.embed_tokens.weight", V, C);
-  s.vector("model.norm.weight", C, 1.0f);
-  if (!c.value("tie_word_embeddings", false)) s.matrix("lm_head.weight", V, C);
-  for (int64_t i = 0; i < L; ++i) {
-    auto n = [&](const std::string& rest) { return layer_name("model.layers.", i, rest); };
-    s.vector(n("input_layernorm.weight"), C, 1.0f);
-    s.vector(n("post_attention_layernorm.weight"), C, 1.0f);
-    s.matrix(n("self_attn.q_proj.weight"), H * hd, C);
-    s.matrix(n("self_attn.k_proj.weight"), Hkv * hd, C);
-    s.matrix(n("self_attn.v_proj.weight"), Hkv * hd, C);
-    s.matrix(n("self_attn.o_proj.weight"), C, H * hd);
-    s.matrix(n("mlp.gate_proj.weight"), F, C);
-    s.matrix(n("mlp.up_proj.weight"), F, C);
-    s.matrix(n("mlp.down_proj.weight"), C, F);
+  if (c.embd_norm) {
+    vec(n.embd_norm_w, 0, C, norm_one);
+    vec(n.embd_norm_b, 0, C, 0.0f);
+  }
+  if (c.final_norm) {
+    vec(n.out_norm_w, 0, C, norm_one);
+    vec(n.out_norm_b, 0, C, 0.0f);
+  }
+  if (!c.block.tied_embeddings) matrix(n.lm_head_w, 0, V, Ce);
+  vec(n.lm_head_b, 0, V, 0.0f);
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    if (c.block.input_norms) {
+      vec(n.attn_norm_w, l, C, norm_one);
+      vec(n.attn_norm_b, l, C, 0.0f);
+      if (!c.block.shared_block_norm) {
+        vec(n.ffn_norm_w, l, C, norm_one);
+        vec(n.ffn_norm_b, l, C, 0.0f);
+      }
+    }
+    if (c.block.output_norms) {
+      vec(n.attn_out_norm_w, l, C, norm_one);
+      vec(n.ffn_out_norm_w, l, C, norm_one);
+    }
+    if (c.block.qk_norm != QkNorm::None) {
+      const bool per_head = c.block.qk_norm == QkNorm::PerHead;
+      vec(n.q_norm_w, l, per_head ? c.head_dim : qd, norm_one);
+      vec(n.k_norm_w, l, per_head ? c.head_dim : kvd, norm_one);
+    }
+    if (c.block.qkv == QkvLayout::Separate) {
+      linear(n.q_w, n.q_b, l, qd, C);
+      linear(n.k_w, n.k_b, l, kvd, C);
+      linear(n.v_w, n.v_b, l, kvd, C);
+    } else {
+      linear(n.qkv_w, n.qkv_b, l, qd + 2 * kvd, C);
+    }
+    linear(n.o_w, n.o_b, l, C, qd);
+    if (c.block.fused_gate_up) {
+      linear(n.up_w, n.up_b, l, 2 * F, C);
+    } else {
+      if (c.block.gated_mlp) linear(n.gate_w, n.gate_b, l, F, C);
+      linear(n.up_w, n.up_b, l, F, C);
+    }
+    linear(n.down_w, n.down_b, l, C, F);
   }
 }
 
@@ -213,22 +265,19 @@ Result<Json> preset_config(const std::string& preset, const std::string& arch) {
   const PresetDef* p = find_preset(preset);
   if (!p) return Status::errorf("--preset '{}' is unknown (supported: {})", preset, preset_names());
   if (!arch.empty() && arch != p->arch)
-    return Status::errorf("--arch '{}' does not match --preset {} (a {} model; supported: gpt2, llama)", arch, preset,
-                          p->arch);
+    return Status::errorf("--arch '{}' does not match --preset {} (a {} model)", arch, preset, p->arch);
   return p->config();
 }
 
 Result<std::unique_ptr<Model>> random_model(const Json& config, DType base, uint64_t seed) {
   if (base != DType::F32 && base != DType::BF16) return Status::errorf("random models are f32 or bf16");
   const std::string type = config.value("model_type", "");
+  const ArchDef* arch = find_arch(type);
+  if (!arch)
+    return Status::errorf("random models: model_type '{}' is unknown (supported: {})", type, supported_archs());
+  PEFT_ASSIGN_OR_RETURN(ModelConfig mc, parse_model_config(*arch, config, "<bench preset>"));
   auto source = std::make_shared<RandomSource>(base, seed);
-  if (type == "gpt2") {
-    fill_gpt2(*source, config);
-  } else if (type == "llama") {
-    fill_llama(*source, config);
-  } else {
-    return Status::errorf("random models: model_type '{}' is not supported (gpt2, llama)", type);
-  }
+  fill_from_names(*source, mc, arch->tensor_names(mc));
   LoadOptions options;
   options.base_dtype = base;
   PEFT_ASSIGN_OR_RETURN(auto model, load_model_from(config, "<bench preset>", source, "<random>", options));

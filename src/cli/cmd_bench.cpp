@@ -51,10 +51,10 @@ void add_bench(CLI::App& app, Action& action) {
   const std::string presets = "model shape: " + bench::preset_names();
 
   CLI::App* t = bench->add_subcommand("train", "time adapter training steps (forward, backward, optimizer)");
-  t->add_option("--arch", a->train.arch, "gpt2 or llama (default: the preset's)");
+  t->add_option("--arch", a->train.arch, "the preset's model_type (optional; must match)");
   t->add_option("--preset", a->train.preset, presets + " (default gpt2-124m)");
-  t->add_option("--batch", a->train.batch, "sequences per step (default 4; stories260k 16)");
-  t->add_option("--seq", a->train.seq, "tokens per sequence (default 256; stories260k 207)");
+  t->add_option("--batch", a->train.batch, "sequences per step (default: the preset's, 4 for most)");
+  t->add_option("--seq", a->train.seq, "tokens per sequence (default: the preset's, 256 or 512)");
   t->add_option("--method", a->train.method, "any registered method (default lora)");
   t->add_option("--target-modules", a->train.target_modules, "comma-separated (default: q,v / c_attn)");
   t->add_option("--lora-r", a->train.lora_r, "rank for methods with one (default 8)");
@@ -69,7 +69,7 @@ void add_bench(CLI::App& app, Action& action) {
   t->callback([a, &action] { action = [a] { return run_bench_train(*a); }; });
 
   CLI::App* g = bench->add_subcommand("generate", "time prompt processing and greedy decoding");
-  g->add_option("--arch", a->gen.arch, "gpt2 or llama (default: the preset's)");
+  g->add_option("--arch", a->gen.arch, "the preset's model_type (optional; must match)");
   g->add_option("--preset", a->gen.preset, presets + " (default gpt2-124m)");
   g->add_option("--base-dtype", a->gen.base_dtype, "f32 (default) or bf16 weights");
   g->add_option("--prompt", a->gen.prompt, "prompt tokens (default 128)");
