@@ -2,7 +2,9 @@
 """Plain-PyTorch LoRA training baseline for `peft bench train`: same shapes, batch, method and JSON fields.
 
 No transformers/peft needed: GPT-2 and LLaMA-style decoders are written out here (eager
-attention as in transformers 4.31), the base is frozen and randomly initialised (N(0, 0.02)),
+attention as in transformers 4.31; Qwen3's per-head q/k norms and Gemma 2's √C embeddings,
+sandwich norms, tanh-GELU and soft-caps on the LLaMA block, its 4096-token window omitted as it
+is longer than the benchmarked rows), the base is frozen and randomly initialised (N(0, 0.02)),
 LoRA (r=8, alpha 16, dropout 0.05 — LLM-Adapters' defaults, as `peft bench train` uses) sits on
 c_attn (GPT-2) or q_proj,v_proj (LLaMA), AdamW on the LoRA parameters, gradient clipping 1.0.
   --dtype f32   : everything fp32
@@ -17,6 +19,7 @@ import time
 
 import torch
 import torch.nn as nn
+import torch.utils.checkpoint
 import torch.nn.functional as F
 
 PRESETS = {
@@ -24,6 +27,14 @@ PRESETS = {
     "smollm-135m": dict(arch="llama", C=576, L=30, H=9, Hkv=3, F=1536, V=49152, ctx=2048, tied=True, B=4, T=256),
     "tinyllama-1.1b": dict(arch="llama", C=2048, L=22, H=32, Hkv=4, F=5632, V=32000, ctx=2048, tied=False, B=4, T=256),
     "stories260k": dict(arch="llama", C=64, L=5, H=8, Hkv=4, F=172, V=512, ctx=512, tied=True, B=16, T=207),
+    # The configs of `peft bench train`'s presets of the same names (src/bench/random_model.cpp).
+    "llama3.2-1b": dict(arch="llama", C=2048, L=16, H=32, Hkv=8, F=8192, V=128256, ctx=4096, tied=True, B=4, T=512),
+    "llama3.1-8b": dict(arch="llama", C=4096, L=32, H=32, Hkv=8, F=14336, V=128256, ctx=4096, tied=False, B=1,
+                        T=512),
+    "qwen3-0.6b": dict(arch="qwen3", C=1024, L=28, H=16, Hkv=8, hd=128, F=3072, V=151936, ctx=4096, tied=True, B=4,
+                       T=512, qk_norm=True),
+    "gemma2-2b": dict(arch="gemma2", C=2304, L=26, H=8, Hkv=4, hd=256, F=9216, V=256000, ctx=4096, tied=True, B=4,
+                      T=512, gemma=True, attn_cap=50.0, final_cap=30.0),
 }
 
 
@@ -44,10 +55,12 @@ class LoraLinear(nn.Module):
         return self.base(x) + self.lora_B(self.lora_A(self.drop(x))) * self.scaling
 
 
-def causal_attention(q, k, v):
-    """q, k, v (B, H, T, hd): eager softmax attention with a causal mask."""
+def causal_attention(q, k, v, softcap=0.0):
+    """q, k, v (B, H, T, hd): eager softmax attention with a causal mask (scores soft-capped)."""
     T, hd = q.shape[-2], q.shape[-1]
     att = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd)
+    if softcap:
+        att = torch.tanh(att / softcap) * softcap
     mask = torch.ones(T, T, dtype=torch.bool, device=q.device).triu(1)
     att = att.masked_fill(mask, torch.finfo(att.dtype).min)
     att = F.softmax(att, dim=-1)
@@ -91,8 +104,14 @@ class LlamaBlock(nn.Module):
     def __init__(self, p):
         super().__init__()
         C, H, Hkv = p["C"], p["H"], p["Hkv"]
-        self.H, self.Hkv, self.hd = H, Hkv, C // H
+        self.H, self.Hkv, self.hd = H, Hkv, p.get("hd", C // H)
+        self.gemma, self.attn_cap = p.get("gemma", False), p.get("attn_cap", 0.0)
         self.input_layernorm, self.post_attention_layernorm = RMSNorm(C), RMSNorm(C)
+        if self.gemma:  # sandwich: post_attention_layernorm is the attention's output norm
+            self.pre_feedforward_layernorm, self.post_feedforward_layernorm = RMSNorm(C), RMSNorm(C)
+        self.qk_norm = p.get("qk_norm", False)
+        if self.qk_norm:
+            self.q_norm, self.k_norm = RMSNorm(self.hd), RMSNorm(self.hd)
         self.q_proj = nn.Linear(C, H * self.hd, bias=False)
         self.k_proj = nn.Linear(C, Hkv * self.hd, bias=False)
         self.v_proj = nn.Linear(C, Hkv * self.hd, bias=False)
@@ -104,13 +123,21 @@ class LlamaBlock(nn.Module):
     def forward(self, x, cos, sin):
         B, T, C = x.shape
         h = self.input_layernorm(x)
-        q = self.q_proj(h).view(B, T, self.H, self.hd).transpose(1, 2)
-        k = self.k_proj(h).view(B, T, self.Hkv, self.hd).transpose(1, 2)
+        q = self.q_proj(h).view(B, T, self.H, self.hd)
+        k = self.k_proj(h).view(B, T, self.Hkv, self.hd)
+        if self.qk_norm:
+            q, k = self.q_norm(q), self.k_norm(k)
+        q, k = q.transpose(1, 2), k.transpose(1, 2)
         v = self.v_proj(h).view(B, T, self.Hkv, self.hd).transpose(1, 2)
         q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
         rep = self.H // self.Hkv
         k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
-        a = causal_attention(q, k, v).transpose(1, 2).reshape(B, T, self.H * self.hd)
+        a = causal_attention(q, k, v, self.attn_cap).transpose(1, 2).reshape(B, T, self.H * self.hd)
+        if self.gemma:
+            x = x + self.post_attention_layernorm(self.o_proj(a))
+            h = self.pre_feedforward_layernorm(x)
+            m = self.down_proj(F.gelu(self.gate_proj(h), approximate="tanh") * self.up_proj(h))
+            return x + self.post_feedforward_layernorm(m)
         x = x + self.o_proj(a)
         h = self.post_attention_layernorm(x)
         return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
@@ -119,7 +146,7 @@ class LlamaBlock(nn.Module):
 class Decoder(nn.Module):
     def __init__(self, p):
         super().__init__()
-        self.p = p
+        self.p, self.checkpoint = p, False
         self.wte = nn.Embedding(p["V"], p["C"])
         if p["arch"] == "gpt2":
             self.wpe = nn.Embedding(p["ctx"], p["C"])
@@ -128,7 +155,7 @@ class Decoder(nn.Module):
         else:
             self.blocks = nn.ModuleList(LlamaBlock(p) for _ in range(p["L"]))
             self.norm = RMSNorm(p["C"])
-            hd = p["C"] // p["H"]
+            hd = p.get("hd", p["C"] // p["H"])
             inv = 1.0 / (10000.0 ** (torch.arange(0, hd, 2).float() / hd))
             ang = torch.outer(torch.arange(p["ctx"]).float(), inv)
             emb = torch.cat((ang, ang), dim=-1)
@@ -146,6 +173,8 @@ class Decoder(nn.Module):
     def forward(self, ids):
         T = ids.shape[1]
         x = self.wte(ids)
+        if self.p.get("gemma"):
+            x = x * torch.tensor(self.p["C"] ** 0.5, dtype=x.dtype)
         if self.p["arch"] == "gpt2":
             x = x + self.wpe(torch.arange(T))
             for b in self.blocks:
@@ -153,8 +182,13 @@ class Decoder(nn.Module):
         else:
             cos, sin = self.cos[:T], self.sin[:T]
             for b in self.blocks:
-                x = b(x, cos, sin)
+                if self.checkpoint:
+                    x = torch.utils.checkpoint.checkpoint(b, x, cos, sin, use_reentrant=False)
+                else:
+                    x = b(x, cos, sin)
         logits = self.lm_head(self.norm(x))
+        if self.p.get("final_cap"):
+            logits = torch.tanh(logits / self.p["final_cap"]) * self.p["final_cap"]
         return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), ids[:, 1:].reshape(-1))
 
 
@@ -172,7 +206,7 @@ def step_flops(model, n_lora, p, B, T):
     P = sum(m.base.weight.numel() if isinstance(m, LoraLinear) else 0 for m in model.modules())
     P += sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear) and "lora" not in str(type(m))
              and not any(m is l.base or m is l.lora_A or m is l.lora_B for l in model.modules() if isinstance(l, LoraLinear)))
-    N, hd = B * T, p["C"] // p["H"]
+    N, hd = B * T, p.get("hd", p["C"] // p["H"])
     return 4.0 * P * N + 6.0 * n_lora * N + 12.0 * p["L"] * B * p["H"] * T * T * hd, P
 
 
@@ -199,6 +233,8 @@ def main():
     ap.add_argument("--lora-r", type=int, default=8)
     ap.add_argument("--target-modules", default="")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--gradient-checkpointing", action="store_true",
+                    help="recompute each block in the backward (torch.utils.checkpoint)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -209,6 +245,7 @@ def main():
         ["c_attn"] if p["arch"] == "gpt2" else ["q_proj", "v_proj"])
     t_load = time.perf_counter()
     model = Decoder(p)
+    model.checkpoint = args.gradient_checkpointing
     lora = add_lora(model, targets, args.lora_r, 16.0, 0.05)
     model.train()
     opt = torch.optim.AdamW(lora, lr=3e-4, weight_decay=0.0)
@@ -240,7 +277,7 @@ def main():
     step_s = total / n
     out = dict(bench="train", engine="pytorch", torch=torch.__version__, preset=args.preset, arch=p["arch"],
                method="lora", base_dtype=args.dtype if args.dtype == "f32" else "bf16-autocast",
-               batch=B, seq=T, steps=n, warmup=args.warmup, threads=torch.get_num_threads(), matmul_params=P,
+               batch=B, seq=T, gradient_checkpointing=args.gradient_checkpointing, steps=n, warmup=args.warmup, threads=torch.get_num_threads(), matmul_params=P,
                trainable_params=n_lora, tokens_per_step=B * T, tokens_per_s=B * T / step_s, step_s=step_s,
                forward_s=fwd / n, backward_s=bwd / n, optimizer_s=opt_s / n,
                other_s=step_s - (fwd + bwd + opt_s) / n, flops_per_step=flops, gflops=flops / step_s / 1e9,

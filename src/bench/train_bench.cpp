@@ -169,6 +169,7 @@ Json TrainBenchResult::to_json() const {
               {"base_dtype", o.base_dtype},
               {"batch", o.batch},
               {"seq", o.seq},
+              {"gradient_checkpointing", o.gradient_checkpointing},
               {"steps", o.steps},
               {"warmup", o.warmup},
               {"threads", threads},

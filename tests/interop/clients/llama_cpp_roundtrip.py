@@ -9,9 +9,10 @@ package node-llama-cpp, F32 KV cache — runs base + adapter at scale 1.0 and 0.
 must equal `peft logits --adapter A --adapter-scale S` and its greedy tokens `peft generate`'s.
 The bound: 1e-4, or — where llama.cpp's own numerics differ from fp32 math by more (its GELU
 reads an fp16 table) — 1.5 x what the unadapted base differs by, measured first.
-The other way: llama.cpp's own convert_lora_to_gguf.py (from the package's source bundle,
-unmodified) converts the PEFT folder, and `peft logits --adapter x.gguf` must equal
-`peft logits --adapter FOLDER`. Environment: PEFT_CLIENTS_DIR (scripts/setup_clients).
+The other way: llama.cpp's own converters (from the package's source bundle, unmodified):
+convert_hf_to_gguf.py converts the base, and `peft logits --model x.gguf` must equal `peft logits
+--model FOLDER`; convert_lora_to_gguf.py converts the PEFT folder, and `peft logits --adapter
+x.gguf` must equal `peft logits --adapter FOLDER`. Environment: PEFT_CLIENTS_DIR (scripts/setup_clients).
 """
 import argparse
 import json
@@ -29,6 +30,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LORA = ["--method", "lora", "--lora-r", "4", "--lora-alpha", "8", "--lora-dropout", "0.0"]
 # llama.cpp's converter transposes GPT-2's Conv1D LoRAs wrongly (it swaps A and B), so its
 # output for gpt2 is not a valid adapter for llama.cpp either; the other architectures convert.
+# convert_hf_to_gguf.py on the tiny models: the gpt2, bloom, gpt_neox and olmo2 converters read a
+# BPE vocabulary through AutoTokenizer and phi3's needs tokenizer_class, which the tiny models
+# (stories260K's SentencePiece model) lack.
+CONVERTER_BASE_ARCHS = {"llama", "qwen2", "mistral", "qwen3", "smollm3", "gemma", "gemma2", "gemma3_text",
+                        "llama_rope_llama3"}
 CONVERTER_ARCHS = {"llama", "qwen2", "mistral", "bloom", "gpt_neox", "qwen3", "smollm3", "olmo2", "gemma", "gemma2",
                    "gemma3_text", "phi3", "llama_rope_llama3"}
 
@@ -54,8 +60,14 @@ def llama_cpp(request, work):
 
 
 def converter(model_dir, adapter_dir, out):
-    """llama.cpp's convert_lora_to_gguf.py, run unmodified (torch 1.13 lacks two float8 names
-    it only uses as dictionary keys: aliased first, as ../shared/clients/README.md says)."""
+    """llama.cpp's convert_lora_to_gguf.py on a PEFT folder."""
+    return run_converter("convert_lora_to_gguf.py", ["--base", model_dir, "--outfile", out, "--outtype", "f32",
+                                                     adapter_dir], out)
+
+
+def run_converter(script, arguments, out):
+    """One of llama.cpp's converters, run unmodified (torch 1.13 lacks two float8 names it only
+    uses as dictionary keys: aliased first, as ../shared/clients/README.md says)."""
     source = os.path.join(CLIENTS, "llama.cpp")
     env = dict(os.environ)
     env["PYTHONPATH"] = env.get("PYTHONPATH", "") + os.pathsep + os.path.join(source, "gguf-py")
@@ -64,11 +76,10 @@ def converter(model_dir, adapter_dir, out):
             "    hasattr(torch, n) or setattr(torch, n, torch.float16)\n"
             "sys.argv = sys.argv[1:]\nsys.path.insert(0, sys.argv[0].rsplit('/', 1)[0])\n"
             "runpy.run_path(sys.argv[0], run_name='__main__')\n")
-    p = subprocess.run([sys.executable, "-c", shim, os.path.join(source, "convert_lora_to_gguf.py"),
-                        "--base", model_dir, "--outfile", out, "--outtype", "f32", adapter_dir],
+    p = subprocess.run([sys.executable, "-c", shim, os.path.join(source, script)] + arguments,
                        capture_output=True, text=True, env=env)
     if p.returncode != 0:
-        raise RuntimeError(f"convert_lora_to_gguf.py failed: {p.stderr[-2000:]}")
+        raise RuntimeError(f"{script} failed: {p.stderr[-2000:]}")
     return out
 
 
@@ -113,6 +124,18 @@ def main():
     bound = max(TOLERANCE, 1.5 * base_diff)
     # SiLU models agree to fp32 noise; GELU ones by what ggml's fp16 GELU table costs (~3e-3 here).
     report.check("base model (peft export --format gguf)", base_diff, f"(bound for adapters: {bound:.1e})", bound=1e-2)
+    # The other way: the GGUF llama.cpp's own converter writes from the folder computes in peft
+    # what it computes in llama.cpp (its semantics, e.g. Gemma 3's fixed sliding pattern when the
+    # converter drops a config's own).
+    if args.arch in CONVERTER_BASE_ARCHS:
+        theirs = os.path.join(work, "theirs.gguf")
+        try:
+            run_converter("convert_hf_to_gguf.py", [model_dir, "--outfile", theirs, "--outtype", "f32"], theirs)
+            ran = llama_cpp({"model": theirs, "vocab": 512, "sequences": seqs}, work)
+            report.check("convert_hf_to_gguf.py's base: peft = llama.cpp",
+                         max_diff(torch.tensor(ran["logits"]), peft_logits(theirs, ids)), bound=bound)
+        except RuntimeError as e:
+            report.error("convert_hf_to_gguf.py's base", str(e))
     # With Q8_0 weights llama.cpp quantizes the activations of each product to 8 bits too: the
     # same base stored as Q8_0 (peft reads it exactly dequantized) measures that noise.
     base_q8 = os.path.join(work, "base-q8_0.gguf")
