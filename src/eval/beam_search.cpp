@@ -76,13 +76,20 @@ Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::
   };
   std::vector<double> lp;
   std::vector<std::pair<double, int64_t>> cand;  // (score, beam * V + token)
+  int64_t n_stops = 1;                           // EOS and the distinct other stop ids
+  for (size_t i = 0; i < stop_ids.size(); ++i)
+    if (stop_ids[i] != c.eos_id &&
+        std::find(stop_ids.begin(), stop_ids.begin() + i, stop_ids[i]) == stop_ids.begin() + i)
+      ++n_stops;
   for (int64_t step = 0; step < max_new_tokens; ++step) {
     cand.clear();
     for (int64_t b = 0; b < K; ++b) {
       log_softmax(logits.data() + b * V, V, lp);
       for (int64_t t = 0; t < V; ++t) cand.emplace_back(lp[t] + score[b], b * V + t);
     }
-    const int64_t top = std::min<int64_t>(2 * K, int64_t(cand.size()));
+    // Each beam can close on every stop id: (1 + stops) · K candidates always leave K running
+    // (transformers keeps (1 + eos ids) · K for the same reason).
+    const int64_t top = std::min<int64_t>((1 + n_stops) * K, int64_t(cand.size()));
     std::partial_sort(cand.begin(), cand.begin() + top, cand.end(), [](const auto& a, const auto& b) {
       return a.first > b.first || (a.first == b.first && a.second < b.second);
     });
@@ -100,7 +107,7 @@ Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::
       next.push_back(t);
       next_score.push_back(cand[i].first);
     }
-    if (int64_t(next.size()) < K) break;  // cannot happen with V > K + 1
+    if (int64_t(next.size()) < K) break;  // cannot happen with V > (1 + stops) · K
     const int64_t cur_len = P + step;
     const bool finished = int64_t(done.size()) >= K && worst() >= cand[0].first / double(cur_len);
     std::vector<std::vector<int32_t>> nb(static_cast<size_t>(K));

@@ -56,7 +56,8 @@ Result<std::vector<Continuation>> generate_continuations(const std::vector<std::
   std::vector<std::vector<int32_t>> ids(prompts.size());
   for (size_t i = 0; i < prompts.size(); ++i) {
     ids[i] = m.chat ? encode_rendered(*m.tok, prompts[i]) : m.tok->encode(prompts[i], true);
-    out[i].truncated = truncate_left(ids[i], keep, m.tok->add_bos_default());
+    // The first token is kept when it is BOS (the tokenizer's or the chat template's).
+    out[i].truncated = truncate_left(ids[i], keep, !ids[i].empty() && ids[i][0] == m.tok->bos_id());
   }
   if (options.num_beams > 1) {
     for (size_t i = 0; i < prompts.size(); ++i) {

@@ -181,13 +181,17 @@ const float* Decoder::hidden_state(int64_t i) const {
 void Decoder::add_logits_grad(const float* dlogits) {
   PEFT_CHECK(have_grad_, "add_logits_grad() needs a forward with want_grad");
   const int64_t N = B_ * Tt_;
-  if (m_.config.logit_softcap > 0.f) {  // through the cap: recompute its derivative
-    const int64_t V = m_.lm_head.out();
-    std::vector<float> raw(size_t(N * V)), dcap(size_t(N * V));
-    linear_forward(raw.data(), head_in_, m_.lm_head.w, m_.lm_head.has_bias() ? m_.lm_head.b.f32() : nullptr, N);
-    softcap_forward(raw.data(), dcap.data(), N * V, m_.config.logit_softcap);
-    for (int64_t i = 0; i < N * V; ++i) raw[size_t(i)] = dlogits[i] * dcap[size_t(i)];
-    linear_backward_input(fptr(d_head_in_), raw.data(), m_.lm_head.w, N);
+  if (m_.config.logit_softcap > 0.f) {  // through the cap: its derivative recomputed, rows a chunk at a time
+    const int64_t V = m_.lm_head.out(), Ce = m_.config.embd_in(), chunk = ce_scratch_.dim(0);
+    std::vector<float> raw(size_t(chunk * V)), dcap(size_t(chunk * V));
+    for (int64_t n0 = 0; n0 < N; n0 += chunk) {
+      const int64_t rows = std::min(chunk, N - n0);
+      linear_forward(raw.data(), head_in_ + n0 * Ce, m_.lm_head.w, m_.lm_head.has_bias() ? m_.lm_head.b.f32() : nullptr,
+                     rows);
+      softcap_forward(raw.data(), dcap.data(), rows * V, m_.config.logit_softcap);
+      for (int64_t i = 0; i < rows * V; ++i) raw[size_t(i)] = dlogits[n0 * V + i] * dcap[size_t(i)];
+      linear_backward_input(fptr(d_head_in_) + n0 * Ce, raw.data(), m_.lm_head.w, rows);
+    }
     return;
   }
   linear_backward_input(fptr(d_head_in_), dlogits, m_.lm_head.w, N);

@@ -94,6 +94,31 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, GgufRoundTrip,
                                            "local:llama_rope_linear"),
                          [](const auto& info) { return test::fixture_name(info.param); });
 
+// RoPE factor tensors come back as configs transformers loads: Phi3Config holds exactly
+// {type, short_factor, long_factor}; Llama 3's rope_freqs reads as longrope with equal lists.
+TEST(GgufModel, RopeFactorsReadAsConfigsTransformersLoads) {
+  TempDir dir;
+  auto phi = load(test::fixture_dir("local:phi3") + "/model");
+  ASSERT_TRUE(phi);
+  auto g = load(export_to(*phi, dir, GgmlType::F32));
+  ASSERT_TRUE(g);
+  const Json& s = g->hf_config["rope_scaling"];
+  EXPECT_EQ(s.size(), 3u) << s.dump();
+  EXPECT_EQ(s["type"], "longrope");
+  EXPECT_EQ(s["long_factor"], phi->hf_config["rope_scaling"]["long_factor"]);
+  EXPECT_EQ(g->hf_config["original_max_position_embeddings"], 8);
+
+  auto llama3 = load(test::fixture_dir("local:llama_rope_llama3") + "/model");
+  ASSERT_TRUE(llama3);
+  TempDir dir3;
+  auto g3 = load(export_to(*llama3, dir3, GgmlType::F32));
+  ASSERT_TRUE(g3);
+  const Json& r = g3->hf_config["rope_scaling"];
+  EXPECT_EQ(r["rope_type"], "longrope");
+  EXPECT_EQ(r["short_factor"], r["long_factor"]);
+  EXPECT_EQ(r["attention_factor"], 1.0);
+}
+
 TEST(GgufModel, LlamaQkRowsArePermutedInTheFileAndRestoredOnLoad) {
   TempDir dir;
   auto hf = load(test::fixture_path("llama/model"));

@@ -14,6 +14,7 @@ Result<ModelConfig> parse_gemma_family(const Json& j, const std::string& where, 
   Json flat = j;
   const bool has_parameters = j.contains("rope_parameters") && !j["rope_parameters"].is_null();
   if (!j.contains("rope_theta") && !has_parameters) flat["rope_theta"] = gen.default_theta;
+  if (!j.contains("max_position_embeddings")) flat["max_position_embeddings"] = gen.default_max_positions;
   // The activation is read below, under the generation's key (transformers 4.57 reads
   // hidden_act for Gemma 1, hidden_activation for Gemma 2/3, and ignores the other).
   flat.erase("hidden_act");
@@ -99,9 +100,10 @@ Result<Json> read_gemma_gguf(const GgufFile& f, Json c, const char* activation_k
   return c;
 }
 
-float llama_cpp_gemma_attn_scale(const ModelConfig& c, int64_t n_layer_27b) {
+bool llama_cpp_gemma_scale_matches(const ModelConfig& c, int64_t n_layer_27b) {
   const int64_t d = c.n_layer == n_layer_27b ? c.n_embd / c.n_head : c.head_dim;
-  return 1.0f / std::sqrt(float(d));
+  // Within float rounding: llama.cpp computes 1.0f / sqrtf(d), a config d^-0.5 in double.
+  return std::fabs(c.attn_scale * std::sqrt(double(d)) - 1.0) < 1e-6;
 }
 
 Result<int64_t> sliding_period(const ModelConfig& c, const std::string& what, const std::string& where) {
@@ -139,7 +141,8 @@ Status read_gemma_gguf_windows(const GgufFile& f, const std::string& arch, int64
 
 namespace {
 
-const GemmaGeneration kGemma1{.arch = "gemma", .activation_key = "hidden_act", .default_theta = 10000.0};
+const GemmaGeneration kGemma1{
+    .arch = "gemma", .activation_key = "hidden_act", .default_theta = 10000.0, .default_max_positions = 8192};
 
 Result<ModelConfig> parse_gemma(const Json& j, const std::string& where) {
   PEFT_ASSIGN_OR_RETURN(ModelConfig c, parse_gemma_family(j, where, kGemma1));

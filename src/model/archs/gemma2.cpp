@@ -11,8 +11,11 @@ namespace peft {
 
 namespace {
 
-const GemmaGeneration kGemma2{
-    .arch = "gemma2", .activation_key = "hidden_activation", .default_theta = 10000.0, .sandwich_norms = true};
+const GemmaGeneration kGemma2{.arch = "gemma2",
+                              .activation_key = "hidden_activation",
+                              .default_theta = 10000.0,
+                              .default_max_positions = 8192,
+                              .sandwich_norms = true};
 
 Result<ModelConfig> parse_gemma2(const Json& j, const std::string& where) {
   PEFT_ASSIGN_OR_RETURN(ModelConfig c, parse_gemma_family(j, where, kGemma2));
@@ -51,7 +54,7 @@ Status write_gemma2_gguf(const ModelConfig& c, GgufWriter& w, const std::string&
   if (c.attn_softcap <= 0.f || c.logit_softcap <= 0.f)
     return Status::errorf(
         "{}: cannot export to GGUF 'gemma2': llama.cpp always soft-caps scores and logits, this model does not", where);
-  if (c.attn_scale != llama_cpp_gemma_attn_scale(c, 46))
+  if (!llama_cpp_gemma_scale_matches(c, 46))
     return Status::errorf(
         "{}: cannot export to GGUF 'gemma2': llama.cpp scales scores by 1/√{} (it reads no query_pre_attn_scalar), "
         "this model by {}",

@@ -16,6 +16,7 @@ namespace {
 const GemmaGeneration kGemma3{.arch = "gemma3_text",
                               .activation_key = "hidden_activation",
                               .default_theta = 1000000.0,
+                              .default_max_positions = 131072,
                               .sandwich_norms = true,
                               .scaled_inputs_embeds = false};
 
@@ -58,8 +59,9 @@ Result<ModelConfig> parse_gemma3(const Json& j, const std::string& where) {
   PEFT_ASSIGN_OR_RETURN(double final_cap, json_get_float_or(j, "final_logit_softcapping", 0.0, where));
   if (final_cap < 0) return Status::errorf("{}: final_logit_softcapping must be positive, found {}", where, final_cap);
   c.logit_softcap = float(final_cap);
+  // transformers 4.57 takes the kwarg sliding_window_pattern (default 6), never the
+  // _sliding_window_pattern its own save writes (layer_types, saved beside it, rules anyway).
   PEFT_ASSIGN_OR_RETURN(int64_t pattern, json_get_int_or(j, "sliding_window_pattern", 6, where));
-  PEFT_ASSIGN_OR_RETURN(pattern, json_get_int_or(j, "_sliding_window_pattern", pattern, where));
   PEFT_TRY(read_sliding_layers(j, where, pattern, c));
   PEFT_ASSIGN_OR_RETURN(c.sliding_rope, read_rope_config(ropes.local, where, "rope_theta", 10000.0, c.n_ctx));
   c.has_sliding_rope = true;
@@ -83,7 +85,7 @@ Result<Json> read_gemma3_gguf(const GgufFile& f, Json c) {
 }
 
 Status write_gemma3_gguf(const ModelConfig& c, GgufWriter& w, const std::string& where) {
-  if (c.attn_scale != llama_cpp_gemma_attn_scale(c, 62))
+  if (!llama_cpp_gemma_scale_matches(c, 62))
     return Status::errorf(
         "{}: cannot export to GGUF 'gemma3': llama.cpp scales scores by 1/√{} (it reads no query_pre_attn_scalar), "
         "this model by {}",

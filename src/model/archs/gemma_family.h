@@ -10,6 +10,7 @@ struct GemmaGeneration {
   const char* arch;                  // model_type
   const char* activation_key;        // "hidden_act" (Gemma 1) or "hidden_activation" (2, 3)
   double default_theta;              // rope_theta when absent (Gemma 3: 1e6)
+  int64_t default_max_positions;     // max_position_embeddings when absent (8192; Gemma 3: 131072)
   bool sandwich_norms = false;       // pre- and post-norms around attention and MLP (2, 3)
   bool scaled_inputs_embeds = true;  // the √C scale applies to every input vector (1, 2) or
                                      // only to token lookups (3: Gemma3TextScaledWordEmbedding)
@@ -30,9 +31,9 @@ std::vector<std::string> gemma_reads(std::vector<std::string> more = {});
 
 // GGUF: llama.cpp's gemma keys on top of the llama family's (head_dim is always written).
 Result<Json> read_gemma_gguf(const GgufFile& f, Json config, const char* activation_key);
-// The score scale llama.cpp's gemma2/gemma3 graphs use: it reads no key for it, taking
-// 1/√head_dim, or 1/√(C/H) for the 27B shape (`n_layer_27b` layers).
-float llama_cpp_gemma_attn_scale(const ModelConfig& c, int64_t n_layer_27b);
+// Whether the model's score scale is the one llama.cpp's gemma2/gemma3 graphs use: they read no
+// key for it, taking 1/√head_dim, or 1/√(C/H) for the 27B shape (`n_layer_27b` layers).
+bool llama_cpp_gemma_scale_matches(const ModelConfig& c, int64_t n_layer_27b);
 // The period p llama.cpp's attention.sliding_window_pattern holds for this model's layers
 // (layer l sliding iff l % p < p − 1); refuses a layout no period gives.
 Result<int64_t> sliding_period(const ModelConfig& c, const std::string& what, const std::string& where);

@@ -4,6 +4,8 @@
 // original_max_position_embeddings), and a sliding window on every layer when set.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "io/gguf.h"
 #include "io/gguf_writer.h"
 #include "model/archs/llama_family.h"
@@ -62,6 +64,22 @@ Result<Json> read_phi3_gguf(const GgufFile& f, Json c) {
   if (!c.contains("original_max_position_embeddings")) {
     PEFT_ASSIGN_OR_RETURN(c["original_max_position_embeddings"],
                           f.get_int_or("phi3.rope.scaling.original_context_length", context));
+  }
+  // Phi3Config holds LongRoPE as exactly {type, short_factor, long_factor}, its attention factor
+  // always the default: the config written is one transformers loads (peft merge saves it).
+  if (c.contains("rope_scaling") && c["rope_scaling"].value("rope_type", "") == "longrope") {
+    const Json s = c["rope_scaling"];
+    const double orig = c["original_max_position_embeddings"].get<double>();
+    const double factor = double(context) / orig;
+    const double expected = factor <= 1 ? 1.0 : std::sqrt(1 + std::log(factor) / std::log(orig));
+    const double attn = s["attention_factor"].get<double>();
+    if (!(std::fabs(attn - expected) <= 1e-5 * expected))
+      return Status::errorf(
+          "{}: phi3.rope.scaling.attn_factor = {} is not Phi-3's own √(1 + ln(context / original) / ln(original)) = "
+          "{}, which transformers' Phi3Config cannot hold",
+          f.path(), attn, expected);
+    c["rope_scaling"] =
+        Json{{"type", "longrope"}, {"short_factor", s["short_factor"]}, {"long_factor", s["long_factor"]}};
   }
   // llama.cpp turns the window off for phi3; the model (and transformers) keep it.
   PEFT_ASSIGN_OR_RETURN(int64_t window, f.get_int_or("phi3.attention.sliding_window", 0));
