@@ -222,6 +222,20 @@ TEST(Gemma3Rope, PerLayerTypeRopeParametersGiveTheSameLogits) {
   EXPECT_GT(test::max_abs_diff(local.data(), v4.data(), int64_t(v4.size())), 1e-3) << "local base had no effect";
 }
 
+// Every parser refuses what is not an object with an error, never an exception (a fuzzer
+// finding: Gemma's and Phi-3's parsers filled defaults into a copy with operator[]).
+TEST(ConfigAudit, NonObjectConfigsAreRefusedByEveryArchitecture) {
+  for (const Json& j : {Json::array(), Json(1), Json("x"), Json(nullptr), Json::array({1, 2})})
+    for (const ArchDef* a : all_archs()) {
+      auto parsed = parse_model_config(*a, j, "config.json");
+      EXPECT_FALSE(parsed.is_ok()) << a->model_type << " " << j.dump();
+    }
+  Json rope = read_config(local_fixture("gemma3_text") + "/model");
+  rope["rope_parameters"] = {{"full_attention", 1}, {"sliding_attention", Json::array()}};
+  rope.erase("rope_scaling");
+  EXPECT_FALSE(parse_model_config(*find_arch("gemma3_text"), rope, "config.json").is_ok());
+}
+
 TEST(ConfigAudit, GemmaKeysAreReadOrRefused) {
   const std::vector<Refusal> rows = {
       {"bidirectional", "gemma3_text", [](Json& j) { j["use_bidirectional_attention"] = true; },

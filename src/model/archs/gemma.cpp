@@ -11,6 +11,7 @@
 namespace peft {
 
 Result<ModelConfig> parse_gemma_family(const Json& j, const std::string& where, const GemmaGeneration& gen) {
+  if (!j.is_object()) return Status::errorf("{}: expected a JSON object, found {}", where, j.type_name());
   Json flat = j;
   const bool has_parameters = j.contains("rope_parameters") && !j["rope_parameters"].is_null();
   if (!j.contains("rope_theta") && !has_parameters) flat["rope_theta"] = gen.default_theta;

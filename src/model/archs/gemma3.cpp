@@ -26,6 +26,7 @@ struct GemmaRopes {
   Json global, local;
 };
 Result<GemmaRopes> split_ropes(const Json& j, const std::string& where) {
+  if (!j.is_object()) return Status::errorf("{}: expected a JSON object, found {}", where, j.type_name());
   GemmaRopes r{j, j};
   const bool has_parameters = j.contains("rope_parameters") && !j["rope_parameters"].is_null();
   if (has_parameters && j["rope_parameters"].is_object() && j["rope_parameters"].contains("full_attention")) {

@@ -17,6 +17,7 @@ namespace {
 
 Result<ModelConfig> parse_phi3(const Json& j, const std::string& where) {
   // Phi3Config's defaults where LlamaConfig's differ; its original length is always set (4096).
+  if (!j.is_object()) return Status::errorf("{}: expected a JSON object, found {}", where, j.type_name());
   Json flat = j;
   if (!j.contains("rms_norm_eps")) flat["rms_norm_eps"] = 1e-5;
   if (!j.contains("max_position_embeddings")) flat["max_position_embeddings"] = 4096;
