@@ -44,18 +44,7 @@ results=$(mktemp)
 
 # Others' CPU during a run: the machine's busy time minus the run's own CPU time, as a share
 # of all cores — above ~10% the row is disturbed by other work and should not be trusted.
-busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
-ncpu=$(nproc)
-timed() {  # timed CMD...: runs CMD (stdout to $results), appends others' CPU % to $others
-  local b0 t0 b1 t1 tf
-  tf=$(mktemp)
-  b0=$(busy_jiffies); t0=$(date +%s.%N)
-  { TIMEFORMAT='%U %S'; time "$@" >>"$results" 2>>"$errors"; } 2>"$tf"
-  b1=$(busy_jiffies); t1=$(date +%s.%N)
-  awk -v b0="$b0" -v b1="$b1" -v t0="$t0" -v t1="$t1" -v n="$ncpu" -v hz="$(getconf CLK_TCK)" \
-    '{ o = ((b1 - b0) / hz - $1 - $2) / ((t1 - t0) * n) * 100; if (o < 0) o = 0; printf "%.0f\n", o }' "$tf" >>"$others"
-  rm -f "$tf"
-}
+source bench/timed.sh
 others=$(mktemp)
 errors=$(mktemp)
 trap 'rm -f "$results" "$others" "$errors"' EXIT
@@ -77,6 +66,9 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
 for r, o in zip(rows, open(sys.argv[2]).read().split()):
     r["others_cpu_pct"] = int(o)
+if any(r.get("failed") for r in rows):
+    print("a run failed (see stderr); its row is left out", file=sys.stderr)
+rows = [r for r in rows if not r.get("failed")]
 by = {}
 for r in rows:
     dt = "bf16" if r["base_dtype"].startswith("bf16") else "f32"

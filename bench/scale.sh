@@ -28,19 +28,7 @@ done
 lora=(--lora-r 16 --target-modules q_proj,k_proj,v_proj,o_proj)
 results=$(mktemp) others=$(mktemp) errors=$(mktemp)
 trap 'rm -f "$results" "$others" "$errors"' EXIT
-busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
-timed() {  # as compare.sh: runs CMD (stdout to $results), appends others' CPU % to $others
-  local b0 t0 b1 t1 tf
-  tf=$(mktemp)
-  b0=$(busy_jiffies); t0=$(date +%s.%N)
-  if ! { TIMEFORMAT='%U %S'; time "$@" >>"$results" 2>>"$errors"; } 2>"$tf"; then
-    echo '{"failed": true}' >>"$results"
-  fi
-  b1=$(busy_jiffies); t1=$(date +%s.%N)
-  awk -v b0="$b0" -v b1="$b1" -v t0="$t0" -v t1="$t1" -v n="$(nproc)" -v hz="$(getconf CLK_TCK)" \
-    '{ o = ((b1 - b0) / hz - $1 - $2) / ((t1 - t0) * n) * 100; if (o < 0) o = 0; printf "%.0f\n", o }' "$tf" >>"$others"
-  rm -f "$tf"
-}
+source bench/timed.sh
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for preset in $presets; do
