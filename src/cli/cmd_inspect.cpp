@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "io/gguf.h"
 #include "io/gguf_vocab.h"
+#include "io/gguf_writer.h"
 #include "io/llama2c.h"
 #include "io/safetensors.h"
 #include "model/gguf_model.h"
@@ -122,7 +123,27 @@ Status inspect_gguf(const std::string& path) {
   return Status::ok();
 }
 
-Status run_inspect(const std::string& path) {
+// --dequantize: the same file with every tensor as F32 (quantized blocks decoded as ggml
+// decodes them), for tools that cannot read a quantized type, and to check our decoding.
+Status dequantize_gguf(const std::string& path, const std::string& out) {
+  if (!path.ends_with(".gguf")) return Status::errorf("{}: --dequantize reads a .gguf file", path);
+  PEFT_ASSIGN_OR_RETURN(GgufFile f, GgufFile::open(path));
+  GgufWriter w;
+  w.set_alignment(f.alignment());
+  for (const auto& [key, v] : f.metadata())
+    if (key != "general.alignment") w.set(key, key == "general.file_type" ? GgufValue::of_uint(GgufType::U32, 0) : v);
+  for (const GgufTensorInfo& t : f.tensors()) {
+    PEFT_ASSIGN_OR_RETURN(OwnedTensor x, f.to_f32(t));
+    w.add_tensor(t.name, GgmlType::F32, t.shape(),
+                 std::string(static_cast<const char*>(x.view().data), x.view().nbytes()));
+  }
+  PEFT_TRY(w.write(out));
+  fmt::print(stderr, "{} -> {} ({} tensors as F32)\n", path, out, f.tensors().size());
+  return Status::ok();
+}
+
+Status run_inspect(const std::string& path, const std::string& dequantize_to) {
+  if (!dequantize_to.empty()) return dequantize_gguf(path, dequantize_to);
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) return Status::errorf("{}: no such file or folder", path);
@@ -138,9 +159,14 @@ Status run_inspect(const std::string& path) {
 
 void add_inspect(CLI::App& app, Action& action) {
   auto path = std::make_shared<std::string>();
+  auto dequantize_to = std::make_shared<std::string>();
   CLI::App* sub = app.add_subcommand("inspect", "print the config and tensors of a model or file");
   sub->add_option("path", *path, "model folder, .safetensors, .gguf or llama2.c .bin file")->required();
-  sub->callback([path, &action] { action = [path] { return run_inspect(*path); }; });
+  sub->add_option("--dequantize", *dequantize_to,
+                  "write the .gguf file's tensors, every one as F32 (quantized blocks decoded), to this .gguf");
+  sub->callback([path, dequantize_to, &action] {
+    action = [path, dequantize_to] { return run_inspect(*path, *dequantize_to); };
+  });
 }
 
 }  // namespace peft::cli

@@ -2,6 +2,7 @@
 #include "core/dtype.h"
 
 #include "core/check.h"
+#include "quant/quant.h"
 
 namespace peft {
 
@@ -17,8 +18,14 @@ std::string_view dtype_name(DType t) {
       return "I32";
     case DType::I64:
       return "I64";
+    default:
+      return quant_type_name(t);
   }
-  return "?";
+}
+
+size_t dtype_nbytes(DType t, int64_t n) {
+  if (dtype_is_quantized(t)) return quant_nbytes(t, n);
+  return size_t(n) * dtype_size(t);
 }
 
 std::optional<DType> dtype_from_name(std::string_view name) {
@@ -97,7 +104,8 @@ void convert_to_f32(float* dst, const void* src, DType src_type, size_t n) {
       return;
     }
     default:
-      PEFT_CHECK(false, "convert_to_f32: {} is not a float type", dtype_name(src_type));
+      PEFT_CHECK(dtype_is_quantized(src_type), "convert_to_f32: {} is not a float type", dtype_name(src_type));
+      dequantize(dst, src, src_type, int64_t(n));
   }
 }
 
@@ -117,7 +125,8 @@ void convert_from_f32(void* dst, DType dst_type, const float* src, size_t n) {
       return;
     }
     default:
-      PEFT_CHECK(false, "convert_from_f32: {} is not a float type", dtype_name(dst_type));
+      PEFT_CHECK(dtype_is_quantized(dst_type), "convert_from_f32: {} is not a float type", dtype_name(dst_type));
+      quantize(dst, src, dst_type, int64_t(n));
   }
 }
 

@@ -57,6 +57,7 @@ Tensor Tensor::reshape(std::initializer_list<int64_t> dims) const {
 Tensor Tensor::slice0(int64_t begin, int64_t end) const {
   PEFT_CHECK(ndim >= 1 && 0 <= begin && begin <= end && end <= shape[0], "bad slice [{}, {}) of {}", begin, end,
              shape_str());
+  PEFT_CHECK(!dtype_is_quantized(dtype), "slice of a {} tensor", dtype_name(dtype));
   Tensor t = *this;
   t.data = static_cast<char*>(data) + size_t(begin * stride[0]) * dtype_size(dtype);
   t.shape[0] = end - begin;
@@ -65,6 +66,7 @@ Tensor Tensor::slice0(int64_t begin, int64_t end) const {
 
 Tensor Tensor::operator[](int64_t i) const {
   PEFT_CHECK(ndim >= 1 && 0 <= i && i < shape[0], "index {} out of {}", i, shape_str());
+  PEFT_CHECK(!dtype_is_quantized(dtype), "index into a {} tensor", dtype_name(dtype));
   Tensor t;
   t.data = static_cast<char*>(data) + size_t(i * stride[0]) * dtype_size(dtype);
   t.dtype = dtype;

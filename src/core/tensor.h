@@ -26,7 +26,7 @@ struct Tensor {
   Tensor(void* data, DType dtype, const std::vector<int64_t>& dims);
 
   int64_t numel() const;
-  size_t nbytes() const { return size_t(numel()) * dtype_size(dtype); }
+  size_t nbytes() const { return dtype_nbytes(dtype, numel()); }
   int64_t dim(int i) const { return shape[size_t(i < 0 ? i + ndim : i)]; }
   bool is_contiguous() const;
   std::vector<int64_t> dims() const { return {shape.begin(), shape.begin() + ndim}; }
@@ -52,7 +52,7 @@ struct Tensor {
 
   // Same data, new contiguous shape with the same element count.
   Tensor reshape(std::initializer_list<int64_t> dims) const;
-  // Rows [begin, end) of the first dimension.
+  // Rows [begin, end) of the first dimension (not for quantized tensors, which are only whole).
   Tensor slice0(int64_t begin, int64_t end) const;
   // Sub-tensor at index i of the first dimension.
   Tensor operator[](int64_t i) const;

@@ -4,6 +4,7 @@
 // anything is allocated, so a hostile count cannot trigger a huge allocation, and tensor
 // extents are checked against the file size so a truncated file is an error, not SIGSEGV.
 #include "io/gguf.h"
+#include "quant/quant.h"
 
 #include <algorithm>
 
@@ -335,36 +336,27 @@ Result<bool> GgufFile::get_bool_or(const std::string& key, bool fallback) const 
 
 namespace {
 Status unsupported(const std::string& path, const GgufTensorInfo& t) {
-  return Status::errorf("{}: unsupported ggml type {} ({}) for tensor '{}' (supported: F32, F16, BF16, Q8_0)", path,
-                        ggml_type_name(t.type) ? ggml_type_name(t.type) : "?", t.type, t.name);
+  return Status::errorf(
+      "{}: unsupported ggml type {} ({}) for tensor '{}' (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, "
+      "Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)",
+      path, ggml_type_name(t.type) ? ggml_type_name(t.type) : "?", t.type, t.name);
 }
 }  // namespace
 
 Result<Tensor> GgufFile::view(const GgufTensorInfo& t) const {
-  DType dt;
-  switch (GgmlType(t.type)) {
-    case GgmlType::F32:
-      dt = DType::F32;
-      break;
-    case GgmlType::F16:
-      dt = DType::F16;
-      break;
-    case GgmlType::BF16:
-      dt = DType::BF16;
-      break;
-    default:
-      return unsupported(path_, t);
+  const std::optional<DType> dt = dtype_from_ggml(t.type);
+  if (!dt) return unsupported(path_, t);
+  if (dtype_is_quantized(*dt)) {
+    const int64_t block = quant_block(*dt);  // open() checked that rows are whole blocks
+    if (const int64_t b = first_bad_block(t.data, *dt, t.numel()); b >= 0)
+      return Status::errorf("{}: tensor '{}' ({}) has a NaN or infinite scale in block {} (row {})", path_, t.name,
+                            dtype_name(*dt), b, b * block / t.ne[0]);
   }
   // The mapping is read-only (PROT_READ); callers never write through weight views.
-  return Tensor(const_cast<unsigned char*>(t.data), dt, t.shape());
+  return Tensor(const_cast<unsigned char*>(t.data), *dt, t.shape());
 }
 
 Result<OwnedTensor> GgufFile::to_f32(const GgufTensorInfo& t) const {
-  if (t.type == uint32_t(GgmlType::Q8_0)) {
-    OwnedTensor out(DType::F32, t.shape());
-    dequantize_q8_0(out.f32(), t.data, t.numel());
-    return out;
-  }
   PEFT_ASSIGN_OR_RETURN(Tensor v, view(t));
   return peft::to_f32(v);
 }

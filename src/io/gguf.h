@@ -80,14 +80,30 @@ struct GgufValue {
   std::string summary() const;
 };
 
-// ggml tensor types (the numbers llama.cpp writes). Only F32, F16, Q8_0 and BF16 can be
-// read as numbers here; the others are recognised so errors and `inspect` can name them.
-enum class GgmlType : uint32_t { F32 = 0, F16 = 1, Q4_0 = 2, Q8_0 = 8, Q4_K = 12, BF16 = 30 };
+// ggml tensor types (the numbers llama.cpp writes). F32, F16, BF16 and the quantized types of
+// src/quant/ are read; the others are recognised so errors and `inspect` can name them.
+enum class GgmlType : uint32_t {
+  F32 = 0,
+  F16 = 1,
+  Q4_0 = 2,
+  Q4_1 = 3,
+  Q5_0 = 6,
+  Q5_1 = 7,
+  Q8_0 = 8,
+  Q2_K = 10,
+  Q3_K = 11,
+  Q4_K = 12,
+  Q5_K = 13,
+  Q6_K = 14,
+  IQ4_NL = 20,
+  IQ4_XS = 23,
+  BF16 = 30
+};
 // "F32", "Q4_K", ...; nullptr for numbers ggml does not define.
 const char* ggml_type_name(uint32_t type);
 // Elements per block and bytes per block; {0, 0} for unknown types.
 std::pair<int64_t, int64_t> ggml_block_layout(uint32_t type);
-bool ggml_type_readable(uint32_t type);  // F32, F16, Q8_0, BF16
+bool ggml_type_readable(uint32_t type);  // F32, F16, BF16 and dtype_from_ggml's quantized types
 
 constexpr int kGgufMaxDims = 4;
 constexpr uint64_t kGgufDefaultAlignment = 32;
@@ -129,10 +145,12 @@ class GgufFile {
   Result<double> get_float_or(const std::string& key, double fallback) const;
   Result<bool> get_bool_or(const std::string& key, bool fallback) const;
 
-  // A zero-copy view (row-major shape) of an F32, F16 or BF16 tensor.
+  // A zero-copy view (row-major shape) of a tensor of any readable type, quantized ones in
+  // their blocks. Unsupported types fail with "<path>: unsupported ggml type IQ2_XS (17) for
+  // tensor '<name>' ..."; a quantized tensor with a NaN/inf scale fails naming the tensor and
+  // the block (open() refuses rows that are not whole blocks).
   Result<Tensor> view(const GgufTensorInfo& t) const;
-  // An F32 copy of any readable type (Q8_0 dequantised). Unsupported types fail with
-  // "<path>: unsupported ggml type Q4_K (12) for tensor '<name>' ...".
+  // An F32 copy of any readable type (quantized ones dequantized).
   Result<OwnedTensor> to_f32(const GgufTensorInfo& t) const;
 
  private:
@@ -146,10 +164,5 @@ class GgufFile {
   std::vector<GgufTensorInfo> tensors_;
   std::map<std::string, size_t> tensor_index_;
 };
-
-// Q8_0 blocks of 32: f16 scale d + 32 int8 q, x = d·q. `n` must be a multiple of 32.
-void dequantize_q8_0(float* dst, const unsigned char* src, int64_t n);
-// llama.cpp's reference quantiser: d = max|x| / 127, q = round(x / d).
-void quantize_q8_0(unsigned char* dst, const float* src, int64_t n);
 
 }  // namespace peft

@@ -1,10 +1,11 @@
-// GGUF metadata values, the ggml type table and the Q8_0 (de)quantiser.
+// GGUF metadata values and the ggml type table.
 #include <cmath>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "io/gguf.h"
+#include "quant/quant.h"
 
 namespace peft {
 
@@ -147,39 +148,12 @@ std::pair<int64_t, int64_t> ggml_block_layout(uint32_t type) {
   return r ? std::pair{r->block, r->bytes} : std::pair<int64_t, int64_t>{0, 0};
 }
 
-bool ggml_type_readable(uint32_t type) {
-  return type == uint32_t(GgmlType::F32) || type == uint32_t(GgmlType::F16) || type == uint32_t(GgmlType::Q8_0) ||
-         type == uint32_t(GgmlType::BF16);
-}
+bool ggml_type_readable(uint32_t type) { return dtype_from_ggml(type).has_value(); }
 
 int64_t GgufTensorInfo::numel() const {
   int64_t n = 1;
   for (int64_t d : ne) n *= d;
   return n;
-}
-
-void dequantize_q8_0(float* dst, const unsigned char* src, int64_t n) {
-  for (int64_t b = 0; b < n / 32; ++b) {
-    const unsigned char* block = src + b * 34;
-    uint16_t dbits;
-    std::memcpy(&dbits, block, 2);
-    const float d = f16_to_f32(dbits);
-    for (int j = 0; j < 32; ++j) dst[b * 32 + j] = d * float(int8_t(block[2 + j]));
-  }
-}
-
-void quantize_q8_0(unsigned char* dst, const float* src, int64_t n) {
-  for (int64_t b = 0; b < n / 32; ++b) {
-    const float* x = src + b * 32;
-    float amax = 0;
-    for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
-    const float d = amax / 127.f;
-    const float id = d != 0.f ? 1.f / d : 0.f;
-    unsigned char* block = dst + b * 34;
-    const uint16_t dbits = f32_to_f16(d);
-    std::memcpy(block, &dbits, 2);
-    for (int j = 0; j < 32; ++j) block[2 + j] = static_cast<unsigned char>(int8_t(std::lround(x[j] * id)));
-  }
 }
 
 }  // namespace peft

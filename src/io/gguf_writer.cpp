@@ -1,6 +1,8 @@
 // GGUF v3 writer: header (metadata + tensor infos) padded to the alignment, then tensor data.
 #include "io/gguf_writer.h"
 
+#include "quant/quant.h"
+
 #include <algorithm>
 #include <cstring>
 #include <string_view>
@@ -84,13 +86,14 @@ std::string encode_ggml(const float* data, int64_t n, GgmlType type) {
       out.resize(size_t(n) * 2);
       convert_from_f32(out.data(), type == GgmlType::F16 ? DType::F16 : DType::BF16, data, size_t(n));
       break;
-    case GgmlType::Q8_0:
-      PEFT_CHECK(n % 32 == 0, "Q8_0 needs a multiple of 32 values, got {}", n);
-      out.resize(size_t(n / 32 * 34));
-      quantize_q8_0(reinterpret_cast<unsigned char*>(out.data()), data, n);
-      break;
-    default:
-      PEFT_CHECK(false, "encode_ggml: type {} cannot be written", uint32_t(type));
+    default: {
+      const std::optional<DType> dt = dtype_from_ggml(uint32_t(type));
+      PEFT_CHECK(dt && quant_can_quantize(*dt), "encode_ggml: type {} cannot be written", uint32_t(type));
+      PEFT_CHECK(n % quant_block(*dt) == 0, "{} needs a multiple of {} values, got {}", dtype_name(*dt),
+                 quant_block(*dt), n);
+      out.resize(quant_nbytes(*dt, n));
+      quantize(out.data(), data, *dt, n);
+    }
   }
   return out;
 }

@@ -1,8 +1,10 @@
-// Embedding row gather (fp32 or bf16 table) and its race-free scatter-add backward.
+// Embedding row gather (fp32, bf16 or quantized table) and its race-free scatter-add backward.
 #include "kernels/embedding.h"
 
 #include <algorithm>
 #include <cstring>
+
+#include "quant/quant.h"
 
 namespace peft {
 
@@ -15,6 +17,10 @@ void embedding_forward(float* out, const int32_t* ids, const Tensor& table, int6
     PEFT_CHECK(ids[n] >= 0 && ids[n] < V, "token id {} at row {} outside [0, {})", ids[n], n, V);
 #pragma omp parallel for schedule(static) if (N * C > 65536)
   for (int64_t n = 0; n < N; ++n) {
+    if (dtype_is_quantized(table.dtype)) {  // a quantized table: the row's blocks dequantized
+      dequantize_rows(out + n * C, table, ids[n], ids[n] + 1);
+      continue;
+    }
     const char* row = static_cast<const char*>(table.data) + size_t(ids[n] * ld) * esize;
     if (table.dtype == DType::F32)
       std::memcpy(out + n * C, row, size_t(C) * sizeof(float));

@@ -2,6 +2,7 @@
 #include "kernels/matmul.h"
 
 #include "kernels/gemv_bf16.h"
+#include "kernels/quant_matmul.h"
 
 #include <compare>
 #include <list>
@@ -137,6 +138,7 @@ int64_t weight_ld(const Tensor& W) {
 }  // namespace
 
 void linear_forward(float* y, const float* x, const Tensor& W, const float* b, int64_t M) {
+  if (dtype_is_quantized(W.dtype)) return quant_linear_forward(y, x, W, b, M);
   const int64_t N = W.dim(0), K = W.dim(1), ldw = weight_ld(W);
   // y = x · Wᵀ: W (N, K) seen as (K, N) through transposed strides.
   GemmKey key{M, N, K, K, ldw, N, false, true, false, b != nullptr, mdt::f32};
@@ -153,6 +155,7 @@ void linear_forward(float* y, const float* x, const Tensor& W, const float* b, i
 }
 
 void linear_backward_input(float* dx, const float* dy, const Tensor& W, int64_t M) {
+  if (dtype_is_quantized(W.dtype)) return quant_linear_backward_input(dx, dy, W, M);
   const int64_t N = W.dim(0), K = W.dim(1), ldw = weight_ld(W);
   // dx (M, K) += dy (M, N) · W (N, K): W is used untransposed.
   GemmKey key{M, K, N, N, ldw, K, false, false, true, false, mdt::f32};
@@ -182,6 +185,13 @@ void gemm_f32(float* C, const float* A, const float* B, const GemmShape& g) {
   const int64_t lda = g.trans_a ? g.M : g.K;  // A stored (K, M) or (M, K)
   const int64_t ldb = g.trans_b ? g.K : g.N;  // B stored (N, K) or (K, N)
   GemmKey key{g.M, g.N, g.K, lda, ldb, g.N, g.trans_a, g.trans_b, g.accumulate, false, mdt::f32};
+  run_gemm(key, C, A, B, nullptr);
+}
+
+void gemm_bf16(float* C, int64_t ldc, const uint16_t* A, int64_t lda, const uint16_t* B, int64_t ldb,
+               const GemmShape& g) {
+  PEFT_CHECK(g.M >= 0 && g.N >= 0 && g.K >= 0, "bad gemm shape {}x{}x{}", g.M, g.N, g.K);
+  GemmKey key{g.M, g.N, g.K, lda, ldb, ldc, g.trans_a, g.trans_b, g.accumulate, false, mdt::bf16};
   run_gemm(key, C, A, B, nullptr);
 }
 

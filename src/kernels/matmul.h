@@ -7,7 +7,8 @@
 namespace peft {
 
 // y (M, N) = x (M, K) · Wᵀ + b.  W (N, K) is nn.Linear's layout, F32 or BF16 (then x is
-// rounded to bf16 and the product accumulates in fp32); b (N) may be null; y is overwritten.
+// rounded to bf16 and the product accumulates in fp32), or a quantized type (quant_matmul.h
+// states the numerics); b (N) may be null; y is overwritten.
 void linear_forward(float* y, const float* x, const Tensor& W, const float* b, int64_t M);
 
 // dx (M, K) += dy (M, N) · W (N, K).  (y = x Wᵀ ⇒ ∂L/∂x = ∂L/∂y · W.)
@@ -27,5 +28,10 @@ struct GemmShape {
   bool accumulate = false;
 };
 void gemm_f32(float* C, const float* A, const float* B, const GemmShape& shape);
+
+// The same product on bf16 operands with explicit leading dimensions (lda, ldb, ldc in
+// elements) and fp32 C: for callers that build their bf16 operands themselves (quant_matmul).
+void gemm_bf16(float* C, int64_t ldc, const uint16_t* A, int64_t lda, const uint16_t* B, int64_t ldb,
+               const GemmShape& shape);
 
 }  // namespace peft

@@ -19,8 +19,9 @@ Result<Json> gguf_hf_config(const GgufFile& file);
 
 // The file's tensors under Hugging Face names and layouts: rows back in Hugging Face order
 // (llama.cpp's q/k interleave, BLOOM/GPT-NeoX [q | k | v] blocks), GPT-2 projections
-// transposed back to Conv1D (in, out). F32/F16/BF16 tensors that need no reordering are views
-// into the mapping; Q8_0 is dequantised to F32 (BF16 when options.base_dtype asks for it).
+// transposed back to Conv1D (in, out) except quantized ones, which stay (out, in) in their
+// blocks. Tensors that need no reordering are views into the mapping, quantized ones included
+// (the model binder applies options.base_dtype).
 // GGUF names without a Hugging Face counterpart keep their name (listed, never bound).
 Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<const GgufFile> file, const Json& config,
                                                                const LoadOptions& options);

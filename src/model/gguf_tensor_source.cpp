@@ -37,20 +37,12 @@ class GgufTensorSource final : public TensorSource {
     return v;
   }
 
-  Status add(const GgufTensorInfo& info, const Mapped& m, DType quantized_to) {
-    Tensor src;
+  // Quantized tensors stay in their blocks (an mmap view, or a row-reordered copy); they are
+  // never transposed (ggml holds every matrix (out, in), which is how peft binds them).
+  Status add(const GgufTensorInfo& info, Mapped m) {
     OwnedTensor holder;
-    if (info.type == uint32_t(GgmlType::Q8_0)) {
-      PEFT_ASSIGN_OR_RETURN(holder, file_->to_f32(info));
-      if (quantized_to == DType::BF16 && info.ne.size() >= 2) {
-        OwnedTensor narrow(DType::BF16, holder.view().dims());
-        convert_from_f32(narrow.view().data, DType::BF16, holder.f32(), size_t(holder.numel()));
-        holder = std::move(narrow);
-      }
-      src = holder.view();
-    } else {
-      PEFT_ASSIGN_OR_RETURN(src, file_->view(info));
-    }
+    PEFT_ASSIGN_OR_RETURN(Tensor src, file_->view(info));
+    if (dtype_is_quantized(src.dtype)) m.transpose = false;
     Tensor out = src;
     if (m.minus != 0.f) {
       OwnedTensor w = to_f32(src);
@@ -72,7 +64,7 @@ class GgufTensorSource final : public TensorSource {
   Result<OwnedTensor> undo_layout(const GgufTensorInfo& info, const Tensor& src, const Mapped& m) const {
     const size_t esize = dtype_size(src.dtype);
     const int64_t rows = src.ndim >= 1 ? src.dim(0) : 1;
-    const size_t row_bytes = src.ndim >= 2 ? size_t(src.dim(1)) * esize : esize;
+    const size_t row_bytes = dtype_nbytes(src.dtype, src.ndim >= 2 ? src.numel() / rows : 1);
     OwnedTensor t(src.dtype, src.dims());
     PEFT_TRY(reorder_rows(m.rows, /*to_gguf=*/false, t.view().data, src.data, rows, row_bytes,
                           file_->path() + ": tensor '" + info.name + "'"));
@@ -129,12 +121,11 @@ Result<std::shared_ptr<const TensorSource>> gguf_tensor_source(std::shared_ptr<c
     return std::nullopt;
   };
   const bool tied = config.value("tie_word_embeddings", false);
-  const DType quantized_to = options.base_dtype.value_or(DType::F32);
   auto source = std::make_shared<GgufTensorSource>(file);
   for (const GgufTensorInfo& info : file->tensors()) {
     if (tied && info.name == "output.weight") continue;  // a copy of the embedding (gguf_hf_config checked)
     const Mapped m = map_name(info.name).value_or(Mapped{info.name, {}, false, 0.f});  // unknown: listed, never bound
-    PEFT_TRY(source->add(info, m, quantized_to));
+    PEFT_TRY(source->add(info, m));
   }
   return std::shared_ptr<const TensorSource>(std::move(source));
 }

@@ -7,6 +7,7 @@
 #include "model/gguf_model.h"
 #include "model/math_keys.h"
 #include "model/model.h"
+#include "quant/quant.h"
 
 namespace peft {
 
@@ -27,9 +28,10 @@ Result<std::optional<DType>> base_dtype_from_flag(std::string_view flag) {
   if (flag.empty()) return std::optional<DType>();
   std::string upper(flag);
   for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
-  const std::optional<DType> t = dtype_from_name(upper);
-  if (!t || (*t != DType::F32 && *t != DType::BF16))
-    return Status::errorf("--base-dtype: expected f32 or bf16, found '{}'", flag);
+  std::optional<DType> t = dtype_from_name(upper);
+  if (!t) t = quant_type_from_name(upper);
+  if (!t || (*t != DType::F32 && *t != DType::BF16 && !(dtype_is_quantized(*t) && quant_can_quantize(*t))))
+    return Status::errorf("--base-dtype: expected f32, bf16, q8_0, q4_0, q4_k or nf4, found '{}'", flag);
   return t;
 }
 

@@ -41,11 +41,14 @@ struct LayerWeights {
 
 struct LoadOptions {
   // Storage type of the big matrices (linears, embeddings). nullopt keeps the checkpoint's
-  // own precision (F16 is widened to F32, which the GEMMs need).
+  // own precision (F16 is widened to F32, which the GEMMs need; quantized GGUF tensors stay
+  // quantized). F32/BF16 apply to every matrix (quantized ones dequantized). Q8_0, Q4_0, Q4_K
+  // and NF4 quantize a float checkpoint's block projections at load; its embeddings and head
+  // are then BF16, and a projection whose rows are not whole blocks stays BF16 (noted on stderr).
   std::optional<DType> base_dtype;
 };
 
-// --base-dtype: "f32" or "bf16" (dtype_from_name's spellings, any case); "" = the
+// --base-dtype: "f32", "bf16", "q8_0", "q4_0", "q4_k" or "nf4" (any case); "" = the
 // checkpoint's own (nullopt). The one parser of the flag.
 Result<std::optional<DType>> base_dtype_from_flag(std::string_view flag);
 
@@ -69,6 +72,11 @@ struct Model {
   std::shared_ptr<const TensorSource> source;
   std::vector<OwnedTensor> owned;
 };
+
+// Replaces a weight by its merged f32 values (adapters' merge_into): stored back in the old
+// float dtype, or kept F32 when the old weight was quantized (the exact merge; a quantized
+// writer requantizes it and reports the error that adds).
+void replace_weight(Model& m, Tensor& w, OwnedTensor merged_f32);
 
 // Load a Hugging Face model folder (config.json + safetensors).
 Result<std::unique_ptr<Model>> load_model(const std::string& path, const LoadOptions& options = {});

@@ -2,9 +2,11 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "model/model.h"
+#include "quant/quant.h"
 
 namespace peft {
 
@@ -14,28 +16,34 @@ class Binder {
  public:
   Binder(Model& m, const LoadOptions& opt) : m_(m), opt_(opt) {}
 
-  // The big matrices: stored in the base dtype. `conv1d` files hold (in, out).
+  // The big matrices: stored in the base dtype. `conv1d` files hold (in, out), except for
+  // quantized tensors, which are always (out, in) (ggml's layout). `projection`: a block's
+  // linear, which --base-dtype q8_0|q4_0|q4_k|nf4 quantizes.
   Status matrix(Tensor& dst, const std::string& pattern, int64_t layer, int64_t rows, int64_t cols,
-                bool transposed_in_file, bool force_f32 = false) {
+                bool transposed_in_file, bool force_f32 = false, bool projection = false) {
     PEFT_ASSIGN_OR_RETURN(const Tensor* src, find(pattern, layer));
     const std::string name = layer_name(pattern, layer);
+    if (dtype_is_quantized(src->dtype)) transposed_in_file = false;
     std::vector<int64_t> want =
         transposed_in_file ? std::vector<int64_t>{cols, rows} : std::vector<int64_t>{rows, cols};
     PEFT_TRY(check_shape(*src, name, want));
-    DType target = force_f32 ? DType::F32 : base_dtype(src->dtype);
+    DType target = DType::F32;
+    if (!force_f32) {
+      PEFT_ASSIGN_OR_RETURN(target, base_dtype(*src, name, projection, cols));
+    }
     if (!transposed_in_file && src->dtype == target) {
-      dst = *src;  // zero copy: a view into the mmap
+      dst = *src;  // zero copy: a view into the mmap (quantized blocks included)
       return Status::ok();
     }
     OwnedTensor f32 = to_f32(*src);
-    OwnedTensor out(target, {rows, cols});
-    std::vector<float> row(static_cast<size_t>(cols));
-    for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t c = 0; c < cols; ++c)
-        row[size_t(c)] = transposed_in_file ? f32.f32()[c * rows + r] : f32.f32()[r * cols + c];
-      convert_from_f32(static_cast<char*>(out.view().data) + size_t(r * cols) * dtype_size(target), target, row.data(),
-                       size_t(cols));
+    if (transposed_in_file) {
+      OwnedTensor t(DType::F32, {rows, cols});
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) t.f32()[r * cols + c] = f32.f32()[c * rows + r];
+      f32 = std::move(t);
     }
+    OwnedTensor out(target, {rows, cols});
+    convert_from_f32(out.view().data, target, f32.f32(), size_t(rows * cols));
     dst = out.view();
     m_.owned.push_back(std::move(out));
     return Status::ok();
@@ -69,14 +77,38 @@ class Binder {
   }
 
   Status linear(Linear& dst, const std::string& w, const std::string& b, int64_t layer, int64_t out, int64_t in) {
-    PEFT_TRY(matrix(dst.w, w, layer, out, in, m_.names.conv1d));
+    PEFT_TRY(matrix(dst.w, w, layer, out, in, m_.names.conv1d, false, /*projection=*/true));
     return vector(dst.b, b, layer, out);
   }
 
  private:
-  DType base_dtype(DType file_dtype) const {
-    if (opt_.base_dtype) return *opt_.base_dtype;
-    return file_dtype == DType::BF16 ? DType::BF16 : DType::F32;
+  // The storage type of a matrix whose file type is src.dtype.
+  Result<DType> base_dtype(const Tensor& src, const std::string& name, bool projection, int64_t cols) {
+    const DType file = src.dtype;
+    if (!opt_.base_dtype) {  // the checkpoint's own: F16 widened (the GEMMs read F32/BF16/quantized)
+      return file == DType::F16 ? DType::F32 : file;
+    }
+    const DType want = *opt_.base_dtype;
+    if (!dtype_is_quantized(want)) return want;  // f32 / bf16: every matrix, quantized files dequantized
+    // Quantization at load (QLoRA-style): block projections only; embeddings and the head bf16.
+    if (dtype_is_quantized(file))
+      return Status::errorf("{}: --base-dtype {} quantizes a float checkpoint, but tensor '{}' is already {}",
+                            file_of(name), dtype_name(want), name, dtype_name(file));
+    if (!projection) return DType::BF16;
+    if (cols % quant_block(want) != 0) {
+      ++kept_bf16_;
+      return DType::BF16;
+    }
+    return want;
+  }
+  int64_t kept_bf16_ = 0;
+
+ public:
+  // Projections left in bf16 by --base-dtype because their rows are not whole blocks.
+  int64_t kept_bf16() const { return kept_bf16_; }
+  std::string file_of(const std::string& name) const {
+    const std::string f = m_.source->file_of(name);
+    return f.empty() ? m_.path : f;
   }
 
  public:
@@ -111,8 +143,14 @@ class Binder {
       return Status::errorf("{}: tensor '{}' has shape {} but config.json implies [{}]",
                             m_.source->file_of(name).empty() ? m_.path : m_.source->file_of(name), name, t.shape_str(),
                             fmt::join(want, ", "));
-    if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
+    if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16 && !dtype_is_quantized(t.dtype))
       return Status::errorf("{}: tensor '{}' has dtype {}, expected a float type", m_.path, name, dtype_name(t.dtype));
+    if (dtype_is_quantized(t.dtype)) {
+      if (const int64_t b = first_bad_block(t.data, t.dtype, t.numel()); b >= 0)
+        return Status::errorf("{}: tensor '{}' ({}) has a NaN or infinite scale in block {}", file_of(name), name,
+                              dtype_name(t.dtype), b);
+      return Status::ok();
+    }
     // A NaN or inf weight (a damaged file, a dtype that lies) would make every output garbage.
     if (const int64_t i = first_non_finite(t); i >= 0)
       return Status::errorf("{}: tensor '{}' holds a non-finite value (NaN or inf) at element {}",
@@ -125,6 +163,16 @@ class Binder {
 };
 
 }  // namespace
+
+void replace_weight(Model& m, Tensor& w, OwnedTensor merged) {
+  if (w.dtype != DType::F32 && !dtype_is_quantized(w.dtype)) {
+    OwnedTensor back(w.dtype, merged.view().dims());
+    convert_from_f32(back.view().data, w.dtype, merged.f32(), size_t(merged.numel()));
+    merged = std::move(back);
+  }
+  w = merged.view();
+  m.owned.push_back(std::move(merged));
+}
 
 // BLOOM's build_alibi_tensor: slopes 2^(−8i/c) for c = the largest power of two ≤ H,
 // then 2^(−4j/c) for odd j for the remaining heads.
@@ -229,6 +277,10 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
     }
     PEFT_TRY(bind.linear(w.down, n.down_w, n.down_b, l, C, F));
   }
+  if (bind.kept_bf16() > 0 && opt.base_dtype)
+    std::fprintf(stderr, "note: %lld projections kept in bf16: their rows are not whole %s blocks of %lld values\n",
+                 static_cast<long long>(bind.kept_bf16()), std::string(dtype_name(*opt.base_dtype)).c_str(),
+                 static_cast<long long>(quant_block(*opt.base_dtype)));
   // Nothing the checkpoint holds may go unused: such a tensor means the config describes
   // another model (a bias it does not know of, a layer it would drop).
   for (const std::string& name : m.source->names()) {

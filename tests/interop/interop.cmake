@@ -34,6 +34,13 @@ foreach(arch llama gpt2 bloom gpt_neox qwen2 mistral qwen3 smollm3 olmo2 gemma g
            COMMAND ${_interop}/run_python_client transformers-4.57 ${_interop}/clients/llama_cpp_roundtrip.py --arch ${arch})
   list(APPEND _interop_tests interop.llama-cpp.${arch})
 endforeach()
+# Quantized GGUF bases: peft's decoding of every type against gguf-py's (random blocks, and files
+# llama.cpp's own quantizer writes), and a LoRA trained on a Q4_K_M file run by llama.cpp on it.
+foreach(part blocks files adapter)
+  add_test(NAME interop.llama-cpp.quantized-${part}
+           COMMAND ${_interop}/run_python_client transformers-4.57 ${_interop}/clients/quantized_gguf.py --part ${part})
+  list(APPEND _interop_tests interop.llama-cpp.quantized-${part})
+endforeach()
 add_test(NAME interop.llama-cpp.stories260k-greedy COMMAND ${_interop}/llama_cpp_greedy.sh $<TARGET_FILE:peft>)
 list(APPEND _interop_tests interop.llama-cpp.stories260k-greedy)
 

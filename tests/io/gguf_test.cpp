@@ -257,16 +257,28 @@ TEST(Gguf, BadInputGivesErrorsNamingTheFile) {
 TEST(Gguf, UnsupportedTypesAreListedButNotRead) {
   TempDir dir;
   GgufWriter w;
-  w.add_raw_tensor("blk.0.attn_q.weight", 12, {256, 2}, std::string(2 * 144, '\0'));
+  w.add_raw_tensor("blk.0.attn_q.weight", 17, {256, 2}, std::string(2 * 74, '\0'));  // IQ2_XS
   auto f = open_bytes(dir, *w.serialize());
   ASSERT_TRUE(f.is_ok()) << f.status().message();
   const GgufTensorInfo& t = f->tensors()[0];
-  EXPECT_EQ(t.nbytes, 288u);
+  EXPECT_EQ(t.nbytes, 148u);
   auto v = f->to_f32(t);
   ASSERT_FALSE(v.is_ok());
-  EXPECT_NE(v.status().message().find("unsupported ggml type Q4_K (12) for tensor 'blk.0.attn_q.weight'"),
+  EXPECT_NE(v.status().message().find("unsupported ggml type IQ2_XS (17) for tensor 'blk.0.attn_q.weight'"),
             std::string::npos)
       << v.status().message();
+}
+
+// A quantized tensor whose rows are not whole blocks cannot be a matrix of blocks.
+TEST(Gguf, QuantizedRowsMustBeWholeBlocks) {
+  TempDir dir;
+  GgufWriter w;
+  w.add_raw_tensor("blk.0.attn_q.weight", 12, {128, 4}, std::string(2 * 144, '\0'));  // Q4_K, rows of 128
+  auto f = open_bytes(dir, *w.serialize());
+  ASSERT_FALSE(f.is_ok());
+  EXPECT_NE(f.status().message().find("'blk.0.attn_q.weight' (Q4_K) has 128 elements per row, not a multiple"),
+            std::string::npos)
+      << f.status().message();
 }
 
 }  // namespace

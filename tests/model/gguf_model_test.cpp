@@ -209,16 +209,16 @@ TEST(GgufModel, UnsupportedTensorTypeNamesTheTensor) {
   GgufWriter w;
   for (const auto& [k, v] : file->metadata()) w.set(k, v);
   for (const GgufTensorInfo& t : file->tensors()) {
-    if (t.name == "blk.0.attn_q.weight")  // Q4_0: 32-element blocks of 18 bytes
-      w.add_raw_tensor(t.name, 2, t.ne, std::string(size_t(t.numel() / 32 * 18), '\0'));
+    if (t.name == "blk.0.attn_q.weight")  // MXFP4: 32-element blocks of 17 bytes, not read by peft
+      w.add_raw_tensor(t.name, 39, t.ne, std::string(size_t(t.numel() / 32 * 17), '\0'));
     else
       w.add_raw_tensor(t.name, t.type, t.ne, std::string(reinterpret_cast<const char*>(t.data), t.nbytes));
   }
-  const std::string path = dir / "q4.gguf";
+  const std::string path = dir / "mxfp4.gguf";
   ASSERT_TRUE(w.write(path).is_ok());
   auto m = load_model(path);
   ASSERT_FALSE(m.is_ok());
-  EXPECT_NE(m.status().message().find("unsupported ggml type Q4_0 (2) for tensor 'blk.0.attn_q.weight'"),
+  EXPECT_NE(m.status().message().find("unsupported ggml type MXFP4 (39) for tensor 'blk.0.attn_q.weight'"),
             std::string::npos)
       << m.status().message();
 }

@@ -135,13 +135,7 @@ Status AdaLinkAdapter::merge_into(Model& model) const {
     model.names.lm_head_w = "lm_head.weight";
     model.hf_config["tie_word_embeddings"] = false;
   }
-  if (model.tok_embd.dtype != DType::F32) {
-    OwnedTensor back(model.tok_embd.dtype, {V, d});
-    convert_from_f32(back.view().data, model.tok_embd.dtype, folded.f32(), size_t(V * d));
-    folded = std::move(back);
-  }
-  model.tok_embd = folded.view();
-  model.owned.push_back(std::move(folded));
+  replace_weight(model, model.tok_embd, std::move(folded));
   return Status::ok();
 }
 

@@ -170,7 +170,7 @@ const float* AdamixAdapter::linear_output_backward(Site site, int64_t layer, con
   return dy;
 }
 
-// W' (out, in) = W + s · B̄ Ā, in the base weights' own dtype, on private copies.
+// W' (out, in) = W + s · B̄ Ā, in the base weights' own float dtype (F32 for a quantized base), on private copies.
 Status AdamixAdapter::merge_into(Model& model) const {
   const int64_t r = config_.r;
   for (const Module& m : modules_) {
@@ -183,13 +183,7 @@ Status AdamixAdapter::merge_into(Model& model) const {
     OwnedTensor delta(DType::F32, {m.out, m.in});
     gemm_f32(delta.f32(), bbar.data(), abar.data(), GemmShape{m.out, m.in, r, false, false, false});
     for (int64_t i = 0; i < m.out * m.in; ++i) w.f32()[i] += scaling_ * delta.f32()[i];
-    if (l->w.dtype != DType::F32) {
-      OwnedTensor back(l->w.dtype, {m.out, m.in});
-      convert_from_f32(back.view().data, l->w.dtype, w.f32(), size_t(m.out * m.in));
-      w = std::move(back);
-    }
-    l->w = w.view();
-    model.owned.push_back(std::move(w));
+    replace_weight(model, l->w, std::move(w));
   }
   return Status::ok();
 }

@@ -126,13 +126,7 @@ Status Ia3Adapter::merge_into(Model& model) const {
     const int64_t out = lin->out(), in = lin->in();
     for (int64_t o = 0; o < out; ++o)
       for (int64_t i = 0; i < in; ++i) w.f32()[o * in + i] *= m.feedforward ? l[i] : l[o];
-    if (lin->w.dtype != DType::F32) {
-      OwnedTensor back(lin->w.dtype, {out, in});
-      convert_from_f32(back.view().data, lin->w.dtype, w.f32(), size_t(out * in));
-      w = std::move(back);
-    }
-    lin->w = w.view();
-    model.owned.push_back(std::move(w));
+    replace_weight(model, lin->w, std::move(w));
     if (!m.feedforward && lin->has_bias()) {
       OwnedTensor b = to_f32(lin->b);
       for (int64_t o = 0; o < out; ++o) b.f32()[o] *= l[o];

@@ -121,7 +121,7 @@ Status LoraAdapter::export_as(const std::string& format, const Model& model, con
   return write_lora_gguf(model, pairs(), config_.r, config_.scaling(), options.type, out);
 }
 
-// W' (out, in) = W + s · B A, in the base weights' own dtype, on private copies.
+// W' (out, in) = W + s · B A, in the base weights' own float dtype (F32 for a quantized base), on private copies.
 Status LoraAdapter::merge_into(Model& model) const {
   for (const Module& m : modules_) {
     Linear* l = linear_at(model.layers[size_t(m.ref.layer)], m.ref.site);
@@ -132,13 +132,7 @@ Status LoraAdapter::merge_into(Model& model) const {
     gemm_f32(delta.f32(), params_[m.b].value.f32(), params_[m.a].value.f32(),
              GemmShape{m.out, m.in, config_.r, false, false, false});
     for (int64_t i = 0; i < m.out * m.in; ++i) w.f32()[i] += scaling_ * delta.f32()[i];
-    if (l->w.dtype != DType::F32) {
-      OwnedTensor back(l->w.dtype, {m.out, m.in});
-      convert_from_f32(back.view().data, l->w.dtype, w.f32(), size_t(m.out * m.in));
-      w = std::move(back);
-    }
-    l->w = w.view();
-    model.owned.push_back(std::move(w));
+    replace_weight(model, l->w, std::move(w));
   }
   return Status::ok();
 }
