@@ -47,12 +47,12 @@ Result<GenerateBenchResult> run_generate_bench(const GenerateBenchOptions& opt) 
   GenerateBenchResult r;
   r.options = opt;
   PEFT_ASSIGN_OR_RETURN(std::optional<DType> base_flag, base_dtype_from_flag(opt.base_dtype));
-  const DType base = base_flag.value_or(DType::F32);  // random weights: f32 unless asked
   if (opt.prompt < 1 || opt.tokens < 1 || opt.batch < 0)
     return Status::errorf("--prompt and --tokens must be >= 1, --batch >= 0");
-  PEFT_ASSIGN_OR_RETURN(Json hf, preset_config(opt.preset, opt.arch));
-  r.options.arch = hf["model_type"].get<std::string>();
-  PEFT_ASSIGN_OR_RETURN(auto model, random_model(hf, base, opt.seed));
+  if (opt.model.empty()) PEFT_TRY(preset_config(opt.preset, opt.arch).status());
+  PEFT_ASSIGN_OR_RETURN(auto model, bench_model(opt.model, opt.preset, opt.arch, base_flag, opt.seed));
+  r.options.arch = model->config.arch;
+  r.base_types = describe_base(*model);
   const ModelConfig& c = model->config;
   if (opt.prompt + opt.tokens > c.n_ctx)
     return Status::errorf("--prompt + --tokens ({}) exceeds the preset's context ({})", opt.prompt + opt.tokens,
@@ -92,6 +92,8 @@ Json GenerateBenchResult::to_json() const {
               {"preset", o.preset},
               {"arch", o.arch},
               {"base_dtype", o.base_dtype},
+              {"base_types", base_types},
+              {"model", o.model},
               {"prompt", o.prompt},
               {"tokens", o.tokens},
               {"batch", o.batch},
@@ -108,8 +110,8 @@ Json GenerateBenchResult::to_json() const {
 
 std::string GenerateBenchResult::to_text() const {
   const GenerateBenchOptions& o = options;
-  std::string out = fmt::format("{} ({}, {} weights), {} threads, prompt {} tokens, {} new tokens\n", o.preset, o.arch,
-                                o.base_dtype, threads, o.prompt, o.tokens);
+  std::string out = fmt::format("{} ({}, {} weights), {} threads, prompt {} tokens, {} new tokens\n",
+                                o.model.empty() ? o.preset : o.model, o.arch, base_types, threads, o.prompt, o.tokens);
   out += fmt::format("  prompt {:.1f} tokens/s, batch-1 greedy decode {:.1f} tokens/s", prompt_tokens_per_s,
                      decode_tokens_per_s);
   if (o.batch > 0) out += fmt::format(", batch-{} decode {:.1f} tokens/s", o.batch, batched_decode_tokens_per_s);

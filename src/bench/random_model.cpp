@@ -270,19 +270,45 @@ Result<Json> preset_config(const std::string& preset, const std::string& arch) {
 }
 
 Result<std::unique_ptr<Model>> random_model(const Json& config, DType base, uint64_t seed) {
-  if (base != DType::F32 && base != DType::BF16) return Status::errorf("random models are f32 or bf16");
+  if (base != DType::F32 && base != DType::BF16 && !dtype_is_quantized(base))
+    return Status::errorf("random models are f32, bf16 or quantized at load");
   const std::string type = config.value("model_type", "");
   const ArchDef* arch = find_arch(type);
   if (!arch)
     return Status::errorf("random models: model_type '{}' is unknown (supported: {})", type, supported_archs());
   PEFT_ASSIGN_OR_RETURN(ModelConfig mc, parse_model_config(*arch, config, "<bench preset>"));
-  auto source = std::make_shared<RandomSource>(base, seed);
+  auto source = std::make_shared<RandomSource>(dtype_is_quantized(base) ? DType::BF16 : base, seed);
   fill_from_names(*source, mc, arch->tensor_names(mc));
   LoadOptions options;
   options.base_dtype = base;
   PEFT_ASSIGN_OR_RETURN(auto model, load_model_from(config, "<bench preset>", source, "<random>", options));
   source->release_unreferenced(model_pointers(*model));
   return model;
+}
+
+std::string describe_base(const Model& m) {
+  std::vector<std::string> types;
+  for (const LayerWeights& l : m.layers)
+    for (const Linear* x : {&l.q, &l.k, &l.v, &l.qkv, &l.o, &l.gate, &l.up, &l.down}) {
+      if (!x->w.data) continue;
+      const std::string name(dtype_name(x->w.dtype));
+      if (std::find(types.begin(), types.end(), name) == types.end()) types.push_back(name);
+    }
+  return fmt::format("{}", fmt::join(types, "+"));
+}
+
+Result<std::unique_ptr<Model>> bench_model(const std::string& path, const std::string& preset, const std::string& arch,
+                                           std::optional<DType> base, uint64_t seed) {
+  if (!path.empty()) {
+    LoadOptions options;
+    options.base_dtype = base;
+    PEFT_ASSIGN_OR_RETURN(auto model, load_model(path, options));
+    if (!arch.empty() && model->config.arch != arch)
+      return Status::errorf("--arch '{}' does not match --model {} (a {} model)", arch, path, model->config.arch);
+    return model;
+  }
+  PEFT_ASSIGN_OR_RETURN(Json hf, preset_config(preset, arch));
+  return random_model(hf, base.value_or(DType::F32), seed);
 }
 
 }  // namespace peft::bench

@@ -78,12 +78,10 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   TrainBenchResult r;
   r.options = opt;
   PEFT_ASSIGN_OR_RETURN(std::optional<DType> base_flag, base_dtype_from_flag(opt.base_dtype));
-  const DType base = base_flag.value_or(DType::F32);  // random weights: f32 unless asked
   if (opt.steps < 1 || opt.warmup < 0) return Status::errorf("--steps must be >= 1 and --warmup >= 0");
   const MethodDef* method = find_method(opt.method);
   if (!method) return Status::errorf("--method '{}' is unknown (supported: {})", opt.method, supported_methods());
-  PEFT_ASSIGN_OR_RETURN(Json hf, preset_config(opt.preset, opt.arch));
-  r.options.arch = hf["model_type"].get<std::string>();
+  if (opt.model.empty()) PEFT_TRY(preset_config(opt.preset, opt.arch).status());
   int64_t B = opt.batch, T = opt.seq;
   {
     int64_t dB = 0, dT = 0;
@@ -95,7 +93,9 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   r.options.seq = T;
 
   auto t_load = Clock::now();
-  PEFT_ASSIGN_OR_RETURN(auto model, random_model(hf, base, opt.seed));
+  PEFT_ASSIGN_OR_RETURN(auto model, bench_model(opt.model, opt.preset, opt.arch, base_flag, opt.seed));
+  r.options.arch = model->config.arch;
+  r.base_types = describe_base(*model);
   const ModelConfig& c = model->config;
   if (T + 1 > c.n_ctx) return Status::errorf("--seq {} exceeds the preset's context ({})", T, c.n_ctx);
   PEFT_ASSIGN_OR_RETURN(Json mcfg, method_config(*method, opt));
@@ -153,7 +153,8 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   r.gflops = r.flops_per_step / r.step_s / 1e9;
   r.peak_rss_mb = peak_rss_mb();  // before the reference GEMM allocates its buffers
   if (opt.measure_peak) {
-    r.peak_gflops = matmul_peak_gflops(base);
+    // BF16 and quantized bases (bf16 panels) run the bf16 GEMM: its peak is theirs.
+    r.peak_gflops = matmul_peak_gflops(r.base_types == "F32" ? DType::F32 : DType::BF16);
     r.pct_of_peak = 100.0 * r.gflops / r.peak_gflops;
   }
   return r;
@@ -167,6 +168,8 @@ Json TrainBenchResult::to_json() const {
               {"arch", o.arch},
               {"method", o.method},
               {"base_dtype", o.base_dtype},
+              {"base_types", base_types},
+              {"model", o.model},
               {"batch", o.batch},
               {"seq", o.seq},
               {"gradient_checkpointing", o.gradient_checkpointing},
@@ -198,8 +201,8 @@ std::string TrainBenchResult::to_text() const {
   auto pct = [&](double s) { return step_s > 0 ? 100.0 * s / step_s : 0.0; };
   std::string out = fmt::format(
       "{} ({} {:.1f}M params, {} base) {} ({} trainable), batch {} x {}, {} threads, {} steps after {} warm-up\n",
-      o.preset, o.arch, double(params) / 1e6, o.base_dtype, o.method, trainable_params, o.batch, o.seq, threads,
-      o.steps, o.warmup);
+      o.model.empty() ? o.preset : o.model, o.arch, double(params) / 1e6, base_types, o.method, trainable_params,
+      o.batch, o.seq, threads, o.steps, o.warmup);
   out += fmt::format(
       "  {:.1f} tokens/s, {:.4f} s/step: forward {:.4f} ({:.0f}%), backward {:.4f} ({:.0f}%), "
       "optimizer {:.4f} ({:.0f}%), other {:.4f} ({:.0f}%)\n",
@@ -207,8 +210,8 @@ std::string TrainBenchResult::to_text() const {
       other_s, pct(other_s));
   out += fmt::format("  {:.1f} GFLOP/s achieved ({:.3g} GFLOP/step)", gflops, flops_per_step / 1e9);
   if (peak_gflops > 0)
-    out +=
-        fmt::format(", {:.0f}% of the measured {} matmul peak {:.1f} GFLOP/s", pct_of_peak, o.base_dtype, peak_gflops);
+    out += fmt::format(", {:.0f}% of the measured {} matmul peak {:.1f} GFLOP/s", pct_of_peak,
+                       base_types == "F32" ? "F32" : "BF16", peak_gflops);
   out += fmt::format("\n  peak RSS {:.1f} MB, loss {:.4f} -> {:.4f}, setup {:.2f} s\n", peak_rss_mb, first_loss,
                      last_loss, load_s);
   return out;

@@ -17,7 +17,8 @@ struct TrainBenchOptions {
   std::string method = default_method_name();
   std::string target_modules;     // comma-separated; "" = the method's default for the arch
   std::optional<int64_t> lora_r;  // methods with an "r" field (lora, adamix); default 8
-  std::string base_dtype = "f32";
+  std::string base_dtype;         // --base-dtype; "" = f32 for a preset, the file's own with --model
+  std::string model;              // a model folder or file instead of the preset's random weights
   int64_t steps = 5, warmup = 2;
   uint64_t seed = 42;
   bool measure_peak = true;             // time the reference GEMM (≈ 1 s) for the % of peak
@@ -33,6 +34,7 @@ struct TrainBenchResult {
   double tokens_per_s = 0, flops_per_step = 0, gflops = 0;
   double peak_gflops = 0, pct_of_peak = 0;  // measured matmul peak for the base dtype
   double load_s = 0, peak_rss_mb = 0, first_loss = 0, last_loss = 0;
+  std::string base_types;  // the block projections' storage types, e.g. "Q4_K+Q6_K"
   Json to_json() const;
   std::string to_text() const;
 };

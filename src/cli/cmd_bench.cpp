@@ -58,7 +58,9 @@ void add_bench(CLI::App& app, Action& action) {
   t->add_option("--method", a->train.method, "any registered method (default lora)");
   t->add_option("--target-modules", a->train.target_modules, "comma-separated (default: q,v / c_attn)");
   t->add_option("--lora-r", a->train.lora_r, "rank for methods with one (default 8)");
-  t->add_option("--base-dtype", a->train.base_dtype, "f32 (default) or bf16 base weights");
+  t->add_option("--base-dtype", a->train.base_dtype,
+                "f32 (default), bf16, or q8_0|q4_0|q4_k|nf4 (projections quantized at load)");
+  t->add_option("--model", a->train.model, "a model folder or file (e.g. a quantized GGUF) instead of a preset");
   t->add_option("--steps", a->train.steps, "timed steps (default 5)");
   t->add_option("--warmup", a->train.warmup, "untimed steps first (default 2)");
   t->add_option("--seed", a->train.seed, "weights, adapter init and tokens (default 42)");
@@ -71,7 +73,9 @@ void add_bench(CLI::App& app, Action& action) {
   CLI::App* g = bench->add_subcommand("generate", "time prompt processing and greedy decoding");
   g->add_option("--arch", a->gen.arch, "the preset's model_type (optional; must match)");
   g->add_option("--preset", a->gen.preset, presets + " (default gpt2-124m)");
-  g->add_option("--base-dtype", a->gen.base_dtype, "f32 (default) or bf16 weights");
+  g->add_option("--base-dtype", a->gen.base_dtype,
+                "f32 (default), bf16, or q8_0|q4_0|q4_k|nf4 (projections quantized at load)");
+  g->add_option("--model", a->gen.model, "a model folder or file (e.g. a quantized GGUF) instead of a preset");
   g->add_option("--prompt", a->gen.prompt, "prompt tokens (default 128)");
   g->add_option("--tokens", a->gen.tokens, "new tokens per row (default 64)");
   g->add_option("--batch", a->gen.batch, "rows of the batched decode (default 4; 0 = skip)");

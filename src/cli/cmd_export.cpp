@@ -41,40 +41,51 @@ Result<std::optional<GgufVocab>> vocab_of(const std::string& path, const std::st
 
 Result<GgmlType> tensor_type(const ExportArgs& a) {
   auto type = ggml_type_from_flag(a.type.empty() ? "f32" : a.type);
-  if (!type) return Status::errorf("--type: expected f32, f16, bf16 or q8_0, found '{}'", a.type);
+  if (!type) return Status::errorf("--type: expected f32, f16, bf16, q8_0, q4_0 or q4_k, found '{}'", a.type);
   return *type;
 }
 
+}  // namespace
+
+Status write_model_gguf(const Model& model, const std::string& model_path, const std::string& out,
+                        const std::string& type_flag, const std::string& name,
+                        std::vector<StorageError>* storage_errors) {
+  auto type = ggml_type_from_flag(type_flag.empty() ? "f32" : type_flag);
+  if (!type) return Status::errorf("--type: expected f32, f16, bf16, q8_0, q4_0 or q4_k, found '{}'", type_flag);
+  PEFT_ASSIGN_OR_RETURN(std::optional<GgufVocab> vocab, vocab_of(model_path, model.config.arch));
+  if (vocab) {
+    // The model's config is the authority Hugging Face generation uses for BOS/EOS.
+    const int64_t n = int64_t(vocab->tokens.size());
+    if (vocab->bos_id < 0 && model.config.bos_id >= 0 && model.config.bos_id < n) vocab->bos_id = model.config.bos_id;
+    if (vocab->eos_id < 0 && model.config.eos_id >= 0 && model.config.eos_id < n) vocab->eos_id = model.config.eos_id;
+  } else {
+    fmt::print(stderr,
+               "warning: no tokenizer found for {}; the GGUF file will have no tokenizer.ggml.* data "
+               "(llama.cpp needs one)\n",
+               model_path);
+  }
+  GgufExportOptions opt;
+  opt.type = *type;
+  opt.name = name;
+  opt.storage_errors = storage_errors;
+  if (opt.name.empty()) {
+    std::filesystem::path p(model_path);
+    opt.name = (p.has_filename() ? p : p.parent_path()).stem().string();
+  }
+  return export_gguf(model, vocab ? &*vocab : nullptr, opt, out);
+}
+
+namespace {
+
 // --format gguf: the model, with --adapter merged into its weights first.
 Status export_model_gguf(const ExportArgs& a) {
-  PEFT_ASSIGN_OR_RETURN(GgmlType type, tensor_type(a));
+  PEFT_TRY(tensor_type(a).status());
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model));
   if (!a.adapter.empty()) {
     PEFT_ASSIGN_OR_RETURN(auto adapter, load_cli_adapter(*model, a.adapter, std::nullopt));
     PEFT_TRY(adapter->merge_into(*model).with_context(a.adapter));
   }
-  PEFT_ASSIGN_OR_RETURN(std::optional<GgufVocab> vocab, vocab_of(a.model, model->config.arch));
-  if (vocab) {
-    // The model's config is the authority Hugging Face generation uses for BOS/EOS.
-    const int64_t n = int64_t(vocab->tokens.size());
-    if (vocab->bos_id < 0 && model->config.bos_id >= 0 && model->config.bos_id < n)
-      vocab->bos_id = model->config.bos_id;
-    if (vocab->eos_id < 0 && model->config.eos_id >= 0 && model->config.eos_id < n)
-      vocab->eos_id = model->config.eos_id;
-  } else {
-    fmt::print(stderr,
-               "warning: no tokenizer found for {}; the GGUF file will have no tokenizer.ggml.* data "
-               "(llama.cpp needs one)\n",
-               a.model);
-  }
-  GgufExportOptions opt;
-  opt.type = type;
-  opt.name = a.name;
-  if (opt.name.empty()) {
-    std::filesystem::path p(a.model);
-    opt.name = (p.has_filename() ? p : p.parent_path()).stem().string();
-  }
-  PEFT_TRY(export_gguf(*model, vocab ? &*vocab : nullptr, opt, a.out));
+  PEFT_TRY(write_model_gguf(*model, a.model, a.out, a.type, a.name, nullptr));
   fmt::print(stderr, "exported {}{} -> {} ({})\n", a.model, a.adapter.empty() ? "" : " with " + a.adapter + " merged",
              a.out, a.type.empty() ? "f32" : a.type);
   return Status::ok();
@@ -133,7 +144,7 @@ void add_export(CLI::App& app, Action& action) {
   cmd->add_option("--out", args->out, "output file (GGUF) or folder, new or empty (written atomically)")->required();
   cmd->add_flag("--overwrite", args->overwrite,
                 "replace an existing output (a folder keeps the files this command does not write)");
-  cmd->add_option("--type", args->type, "GGUF tensor storage: f32 (default), f16, bf16 or q8_0");
+  cmd->add_option("--type", args->type, "GGUF tensor storage: f32 (default), f16, bf16, q8_0, q4_0 or q4_k");
   cmd->add_option("--name", args->name, "general.name of a GGUF model (default: the model folder's name)");
   cmd->callback([args, &action] { action = [args] { return run_export(*args); }; });
 }

@@ -8,6 +8,7 @@
 
 #include "adapters/adapter.h"
 #include "core/status.h"
+#include "model/gguf_export.h"
 #include "model/model.h"
 #include "tokenizer/model_tokenizer.h"
 
@@ -15,6 +16,12 @@ namespace peft::cli {
 
 // "f32" / "bf16" / "" (keep the checkpoint's) → LoadOptions.
 Result<LoadOptions> load_options_from_flag(const std::string& base_dtype);
+
+// `model` (loaded from model_path, whose tokenizer is embedded) as a GGUF file of --type
+// `type_flag` ("" = f32); lossy matrices' errors go to storage_errors when given.
+Status write_model_gguf(const Model& model, const std::string& model_path, const std::string& out,
+                        const std::string& type_flag, const std::string& name,
+                        std::vector<StorageError>* storage_errors);
 
 // No flag is silently ignored: an error naming the first of `flags` the user gave on `cmd`,
 // with `why` ("only applies when sampling (--temperature > 0)").

@@ -270,10 +270,11 @@ TEST(GgufModel, Stories260KExportKeepsLogitsAndTokenizer) {
 
 TEST(GgufModel, ExportFlagErrors) {
   TempDir dir;
-  auto r = test::run_peft("export --format gguf --type q4_k --model " + test::fixture_path("llama/model") + " --out " +
+  auto r = test::run_peft("export --format gguf --type q6_k --model " + test::fixture_path("llama/model") + " --out " +
                           (dir / "x.gguf"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("--type: expected f32, f16, bf16 or q8_0, found 'q4_k'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--type: expected f32, f16, bf16, q8_0, q4_0 or q4_k, found 'q6_k'"), std::string::npos)
+      << r.err;
   r = test::run_peft("export --format onnx --model " + test::fixture_path("llama/model") + " --out " + (dir / "x"));
   EXPECT_NE(r.err.find("unknown --format 'onnx'"), std::string::npos) << r.err;
   r = test::run_peft("export --format gguf --model " + test::fixture_path("opt/model") + " --out " + (dir / "x.gguf"));
