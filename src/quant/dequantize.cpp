@@ -168,24 +168,22 @@ void decode_q5_k(const uint8_t* b, float* y) {
 }
 
 // Q6_K (210 bytes): ql[128] (low 4 bits), qh[64] (high 2 bits), scales int8[16], d.
-// Each half of 128: four runs of 32 from ql[0:32]/ql[32:64] low/high nibbles and qh shifts
-// 0, 2, 4, 6; x = (d·sc)·(q − 32), one scale per 16.
+// Each half of 128 is four runs of 32: run r takes the low (r < 2) or high nibbles of
+// ql[32·(r mod 2) …], and bits 2r, 2r+1 of qh[0 … 32]; x = (d·sc)·(q − 32), one scale per 16.
 void decode_q6_k(const uint8_t* b, float* y) {
   const uint8_t* ql = b;
   const uint8_t* qh = b + 128;
   const auto* sc = reinterpret_cast<const int8_t*>(b + 192);
   const float d = load_f16(b + 208);
-  for (int half = 0; half < 2; ++half, ql += 64, qh += 32, sc += 8, y += 128)
-    for (int l = 0; l < 32; ++l) {
-      const int is = l / 16;
-      const int q1 = int((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-      const int q2 = int((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-      const int q3 = int((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-      const int q4 = int((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-      y[l + 0] = (d * float(sc[is + 0])) * float(q1);
-      y[l + 32] = (d * float(sc[is + 2])) * float(q2);
-      y[l + 64] = (d * float(sc[is + 4])) * float(q3);
-      y[l + 96] = (d * float(sc[is + 6])) * float(q4);
+  for (int half = 0; half < 2; ++half, ql += 64, qh += 32, sc += 8)
+    for (int r = 0; r < 4; ++r, y += 32) {
+      const uint8_t* lo = ql + 32 * (r & 1);
+      const int nib = 4 * (r >> 1), hs = 2 * r;
+      for (int g = 0; g < 2; ++g) {  // 16 values per scale
+        const float dl = d * float(sc[2 * r + g]);
+        for (int l = 16 * g; l < 16 * g + 16; ++l)
+          y[l] = dl * float(int(((lo[l] >> nib) & 0xF) | (((qh[l] >> hs) & 3) << 4)) - 32);
+      }
     }
 }
 

@@ -16,7 +16,6 @@ adapter: LoRA trained by peft on the Q4_K_M file: llama.cpp applies its GGUF LoR
          F16 base and on the Hugging Face folder.
 """
 import argparse
-import ctypes
 import os
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import torch
 from common import Report, TINY_CONFIGS, fail, input_ids, make_tiny_model, max_diff, peft, peft_logits, scratch_dir, \
     train
 from llama_cpp_roundtrip import greedy_regret, greedy_text, llama_cpp
+from llama_quantize import FTYPES, llama_quantize
 
 CLIENTS = os.environ.get("PEFT_CLIENTS_DIR", "")
 sys.path.insert(0, os.path.join(CLIENTS, "llama.cpp", "gguf-py"))
@@ -39,9 +39,6 @@ SCALES = {Q.Q8_0: [0], Q.Q4_0: [0], Q.Q4_1: [0, 2], Q.Q5_0: [0], Q.Q5_1: [0, 2],
           Q.Q4_K: [0, 2], Q.Q5_K: [0, 2], Q.Q6_K: [208], Q.IQ4_NL: [0], Q.IQ4_XS: [0]}
 EXTREME = np.array([65504.0, -65504.0, 6.103515625e-05, 5.960464477539063e-08, 0.0, -0.0, 1.0, -3.5],
                    dtype=np.float16)
-# llama_ftype numbers (llama.h) of the files llama.cpp's quantizer writes here.
-FTYPES = {"Q4_0": 2, "Q4_1": 3, "Q8_0": 7, "Q5_0": 8, "Q5_1": 9, "Q2_K": 10, "Q3_K_M": 12, "Q4_K_M": 15,
-          "Q5_K_M": 17, "Q6_K": 18, "IQ4_NL": 25, "IQ4_XS": 30}
 TINY_CONFIGS["llama256"] = dict(model_type="llama", vocab_size=512, hidden_size=256, intermediate_size=512,
                                 num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                                 max_position_embeddings=256)
@@ -105,33 +102,6 @@ def part_blocks(report, work):
         os.path.join(work, "bad.f32.gguf"))
     report.check("a NaN/inf scale is refused naming the tensor and block, nothing written", 0.0 if named else 1.0,
                  err.strip().splitlines()[-1] if err.strip() else "", bound=0.0)
-
-
-def llama_quantize(src, dst, ftype):
-    """llama.cpp's quantizer (llama_model_quantize in the prebuilt libllama) on a GGUF file."""
-    lib_dir = os.path.join(CLIENTS, "llama", "node_modules", "@node-llama-cpp", "linux-x64", "bins", "linux-x64")
-    for dep in ("libggml-base.so", "libggml.v0.5.0.so"):
-        ctypes.CDLL(os.path.join(lib_dir, dep), mode=ctypes.RTLD_GLOBAL)
-    lib = ctypes.CDLL(os.path.join(lib_dir, "libllama.v0.5.0.so"))
-
-    class Params(ctypes.Structure):  # llama_model_quantize_params (include/llama.h)
-        _fields_ = [("nthread", ctypes.c_int32), ("ftype", ctypes.c_int), ("output_tensor_type", ctypes.c_int),
-                    ("token_embedding_type", ctypes.c_int), ("allow_requantize", ctypes.c_bool),
-                    ("quantize_output_tensor", ctypes.c_bool), ("only_copy", ctypes.c_bool), ("pure", ctypes.c_bool),
-                    ("keep_split", ctypes.c_bool), ("dry_run", ctypes.c_bool), ("imatrix", ctypes.c_void_p),
-                    ("kv_overrides", ctypes.c_void_p), ("tt_overrides", ctypes.c_void_p),
-                    ("prune_layers", ctypes.c_void_p), ("max_buf_size", ctypes.c_size_t)]
-
-    lib.llama_model_quantize_default_params.restype = Params
-    lib.llama_model_quantize.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(Params)]
-    lib.llama_model_quantize.restype = ctypes.c_uint32
-    params = lib.llama_model_quantize_default_params()
-    params.ftype = FTYPES[ftype]
-    params.nthread = 1
-    rc = lib.llama_model_quantize(src.encode(), dst.encode(), ctypes.byref(params))
-    if rc != 0 or not os.path.exists(dst):
-        raise RuntimeError(f"llama_model_quantize({ftype}) returned {rc}")
-    return dst
 
 
 def base_files(work):
