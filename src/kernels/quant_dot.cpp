@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "core/check.h"
 #include "quant/ggml_blocks.h"
@@ -121,34 +122,97 @@ float dot_q4_k(const uint8_t* row, const Int8Activations& a) {
 }
 
 // Q6_K: 6-bit codes (q − 32) with a scale per 16: the lanes of one run hold its two halves.
+// Per super-block the 16 scale factors d·sc·d_b and the offsets' term 32·d·Σ sc·xsum16 are
+// computed 16 at a time.
 float dot_q6_k(const uint8_t* row, const Int8Activations& a) {
   const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
   __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-  float offset = 0.f;
+  __m512 offset = _mm512_setzero_ps();
+  // Lane i of a group of 16 scales belongs to activation block i / 2.
+  const __m512i pair = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
   for (int64_t sb = 0; sb < a.K / 256; ++sb) {
     const uint8_t* blk = row + 210 * sb;
-    const float d = load_f16(blk + 208);
+    const __m512 d = _mm512_set1_ps(load_f16(blk + 208));
+    const __m512 sc =
+        _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192))));
+    const __m512 dsc = _mm512_mul_ps(d, sc);
+    offset = _mm512_fmadd_ps(dsc, _mm512_loadu_ps(a.xsum16.data() + 16 * sb), offset);
+    const __m256 dx8 = _mm256_loadu_ps(a.scale.data() + 8 * sb);
+    alignas(64) float f[16];
+    _mm512_store_ps(f, _mm512_mul_ps(dsc, _mm512_permutexvar_ps(pair, _mm512_castps256_ps512(dx8))));
     for (int half = 0; half < 2; ++half) {
       const uint8_t* ql = blk + 64 * half;
       const __m256i qh = load32(blk + 128 + 32 * half);
-      const auto* sc = reinterpret_cast<const int8_t*>(blk + 192 + 8 * half);
       for (int r = 0; r < 4; ++r) {
         const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(load32(ql + 32 * (r & 1)), 4 * (r >> 1)), m4);
         const __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * r), m2), 4);
         const int64_t b = 8 * sb + 4 * half + r;
-        const float s0 = d * float(sc[2 * r]) * a.scale[size_t(b)], s1 = d * float(sc[2 * r + 1]) * a.scale[size_t(b)];
+        const float* fs = f + 8 * half + 2 * r;
         const __m256i p = dot_u8s8(_mm256_or_si256(lo, hb), load32(a.q.data() + 32 * b));
-        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set_m128(_mm_set1_ps(s1), _mm_set1_ps(s0)), acc[r]);
-        offset += d * (float(sc[2 * r]) * a.xsum16[size_t(2 * b)] + float(sc[2 * r + 1]) * a.xsum16[size_t(2 * b + 1)]);
+        acc[r] =
+            _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set_m128(_mm_set1_ps(fs[1]), _mm_set1_ps(fs[0])), acc[r]);
       }
     }
   }
-  return hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]))) - 32.f * offset;
+  return hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]))) -
+         32.f * _mm512_reduce_add_ps(offset);
+}
+
+// IQ4_NL's levels (ggml's kvalues_iq4nl) as a pshufb table, twice (one per 128-bit lane).
+inline __m256i iq4nl_table() {
+  const __m128i t = _mm_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+  return _mm256_set_m128i(t, t);
+}
+
+// 32 4-bit codes (16 bytes: low nibbles are elements 0–15, high 16–31) → their signed levels.
+inline __m256i iq4_levels(const uint8_t* codes, __m256i table) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes)), m4 = _mm_set1_epi8(0x0F);
+  const __m256i idx = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), m4), _mm_and_si128(bytes, m4));
+  return _mm256_shuffle_epi8(table, idx);
+}
+
+// Σ v·x for signed levels v: |v| against x carrying v's sign.
+inline __m256i dot_s8s8(__m256i v, __m256i x) { return dot_u8s8(_mm256_abs_epi8(v), _mm256_sign_epi8(x, v)); }
+
+// IQ4_NL: d·kv[q] per block of 32.
+float dot_iq4_nl(const uint8_t* row, const Int8Activations& a) {
+  const __m256i table = iq4nl_table();
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < a.K / 32; ++b) {
+    const uint8_t* blk = row + 18 * b;
+    const __m256i p = dot_s8s8(iq4_levels(blk + 2, table), load32(a.q.data() + 32 * b));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(load_f16(blk) * a.scale[size_t(b)]), acc);
+  }
+  return hsum(acc);
+}
+
+// IQ4_XS: (d·(sc − 32))·kv[q], eight sub-blocks of 32 laid out as IQ4_NL blocks.
+float dot_iq4_xs(const uint8_t* row, const Int8Activations& a) {
+  const __m256i table = iq4nl_table();
+  __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+  for (int64_t sb = 0; sb < a.K / 256; ++sb) {
+    const uint8_t* blk = row + 136 * sb;
+    const float d = load_f16(blk);
+    uint16_t scales_h;
+    std::memcpy(&scales_h, blk + 2, 2);
+    const uint8_t* scales_l = blk + 4;
+    for (int ib = 0; ib < 8; ++ib) {
+      const int ls = ((scales_l[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((scales_h >> (2 * ib)) & 3) << 4);
+      const int64_t b = 8 * sb + ib;
+      const __m256i p = dot_s8s8(iq4_levels(blk + 8 + 16 * ib, table), load32(a.q.data() + 32 * b));
+      acc[ib & 1] =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * float(ls - 32) * a.scale[size_t(b)]), acc[ib & 1]);
+    }
+  }
+  return hsum(_mm256_add_ps(acc[0], acc[1]));
 }
 
 }  // namespace
 
-bool has_int8_dot(DType t) { return t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_K || t == DType::Q6_K; }
+bool has_int8_dot(DType t) {
+  return t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_K || t == DType::Q6_K || t == DType::IQ4_NL ||
+         t == DType::IQ4_XS;
+}
 
 float dot_int8(DType t, const uint8_t* row, const Int8Activations& a) {
   switch (t) {
@@ -160,6 +224,10 @@ float dot_int8(DType t, const uint8_t* row, const Int8Activations& a) {
       return dot_q4_k(row, a);
     case DType::Q6_K:
       return dot_q6_k(row, a);
+    case DType::IQ4_NL:
+      return dot_iq4_nl(row, a);
+    case DType::IQ4_XS:
+      return dot_iq4_xs(row, a);
     default:
       PEFT_CHECK(false, "dot_int8: {} has no integer kernel", dtype_name(t));
       return 0.f;

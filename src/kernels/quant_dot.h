@@ -24,7 +24,8 @@ struct Int8Activations {
 // x (K), K a multiple of 32.
 void quantize_activations(const float* x, int64_t K, Int8Activations& a);
 
-// Whether dot_int8 serves `t` on this CPU (built with AVX-512 VNNI): Q8_0, Q4_0, Q4_K, Q6_K.
+// Whether dot_int8 serves `t` on this CPU (built with AVX-512 VNNI): Q8_0, Q4_0, Q4_K, Q6_K,
+// IQ4_NL, IQ4_XS.
 bool has_int8_dot(DType t);
 
 // Σ_k deq(w)_k · d_b q_k over one row of W stored in `t` (row: its first block).

@@ -4,7 +4,7 @@
 //   - prefill and training (M > kGemvMaxRows rows): panels of W's rows are dequantized into a
 //     cache-sized bf16 buffer that feeds oneDNN's bf16 GEMM, with x (or dy) rounded to bf16 and
 //     fp32 accumulation: the numerics of a bf16 base, one rounding of the dequantized weight;
-//   - decoding (M ≤ kGemvMaxRows), Q8_0, Q4_0, Q4_K and Q6_K on a CPU with AVX-512 VNNI: the
+//   - decoding (M ≤ kGemvMaxRows), Q8_0, Q4_0, Q4_K, Q6_K, IQ4_NL, IQ4_XS with AVX-512 VNNI: the
 //     activations are quantized to 8 bits per 32 and multiplied with the integer codes, as
 //     llama.cpp does (quant_dot.h states and bounds the error);
 //   - decoding, the other types: each block is decoded to f32 in registers and multiplied with
