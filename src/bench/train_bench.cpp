@@ -85,7 +85,12 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   int64_t B = opt.batch, T = opt.seq;
   {
     int64_t dB = 0, dT = 0;
-    preset_default_batch(opt.preset, dB, dT);
+    if (opt.model.empty()) {
+      preset_default_batch(opt.preset, dB, dT);
+    } else {  // a model file: one sequence of 512 (or its context)
+      dB = 1;
+      dT = 512;
+    }
     if (B <= 0) B = dB;
     if (T <= 0) T = dT;
   }

@@ -216,7 +216,9 @@ void add_eval(CLI::App& app, Action& action) {
                   "greedy generation: prompts decoded together (default 16; same outputs)");
   sub->add_option("--scoring", args->scoring, "generate (default) or likelihood");
   sub->add_option("--predictions", args->predictions, "rescore saved outputs: {\"index\", \"output\"} per line");
-  sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");
+  sub->add_option("--base-dtype", args->base_dtype,
+                  "base weights: f32, bf16 (every matrix), or q8_0|q4_0|q4_k|nf4 (a float checkpoint's projections "
+                  "quantized at load); default the checkpoint's own (a quantized GGUF stays quantized)");
   add_chat_flags(*sub, args->chat,
                  "ask each instruction as the user's message in the model's chat template (generated answers of "
                  "math/commonsense tasks)");

@@ -92,7 +92,9 @@ void add_generate(CLI::App& app, Action& action) {
   sub->add_option("--top-k", args->top_k, "keep the k most likely tokens (0 = off)");
   sub->add_option("--top-p", args->top_p, "nucleus sampling mass (1 = off)");
   sub->add_option("--seed", args->seed, "sampling seed");
-  sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");
+  sub->add_option("--base-dtype", args->base_dtype,
+                  "base weights: f32, bf16 (every matrix), or q8_0|q4_0|q4_k|nf4 (a float checkpoint's projections "
+                  "quantized at load); default the checkpoint's own (a quantized GGUF stays quantized)");
   sub->add_flag("--no-bos", args->no_bos, "do not prepend BOS to the prompt");
   sub->add_flag("--ignore-eos", args->ignore_eos, "keep generating after EOS (and the end of turn)");
   add_chat_flags(*sub, args->chat,

@@ -70,7 +70,9 @@ void add_logits(CLI::App& app, Action& action) {
   sub->add_option("--input", args->input, "safetensors file with input_ids [B, T] (I64 or I32)")->required();
   sub->add_option("--output", args->output, "safetensors file to write logits [B, T, V] to (new)")->required();
   sub->add_flag("--overwrite", args->overwrite, "replace an existing output file");
-  sub->add_option("--base-dtype", args->base_dtype, "f32 or bf16 base weights");
+  sub->add_option("--base-dtype", args->base_dtype,
+                  "base weights: f32, bf16 (every matrix), or q8_0|q4_0|q4_k|nf4 (a float checkpoint's projections "
+                  "quantized at load); default the checkpoint's own (a quantized GGUF stays quantized)");
   sub->callback([args, &action] { action = [args] { return run_logits(*args); }; });
 }
 

@@ -85,8 +85,10 @@ void add_merge(CLI::App& app, Action& action) {
                   "untouched by the adapter is copied exactly)");
   sub->add_flag("--overwrite", args->overwrite,
                 "replace an existing output: the files this command writes (others in the folder are kept)");
-  sub->add_option("--base-dtype", args->base_dtype,
-                  "f32 or bf16 for the merged weights of a folder (quantized bases merge in f32)");
+  sub->add_option(
+      "--base-dtype", args->base_dtype,
+      "f32 or bf16 for the weights of a folder; a quantized GGUF base's matrices are written decoded as bf16 "
+      "(its merged ones f32) unless --base-dtype f32");
   sub->callback([args, &action] { action = [args] { return run_merge(*args); }; });
 }
 

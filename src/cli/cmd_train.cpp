@@ -114,7 +114,9 @@ void add_train(CLI::App& app, Action& action) {
   sub->add_option("--chat-template", c.chat_template,
                   "chat data: render with this template file instead of the model's (chat_template.jinja / "
                   "tokenizer_config.json)");
-  sub->add_option("--base-dtype", c.base_dtype, "f32 or bf16 base weights");
+  sub->add_option("--base-dtype", c.base_dtype,
+                  "base weights: f32, bf16 (every matrix), or q8_0|q4_0|q4_k|nf4 (a float checkpoint's projections "
+                  "quantized at load); default the checkpoint's own (a quantized GGUF stays quantized)");
   sub->add_option("--learning-rate", c.learning_rate, "peak learning rate (default 3e-4)");
   sub->add_option("--batch-size", c.batch_size, "examples per optimizer step (default 128)");
   sub->add_option("--micro-batch-size", c.micro_batch_size, "examples per forward (default 4)");

@@ -65,17 +65,28 @@ Status save_hf_folder(const Model& m, const std::string& dir, const std::string&
       storage.push_back(std::move(w));
       continue;
     }
-    if (!t.transposed && t.tensor.is_contiguous()) {
+    // Safetensors has no block types: a quantized matrix (a GGUF base's, untouched by a merge)
+    // is written decoded, as bf16 (--base-dtype f32 loads the base as f32 instead).
+    const bool quantized = dtype_is_quantized(t.tensor.dtype);
+    const DType type = quantized ? DType::BF16 : t.tensor.dtype;
+    if (!t.transposed && t.tensor.is_contiguous() && !quantized) {
       tensors.push_back({t.name, t.tensor});
       continue;
     }
-    const int64_t rows = t.tensor.dim(0), cols = t.tensor.dim(1);
     OwnedTensor f = to_f32(t.tensor);
+    if (!t.transposed) {
+      OwnedTensor back(type, t.tensor.dims());
+      convert_from_f32(back.view().data, type, f.f32(), size_t(f.numel()));
+      tensors.push_back({t.name, back.view()});
+      storage.push_back(std::move(back));
+      continue;
+    }
+    const int64_t rows = t.tensor.dim(0), cols = t.tensor.dim(1);
     OwnedTensor tr(DType::F32, {cols, rows});
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c) tr.f32()[c * rows + r] = f.f32()[r * cols + c];
-    OwnedTensor back(t.tensor.dtype, {cols, rows});
-    convert_from_f32(back.view().data, t.tensor.dtype, tr.f32(), size_t(rows * cols));
+    OwnedTensor back(type, {cols, rows});
+    convert_from_f32(back.view().data, type, tr.f32(), size_t(rows * cols));
     tensors.push_back({t.name, back.view()});
     storage.push_back(std::move(back));
   }

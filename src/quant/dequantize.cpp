@@ -215,7 +215,9 @@ void decode_iq4_xs(const uint8_t* b, float* y) {
   }
 }
 
-// f32 → bf16, round to nearest even (f32_to_bf16), 16 at a time where the CPU converts.
+// f32 → bf16, round to nearest even, 16 at a time where the CPU converts (that path flushes f32
+// denormals to zero, which f32_to_bf16 keeps; decoded weights of that size round to ±0 or the
+// smallest bf16 denormals, a difference of < 1e-38).
 void to_bf16(uint16_t* dst, const float* src, int64_t n) {
   int64_t i = 0;
 #if defined(__AVX512BF16__) && defined(__AVX512VL__)

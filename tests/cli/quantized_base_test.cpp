@@ -59,6 +59,12 @@ TEST(QuantizedBase, MergeOntoAGgufBaseReportsTheRequantization) {
   const auto unmerged = logits(dir, q8, "--adapter " + llama_lora());
   const auto folded = logits(dir, merged);
   EXPECT_LE(test::max_abs_diff(unmerged.data(), folded.data(), int64_t(folded.size())), 0.05 * max_abs(unmerged));
+  // Into a Hugging Face folder: the untouched quantized matrices written decoded (bf16), the
+  // merged ones f32; it loads and computes what the quantized merge does.
+  auto folder = run_peft("merge --model " + q8 + " --adapter " + llama_lora() + " --out " + (dir / "merged-hf"));
+  ASSERT_EQ(folder.exit_code, 0) << folder.err;
+  const auto from_folder = logits(dir, dir / "merged-hf");
+  EXPECT_LE(test::max_abs_diff(unmerged.data(), from_folder.data(), int64_t(folded.size())), 0.05 * max_abs(unmerged));
   // F16 output: only the merged matrices and the requantized Q8_0 ones move.
   auto f16 =
       run_peft("merge --model " + q8 + " --adapter " + llama_lora() + " --out " + (dir / "m16.gguf") + " --type f16");

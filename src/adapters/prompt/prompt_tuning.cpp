@@ -1,6 +1,8 @@
 // Prompt tuning: the virtual embeddings and their gradient (summed over the batch).
 #include "adapters/prompt/prompt_tuning.h"
 
+#include "kernels/embedding.h"
+
 #include <cstring>
 
 #include "core/rng.h"
@@ -25,11 +27,13 @@ Result<std::unique_ptr<PromptTuningAdapter>> PromptTuningAdapter::create(const M
   PEFT_ASSIGN_OR_RETURN(auto tok, load_tokenizer(model.path));
   std::vector<int32_t> ids = tok->encode(config.init_text, true);  // special tokens included, as tokenizer(text)
   if (ids.empty()) return Status::error("prompt_tuning_init_text encodes to no tokens");
-  OwnedTensor table = to_f32(model.tok_embd);
+  std::vector<int32_t> rows(static_cast<size_t>(nv));
   for (int64_t v = 0; v < nv; ++v) {
-    const int32_t id = ids[size_t(v) % ids.size()];
-    std::memcpy(P + v * Ce, table.f32() + int64_t(id) * Ce, size_t(Ce) * sizeof(float));
+    rows[size_t(v)] = ids[size_t(v) % ids.size()];
+    if (rows[size_t(v)] < 0 || rows[size_t(v)] >= model.config.n_vocab)
+      return Status::errorf("prompt_tuning_init_text token {} is outside the vocabulary", rows[size_t(v)]);
   }
+  embedding_forward(P, rows.data(), model.tok_embd, nv);  // the rows alone (a quantized table too)
   return a;
 }
 
