@@ -122,7 +122,18 @@ def quantized_file(work, f32, ftype):
 
 
 def part_files(report, work):
-    _, f32 = base_files(work)
+    model_dir, f32 = base_files(work)
+    # peft's Q8_0 and Q4_0 writers are ggml's reference quantizers: the same bytes as gguf-py's.
+    floats = {t.name: np.asarray(t.data, dtype=np.float32) for t in gguf.GGUFReader(f32).tensors}
+    for qtype in (Q.Q8_0, Q.Q4_0):
+        ours = os.path.join(work, f"peft-{qtype.name}.gguf")
+        peft("export", "--format", "gguf", "--model", model_dir, "--out", ours, "--type", qtype.name.lower())
+        differ = 0
+        for t in gguf.GGUFReader(ours).tensors:
+            if t.tensor_type == qtype:
+                want = quants.quantize(floats[t.name], qtype)
+                differ += int(np.count_nonzero(np.asarray(t.data).reshape(-1) != want.reshape(-1)))
+        report.check(f"peft's {qtype.name} writer vs gguf-py's quantizer: bytes that differ", float(differ), bound=0.0)
     for ftype in FTYPES:
         try:
             compare_decoding(report, f"llama.cpp's {ftype} file", quantized_file(work, f32, ftype), work)
