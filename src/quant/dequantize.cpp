@@ -135,35 +135,21 @@ inline void k_scale_min(int j, const uint8_t* s, int& sc, int& mn) {
 
 // Q4_K (144 bytes): d, dmin, 12 scale bytes, qs[128]; 8 sub-blocks of 32, each 64 elements
 // reading 32 bytes (low nibbles, then high): x = (d·sc)·q − dmin·m.
-void decode_q4_k(const uint8_t* b, float* y) {
-  const float d = load_f16(b), dmin = load_f16(b + 2);
-  const uint8_t* s = b + 4;
-  const uint8_t* q = b + 16;
-  for (int j = 0; j < 8; j += 2, q += 32) {
-    int sc, mn;
-    k_scale_min(j, s, sc, mn);
-    const float d1 = d * float(sc), m1 = dmin * float(mn);
-    k_scale_min(j + 1, s, sc, mn);
-    const float d2 = d * float(sc), m2 = dmin * float(mn);
-    for (int l = 0; l < 32; ++l) *y++ = d1 * float(q[l] & 0x0F) - m1;
-    for (int l = 0; l < 32; ++l) *y++ = d2 * float(q[l] >> 4) - m2;
-  }
-}
-
-// Q5_K (176 bytes): d, dmin, 12 scale bytes, qh[32] (fifth bit j of sub-block j), qs[128].
-void decode_q5_k(const uint8_t* b, float* y) {
+// Q5_K (176 bytes): the same with qh[32] before qs, bit j of qh[l] the fifth bit of sub-block j.
+template <bool kFifthBit>
+void decode_q45_k(const uint8_t* b, float* y) {
   const float d = load_f16(b), dmin = load_f16(b + 2);
   const uint8_t* s = b + 4;
   const uint8_t* qh = b + 16;
-  const uint8_t* q = b + 48;
+  const uint8_t* q = b + (kFifthBit ? 48 : 16);
   for (int j = 0; j < 8; j += 2, q += 32) {
     int sc, mn;
     k_scale_min(j, s, sc, mn);
     const float d1 = d * float(sc), m1 = dmin * float(mn);
     k_scale_min(j + 1, s, sc, mn);
     const float d2 = d * float(sc), m2 = dmin * float(mn);
-    for (int l = 0; l < 32; ++l) *y++ = d1 * float((q[l] & 0x0F) + (((qh[l] >> j) & 1) << 4)) - m1;
-    for (int l = 0; l < 32; ++l) *y++ = d2 * float((q[l] >> 4) + (((qh[l] >> (j + 1)) & 1) << 4)) - m2;
+    for (int l = 0; l < 32; ++l) *y++ = d1 * float((q[l] & 0x0F) + (kFifthBit ? ((qh[l] >> j) & 1) << 4 : 0)) - m1;
+    for (int l = 0; l < 32; ++l) *y++ = d2 * float((q[l] >> 4) + (kFifthBit ? ((qh[l] >> (j + 1)) & 1) << 4 : 0)) - m2;
   }
 }
 
@@ -248,9 +234,9 @@ BlockDecoder block_decoder(DType t) {
     case DType::Q3_K:
       return decode_q3_k;
     case DType::Q4_K:
-      return decode_q4_k;
+      return decode_q45_k<false>;
     case DType::Q5_K:
-      return decode_q5_k;
+      return decode_q45_k<true>;
     case DType::Q6_K:
       return decode_q6_k;
     case DType::IQ4_NL:
