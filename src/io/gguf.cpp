@@ -7,6 +7,7 @@
 #include "quant/quant.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include <cstring>
 
@@ -346,6 +347,11 @@ Status unsupported(const std::string& path, const GgufTensorInfo& t) {
 Result<Tensor> GgufFile::view(const GgufTensorInfo& t) const {
   const std::optional<DType> dt = dtype_from_ggml(t.type);
   if (!dt) return unsupported(path_, t);
+  // Element types are read in place: their data must sit on a multiple of the element size
+  // (a file with general.alignment 1 or 2 can put an F32 tensor anywhere). Blocks are read bytewise.
+  if (!dtype_is_quantized(*dt) && reinterpret_cast<uintptr_t>(t.data) % dtype_size(*dt) != 0)
+    return Status::errorf("{}: tensor '{}' ({}) starts at offset {}, not a multiple of its element size {}", path_,
+                          t.name, dtype_name(*dt), t.offset, dtype_size(*dt));
   if (dtype_is_quantized(*dt)) {
     const int64_t block = quant_block(*dt);  // open() checked that rows are whole blocks
     if (const int64_t b = first_bad_block(t.data, *dt, t.numel()); b >= 0)

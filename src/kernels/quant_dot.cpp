@@ -33,7 +33,8 @@ void quantize_activations(const float* x, int64_t K, Int8Activations& a) {
     for (int g = 0; g < 2; ++g) {
       int32_t s = 0;
       for (int j = 16 * g; j < 16 * g + 16; ++j) {
-        const int q = std::clamp(int(std::nearbyint(xb[j] * id)), -127, 127);
+        const float v = xb[j] * id;  // NaN only from a non-finite activation: 0 (never an int cast of NaN)
+        const int q = std::isnan(v) ? 0 : int(std::nearbyint(std::clamp(v, -127.f, 127.f)));
         a.q[size_t(32 * b + j)] = int8_t(q);
         s += q;
       }

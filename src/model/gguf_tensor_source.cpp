@@ -64,7 +64,9 @@ class GgufTensorSource final : public TensorSource {
   Result<OwnedTensor> undo_layout(const GgufTensorInfo& info, const Tensor& src, const Mapped& m) const {
     const size_t esize = dtype_size(src.dtype);
     const int64_t rows = src.ndim >= 1 ? src.dim(0) : 1;
-    const size_t row_bytes = dtype_nbytes(src.dtype, src.ndim >= 2 ? src.numel() / rows : 1);
+    int64_t cols = 1;  // the values of one row (a product, not numel / rows: a dimension may be 0)
+    for (int d = 1; d < src.ndim; ++d) cols *= src.dim(d);
+    const size_t row_bytes = dtype_nbytes(src.dtype, cols);
     OwnedTensor t(src.dtype, src.dims());
     PEFT_TRY(reorder_rows(m.rows, /*to_gguf=*/false, t.view().data, src.data, rows, row_bytes,
                           file_->path() + ": tensor '" + info.name + "'"));

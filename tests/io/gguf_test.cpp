@@ -1,6 +1,7 @@
 // GGUF reader and writer: v2/v3, every metadata type, F16/BF16/Q8_0 values, alignment, bad input.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 
@@ -266,6 +267,25 @@ TEST(Gguf, UnsupportedTypesAreListedButNotRead) {
   ASSERT_FALSE(v.is_ok());
   EXPECT_NE(v.status().message().find("unsupported ggml type IQ2_XS (17) for tensor 'blk.0.attn_q.weight'"),
             std::string::npos)
+      << v.status().message();
+}
+
+// general.alignment 2 lets an F32 tensor start on an odd multiple of 2: refused, not read misaligned.
+TEST(Gguf, ElementTypesMustSitOnTheirElementSize) {
+  TempDir dir;
+  GgufWriter w;
+  w.set_alignment(2);
+  const float one = 1.f;
+  w.add_raw_tensor("a", uint32_t(GgmlType::F16), {1}, std::string(2, '\0'));
+  w.add_raw_tensor("b", uint32_t(GgmlType::F32), {1}, std::string(reinterpret_cast<const char*>(&one), 4));
+  auto f = open_bytes(dir, *w.serialize());
+  ASSERT_TRUE(f.is_ok()) << f.status().message();
+  const GgufTensorInfo* b = f->find_tensor("b");
+  ASSERT_NE(b, nullptr);
+  if (reinterpret_cast<uintptr_t>(b->data) % 4 == 0) GTEST_SKIP() << "the data section landed aligned";
+  auto v = f->view(*b);
+  ASSERT_FALSE(v.is_ok());
+  EXPECT_NE(v.status().message().find("not a multiple of its element size 4"), std::string::npos)
       << v.status().message();
 }
 

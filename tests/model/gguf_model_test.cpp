@@ -268,6 +268,29 @@ TEST(GgufModel, Stories260KExportKeepsLogitsAndTokenizer) {
   EXPECT_NE(r.out.find("tokenizer: llama (512 tokens"), std::string::npos);
 }
 
+// A matrix with a zero dimension (found by the fuzzer: the row reorder divided by it) is an
+// error naming the file, not a crash.
+TEST(GgufModel, ZeroSizedMatrixIsRefused) {
+  TempDir dir;
+  auto hf = load(test::fixture_path("llama/model"));
+  ASSERT_TRUE(hf);
+  auto file = GgufFile::open(export_to(*hf, dir, GgmlType::Q8_0));
+  ASSERT_TRUE(file.is_ok());
+  GgufWriter w;
+  for (const auto& [k, v] : file->metadata()) w.set(k, v);
+  for (const GgufTensorInfo& t : file->tensors()) {
+    if (t.name == "blk.0.attn_q.weight")
+      w.add_raw_tensor(t.name, t.type, {t.ne[0], 0}, "");
+    else
+      w.add_raw_tensor(t.name, t.type, t.ne, std::string(reinterpret_cast<const char*>(t.data), t.nbytes));
+  }
+  const std::string path = dir / "zero.gguf";
+  ASSERT_TRUE(w.write(path).is_ok());
+  auto m = load_model(path);
+  ASSERT_FALSE(m.is_ok());
+  EXPECT_NE(m.status().message().find(path), std::string::npos) << m.status().message();
+}
+
 TEST(GgufModel, ExportFlagErrors) {
   TempDir dir;
   auto r = test::run_peft("export --format gguf --type q6_k --model " + test::fixture_path("llama/model") + " --out " +
