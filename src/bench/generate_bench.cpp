@@ -46,7 +46,7 @@ void run_rows(const Model& m, int64_t B, const std::vector<int32_t>& prompt, int
 Result<GenerateBenchResult> run_generate_bench(const GenerateBenchOptions& opt) {
   GenerateBenchResult r;
   r.options = opt;
-  PEFT_ASSIGN_OR_RETURN(std::optional<DType> base_flag, base_dtype_from_flag(opt.base_dtype));
+  PEFT_ASSIGN_OR_RETURN(LoadOptions base_flag, load_options_from_base_dtype(opt.base_dtype));
   if (opt.prompt < 1 || opt.tokens < 1 || opt.batch < 0)
     return Status::errorf("--prompt and --tokens must be >= 1, --batch >= 0");
   if (opt.model.empty()) PEFT_TRY(preset_config(opt.preset, opt.arch).status());

@@ -269,7 +269,7 @@ Result<Json> preset_config(const std::string& preset, const std::string& arch) {
   return p->config();
 }
 
-Result<std::unique_ptr<Model>> random_model(const Json& config, DType base, uint64_t seed) {
+Result<std::unique_ptr<Model>> random_model(const Json& config, DType base, uint64_t seed, bool quantize_embeddings) {
   if (base != DType::F32 && base != DType::BF16 && !dtype_is_quantized(base))
     return Status::errorf("random models are f32, bf16 or quantized at load");
   const std::string type = config.value("model_type", "");
@@ -281,6 +281,7 @@ Result<std::unique_ptr<Model>> random_model(const Json& config, DType base, uint
   fill_from_names(*source, mc, arch->tensor_names(mc));
   LoadOptions options;
   options.base_dtype = base;
+  options.quantize_embeddings = quantize_embeddings;
   PEFT_ASSIGN_OR_RETURN(auto model, load_model_from(config, "<bench preset>", source, "<random>", options));
   source->release_unreferenced(model_pointers(*model));
   return model;
@@ -298,17 +299,15 @@ std::string describe_base(const Model& m) {
 }
 
 Result<std::unique_ptr<Model>> bench_model(const std::string& path, const std::string& preset, const std::string& arch,
-                                           std::optional<DType> base, uint64_t seed) {
+                                           const LoadOptions& base, uint64_t seed) {
   if (!path.empty()) {
-    LoadOptions options;
-    options.base_dtype = base;
-    PEFT_ASSIGN_OR_RETURN(auto model, load_model(path, options));
+    PEFT_ASSIGN_OR_RETURN(auto model, load_model(path, base));
     if (!arch.empty() && model->config.arch != arch)
       return Status::errorf("--arch '{}' does not match --model {} (a {} model)", arch, path, model->config.arch);
     return model;
   }
   PEFT_ASSIGN_OR_RETURN(Json hf, preset_config(preset, arch));
-  return random_model(hf, base.value_or(DType::F32), seed);
+  return random_model(hf, base.base_dtype.value_or(DType::F32), seed, base.quantize_embeddings);
 }
 
 }  // namespace peft::bench

@@ -24,15 +24,16 @@ void preset_default_batch(const std::string& preset, int64_t& B, int64_t& T);
 // weights and quantize the projections at load), served under the Hugging Face names
 // through an in-memory TensorSource and bound by load_model_from. Source buffers the model copied
 // (GPT-2's transposed Conv1D files) are freed afterwards, so memory is what training needs.
-Result<std::unique_ptr<Model>> random_model(const Json& config, DType base, uint64_t seed);
+Result<std::unique_ptr<Model>> random_model(const Json& config, DType base, uint64_t seed,
+                                            bool quantize_embeddings = false);
 
 // The storage types of a model's block projections, in order of first use: "BF16", "Q4_K+Q6_K".
 std::string describe_base(const Model& m);
 
 // The model a benchmark runs: the model folder or file `path` (a quantized GGUF file stays
-// quantized; `base` as --base-dtype) when given, else a random model of `preset` in `base`
-// (default F32). `where` names the flag for errors.
+// quantized; `base` from --base-dtype) when given, else a random model of `preset` in `base`
+// (default F32).
 Result<std::unique_ptr<Model>> bench_model(const std::string& path, const std::string& preset, const std::string& arch,
-                                           std::optional<DType> base, uint64_t seed);
+                                           const LoadOptions& base, uint64_t seed);
 
 }  // namespace peft::bench

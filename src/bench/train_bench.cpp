@@ -77,7 +77,7 @@ double train_step_flops(int64_t P, int64_t A, int64_t L, int64_t B, int64_t H, i
 Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   TrainBenchResult r;
   r.options = opt;
-  PEFT_ASSIGN_OR_RETURN(std::optional<DType> base_flag, base_dtype_from_flag(opt.base_dtype));
+  PEFT_ASSIGN_OR_RETURN(LoadOptions base_flag, load_options_from_base_dtype(opt.base_dtype));
   if (opt.steps < 1 || opt.warmup < 0) return Status::errorf("--steps must be >= 1 and --warmup >= 0");
   const MethodDef* method = find_method(opt.method);
   if (!method) return Status::errorf("--method '{}' is unknown (supported: {})", opt.method, supported_methods());

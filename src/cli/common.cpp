@@ -6,9 +6,7 @@
 namespace peft::cli {
 
 Result<LoadOptions> load_options_from_flag(const std::string& base_dtype) {
-  LoadOptions o;
-  PEFT_ASSIGN_OR_RETURN(o.base_dtype, base_dtype_from_flag(base_dtype));
-  return o;
+  return load_options_from_base_dtype(base_dtype);
 }
 
 Status refuse_given(const CLI::App& cmd, std::initializer_list<const char*> flags, const std::string& why) {

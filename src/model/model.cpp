@@ -24,15 +24,25 @@ int64_t model_param_count(const Model& m) {
   return total;
 }
 
-Result<std::optional<DType>> base_dtype_from_flag(std::string_view flag) {
-  if (flag.empty()) return std::optional<DType>();
+Result<LoadOptions> load_options_from_base_dtype(std::string_view flag) {
+  LoadOptions o;
+  if (flag.empty()) return o;
   std::string upper(flag);
   for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  if (upper.ends_with(":ALL")) {
+    upper.resize(upper.size() - 4);
+    o.quantize_embeddings = true;
+  }
   std::optional<DType> t = dtype_from_name(upper);
   if (!t) t = quant_type_from_name(upper);
-  if (!t || (*t != DType::F32 && *t != DType::BF16 && !(dtype_is_quantized(*t) && quant_can_quantize(*t))))
-    return Status::errorf("--base-dtype: expected f32, bf16, q8_0, q4_0, q4_k or nf4, found '{}'", flag);
-  return t;
+  if (!t || (*t != DType::F32 && *t != DType::BF16 && !(dtype_is_quantized(*t) && quant_can_quantize(*t))) ||
+      (o.quantize_embeddings && !dtype_is_quantized(*t)))
+    return Status::errorf(
+        "--base-dtype: expected f32, bf16, q8_0, q4_0, q4_k or nf4 (the quantized ones with ':all' to quantize the "
+        "embedding and head too), found '{}'",
+        flag);
+  o.base_dtype = t;
+  return o;
 }
 
 Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::string& where,

@@ -46,11 +46,14 @@ struct LoadOptions {
   // and NF4 quantize a float checkpoint's block projections at load; its embeddings and head
   // are then BF16, and a projection whose rows are not whole blocks stays BF16 (noted on stderr).
   std::optional<DType> base_dtype;
+  // With a quantized base_dtype: the token embedding and the LM head (and OPT's projections
+  // in and out) are quantized too, where their rows are whole blocks (--base-dtype q4_k:all).
+  bool quantize_embeddings = false;
 };
 
-// --base-dtype: "f32", "bf16", "q8_0", "q4_0", "q4_k" or "nf4" (any case); "" = the
-// checkpoint's own (nullopt). The one parser of the flag.
-Result<std::optional<DType>> base_dtype_from_flag(std::string_view flag);
+// --base-dtype: "f32", "bf16", "q8_0", "q4_0", "q4_k" or "nf4" (any case), the quantized ones
+// optionally with ":all"; "" = the checkpoint's own (nullopt). The one parser of the flag.
+Result<LoadOptions> load_options_from_base_dtype(std::string_view flag);
 
 struct Model {
   ModelConfig config;

@@ -90,11 +90,12 @@ class Binder {
     }
     const DType want = *opt_.base_dtype;
     if (!dtype_is_quantized(want)) return want;  // f32 / bf16: every matrix, quantized files dequantized
-    // Quantization at load (QLoRA-style): block projections only; embeddings and the head bf16.
+    // Quantization at load (QLoRA-style): block projections; embeddings and the head bf16
+    // unless LoadOptions::quantize_embeddings.
     if (dtype_is_quantized(file))
       return Status::errorf("{}: --base-dtype {} quantizes a float checkpoint, but tensor '{}' is already {}",
                             file_of(name), dtype_name(want), name, dtype_name(file));
-    if (!projection) return DType::BF16;
+    if (!projection && !opt_.quantize_embeddings) return DType::BF16;
     if (cols % quant_block(want) != 0) {
       ++kept_bf16_;
       return DType::BF16;
@@ -104,7 +105,7 @@ class Binder {
   int64_t kept_bf16_ = 0;
 
  public:
-  // Projections left in bf16 by --base-dtype because their rows are not whole blocks.
+  // Matrices left in bf16 by --base-dtype because their rows are not whole blocks.
   int64_t kept_bf16() const { return kept_bf16_; }
   std::string file_of(const std::string& name) const {
     const std::string f = m_.source->file_of(name);
@@ -274,7 +275,7 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
     PEFT_TRY(bind.linear(w.down, n.down_w, n.down_b, l, C, F));
   }
   if (bind.kept_bf16() > 0 && opt.base_dtype)
-    std::fprintf(stderr, "note: %lld projections kept in bf16: their rows are not whole %s blocks of %lld values\n",
+    std::fprintf(stderr, "note: %lld matrices kept in bf16: their rows are not whole %s blocks of %lld values\n",
                  static_cast<long long>(bind.kept_bf16()), std::string(dtype_name(*opt.base_dtype)).c_str(),
                  static_cast<long long>(quant_block(*opt.base_dtype)));
   // Nothing the checkpoint holds may go unused: such a tensor means the config describes

@@ -15,8 +15,7 @@ namespace peft {
 
 Result<TrainData> load_train_data(const TrainConfig& cfg) {
   TrainData d;
-  LoadOptions lo;
-  PEFT_ASSIGN_OR_RETURN(lo.base_dtype, base_dtype_from_flag(cfg.base_dtype));
+  PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_base_dtype(cfg.base_dtype));
   PEFT_ASSIGN_OR_RETURN(d.model, load_model(cfg.model, lo));
   PEFT_ASSIGN_OR_RETURN(d.tokenizer, load_matching_tokenizer(*d.model, cfg.model));
   PEFT_ASSIGN_OR_RETURN(DataFormat format, parse_data_format(cfg.data_format));

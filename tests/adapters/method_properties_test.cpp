@@ -3,6 +3,8 @@
 // is bit-exact, outputs stay finite.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstring>
 
@@ -87,8 +89,7 @@ std::pair<std::string, std::string> split_base(const std::string& param) {
 MethodSetup make(const std::string& param, const MethodRow& row) {
   MethodSetup s;
   const auto [arch, base_dtype] = split_base(param);
-  LoadOptions lo;
-  if (!base_dtype.empty()) lo.base_dtype = *base_dtype_from_flag(base_dtype);
+  const LoadOptions lo = *load_options_from_base_dtype(base_dtype);
   auto m = load_model(test::fixture_dir(arch) + "/model", lo);
   EXPECT_TRUE(m.is_ok()) << m.status().message();
   s.model = std::move(*m);
@@ -205,10 +206,11 @@ INSTANTIATE_TEST_SUITE_P(Matrix, MethodProperties,
                          ::testing::Combine(::testing::ValuesIn(rows()),
                                             ::testing::Values("llama", "gpt2", "bloom", "local:qwen3", "local:smollm3",
                                                               "local:olmo2", "local:gemma2", "local:gemma3_text",
-                                                              "local:phi3", "llama@q4_0", "gpt2@q8_0",
+                                                              "local:phi3", "llama@q4_0", "gpt2@q8_0:all",
                                                               "local:qwen3@nf4")),
                          [](const auto& info) {
-                           const auto parts = split_base(std::get<1>(info.param));
+                           auto parts = split_base(std::get<1>(info.param));
+                           std::replace(parts.second.begin(), parts.second.end(), ':', '_');
                            return std::string(std::get<0>(info.param).name) + "_" + test::fixture_name(parts.first) +
                                   (parts.second.empty() ? "" : "_" + parts.second);
                          });

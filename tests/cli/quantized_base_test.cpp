@@ -87,7 +87,13 @@ TEST(QuantizedBase, QuantizeAtLoadTrainsAndRefusesWhatItCannot) {
 
   expect_error(run_peft("logits --model " + llama() + " --input " + (dir / "ids.safetensors") + " --output " +
                         (dir / "x.safetensors") + " --base-dtype q5_k"),
-               "--base-dtype: expected f32, bf16, q8_0, q4_0, q4_k or nf4, found 'q5_k'");
+               "--base-dtype: expected f32, bf16, q8_0, q4_0, q4_k or nf4");
+  expect_error(run_peft("logits --model " + llama() + " --input " + (dir / "ids.safetensors") + " --output " +
+                        (dir / "x.safetensors") + " --base-dtype bf16:all"),
+               "found 'bf16:all'");
+  // q4_0:all quantizes the embedding and head too: logits move further from f32's than q4_0's.
+  const auto q4_all = logits(dir, llama(), "--base-dtype q4_0:all");
+  EXPECT_NE(test::max_abs_diff(q4.data(), q4_all.data(), int64_t(q4.size())), 0.0);
   const std::string q8 = dir / "q8.gguf";
   ASSERT_EQ(run_peft("export --format gguf --model " + llama() + " --out " + q8 + " --type q8_0").exit_code, 0);
   expect_error(run_peft("logits --model " + q8 + " --input " + (dir / "ids.safetensors") + " --output " +
