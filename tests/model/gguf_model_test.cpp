@@ -200,22 +200,30 @@ TEST(GgufModel, Gpt2DuplicatedHeadIsTied) {
   EXPECT_EQ(logits_of(*g, ids), logits_of(*hf, ids));
 }
 
+// `src` written to `path` with tensor `name` replaced by (type, ne, bytes), the rest as they are.
+bool write_replacing(const GgufFile& src, const std::string& path, const std::string& name, uint32_t type,
+                     const std::vector<int64_t>& ne, const std::string& bytes) {
+  GgufWriter w;
+  for (const auto& [k, v] : src.metadata()) w.set(k, v);
+  for (const GgufTensorInfo& t : src.tensors()) {
+    if (t.name == name)
+      w.add_raw_tensor(t.name, type, ne, bytes);
+    else
+      w.add_raw_tensor(t.name, t.type, t.ne, std::string(reinterpret_cast<const char*>(t.data), t.nbytes));
+  }
+  return w.write(path).is_ok();
+}
+
 TEST(GgufModel, UnsupportedTensorTypeNamesTheTensor) {
   TempDir dir;
   auto hf = load(test::fixture_path("llama/model"));
   ASSERT_TRUE(hf);
   auto file = GgufFile::open(export_to(*hf, dir, GgmlType::F32));
   ASSERT_TRUE(file.is_ok());
-  GgufWriter w;
-  for (const auto& [k, v] : file->metadata()) w.set(k, v);
-  for (const GgufTensorInfo& t : file->tensors()) {
-    if (t.name == "blk.0.attn_q.weight")  // MXFP4: 32-element blocks of 17 bytes, not read by peft
-      w.add_raw_tensor(t.name, 39, t.ne, std::string(size_t(t.numel() / 32 * 17), '\0'));
-    else
-      w.add_raw_tensor(t.name, t.type, t.ne, std::string(reinterpret_cast<const char*>(t.data), t.nbytes));
-  }
-  const std::string path = dir / "mxfp4.gguf";
-  ASSERT_TRUE(w.write(path).is_ok());
+  const GgufTensorInfo* q = file->find_tensor("blk.0.attn_q.weight");
+  ASSERT_NE(q, nullptr);
+  const std::string path = dir / "mxfp4.gguf";  // MXFP4: 32-element blocks of 17 bytes, not read by peft
+  ASSERT_TRUE(write_replacing(*file, path, q->name, 39, q->ne, std::string(size_t(q->numel() / 32 * 17), '\0')));
   auto m = load_model(path);
   ASSERT_FALSE(m.is_ok());
   EXPECT_NE(m.status().message().find("unsupported ggml type MXFP4 (39) for tensor 'blk.0.attn_q.weight'"),
@@ -276,16 +284,10 @@ TEST(GgufModel, ZeroSizedMatrixIsRefused) {
   ASSERT_TRUE(hf);
   auto file = GgufFile::open(export_to(*hf, dir, GgmlType::Q8_0));
   ASSERT_TRUE(file.is_ok());
-  GgufWriter w;
-  for (const auto& [k, v] : file->metadata()) w.set(k, v);
-  for (const GgufTensorInfo& t : file->tensors()) {
-    if (t.name == "blk.0.attn_q.weight")
-      w.add_raw_tensor(t.name, t.type, {t.ne[0], 0}, "");
-    else
-      w.add_raw_tensor(t.name, t.type, t.ne, std::string(reinterpret_cast<const char*>(t.data), t.nbytes));
-  }
+  const GgufTensorInfo* q = file->find_tensor("blk.0.attn_q.weight");
+  ASSERT_NE(q, nullptr);
   const std::string path = dir / "zero.gguf";
-  ASSERT_TRUE(w.write(path).is_ok());
+  ASSERT_TRUE(write_replacing(*file, path, q->name, q->type, {q->ne[0], 0}, ""));
   auto m = load_model(path);
   ASSERT_FALSE(m.is_ok());
   EXPECT_NE(m.status().message().find(path), std::string::npos) << m.status().message();
