@@ -10,6 +10,7 @@
 #include <sstream>
 #include <vector>
 
+#include "io/gguf.h"
 #include "kernels/embedding.h"
 #include "kernels/matmul.h"
 #include "kernels/quant_dot.h"
@@ -249,6 +250,10 @@ TEST(QuantTypes, NamesAndGgmlNumbersRoundTrip) {
     EXPECT_EQ(quant_type_from_name(dtype_name(t)), t);
     ASSERT_TRUE(ggml_from_dtype(t).has_value());
     EXPECT_EQ(dtype_from_ggml(*ggml_from_dtype(t)), t);
+    // The GGUF reader's type table (io/gguf_types.cpp) and the quantized types' agree on layouts.
+    const auto [block, bytes] = ggml_block_layout(*ggml_from_dtype(t));
+    EXPECT_EQ(block, quant_block(t)) << dtype_name(t);
+    EXPECT_EQ(size_t(bytes), quant_nbytes(t, block)) << dtype_name(t);
   }
   EXPECT_EQ(quant_type_from_name("nf4"), DType::NF4);
   EXPECT_FALSE(ggml_from_dtype(DType::NF4).has_value());
