@@ -29,12 +29,14 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
                        const AttentionShape& s) {
   const attn::Layout L = attn::check_layout(s);
   const int64_t B = s.B, T = s.T, H = s.H, hd = s.hd, Tk = s.Tk;
+  PEFT_CHECK(!s.row_past || (s.row_k && s.row_v && !s.key_pad && !probs), "ragged attention: bad arguments");
 #pragma omp parallel for collapse(3) schedule(static)
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t h = 0; h < H; ++h) {
       for (int64_t t = 0; t < T; ++t) {
         const int64_t kvh = h / L.group;
-        const int64_t i = L.past + t, n = i + 1;  // the query's key index; keys [0, n) are causal
+        const int64_t past = s.row_past ? s.row_past[b] : L.past;
+        const int64_t i = past + t, n = i + 1;  // the query's key index; keys [0, n) are causal
         float* o = out + (b * T + t) * L.q_row + h * hd;
         float* p = probs ? probs + ((b * H + h) * T + t) * Tk : attn::scratch(n);
         // Pad keys [pa, pe) drop out; logical positions skip them: pos(j) = j < pa ? j : j − pad.
@@ -50,8 +52,8 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
         const int64_t a0 = std::max<int64_t>(lo, 0), a1 = std::min(pa, n);
         const int64_t b0 = std::max(pe, lo + pad);
         const float* qt = q + (b * T + t) * L.q_row + h * hd;
-        const float* kb = k + b * L.kv_rows * L.kv_row + kvh * hd;  // key j at kb + j·kv_row
-        const float* vb = v + b * L.kv_rows * L.kv_row + kvh * hd;
+        const float* kb = (s.row_k ? s.row_k[b] : k + b * L.kv_rows * L.kv_row) + kvh * hd;  // key j: kb + j·kv_row
+        const float* vb = (s.row_v ? s.row_v[b] : v + b * L.kv_rows * L.kv_row) + kvh * hd;
         const float slope = s.alibi_slopes ? s.alibi_slopes[h] : 0.f, scale = s.scale;
         // Visible keys: [a0, a1) before the pads (position j), [b0, n) after them (j − pad).
         const int64_t seg[2][3] = {{a0, a1, 0}, {b0, n, pad}};

@@ -22,6 +22,13 @@ struct AttentionShape {
   // padded row computes exactly what it would alone. A pad query's output is zero. Null = none.
   const int32_t* key_pad = nullptr;  // (B)
   int64_t pad_at = 0;                // where every row's pads start (after prefix/virtual tokens)
+  // Ragged batch (a server's decode step, inference only): row b's keys/values live in a
+  // buffer of its own, row_k[b] / row_v[b] (kv_rows, Hkv, hd), which holds row_past[b]
+  // positions before this call; the k, v arguments are then unused and past = Tk − T is
+  // ignored. Null = the common layout. Not combined with key_pad.
+  const float* const* row_k = nullptr;  // (B)
+  const float* const* row_v = nullptr;  // (B)
+  const int32_t* row_past = nullptr;    // (B)
 };
 
 // q (B, T, H, hd); k, v (B, kv_rows, Hkv, hd); out (B, T, H, hd) overwritten;

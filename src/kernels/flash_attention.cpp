@@ -27,7 +27,10 @@ struct Geometry : attn::Layout {
   int64_t Tkp;  // Tk rounded up to kW
 };
 
-Geometry geometry(const AttentionShape& s) { return {attn::check_layout(s), (s.Tk + kW - 1) / kW * kW}; }
+Geometry geometry(const AttentionShape& s) {
+  PEFT_CHECK(!s.row_past && !s.row_k, "flash attention has no ragged (per-row cache) layout");
+  return {attn::check_layout(s), (s.Tk + kW - 1) / kW * kW};
+}
 
 // dst (hd, Tkp) = the kv head's rows [0, Tk) transposed (src row j at src + j·stride), zero tail.
 void transpose_in(float* dst, const float* src, int64_t Tk, int64_t Tkp, int64_t hd, int64_t stride) {

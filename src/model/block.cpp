@@ -108,6 +108,9 @@ AttentionShape attention_shape(const BlockRun& r) {
   s.softcap = c.attn_softcap;
   s.key_pad = r.kv.key_pad;
   s.pad_at = r.kv.pad_at;
+  s.row_k = r.kv.row_k;
+  s.row_v = r.kv.row_v;
+  s.row_past = r.kv.row_past;
   return s;
 }
 
@@ -145,7 +148,14 @@ void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, fl
     rope_forward(fptr(a.q), r.positions, N, c.n_head, c.head_dim, c.rope_of(r.layer));
     rope_forward(fptr(a.k), r.positions, N, c.n_head_kv, c.head_dim, c.rope_of(r.layer));
   }
-  if (r.kv.k != a.k.data) {  // inference: append this call's keys/values to the cache
+  if (r.kv.row_past) {  // ragged inference: each row appends to its own cache
+    for (int64_t b = 0; b < r.B; ++b)
+      for (int64_t t = 0; t < r.T; ++t) {
+        const int64_t dst = (r.kv.row_past[b] + t) * kvd, src = (b * r.T + t) * kvd;
+        std::memcpy(r.kv.row_k[b] + dst, fptr(a.k) + src, size_t(kvd) * sizeof(float));
+        std::memcpy(r.kv.row_v[b] + dst, fptr(a.v) + src, size_t(kvd) * sizeof(float));
+      }
+  } else if (r.kv.k != a.k.data) {  // inference: append this call's keys/values to the cache
     for (int64_t b = 0; b < r.B; ++b)
       for (int64_t t = 0; t < r.T; ++t) {
         const int64_t dst = (b * r.kv.kv_rows + r.kv.past + t) * kvd, src = (b * r.T + t) * kvd;

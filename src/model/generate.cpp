@@ -16,6 +16,12 @@ Status check_token_ids(const Model& model, const int32_t* ids, int64_t n, const 
   return Status::ok();
 }
 
+bool generation_done(const ModelConfig& c, const GenerateOptions& opt, int64_t prompt_len, int32_t id, int64_t n) {
+  // The context is full once prompt + fed-back tokens (all but this one) reach n_ctx.
+  const bool stop = id == c.eos_id || std::find(opt.stop_ids.begin(), opt.stop_ids.end(), id) != opt.stop_ids.end();
+  return (opt.stop_at_eos && stop) || n >= opt.max_new_tokens || prompt_len + n - 1 >= c.n_ctx;
+}
+
 Result<std::vector<std::vector<int32_t>>> generate_batch(const Model& model,
                                                          const std::vector<std::vector<int32_t>>& prompts,
                                                          const GenerateOptions& opt,
@@ -61,12 +67,7 @@ Result<std::vector<std::vector<int32_t>>> generate_batch(const Model& model,
       const int32_t id = samplers[r].sample(logits.data() + int64_t(a) * V, V);
       out[r].push_back(id);
       if (on_token) on_token(r, id);
-      const int64_t n = int64_t(out[r].size());
-      // The context is full once prompt + fed-back tokens (all but this one) reach n_ctx.
-      const bool stop = id == c.eos_id || std::find(opt.stop_ids.begin(), opt.stop_ids.end(), id) != opt.stop_ids.end();
-      const bool done =
-          (opt.stop_at_eos && stop) || n >= opt.max_new_tokens || int64_t(prompts[r].size()) + n - 1 >= c.n_ctx;
-      if (done) continue;
+      if (generation_done(c, opt, int64_t(prompts[r].size()), id, int64_t(out[r].size()))) continue;
       keep.push_back(int64_t(a));
       next.push_back(id);
     }

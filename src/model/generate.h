@@ -38,6 +38,11 @@ Result<std::vector<std::vector<int32_t>>> generate_batch(const Model& model,
                                                          const GenerateOptions& options,
                                                          const std::function<void(size_t, int32_t)>& on_token = {});
 
+// Whether a row stops after emitting `id`, its n-th new token, with a prompt of
+// `prompt_len`: an end token (with stop_at_eos), max_new_tokens reached, or a full context
+// (prompt + fed-back tokens reach n_ctx). The rule generate_batch and the server share.
+bool generation_done(const ModelConfig& c, const GenerateOptions& options, int64_t prompt_len, int32_t id, int64_t n);
+
 // Checks every id lies in [0, vocab); `what` names the source for the error.
 Status check_token_ids(const Model& model, const int32_t* ids, int64_t n, const std::string& what);
 
