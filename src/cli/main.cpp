@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   peft::cli::add_report(app, action);
   peft::cli::add_bench(app, action);
   peft::cli::add_chat_template(app, action);
+  peft::cli::add_serve(app, action);
 
   // Exit codes: 0 success, 1 bad input or a failure while running, 2 a usage error.
   try {
