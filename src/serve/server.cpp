@@ -96,6 +96,7 @@ void Server::Impl::scheduler_loop() {
     }
     const EngineStats st = engine->step();
     metrics.step(st.decode_rows, st.decode_segments, st.prefills);
+    std::lock_guard lock(mu);
     running = engine->running();
     waiting = engine->waiting() + int64_t(inbox.size());
   }

@@ -6,6 +6,7 @@
 
 #include "adapters/dropout.h"
 #include "core/rng.h"
+#include "kernels/lowrank_rows.h"
 #include "kernels/matmul.h"
 
 namespace peft {
@@ -72,6 +73,10 @@ void LoraAdapter::linear_output(Site site, int64_t layer, const float* x, float*
   const int64_t r = config_.r;
   const Tensor& A = params_[m->a].value;
   const float* xd = dropped_input(*m, modules_.index_of(*m), x, N, xd_);
+  if (!mode_.training && N <= kLowrankRowsMax) {  // a decode step: per-row arithmetic, no GEMM setup
+    lowrank_rows_forward(y, m->u, xd, A.f32(), params_[m->b].value.f32(), scaling_, N, m->in, r, m->out);
+    return;
+  }
   peft::linear_forward(m->u, xd, A, nullptr, N);
   for (int64_t i = 0; i < N * r; ++i) m->u[i] *= scaling_;
   gemm_f32(y, m->u, params_[m->b].value.f32(), GemmShape{N, m->out, r, false, true, true});
