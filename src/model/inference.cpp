@@ -97,7 +97,7 @@ void InferenceRunner::forward(const int32_t* ids, int64_t T_in, float* logits, b
   PEFT_CHECK(T_in >= 1 && T <= max_step_, "step of {} tokens, runner sized for {}", T, max_step_);
   const int64_t past = cache_.length();
   PEFT_CHECK(past + T <= cache_.capacity(), "KV cache full: {} + {} > {}", past, T, cache_.capacity());
-  const int64_t N = B_ * T, C = c.n_embd;
+  const int64_t N = B_ * T;
   // Pads sit after the prefix and the virtual tokens; a row's later positions skip them (a
   // pad's own position is irrelevant, it only has to be a valid one).
   const int64_t pad_at = np_ + nv_;
@@ -116,28 +116,41 @@ void InferenceRunner::forward(const int32_t* ids, int64_t T_in, float* logits, b
   embed_tokens(m_, hooks_, ids, B_, T_in, nv, TokenInputs{modality}, static_cast<float*>(virtual_.data),
                static_cast<float*>(embed_.raw.data), modality_.data());
   embed_inputs_forward(m_, positions_.data(), N, embed_, x);
-  for (int64_t l = 0; l < c.n_layer; ++l) {
-    BlockRun r;
-    r.model = &m_;
-    r.layer = l;
-    r.B = B_;
-    r.T = T;
-    r.positions = positions_.data();
-    r.kv = KvView{cache_.k(l), cache_.v(l), cache_.capacity(), past, pad_.empty() ? nullptr : pad_.data(), pad_at};
-    r.hooks = hooks_;
-    acts_.x_in.data = x;
-    block_forward(r, acts_, y);
-    std::swap(x, y);
-  }
+  x = run_blocks(m_, acts_, x, y, B_, T, positions_.data(), hooks_, [&](int64_t l) {
+    return KvView{cache_.k(l), cache_.v(l), cache_.capacity(), past, pad_.empty() ? nullptr : pad_.data(), pad_at};
+  });
   cache_.advance(T);
 
   if (all_positions) {
     lm_head_forward(m_, logits, head_forward(m_, x, N, head_), N);
     return;
   }
-  float* last = static_cast<float*>(last_.data);
-  for (int64_t b = 0; b < B_; ++b) std::memcpy(last + b * C, x + (b * T + T - 1) * C, size_t(C) * sizeof(float));
-  lm_head_forward(m_, logits, head_forward(m_, last, B_, head_), B_);
+  last_position_logits(m_, x, B_, T, static_cast<float*>(last_.data), head_, logits);
+}
+
+float* run_blocks(const Model& m, LayerActs& acts, float* x, float* y, int64_t B, int64_t T, const int32_t* positions,
+                  SiteHooks* hooks, const std::function<KvView(int64_t)>& kv_of) {
+  for (int64_t l = 0; l < m.config.n_layer; ++l) {
+    BlockRun r;
+    r.model = &m;
+    r.layer = l;
+    r.B = B;
+    r.T = T;
+    r.positions = positions;
+    r.kv = kv_of(l);
+    r.hooks = hooks;
+    acts.x_in.data = x;
+    block_forward(r, acts, y);
+    std::swap(x, y);
+  }
+  return x;
+}
+
+void last_position_logits(const Model& m, const float* x, int64_t B, int64_t T, float* last, HeadActs& head,
+                          float* logits) {
+  const int64_t C = m.config.n_embd;
+  for (int64_t b = 0; b < B; ++b) std::memcpy(last + b * C, x + (b * T + T - 1) * C, size_t(C) * sizeof(float));
+  lm_head_forward(m, logits, head_forward(m, last, B, head), B);
 }
 
 }  // namespace peft

@@ -1,6 +1,7 @@
 // Incremental inference: a KV cache and a runner that feeds new tokens and returns logits.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/arena.h"
@@ -28,6 +29,16 @@ class KvCache {
   int64_t B_, capacity_, length_ = 0;
   std::vector<OwnedTensor> k_, v_;
 };
+
+// The part of a KV-cached forward both runners share: every block over x (B·T, C), layer l's
+// keys/values where kv_of(l) says; returns the buffer holding the last block's output (x or y,
+// which serve as ping-pong buffers).
+float* run_blocks(const Model& m, LayerActs& acts, float* x, float* y, int64_t B, int64_t T, const int32_t* positions,
+                  SiteHooks* hooks, const std::function<KvView(int64_t layer)>& kv_of);
+// logits (B, V) of each row's last position of x (B·T, C), through the head; last (B, C) is
+// scratch.
+void last_position_logits(const Model& m, const float* x, int64_t B, int64_t T, float* last, HeadActs& head,
+                          float* logits);
 
 class InferenceRunner {
  public:

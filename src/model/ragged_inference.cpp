@@ -53,7 +53,7 @@ void RaggedRunner::decode(KvCache* const* seqs, const int32_t* ids, int64_t B, S
 void RaggedRunner::run(KvCache* const* seqs, int64_t B, const int32_t* ids, int64_t T_in, int64_t nv, SiteHooks* hooks,
                        float* logits) {
   const ModelConfig& c = m_.config;
-  const int64_t T = T_in + nv, N = B * T, C = c.n_embd;
+  const int64_t T = T_in + nv, N = B * T;
   PEFT_CHECK(T_in >= 1 && N <= max_tokens_, "forward of {} × {} tokens, runner sized for {}", B, T, max_tokens_);
   row_past_.resize(size_t(B));
   row_k_.resize(size_t(B));
@@ -74,31 +74,21 @@ void RaggedRunner::run(KvCache* const* seqs, int64_t B, const int32_t* ids, int6
   embed_tokens(m_, hooks, ids, B, T_in, nv, TokenInputs{}, virtual_.data(), static_cast<float*>(embed_.raw.data),
                modality_.data());
   embed_inputs_forward(m_, positions_.data(), N, embed_, x);
-  for (int64_t l = 0; l < c.n_layer; ++l) {
+  x = run_blocks(m_, acts_, x, y, B, T, positions_.data(), hooks, [&](int64_t l) {
     for (int64_t b = 0; b < B; ++b) {
       row_k_[size_t(b)] = seqs[b]->k(l);
       row_v_[size_t(b)] = seqs[b]->v(l);
     }
-    BlockRun r;
-    r.model = &m_;
-    r.layer = l;
-    r.B = B;
-    r.T = T;
-    r.positions = positions_.data();
-    r.kv.kv_rows = max_past + T;
-    r.kv.past = max_past;
-    r.kv.row_k = row_k_.data();
-    r.kv.row_v = row_v_.data();
-    r.kv.row_past = row_past_.data();
-    r.hooks = hooks;
-    acts_.x_in.data = x;
-    block_forward(r, acts_, y);
-    std::swap(x, y);
-  }
+    KvView kv;
+    kv.kv_rows = max_past + T;
+    kv.past = max_past;
+    kv.row_k = row_k_.data();
+    kv.row_v = row_v_.data();
+    kv.row_past = row_past_.data();
+    return kv;
+  });
   for (int64_t b = 0; b < B; ++b) seqs[b]->advance(T);
-  float* last = static_cast<float*>(last_.data);
-  for (int64_t b = 0; b < B; ++b) std::memcpy(last + b * C, x + (b * T + T - 1) * C, size_t(C) * sizeof(float));
-  lm_head_forward(m_, logits, head_forward(m_, last, B, head_), B);
+  last_position_logits(m_, x, B, T, static_cast<float*>(last_.data), head_, logits);
 }
 
 }  // namespace peft

@@ -158,7 +158,7 @@ void Server::Impl::routes() {
                              : res.status == 413 ? "the request body is larger than this server accepts"
                              : res.status == 405 ? "method not allowed"
                                                  : "bad request";
-    res.set_content(dump_json(ApiError{res.status, what}.body()), "application/json");
+    res.set_content(dump_json(ApiError{res.status, what, "", ""}.body()), "application/json");
   });
   http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "internal error";
@@ -169,7 +169,7 @@ void Server::Impl::routes() {
     } catch (...) {
     }
     res.status = 500;
-    res.set_content(dump_json(ApiError{500, what}.body()), "application/json");
+    res.set_content(dump_json(ApiError{500, what, "", ""}.body()), "application/json");
   });
   http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     static const char* known[] = {"/",
