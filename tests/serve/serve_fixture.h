@@ -56,6 +56,10 @@ class ServeSuite : public StoriesSuite {
         for (int64_t i = 0; i < p.value.numel(); ++i) p.value.f32()[i] += noise(gen);
       ASSERT_TRUE(save_adapter(**a, adapter_dir_ + "/" + m.name, model_).is_ok());
     }
+    // The LoRA as llama.cpp's GGUF adapter too: `"model": "lora-gguf"` finds lora-gguf.gguf.
+    auto r = run_peft("export --format gguf-lora --model " + model_ + " --adapter " + adapter_dir_ + "/lora --out " +
+                      adapter_dir_ + "/lora-gguf.gguf");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
   // `peft generate`'s output for a prompt, greedy, with an adapter of adapters/ (or none).

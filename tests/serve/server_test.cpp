@@ -208,6 +208,17 @@ TEST_F(Serve, AFullQueueAnswers503AndADisconnectFreesItsRow) {
   EXPECT_EQ(server.metric("peft_requests_in_flight"), 0);
 }
 
+TEST_F(Serve, AGgufLoraInTheFolderServesAsItsPeftFolderDoes) {
+  RunningServer server(options());
+  auto [s, body] = server.post("/v1/completions", completion_body("lora-gguf", "Once upon a time", 40));
+  ASSERT_EQ(s, 200) << body;
+  EXPECT_EQ("Once upon a time" + completion_text(body).first + "\n",
+            cli_generate("lora-gguf.gguf", "Once upon a time", 40, "--ignore-eos"));
+  EXPECT_EQ(
+      completion_text(body).first,
+      completion_text(server.post("/v1/completions", completion_body("lora", "Once upon a time", 40)).second).first);
+}
+
 TEST_F(Serve, ARequestPastItsTimeoutEndsWithLength) {
   serve::ServeOptions o = options();
   o.request_timeout_s = 1e-6;
