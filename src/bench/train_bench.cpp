@@ -12,6 +12,7 @@
 #include "bench/random_model.h"
 #include "core/rng.h"
 #include "core/threads.h"
+#include "dist/comm.h"
 #include "model/decoder.h"
 #include "train/optimizer.h"
 
@@ -96,6 +97,12 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   }
   r.options.batch = B;
   r.options.seq = T;
+  // Under MPI the batch is the global one: each rank trains B / N sequences of it and the
+  // gradients are summed over the ranks (as `mpirun -np N peft train` does).
+  const int world = dist::size();
+  if (B % world != 0) return Status::errorf("--batch {} must be a multiple of the {} MPI ranks", B, world);
+  const int64_t Bl = B / world;  // this rank's sequences
+  r.ranks = world;
 
   auto t_load = Clock::now();
   PEFT_ASSIGN_OR_RETURN(auto model, bench_model(opt.model, opt.preset, opt.arch, base_flag, opt.seed));
@@ -105,8 +112,8 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   if (T + 1 > c.n_ctx) return Status::errorf("--seq {} exceeds the preset's context ({})", T, c.n_ctx);
   PEFT_ASSIGN_OR_RETURN(Json mcfg, method_config(*method, opt));
   PEFT_ASSIGN_OR_RETURN(auto adapter, method->create(*model, mcfg, "bench --method " + opt.method, opt.seed));
-  Decoder dec(*model, B, T, adapter.get(), DecoderOptions{opt.gradient_checkpointing});
-  adapter->reserve(B * (T + adapter->num_virtual_tokens()));
+  Decoder dec(*model, Bl, T, adapter.get(), DecoderOptions{opt.gradient_checkpointing});
+  adapter->reserve(Bl * (T + adapter->num_virtual_tokens()));
   AdamW optimizer(adapter->params(), AdamWHyper{3e-4f, 0.9f, 0.999f, 1e-8f, 0.0f});
   r.load_s = since(t_load);
 
@@ -126,16 +133,22 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
 
   Rng rng(opt.seed ^ 0x5eedull);
   std::vector<int32_t> ids(size_t(B * T));
-  double fwd = 0, bwd = 0, opt_s = 0, total = 0;
+  double fwd = 0, bwd = 0, opt_s = 0, total = 0, reduce_s = 0;
   for (int64_t step = 0; step < opt.warmup + opt.steps; ++step) {
     for (int32_t& id : ids) id = int32_t(rng.below(uint64_t(c.n_vocab)));
+    const int32_t* mine = ids.data() + int64_t(dist::rank()) * Bl * T;  // this rank's rows of the batch
     auto t0 = Clock::now();
     adapter->params().zero_grads();
     adapter->set_mode(AdapterRunMode{true, opt.seed + uint64_t(step), 2 * uint64_t(step) + 1});
     auto t1 = Clock::now();
-    const float loss = dec.forward(ids.data(), ids.data(), B, T, true);
+    const float loss = dec.forward(mine, mine, Bl, T, true);
     auto t2 = Clock::now();
     dec.backward();
+    auto tr = Clock::now();
+    if (world > 1) {
+      dist::allreduce_sum(adapter->params().grads(), adapter->params().numel());
+      scale_grads(adapter->params(), 1.0f / float(world));
+    }
     auto t3 = Clock::now();
     clip_grad_norm(adapter->params(), 1.0);
     optimizer.step(3e-4f);
@@ -144,7 +157,8 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
     r.last_loss = loss;
     if (step < opt.warmup) continue;
     fwd += std::chrono::duration<double>(t2 - t1).count();
-    bwd += std::chrono::duration<double>(t3 - t2).count();
+    bwd += std::chrono::duration<double>(tr - t2).count();
+    reduce_s += std::chrono::duration<double>(t3 - tr).count();
     opt_s += std::chrono::duration<double>(t4 - t3).count();
     total += std::chrono::duration<double>(t4 - t0).count();
   }
@@ -153,7 +167,8 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   r.forward_s = fwd / n;
   r.backward_s = bwd / n;
   r.optimizer_s = opt_s / n;
-  r.other_s = r.step_s - r.forward_s - r.backward_s - r.optimizer_s;
+  r.allreduce_s = reduce_s / n;
+  r.other_s = r.step_s - r.forward_s - r.backward_s - r.allreduce_s - r.optimizer_s;
   r.tokens_per_s = double(r.tokens_per_step) / r.step_s;
   r.gflops = r.flops_per_step / r.step_s / 1e9;
   r.peak_rss_mb = peak_rss_mb();  // before the reference GEMM allocates its buffers
@@ -181,6 +196,8 @@ Json TrainBenchResult::to_json() const {
               {"steps", o.steps},
               {"warmup", o.warmup},
               {"threads", threads},
+              {"ranks", ranks},
+              {"allreduce_s", allreduce_s},
               {"params", params},
               {"matmul_params", matmul_params},
               {"trainable_params", trainable_params},
@@ -213,6 +230,9 @@ std::string TrainBenchResult::to_text() const {
       "optimizer {:.4f} ({:.0f}%), other {:.4f} ({:.0f}%)\n",
       tokens_per_s, step_s, forward_s, pct(forward_s), backward_s, pct(backward_s), optimizer_s, pct(optimizer_s),
       other_s, pct(other_s));
+  if (ranks > 1)
+    out += fmt::format("  {} MPI ranks ({} threads each): gradient all-reduce {:.5f} s/step ({:.1f}%)\n", ranks,
+                       threads, allreduce_s, pct(allreduce_s));
   out += fmt::format("  {:.1f} GFLOP/s achieved ({:.3g} GFLOP/step)", gflops, flops_per_step / 1e9);
   if (peak_gflops > 0)
     out += fmt::format(", {:.0f}% of the measured {} matmul peak {:.1f} GFLOP/s", pct_of_peak,

@@ -31,6 +31,8 @@ struct TrainBenchResult {
   int64_t threads = 0, params = 0, trainable_params = 0, matmul_params = 0;
   int64_t tokens_per_step = 0;
   double step_s = 0, forward_s = 0, backward_s = 0, optimizer_s = 0, other_s = 0;
+  int ranks = 1;           // MPI processes sharing each batch (mpirun -np N peft bench train)
+  double allreduce_s = 0;  // the gradient all-reduce per step (0 with one process)
   double tokens_per_s = 0, flops_per_step = 0, gflops = 0;
   double peak_gflops = 0, pct_of_peak = 0;  // measured matmul peak for the base dtype
   double load_s = 0, peak_rss_mb = 0, first_loss = 0, last_loss = 0;

@@ -6,6 +6,7 @@
 #include "bench/random_model.h"
 #include "bench/train_bench.h"
 #include "cli/command.h"
+#include "dist/comm.h"
 
 namespace peft::cli {
 
@@ -22,6 +23,7 @@ Status run_bench_train(const BenchArgs& a) {
   bench::TrainBenchOptions o = a.train;
   o.measure_peak = !a.no_peak;
   PEFT_ASSIGN_OR_RETURN(bench::TrainBenchResult r, bench::run_train_bench(o));
+  if (!dist::is_root()) return Status::ok();  // rank 0 reports for an MPI job
   if (a.json) {
     std::printf("%s\n", r.to_json().dump().c_str());
   } else {

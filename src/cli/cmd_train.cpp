@@ -8,6 +8,7 @@
 #include "adapters/registry.h"
 #include "cli/command.h"
 #include "cli/common.h"
+#include "dist/comm.h"
 #include "train/trainer.h"
 
 namespace peft::cli {
@@ -85,6 +86,7 @@ Status run_train(TrainArgs& a, const CLI::App& cmd) {
     cfg.method_config[f.key] = v;
   }
   PEFT_ASSIGN_OR_RETURN(TrainSummary s, train(cfg));
+  if (!dist::is_root()) return Status::ok();  // rank 0 reports for the job
   std::printf("trained %lld steps: loss %.4f -> %.4f%s, %.0f tokens/s, %lld trainable parameters -> %s\n",
               (long long)s.steps, s.first_loss, s.last_loss,
               s.val_loss >= 0 ? fmt::format(", val_loss {:.4f}", s.val_loss).c_str() : "", s.tokens_per_s,
@@ -97,7 +99,11 @@ Status run_train(TrainArgs& a, const CLI::App& cmd) {
 void add_train(CLI::App& app, Action& action) {
   auto a = std::make_shared<TrainArgs>();
   TrainConfig& c = a->config;
-  CLI::App* sub = app.add_subcommand("train", "fine-tune an adapter on a data set");
+  CLI::App* sub = app.add_subcommand(
+      "train",
+      "fine-tune an adapter on a data set. Several processes (data parallel over MPI): mpirun -np N peft train ... "
+      "(or srun): each takes its share of every global batch (--batch-size stays the global batch); rank 0 writes "
+      "the outputs; --threads per process (mpirun --bind-to core/socket). See docs/distributed.md");
   // A repeated flag overrides the earlier one (scripts append overrides to a base command).
   sub->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   sub->add_option("--model,--base-model", c.model, "model folder")->required();

@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "core/threads.h"
+#include "dist/comm.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"peft.cpp — parameter-efficient fine-tuning of transformer language models on the CPU"};
@@ -64,6 +65,11 @@ int main(int argc, char** argv) {
   }
   peft::set_num_threads(threads);
   if (!action) return 0;
+  // Under mpirun/srun, one process of a data-parallel job (dist/comm.h); otherwise nothing.
+  peft::dist::init(&argc, &argv);
+  struct Finalize {
+    ~Finalize() { peft::dist::finalize(); }
+  } finalize;
   try {
     if (status.is_ok()) status = action();
   } catch (const std::bad_alloc&) {
@@ -74,7 +80,7 @@ int main(int argc, char** argv) {
     status = peft::Status::errorf("internal error: {}", e.what());
   }
   if (!status.is_ok()) {
-    std::fprintf(stderr, "error: %s\n", status.message().c_str());
+    std::fprintf(stderr, "error: %s%s\n", peft::dist::rank_prefix().c_str(), status.message().c_str());
     return 1;
   }
   return 0;
