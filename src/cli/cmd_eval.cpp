@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/common.h"
 #include "data/verbalisers.h"
+#include "dist/comm.h"
 #include "eval/evaluator.h"
 #include "eval/reference_eval.h"
 #include "eval/reference_tasks.h"
@@ -112,7 +113,10 @@ Status finish(const EvalArgs& a, EvalOutcome& outcome, const std::string& data, 
     settings["system"] = a.chat.system;
   }
   outcome.results["settings"] = settings;
-  PEFT_TRY(write_eval_outputs(a.out, outcome, a.overwrite));
+  // Under MPI every rank holds the whole outcome; rank 0 writes it and reports.
+  PEFT_TRY(dist::agree(dist::is_root() ? write_eval_outputs(a.out, outcome, a.overwrite) : Status::ok(),
+                       "writing " + a.out));
+  if (!dist::is_root()) return Status::ok();
   std::printf("%s\n", summary_line(outcome.results).c_str());
   std::fflush(stdout);
   return Status::ok();
@@ -131,7 +135,9 @@ Status run_reference(const EvalArgs& a) {
     PEFT_ASSIGN_OR_RETURN(outcome, score_reference_items(a.task, items, saved));
   } else {
     if (a.limit > 0 && int64_t(items.size()) > a.limit) items.resize(size_t(a.limit));
-    PEFT_ASSIGN_OR_RETURN(LoadedModel lm, load_eval_model(a));
+    auto loaded = load_eval_model(a);
+    PEFT_TRY(dist::agree(loaded.status(), "loading the model"));
+    LoadedModel lm = std::move(*loaded);
     if (a.scoring == "likelihood") {
       PEFT_ASSIGN_OR_RETURN(outcome, eval_reference_likelihood(a.task, items, lm.view()));
     } else {
@@ -176,7 +182,9 @@ Status run_eval(const EvalArgs& a, const CLI::App& cmd) {
   if (!a.predictions.empty()) {
     PEFT_ASSIGN_OR_RETURN(outcome, eval_rescore(task, records, saved));
   } else {
-    PEFT_ASSIGN_OR_RETURN(LoadedModel lm, load_eval_model(a));
+    auto loaded = load_eval_model(a);
+    PEFT_TRY(dist::agree(loaded.status(), "loading the model"));
+    LoadedModel lm = std::move(*loaded);
     const EvalModel m = lm.view();
     if (ppl) {
       PEFT_ASSIGN_OR_RETURN(outcome, eval_perplexity(data, a.limit, m));

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "dist/comm.h"
+#include "dist/shard.h"
 #include "eval/extract.h"
 #include "eval/generation.h"
 #include "eval/likelihood.h"
@@ -30,6 +32,7 @@ Json base_results(const EvalTask& task, const Tally& t) {
 }
 
 void progress(const EvalTask& task, const Tally& t, int64_t total) {
+  if (!dist::is_root()) return;
   if (t.n % 10 == 0 || t.n == total)
     std::fprintf(stderr, "%s: %lld/%lld accuracy %.4f\n", task.name.c_str(), (long long)t.n, (long long)total,
                  ratio(t.correct, t.n));
@@ -73,11 +76,36 @@ Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRe
   opt.max_new_tokens = max_new_tokens;
   opt.num_beams = num_beams;
   opt.batch_size = batch_size;
+  // Under MPI each rank generates its share of the prompts (batched among themselves: a row of
+  // a batch gets exactly what it gets alone) and every rank gets every continuation back in
+  // record order, so the scoring and predictions.jsonl are one process's.
   size_t done = 0;
-  PEFT_ASSIGN_OR_RETURN(std::vector<Continuation> gens, generate_continuations(prompts, m, opt, [&](size_t) {
-                          if (++done % 10 == 0 || done == prompts.size())
-                            std::fprintf(stderr, "%s: generated %zu/%zu\n", task.name.c_str(), done, prompts.size());
-                        }));
+  PEFT_ASSIGN_OR_RETURN(
+      std::vector<std::string> packed,
+      dist::shard_items(
+          int64_t(prompts.size()),
+          [&](const std::vector<int64_t>& mine) -> Result<std::vector<std::string>> {
+            std::vector<std::string> subset;
+            for (int64_t i : mine) subset.push_back(prompts[size_t(i)]);
+            PEFT_ASSIGN_OR_RETURN(std::vector<Continuation> gens, generate_continuations(subset, m, opt, [&](size_t) {
+                                    if (++done % 10 == 0 || done == subset.size())
+                                      std::fprintf(stderr, "%s%s: generated %zu/%zu\n", dist::rank_prefix().c_str(),
+                                                   task.name.c_str(), done, subset.size());
+                                  }));
+            std::vector<std::string> out;
+            for (const Continuation& g : gens)
+              out.push_back(
+                  Json{{"ids", g.ids}, {"text", g.text}, {"hit_limit", g.hit_limit}, {"truncated", g.truncated}}.dump(
+                      -1, ' ', false, Json::error_handler_t::replace));
+            return out;
+          },
+          "generating"));
+  std::vector<Continuation> gens;
+  for (const std::string& text : packed) {
+    const Json j = Json::parse(text);
+    gens.push_back(Continuation{j["ids"].get<std::vector<int32_t>>(), j["text"].get<std::string>(),
+                                j["hit_limit"].get<bool>(), j["truncated"].get<bool>()});
+  }
   EvalOutcome out;
   Tally t;
   for (size_t i = 0; i < records.size(); ++i) {
@@ -94,7 +122,7 @@ Result<EvalOutcome> eval_generate(const EvalTask& task, const std::vector<EvalRe
     out.predictions.push_back(std::move(p));
   }
   out.results = base_results(task, t);
-  std::fprintf(stderr, "%s: accuracy %.4f\n", task.name.c_str(), ratio(t.correct, t.n));
+  if (dist::is_root()) std::fprintf(stderr, "%s: accuracy %.4f\n", task.name.c_str(), ratio(t.correct, t.n));
   return out;
 }
 
@@ -104,16 +132,41 @@ Result<EvalOutcome> eval_likelihood(const EvalTask& task, const std::vector<Eval
         "--scoring likelihood needs a multiple-choice task (aqua, mathqa, boolq, piqa, "
         "siqa, hellaswag, winogrande, arc-e, arc-c, obqa), not '{}'",
         task.name);
+  // Under MPI each rank scores its share of the records; the prediction lines come back to
+  // every rank in record order.
+  PEFT_ASSIGN_OR_RETURN(
+      std::vector<std::string> scored,
+      dist::shard_items(
+          int64_t(records.size()),
+          [&](const std::vector<int64_t>& mine) -> Result<std::vector<std::string>> {
+            std::vector<std::string> out;
+            for (int64_t i : mine) {
+              const EvalRecord& r = records[size_t(i)];
+              const auto cands = make_candidates(task, r.instruction);
+              auto lr = score_candidates(*m.model, m.hooks, *m.tok, eval_prompt(r.instruction, r.input), cands);
+              if (!lr.is_ok()) return lr.status().with_context(fmt::format("record {}", i));
+              CandidateRanking rank = rank_candidates(cands, *lr);
+              out.push_back(Json{{"best", rank.best},
+                                 {"best_norm", rank.best_norm},
+                                 {"scores", std::move(rank.scores)},
+                                 {"truncated", lr->truncated}}
+                                .dump(-1, ' ', false, Json::error_handler_t::replace));
+              if (dist::size() > 1 && dist::is_root() &&
+                  (out.size() % 10 == 0 || i + dist::size() >= int64_t(records.size())))
+                std::fprintf(stderr, "%s: scored %zu of this rank's records\n", task.name.c_str(), out.size());
+            }
+            return out;
+          },
+          "scoring"));
   EvalOutcome out;
   Tally t;
   for (size_t i = 0; i < records.size(); ++i) {
     const EvalRecord& r = records[i];
     const std::string prompt = eval_prompt(r.instruction, r.input);
     const auto cands = make_candidates(task, r.instruction);
-    auto lr = score_candidates(*m.model, m.hooks, *m.tok, prompt, cands);
-    if (!lr.is_ok()) return lr.status().with_context(fmt::format("record {}", i));
-    if (lr->truncated) ++t.truncated;
-    CandidateRanking rank = rank_candidates(cands, *lr);
+    Json one = Json::parse(scored[i]);
+    if (one["truncated"].get<bool>()) ++t.truncated;
+    CandidateRanking rank{one["best"].get<size_t>(), one["best_norm"].get<size_t>(), std::move(one["scores"])};
     const size_t best = rank.best, best_norm = rank.best_norm;
     const bool ok = cands[best].word == r.answer, ok_norm = cands[best_norm].word == r.answer;
     ++t.n;

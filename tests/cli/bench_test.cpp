@@ -27,8 +27,8 @@ TEST(BenchCli, TrainJsonHasTheFields) {
   EXPECT_EQ(j["arch"], "llama");
   // LoRA r 8 on q (64 → 64) and v (64 → 32) in 5 layers.
   EXPECT_EQ(j["trainable_params"], 5 * ((8 * 64 + 64 * 8) + (8 * 64 + 32 * 8)));
-  const double parts = j["forward_s"].get<double>() + j["backward_s"].get<double>() + j["optimizer_s"].get<double>() +
-                       j["other_s"].get<double>();
+  const double parts = j["forward_s"].get<double>() + j["backward_s"].get<double>() + j["allreduce_s"].get<double>() +
+                       j["optimizer_s"].get<double>() + j["other_s"].get<double>();
   EXPECT_NEAR(parts, j["step_s"].get<double>(), 1e-6);
 }
 

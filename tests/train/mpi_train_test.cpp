@@ -1,7 +1,8 @@
 // Data-parallel training over MPI (mpirun -np 2 on loopback) equals one process with the same
 // global batch: the loss curve, validation loss, final adapter and AdamW state within 1e-6
 // relative (the order of the gradient sums is all that differs), for LoRA, AdaMix (its
-// consistency step) and prefix tuning; a checkpoint of 2 ranks resumes in 1 and the reverse;
+// consistency step), prefix tuning and AdaLink (modality ids from data segments); peft eval's
+// sharded records give one process's predictions; a checkpoint of 2 ranks resumes in 1 and the reverse;
 // a rank that cannot read its data stops the whole job, naming itself and the file; a rank
 // killed mid-run stops the job within seconds and the last checkpoint resumes.
 #include <gtest/gtest.h>
@@ -30,8 +31,24 @@ class MpiTrain : public StoriesSuite {
     static const std::string path = write_say_ok_data("mpi.jsonl", 48);
     return path;
   }
-  static std::string train_args(const std::string& method_flags, const std::string& out) {
-    return "train --model " + model_ + " --data " + data() + " --output " + out +
+  // Records whose instruction and output are two AdaLink modalities (data segments).
+  static std::string segment_data() {
+    static const std::string path = [] {
+      const std::string p = *dir_ / "segments.jsonl";
+      std::ofstream f(p);
+      for (int i = 0; i < 48; ++i)
+        f << nlohmann::json{{"instruction", "Say " + std::to_string(i)},
+                            {"output", "ok " + std::to_string(i)},
+                            {"segments", {{{"modality", "instruction"}}, {{"modality", "output"}}}}}
+                 .dump()
+          << "\n";
+      return p;
+    }();
+    return path;
+  }
+  static std::string train_args(const std::string& method_flags, const std::string& out,
+                                const std::string& data_file = "") {
+    return "train --model " + model_ + " --data " + (data_file.empty() ? data() : data_file) + " --output " + out +
            " --batch-size 8 --micro-batch-size 2 --val-set-size 8 --eval-steps 2 --save-steps 2 --logging-steps 1"
            " --learning-rate 1e-3 --warmup-steps 1 --seed 7 " +
            method_flags;
@@ -87,20 +104,23 @@ double max_rel_diff(const std::string& a, const std::string& b) {
 struct MethodRun {
   const char* name;
   const char* flags;
+  bool segments = false;  // train on segment_data() (AdaLink's modality ids)
 };
 
 TEST_F(MpiTrain, TwoRanksEqualOneProcessForEveryMethodRow) {
   for (const MethodRun& run :
        {MethodRun{"lora", "--method lora --lora-r 4 --lora-dropout 0.1"},
         MethodRun{"adamix", "--method adamix --adamix-r 4 --adamix-experts 2 --adamix-consistency 1"},
-        MethodRun{"prefix", "--method prefix --num-virtual-tokens 4"}}) {
+        MethodRun{"prefix", "--method prefix --num-virtual-tokens 4"},
+        MethodRun{"adalink", "--method adalink --adalink-modalities text,instruction,output", true}}) {
     SCOPED_TRACE(run.name);
     const std::string one = *dir_ / (std::string("one-") + run.name), two = *dir_ / (std::string("two-") + run.name);
     setenv("OMP_NUM_THREADS", "1", 1);
-    auto r1 = run_peft(train_args(run.flags, one) + " --max-steps 4");
+    const std::string data_file = run.segments ? segment_data() : "";
+    auto r1 = run_peft(train_args(run.flags, one, data_file) + " --max-steps 4");
     unsetenv("OMP_NUM_THREADS");
     ASSERT_EQ(r1.exit_code, 0) << r1.err;
-    auto r2 = mpirun(2, train_args(run.flags, two) + " --max-steps 4");
+    auto r2 = mpirun(2, train_args(run.flags, two, data_file) + " --max-steps 4");
     ASSERT_EQ(r2.exit_code, 0) << r2.err;
     const auto m1 = records(one + "/metrics.jsonl"), m2 = records(two + "/metrics.jsonl");
     ASSERT_EQ(m1.size(), 4u);
@@ -155,6 +175,26 @@ TEST_F(MpiTrain, RanksThatCannotReadTheDataStopTheJobNamingThemselvesAndTheFile)
   EXPECT_NE(r.err.find("error: rank 1: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("missing.jsonl"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "never/adapter_model.safetensors"));
+}
+
+// peft eval under MPI: each rank generates (or scores) its share of the records; rank 0 writes
+// the same results.json and predictions.jsonl as one process.
+TEST_F(MpiTrain, EvalShardsRecordsAndWritesWhatOneProcessWrites) {
+  const std::string boolq = shared_path("data/datasets/llm_adapters/dataset/boolq/test.json");
+  for (const char* scoring : {"generate", "likelihood"}) {
+    SCOPED_TRACE(scoring);
+    const std::string args = "eval --model " + model_ + " --task boolq --data " + boolq + " --limit 21 --scoring " +
+                             scoring + (std::string(scoring) == "generate" ? " --batch-size 4" : "") + " --out ";
+    const std::string one = *dir_ / (std::string("eval-one-") + scoring),
+                      two = *dir_ / (std::string("eval-two-") + scoring);
+    auto r1 = run_peft(args + one);
+    ASSERT_EQ(r1.exit_code, 0) << r1.err;
+    auto r2 = mpirun(2, args + two);
+    ASSERT_EQ(r2.exit_code, 0) << r2.err;
+    EXPECT_EQ(read_all(one + "/predictions.jsonl"), read_all(two + "/predictions.jsonl"));
+    EXPECT_EQ(read_all(one + "/results.json"), read_all(two + "/results.json"));
+    EXPECT_EQ(r1.out, r2.out) << "one summary line, from rank 0";
+  }
 }
 
 TEST_F(MpiTrain, OneRankFailingStopsEveryRank) {
