@@ -30,6 +30,7 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
   const attn::Layout L = attn::check_layout(s);
   const int64_t B = s.B, T = s.T, H = s.H, hd = s.hd, Tk = s.Tk;
   PEFT_CHECK(!s.row_past || (s.row_k && s.row_v && !s.key_pad && !probs), "ragged attention: bad arguments");
+  PEFT_CHECK(s.causal, "the KV-cached attention is causal; encoders run the full-sequence kernel");
 #pragma omp parallel for collapse(3) schedule(static)
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t h = 0; h < H; ++h) {

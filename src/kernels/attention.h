@@ -22,6 +22,12 @@ struct AttentionShape {
   // padded row computes exactly what it would alone. A pad query's output is zero. Null = none.
   const int32_t* key_pad = nullptr;  // (B)
   int64_t pad_at = 0;                // where every row's pads start (after prefix/virtual tokens)
+  // Encoders (training kernel only): causal = false lets query t see every key [0, key_len[b])
+  // of its row, not only [0, past + t]; key_len (B) null = all Tk. Right padding: keys from
+  // key_len[b] on are pads no query sees (pad queries still attend to the real keys, as
+  // Hugging Face's additive mask has them). key_len[b] ≥ 1.
+  bool causal = true;
+  const int32_t* key_len = nullptr;  // (B)
   // Ragged batch (a server's decode step, inference only): row b's keys/values live in a
   // buffer of its own, row_k[b] / row_v[b] (kv_rows, Hkv, hd), which holds row_past[b]
   // positions before this call; the k, v arguments are then unused and past = Tk − T is

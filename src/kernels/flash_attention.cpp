@@ -29,6 +29,9 @@ struct Geometry : attn::Layout {
 
 Geometry geometry(const AttentionShape& s) {
   PEFT_CHECK(!s.row_past && !s.row_k, "flash attention has no ragged (per-row cache) layout");
+  if (!s.causal && s.key_len)
+    for (int64_t b = 0; b < s.B; ++b)
+      PEFT_CHECK(s.key_len[b] >= 1 && s.key_len[b] <= s.Tk, "key_len[{}] = {} outside [1, {}]", b, s.key_len[b], s.Tk);
   return {attn::check_layout(s), (s.Tk + kW - 1) / kW * kW};
 }
 
@@ -53,10 +56,15 @@ struct RowGroup {
   int64_t jb, je;
 };
 
-RowGroup row_group(const AttentionShape& s, int64_t past, int64_t t0, int64_t T) {
+RowGroup row_group(const AttentionShape& s, int64_t b, int64_t past, int64_t t0, int64_t T) {
   RowGroup g;
   g.rows = std::min(kR, T - t0);
   for (int64_t r = 0; r < g.rows; ++r) {
+    if (!s.causal) {  // bidirectional: every row sees its batch item's real keys
+      g.n[r] = s.key_len ? s.key_len[b] : s.Tk;
+      g.j0[r] = 0;
+      continue;
+    }
     g.n[r] = past + t0 + r + 1;
     g.j0[r] = s.window > 0 && g.n[r] > s.window ? g.n[r] - s.window : 0;
   }
@@ -140,7 +148,7 @@ void flash_attention_forward(float* out, float* lse, const float* q, const float
       for (int64_t h = kvh * G.group; h < (kvh + 1) * G.group; ++h) {
         const float slope = s.alibi_slopes ? s.alibi_slopes[h] : 0.f;
         for (int64_t t0 = 0; t0 < T; t0 += kR) {
-          const RowGroup g = row_group(s, G.past, t0, T);
+          const RowGroup g = row_group(s, b, G.past, t0, T);
           const int64_t qo = (b * T + t0) * G.q_row + h * hd;
           row_scores(p, Tkp, q + qo, G.q_row, kt, Tkp, hd, g, s.scale, slope);
           if (s.softcap > 0.f) softcap_rows(p, Tkp, nullptr, g, s.softcap);
@@ -191,7 +199,7 @@ void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout
       for (int64_t h = kvh * G.group; h < (kvh + 1) * G.group; ++h) {
         const float slope = s.alibi_slopes ? s.alibi_slopes[h] : 0.f;
         for (int64_t t0 = 0; t0 < T; t0 += kR) {
-          const RowGroup g = row_group(s, G.past, t0, T);
+          const RowGroup g = row_group(s, b, G.past, t0, T);
           const int64_t qo = (b * T + t0) * G.q_row + h * hd;
           const float* qg = q + qo;
           const float* dog = dout + qo;

@@ -6,14 +6,15 @@
 #include "core/status.h"
 #include "io/json_file.h"
 #include "model/config.h"
+#include "model/task_head.h"
 
 namespace peft {
 
 // Hugging Face tensor names; "{}" stands for the layer index. An empty name means the
 // architecture has no such tensor.
 struct TensorNames {
-  std::string tok_embd, pos_embd, embd_norm_w, embd_norm_b, out_norm_w, out_norm_b, lm_head_w, lm_head_b, project_in_w,
-      project_out_w;
+  std::string tok_embd, pos_embd, type_embd, embd_norm_w, embd_norm_b, out_norm_w, out_norm_b, lm_head_w, lm_head_b,
+      project_in_w, project_out_w;
   std::string attn_norm_w, attn_norm_b, ffn_norm_w, ffn_norm_b;
   std::string attn_out_norm_w, ffn_out_norm_w;  // output norms (BlockSpec::output_norms)
   std::string q_norm_w, k_norm_w;               // q/k norms (BlockSpec::qk_norm)
@@ -66,6 +67,9 @@ struct ArchDef {
   // The keys of math_keys.cpp's list (those that change the computation) this architecture
   // reads; loading refuses the others when set (parse_model_config).
   std::vector<std::string> reads = {};
+  // The layers of the architecture's task head (SeqCls / TokenCls) for `num_labels` outputs,
+  // in order; nullptr: the architecture has task heads only as an LM.
+  std::vector<HeadLayerSpec> (*task_head)(TaskType task, const ModelConfig& config, int64_t num_labels) = nullptr;
 };
 
 // nullptr when unknown.

@@ -24,11 +24,14 @@ extern const ArchDef kGemmaArch;
 extern const ArchDef kGemma2Arch;
 extern const ArchDef kGemma3Arch;
 extern const ArchDef kPhi3Arch;
+extern const ArchDef kBertArch;
+extern const ArchDef kRobertaArch;
 
 namespace {
 const ArchDef* const kArchs[] = {
-    &kBloomArch, &kGpt2Arch,    &kGptNeoxArch, &kGptjArch,  &kLlamaArch,  &kMistralArch, &kOptArch,  &kQwen2Arch,
-    &kQwen3Arch, &kSmollm3Arch, &kOlmo2Arch,   &kGemmaArch, &kGemma2Arch, &kGemma3Arch,  &kPhi3Arch,
+    &kBloomArch,  &kGpt2Arch,   &kGptNeoxArch, &kGptjArch,    &kLlamaArch,   &kMistralArch,
+    &kOptArch,    &kQwen2Arch,  &kQwen3Arch,   &kSmollm3Arch, &kOlmo2Arch,   &kGemmaArch,
+    &kGemma2Arch, &kGemma3Arch, &kPhi3Arch,    &kBertArch,    &kRobertaArch,
 };
 }  // namespace
 

@@ -108,6 +108,8 @@ AttentionShape attention_shape(const BlockRun& r) {
   s.softcap = c.attn_softcap;
   s.key_pad = r.kv.key_pad;
   s.pad_at = r.kv.pad_at;
+  s.causal = c.causal;
+  s.key_len = r.kv.key_len;
   s.row_k = r.kv.row_k;
   s.row_v = r.kv.row_v;
   s.row_past = r.kv.row_past;

@@ -40,6 +40,7 @@ struct KvView {
   int64_t past = 0;
   const int32_t* key_pad = nullptr;  // (B) left padding: row b's keys [pad_at, pad_at + key_pad[b]) are
   int64_t pad_at = 0;                // masked (AttentionShape::key_pad); null = none
+  const int32_t* key_len = nullptr;  // (B) encoders' real keys per row (right padding); null = all
   // Ragged batch (inference): row b appends to and reads its own cache row_k[b] / row_v[b]
   // (rows, Hkv·hd), which holds row_past[b] positions; k, v, kv_rows and past are unused.
   float* const* row_k = nullptr;      // (B)

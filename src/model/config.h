@@ -88,6 +88,15 @@ struct ModelConfig {
   float logit_softcap = 0.f;  // the same on the final logits (Gemma 2)
   int32_t bos_id = -1;
   int32_t eos_id = -1;
+  // Encoders (BERT, RoBERTa): every query sees every real key of its row, and rows are
+  // right-padded (TokenInputs::seq_lens). Decoders are causal.
+  bool causal = true;
+  int64_t n_token_types = 0;  // token-type (segment) embedding rows (BERT's type_vocab_size); 0 = none
+  // RoBERTa's position ids: a token's position counts the non-pad ids up to it (position
+  // = count − 1, table row = count + pad_id), and a pad id takes the table's row pad_id
+  // (position −1 with learned_pos_offset = pad_id + 1). Otherwise positions are 0, 1, 2, ...
+  bool pad_aware_positions = false;
+  int32_t pad_id = -1;
   BlockSpec block;
 
   int64_t q_dim() const { return n_head * head_dim; }

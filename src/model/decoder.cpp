@@ -51,6 +51,8 @@ void Decoder::allocate(Alloc& arena) {
   targets_ = arena.alloc_f32({N});
   virtual_ = arena.alloc_f32({std::max<int64_t>(nv_, 1), c.embd_in()});
   modality_ = arena.alloc_f32({N});  // reinterpreted as int32
+  types_ = arena.alloc_f32({N});     // reinterpreted as int32
+  key_len_ = arena.alloc_f32({maxB_});
   grads_ = alloc_block_grads(arena, c, N, maxB_ * kv_rows);
 }
 
@@ -77,6 +79,20 @@ int64_t Decoder::arena_bytes(const Model& model, int64_t B, int64_t T, SiteHooks
   return int64_t(sizing.used);
 }
 
+// RoBERTa: a real token's position counts the row's non-pad ids up to it (after the prefix
+// and virtual tokens); a pad id's position is −1, the table's padding row.
+void Decoder::pad_aware_positions(const int32_t* ids, int64_t B, int64_t T, int32_t* pos) const {
+  const int32_t pad = m_.config.pad_id;
+  for (int64_t b = 0; b < B; ++b) {
+    int32_t count = 0;
+    for (int64_t t = 0; t < T; ++t) {
+      const bool real = ids[b * T + t] != pad;
+      count += real;
+      pos[b * Tt_ + nv_ + t] = real ? int32_t(np_ + nv_ + count - 1) : -1;
+    }
+  }
+}
+
 LayerActs& Decoder::acts_of(int64_t layer) {
   if (!options_.checkpoint_layers) return acts_[size_t(layer)];
   acts_[0].x_in = x_in_[size_t(layer)];
@@ -93,6 +109,7 @@ BlockRun Decoder::run_of(int64_t layer) const {
   const LayerActs& a = acts_[options_.checkpoint_layers ? 0 : size_t(layer)];
   r.kv = np_ > 0 ? KvView{fptr(kv_k_[size_t(layer)]), fptr(kv_v_[size_t(layer)]), np_ + Tt_, np_}
                  : KvView{fptr(a.k), fptr(a.v), Tt_, 0};
+  if (has_key_len_) r.kv.key_len = iptr(key_len_);
   r.hooks = hooks_;
   return r;
 }
@@ -102,15 +119,33 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
   const int64_t Tt = T + nv_;
   PEFT_CHECK(B <= maxB_ && Tt <= maxT_, "batch ({}, {}) exceeds the reserved ({}, {})", B, Tt, maxB_, maxT_);
   const ModelConfig& c = m_.config;
+  PEFT_CHECK(c.causal || !labels, "an encoder has no LM loss (its task head computes the loss)");
   B_ = B;
   Tt_ = Tt;
   const int64_t N = B * Tt, L = c.n_layer, Ce = c.embd_in();
   int32_t* pos = iptr(positions_);
   for (int64_t n = 0; n < N; ++n) pos[n] = int32_t(np_ + n % Tt);  // a prefix shifts positions
+  if (c.pad_aware_positions) pad_aware_positions(ids, B, T, pos);
+  const int32_t* types = nullptr;
+  if (inputs.token_types) {  // virtual tokens are of type 0
+    int32_t* t = iptr(types_);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t p = 0; p < Tt; ++p) t[b * Tt + p] = p < nv_ ? 0 : inputs.token_types[b * T + p - nv_];
+    types = t;
+  }
+  has_key_len_ = !c.causal && inputs.seq_lens;
+  if (has_key_len_) {  // keys of a row: the prefix, the virtual tokens, then its real tokens
+    int32_t* kl = iptr(key_len_);
+    for (int64_t b = 0; b < B; ++b) {
+      PEFT_CHECK(inputs.seq_lens[b] >= 1 && inputs.seq_lens[b] <= T, "seq_lens[{}] = {} outside [1, {}]", b,
+                 inputs.seq_lens[b], T);
+      kl[b] = int32_t(np_ + nv_ + inputs.seq_lens[b]);
+    }
+  }
 
   // Token embeddings, with the virtual tokens in front of every row.
   embed_tokens(m_, hooks_, ids, B, T, nv_, inputs, fptr(virtual_), fptr(embed_.raw), iptr(modality_));
-  embed_inputs_forward(m_, pos, N, embed_, fptr(acts_of(0).x_in));
+  embed_inputs_forward(m_, pos, N, embed_, fptr(acts_of(0).x_in), types);
   for (int64_t l = 0; l < L; ++l) {
     float* out = l + 1 < L ? fptr(options_.checkpoint_layers ? x_in_[size_t(l + 1)] : acts_[size_t(l + 1)].x_in)
                            : fptr(x_final_);
@@ -201,6 +236,9 @@ void Decoder::add_logits_grad(const float* dlogits) {
   linear_backward_input(fptr(d_head_in_), dlogits, m_.lm_head.w, N);
 }
 
-void Decoder::logits(float* out) const { lm_head_forward(m_, out, head_in_, B_ * Tt_); }
+void Decoder::logits(float* out) const {
+  PEFT_CHECK(m_.config.causal, "an encoder has no LM head");
+  lm_head_forward(m_, out, head_in_, B_ * Tt_);
+}
 
 }  // namespace peft

@@ -74,6 +74,7 @@ class Decoder {
   // Layer `layer`'s activations: its own, or (checkpointing) the shared set with x_in
   // pointed at the layer's saved input.
   LayerActs& acts_of(int64_t layer);
+  void pad_aware_positions(const int32_t* ids, int64_t B, int64_t T, int32_t* pos) const;
 
   const Model& m_;
   SiteHooks* hooks_;
@@ -98,6 +99,9 @@ class Decoder {
   Tensor targets_;                  // (N) int32 shifted targets
   Tensor virtual_;                  // (nv, Ce) virtual token embeddings
   Tensor modality_;                 // (N) int32 modality of every position (virtual ones: 0)
+  Tensor types_;                    // (N) int32 token types (encoders)
+  Tensor key_len_;                  // (B) int32 real keys per row (encoders with padding)
+  bool has_key_len_ = false;
   BlockGrads grads_;
   int64_t loss_tokens_ = 0;
   bool have_grad_ = false;

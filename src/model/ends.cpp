@@ -93,7 +93,8 @@ void embed_forward(const Model& m, const int32_t* ids, const int32_t* positions,
   embed_inputs_forward(m, positions, N, a, x0);
 }
 
-void embed_inputs_forward(const Model& m, const int32_t* positions, int64_t N, EmbedActs& a, float* x0) {
+void embed_inputs_forward(const Model& m, const int32_t* positions, int64_t N, EmbedActs& a, float* x0,
+                          const int32_t* token_types) {
   const ModelConfig& c = m.config;
   const int64_t C = c.n_embd;
   float* pre = c.embd_norm ? fptr(a.pre) : x0;
@@ -112,6 +113,14 @@ void embed_inputs_forward(const Model& m, const int32_t* positions, int64_t N, E
 #pragma omp parallel for
     for (int64_t n = 0; n < N; ++n) {
       const float* row = table + (positions[n] + offset) * C;
+      for (int64_t i = 0; i < C; ++i) pre[n * C + i] += row[i];
+    }
+  }
+  if (c.n_token_types > 0) {                 // BERT's segment embedding, added like the positions
+    const float* table = m.type_embd.f32();  // (n_token_types, C)
+#pragma omp parallel for
+    for (int64_t n = 0; n < N; ++n) {
+      const float* row = table + (token_types ? token_types[n] : 0) * C;
       for (int64_t i = 0; i < C; ++i) pre[n * C + i] += row[i];
     }
   }

@@ -10,7 +10,7 @@
 namespace peft {
 
 // Embedding stage:  raw = tok_embd[ids]  (N, Ce)
-//                   pre = project_in(raw) (+ pos_embd[positions + offset])  (N, C)
+//                   pre = project_in(raw) (+ pos_embd[positions + offset]) (+ type_embd[types])  (N, C)
 //                   x0  = embd_norm(pre) or pre
 struct EmbedActs {
   Tensor raw;         // (N, Ce) token embeddings; a caller may fill it directly (inputs_embeds)
@@ -42,8 +42,9 @@ void embed_tokens(const Model& m, SiteHooks* hooks, const int32_t* ids, int64_t 
 
 // Looks up ids into a.raw, then embed_inputs_forward.
 void embed_forward(const Model& m, const int32_t* ids, const int32_t* positions, int64_t N, EmbedActs& a, float* x0);
-// x0 (N, C) from a.raw (already filled).
-void embed_inputs_forward(const Model& m, const int32_t* positions, int64_t N, EmbedActs& a, float* x0);
+// x0 (N, C) from a.raw (already filled). token_types (N): encoders' segment ids, null = 0.
+void embed_inputs_forward(const Model& m, const int32_t* positions, int64_t N, EmbedActs& a, float* x0,
+                          const int32_t* token_types = nullptr);
 // d_raw (N, Ce) = ∂L/∂raw given d_x0 (N, C). d_pre (N, C) is scratch.
 void embed_backward(const Model& m, const EmbedActs& a, const float* d_x0, float* d_pre, float* d_raw, int64_t N);
 

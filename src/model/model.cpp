@@ -16,6 +16,7 @@ int64_t model_param_count(const Model& m) {
   int64_t total = n(m.tok_embd) + n(m.pos_embd) + n(m.embd_norm.w) + n(m.embd_norm.b) + n(m.out_norm.w) +
                   n(m.out_norm.b) + n(m.project_in.w) + n(m.project_out.w) + n(m.lm_head.b);
   if (!m.config.block.tied_embeddings) total += n(m.lm_head.w);
+  for (const Model::HeadLayer& h : m.head) total += n(h.lin.w) + n(h.lin.b);
   for (const LayerWeights& w : m.layers) {
     for (const Norm* nm : {&w.attn_norm, &w.ffn_norm, &w.attn_out_norm, &w.ffn_out_norm, &w.q_norm, &w.k_norm})
       total += n(nm->w) + n(nm->b);
@@ -58,6 +59,10 @@ Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::st
   model->arch = arch;
   model->hf_config = config;
   PEFT_ASSIGN_OR_RETURN(model->config, parse_model_config(*arch, config, where));
+  PEFT_ASSIGN_OR_RETURN(model->task, task_from_config(config, where));
+  if (model->task.task != TaskType::CausalLm && !arch->task_head)
+    return Status::errorf("{}: a {} head on model_type '{}' is not supported (architectures: {})", where,
+                          task_type_name(model->task.task), model_type, config["architectures"].dump());
   model->names = arch->tensor_names(model->config);
   model->source = std::move(source);
   PEFT_TRY(bind_weights(*model, options));

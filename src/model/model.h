@@ -63,6 +63,7 @@ struct Model {
   std::string path;
   Tensor tok_embd;                  // (V, C)
   Tensor pos_embd;                  // (P, C) for learned positions
+  Tensor type_embd;                 // (n_token_types, C) token-type embedding (encoders), F32
   Norm embd_norm;                   // after the embedding (BLOOM), may be absent
   Norm out_norm;                    // final norm
   Linear lm_head;                   // (V, Ce); the token embedding when tied
@@ -70,6 +71,14 @@ struct Model {
   Linear project_out;               // (Ce, C)
   std::vector<float> alibi_slopes;  // (H) for ALiBi models
   std::vector<LayerWeights> layers;
+  // The task head (encoders' classifiers): config.json's task, and its layers bound to the
+  // checkpoint's tensors (F32), applied in order (model/task_head.h).
+  TaskSpec task;
+  struct HeadLayer {
+    HeadLayerSpec spec;
+    Linear lin;  // (out, in)
+  };
+  std::vector<HeadLayer> head;
 
   // Storage behind the views above: the checkpoint (mmaps) and converted copies.
   std::shared_ptr<const TensorSource> source;

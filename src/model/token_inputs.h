@@ -17,6 +17,10 @@ struct TokenInputs {
   // positions and the embedding norm. Both null = every position looks up its id.
   const float* embeddings = nullptr;
   const uint8_t* use_embedding = nullptr;
+  // Encoders: (B, T) token-type (segment) ids, null = all 0; (B) real tokens per row, the
+  // rest right padding that no query attends to, null = all T.
+  const int32_t* token_types = nullptr;
+  const int32_t* seq_lens = nullptr;
 };
 
 }  // namespace peft

@@ -188,13 +188,20 @@ namespace {
 
 // Buffers checkpoints carry that the math derives (RoPE frequencies, causal masks).
 bool derivable_buffer(const std::string& name) {
-  for (const char* suffix :
-       {"rotary_emb.inv_freq", ".attn.bias", ".attn.masked_bias", ".attention.bias", ".attention.masked_bias"})
+  for (const char* suffix : {"rotary_emb.inv_freq", "embeddings.position_ids", ".attn.bias", ".attn.masked_bias",
+                             ".attention.bias", ".attention.masked_bias"})
     if (name.ends_with(suffix)) return true;
   // llama.cpp's RoPE factor tensors, read into the config (read_gguf_rope_factors).
   for (const char* gguf : {"rope_freqs.weight", "rope_factors_long.weight", "rope_factors_short.weight"})
     if (name == gguf) return true;
   return false;
+}
+
+// Encoder checkpoints carry their pre-training heads (BERT's masked-LM and next-sentence
+// heads, RoBERTa's LM head) and a pooler; the engine's encoders output hidden states or a
+// task head, which binds the pooler when it uses one. Transformers skips them the same way.
+bool pretraining_head(const std::string& name) {
+  return name.starts_with("cls.") || name.starts_with("lm_head.") || name.find("pooler.") != std::string::npos;
 }
 
 }  // namespace
@@ -217,6 +224,8 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
   if (c.block.position == PositionKind::Learned)
     PEFT_TRY(bind.matrix(m.pos_embd, n.pos_embd, 0, c.n_ctx + c.block.learned_pos_offset, C, false,
                          /*force_f32=*/true));
+  if (c.n_token_types > 0)
+    PEFT_TRY(bind.matrix(m.type_embd, n.type_embd, 0, c.n_token_types, C, false, /*force_f32=*/true));
   if (c.block.position == PositionKind::Alibi) m.alibi_slopes = alibi_slopes(c.n_head);
   if (c.n_embd_in) {
     PEFT_TRY(bind.matrix(m.project_in.w, n.project_in_w, 0, C, Ce, false));
@@ -230,12 +239,22 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
     PEFT_TRY(bind.norm_weight(m.out_norm.w, n.out_norm_w, 0, C));
     PEFT_TRY(bind.vector(m.out_norm.b, n.out_norm_b, 0, C));
   }
-  if (c.block.tied_embeddings) {
+  if (!c.causal) {
+    // Encoders: no LM head; a task head (below) or hidden states are the output.
+  } else if (c.block.tied_embeddings) {
     m.lm_head.w = m.tok_embd;
   } else {
     PEFT_TRY(bind.matrix(m.lm_head.w, n.lm_head_w, 0, V, Ce, false));
   }
-  PEFT_TRY(bind.vector(m.lm_head.b, n.lm_head_b, 0, V));
+  if (c.causal) PEFT_TRY(bind.vector(m.lm_head.b, n.lm_head_b, 0, V));
+  if (m.task.task != TaskType::CausalLm) {  // small: kept F32 whatever --base-dtype says
+    for (const HeadLayerSpec& spec : m.arch->task_head(m.task.task, c, m.task.num_labels)) {
+      Model::HeadLayer& layer = m.head.emplace_back();
+      layer.spec = spec;
+      PEFT_TRY(bind.matrix(layer.lin.w, weight_of(spec.module), 0, spec.out, spec.in, false, /*force_f32=*/true));
+      PEFT_TRY(bind.vector(layer.lin.b, bias_of(spec.module), 0, spec.out));
+    }
+  }
 
   const int64_t qd = c.q_dim(), kvd = c.kv_dim();
   m.layers.resize(size_t(c.n_layer));
@@ -283,6 +302,7 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
   for (const std::string& name : m.source->names()) {
     if (bind.used().count(name) || derivable_buffer(name)) continue;
     if (c.block.tied_embeddings && (name == "lm_head.weight" || name.ends_with(".lm_head.weight"))) continue;
+    if (!c.causal && pretraining_head(name)) continue;
     const std::string file = m.source->file_of(name);
     return Status::errorf(
         "{}: tensor '{}' is not used by the {} model config.json describes (config and weights "
