@@ -32,6 +32,9 @@ struct StepBatch {
   const int32_t* labels;
   int64_t B, T;
   TokenInputs inputs;
+  // Models with a task head (encoders): the head's labels (Decoder::forward_task's layout),
+  // used instead of `labels`.
+  const float* task_labels = nullptr;
 };
 // What a training step reports: its loss, and terms the run logs beside it.
 struct StepLoss {
@@ -70,6 +73,13 @@ class Adapter : public SiteHooks {
     for (const Param& p : params().all()) out.push_back({p.name, p.value});
     return out;
   }
+  // The task head's copies (after the method's parameters), which every form saves.
+  std::vector<NamedTensor> head_tensors() const {
+    std::vector<NamedTensor> out;
+    for (size_t i = params().method_count(); i < params().count(); ++i)
+      out.push_back({params()[i].name, params()[i].value});
+    return out;
+  }
   // Whether the folder also gets adapter_model.bin (PyTorch's checkpoint format, the same
   // tensors) for clients that read only that file: the LLM-Adapters fork of PEFT.
   virtual bool writes_torch_checkpoint() const { return false; }
@@ -78,6 +88,10 @@ class Adapter : public SiteHooks {
   virtual Status merge_into(Model& model) const {
     return Status::errorf("{} adapters cannot be merged into the base weights", method());
   }
+  // merge_into, then the task head's trained copy replaces the model's head (what PEFT's
+  // merge_and_unload leaves: the modules_to_save copy in place of the original). The one
+  // entry point for merging.
+  Status merge(Model& model) const;
   // Multiplies the adapter's effect, as llama.cpp's --lora-scaled does: methods with a
   // low-rank update (LoRA, AdaMix over LoRA) scale it; the others cannot and say so.
   virtual Status set_scale(double scale) {
@@ -101,6 +115,8 @@ class Adapter : public SiteHooks {
   virtual int train_step_decoders() const { return 1; }
   // Weight λ of a consistency loss between two routed passes (AdaMix); 0 = none.
   virtual double consistency_weight() const { return 0.0; }
+  // Every method trains the task head's copy its parameter store holds (ParamStore::finalize).
+  const HeadLayerParams* head_layer(int64_t i) const override { return params().head_layer(i); }
   void set_mode(const AdapterRunMode& mode) { mode_ = mode; }
   const AdapterRunMode& mode() const { return mode_; }
 

@@ -16,6 +16,9 @@ Status write_adapter_files(const Adapter& adapter, const std::string& dir, const
                            AdapterTensors which) {
   Json config = adapter.config_json();
   config["base_model_name_or_path"] = base_model_path;
+  // With a task head's copy the adapter is PEFT's PeftModelForSequenceClassification /
+  // ForTokenClassification kind, which saves the "classifier" module beside the method's.
+  if (adapter.params().has_head()) config["task_type"] = peft_task_type(adapter.params().head_task());
   std::vector<NamedTensor> tensors;
   if (which == AdapterTensors::Export) {
     tensors = adapter.export_tensors();
@@ -38,6 +41,25 @@ Status save_adapter(const Adapter& adapter, const std::string& dir, const std::s
 }
 
 namespace {
+
+// An adapter for a model with a task head carries the head's trained copy (PEFT's SEQ_CLS /
+// TOKEN_CLS task types); one trained without it (CAUSAL_LM) would leave the head untrained.
+Status check_task_type(const Model& model, const Json& config, const std::string& where) {
+  PEFT_ASSIGN_OR_RETURN(std::string task, json_get_string_or(config, "task_type", "", where));
+  if (model.task.task == TaskType::CausalLm) {
+    if (task == "SEQ_CLS" || task == "TOKEN_CLS")
+      return Status::errorf("{}: task_type {} needs a model with a classification head, but {} has none", where, task,
+                            model.path);
+    return Status::ok();
+  }
+  const std::string want = peft_task_type(model.task.task);
+  if (task != want)
+    return Status::errorf(
+        "{}: task_type is '{}' but the model {} has a {} head: the adapter must be a {} adapter (with the "
+        "head's trained copy)",
+        where, task, model.path, task_type_name(model.task.task), want);
+  return Status::ok();
+}
 
 // A single-file adapter: a GGUF whose adapter.type names the method that reads it.
 Result<std::unique_ptr<Adapter>> load_gguf_adapter(const Model& model, const std::string& path) {
@@ -86,6 +108,7 @@ Result<std::unique_ptr<Adapter>> load_adapter_unchecked(const Model& model, cons
   if (!method)
     return Status::errorf("{}: unsupported peft_type '{}' (supported: {})", config_path, peft_type,
                           supported_methods());
+  PEFT_TRY(check_task_type(model, config, config_path));
   PEFT_ASSIGN_OR_RETURN(auto adapter, method->create(model, config, config_path, 0));
 
   const std::string weights_path = dir + "/adapter_model.safetensors";

@@ -25,6 +25,15 @@ int64_t adapter_param_limit(const Model& model) {
 
 Status ParamStore::finalize(const Model& model) {
   PEFT_CHECK(!finalized(), "ParamStore finalized twice");
+  method_count_ = pending_.size();
+  // The task head's trainable layers (PEFT's modules_to_save), after the method's own.
+  std::vector<std::pair<size_t, size_t>> head_index(model.head.size(), {SIZE_MAX, SIZE_MAX});
+  for (size_t i = 0; i < model.head.size(); ++i) {
+    const HeadLayerSpec& spec = model.head[i].spec;
+    if (!spec.trainable) continue;
+    head_index[i] = {add("base_model.model." + spec.module + ".weight", {spec.out, spec.in}),
+                     add("base_model.model." + spec.module + ".bias", {spec.out})};
+  }
   total_ = 0;
   for (const Pending& p : pending_) {
     int64_t n = 1;
@@ -51,8 +60,21 @@ Status ParamStore::finalize(const Model& model) {
     param.grad = Tensor(grads_.data() + offset, DType::F32, p.dims);
     offset += param.value.numel();
     params_.push_back(std::move(param));
+    if (params_.size() == method_count_) method_numel_ = offset;
   }
+  if (method_count_ == 0) method_numel_ = 0;
   pending_.clear();
+  head_.assign(model.head.size(), HeadLayerParams{});
+  head_task_ = model.task.task;
+  for (size_t i = 0; i < model.head.size(); ++i) {
+    if (head_index[i].first == SIZE_MAX) continue;
+    Param& w = params_[head_index[i].first];
+    Param& b = params_[head_index[i].second];
+    const Linear& base = model.head[i].lin;  // F32 (bound with force_f32)
+    std::copy(base.w.f32(), base.w.f32() + w.value.numel(), w.value.f32());
+    if (base.has_bias()) std::copy(base.b.f32(), base.b.f32() + b.value.numel(), b.value.f32());
+    head_[i] = {w.value.f32(), b.value.f32(), w.grad.f32(), b.grad.f32()};
+  }
   return Status::ok();
 }
 

@@ -7,6 +7,7 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "model/model.h"
+#include "model/site.h"
 
 namespace peft {
 
@@ -26,6 +27,10 @@ struct Param {
 class ParamStore {
  public:
   size_t add(const std::string& name, const std::vector<int64_t>& dims);
+  // Allocates the blocks. When `model` has a task head (an encoder's classifier), its
+  // trainable layers come last, as PEFT's modules_to_save has them: a trainable copy of each,
+  // named "base_model.model.<module>.weight" / ".bias" and initialised from the model's.
+  // Methods own the first method_count() parameters (method_numel() floats).
   // Allocates the blocks; an error (no allocation) when the sizes overflow, exceed the
   // memory this machine has for values, gradients and the optimizer's two moments, or make
   // an adapter absurdly larger than the model it adapts (adapter_param_limit(model)).
@@ -38,6 +43,14 @@ class ParamStore {
   std::vector<Param>& all() { return params_; }
   const std::vector<Param>& all() const { return params_; }
   const Param* find(const std::string& name) const;
+  size_t method_count() const { return method_count_; }
+  int64_t method_numel() const { return method_numel_; }
+  // The copy of task-head layer i (Model::head[i]), or null for a layer the base keeps frozen.
+  const HeadLayerParams* head_layer(int64_t i) const {
+    return size_t(i) < head_.size() && head_[size_t(i)].w ? &head_[size_t(i)] : nullptr;
+  }
+  bool has_head() const { return !head_.empty(); }
+  TaskType head_task() const { return head_task_; }
 
   // The flat blocks: numel() floats each.
   float* values() { return values_.data(); }
@@ -56,6 +69,10 @@ class ParamStore {
   std::vector<Param> params_;
   std::vector<float> values_, grads_;
   int64_t total_ = 0;
+  size_t method_count_ = 0;
+  int64_t method_numel_ = 0;
+  std::vector<HeadLayerParams> head_;  // per Model::head layer; w == null: frozen
+  TaskType head_task_ = TaskType::CausalLm;
 };
 
 }  // namespace peft

@@ -83,7 +83,7 @@ Status export_model_gguf(const ExportArgs& a) {
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model));
   if (!a.adapter.empty()) {
     PEFT_ASSIGN_OR_RETURN(auto adapter, load_cli_adapter(*model, a.adapter, std::nullopt));
-    PEFT_TRY(adapter->merge_into(*model).with_context(a.adapter));
+    PEFT_TRY(adapter->merge(*model).with_context(a.adapter));
   }
   PEFT_TRY(write_model_gguf(*model, a.model, a.out, a.type, a.name, nullptr));
   fmt::print(stderr, "exported {}{} -> {} ({})\n", a.model, a.adapter.empty() ? "" : " with " + a.adapter + " merged",

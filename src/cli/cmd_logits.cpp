@@ -93,7 +93,7 @@ Status run_encoder_logits(const LogitsArgs& a, const Model& model, const Safeten
   const int64_t Tt = dec.seq_len(), K = model.task.num_labels;
   const bool tokens = model.task.task == TaskType::TokenCls;
   OwnedTensor logits(DType::F32, tokens ? std::vector<int64_t>{B, Tt, K} : std::vector<int64_t>{B, K});
-  task_head_forward(model, dec.hidden_state(model.config.n_layer), B, Tt, logits.f32());
+  task_head_forward(model, adapter, dec.hidden_state(model.config.n_layer), B, Tt, logits.f32());
   return write_safetensors(a.output, {{"logits", logits.view()}}, {{"format", "pt"}});
 }
 

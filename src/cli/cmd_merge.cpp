@@ -52,7 +52,7 @@ Status run_merge(const MergeArgs& a) {
     PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
     PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
     PEFT_ASSIGN_OR_RETURN(auto adapter, load_cli_adapter(*model, a.adapter, a.adapter_scale));
-    PEFT_TRY(adapter->merge_into(*model).with_context(a.adapter));
+    PEFT_TRY(adapter->merge(*model).with_context(a.adapter));
     std::vector<StorageError> errors;
     PEFT_TRY(write_model_gguf(*model, a.model, a.out, a.type, "", &errors));
     std::fprintf(stderr, "merged %s into %s -> %s (%s); storage error of the merged weights:\n", a.adapter.c_str(),
@@ -64,7 +64,7 @@ Status run_merge(const MergeArgs& a) {
   PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
   PEFT_ASSIGN_OR_RETURN(auto adapter, load_cli_adapter(*model, a.adapter, a.adapter_scale));
-  PEFT_TRY(adapter->merge_into(*model).with_context(a.adapter));
+  PEFT_TRY(adapter->merge(*model).with_context(a.adapter));
   PEFT_TRY(save_hf_folder(*model, a.out, a.model, a.overwrite));
   std::fprintf(stderr, "merged %s into %s -> %s\n", a.adapter.c_str(), a.model.c_str(), a.out.c_str());
   return Status::ok();

@@ -156,6 +156,7 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
   head_in_ = head_forward(m_, fptr(x_final_), N, head_);
 
   have_grad_ = false;
+  task_pending_ = false;
   loss_tokens_ = 0;
   if (!labels) {
     if (want_grad) {  // a backward of terms added later through add_logits_grad
@@ -188,10 +189,48 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
   return float(total / double(loss_tokens_));
 }
 
+float Decoder::forward_task(const int32_t* ids, const float* labels, int64_t B, int64_t T, bool want_grad,
+                            const TokenInputs& inputs) {
+  PEFT_CHECK(!m_.head.empty(), "forward_task needs a model with a task head");
+  forward(ids, nullptr, B, T, want_grad, inputs);
+  const TaskSpec& task = m_.task;
+  const int64_t rows = task_head_rows(m_, B, Tt_), K = task.num_labels;
+  task_logits_.resize(size_t(rows * K));
+  task_head_forward(m_, hooks_, head_in_, B, Tt_, task_logits_.data(), want_grad ? &task_acts_ : nullptr);
+  task_pending_ = want_grad;
+  task_dlogits_.assign(want_grad ? size_t(rows * K) : 0, 0.f);
+  loss_tokens_ = 0;
+  if (!labels) return 0.f;
+  // A token head's rows include the virtual tokens, which carry no label.
+  std::vector<float> expanded;
+  const float* y = labels;
+  if (task.task == TaskType::TokenCls && nv_ > 0) {
+    expanded.assign(size_t(rows), -100.f);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T; ++t) expanded[size_t(b * Tt_ + nv_ + t)] = labels[b * T + t];
+    y = expanded.data();
+  }
+  if (task.problem == ProblemType::SingleLabel) {
+    for (int64_t r = 0; r < rows; ++r) loss_tokens_ += y[r] != -100.f;
+  } else {
+    loss_tokens_ = rows;
+  }
+  return float(task_loss(task, task_logits_.data(), y, rows, want_grad ? task_dlogits_.data() : nullptr));
+}
+
+void Decoder::add_task_logits_grad(const float* dlogits) {
+  PEFT_CHECK(task_pending_, "add_task_logits_grad() needs a forward_task with want_grad");
+  for (size_t i = 0; i < task_dlogits_.size(); ++i) task_dlogits_[i] += dlogits[i];
+}
+
 void Decoder::backward() {
   PEFT_CHECK(have_grad_, "backward() needs a forward with labels and want_grad");
   const ModelConfig& c = m_.config;
   const int64_t N = B_ * Tt_, L = c.n_layer;
+  if (task_pending_) {  // the head first: its gradient reaches the encoder's output rows
+    task_head_backward(m_, hooks_, task_acts_, task_dlogits_.data(), B_, Tt_, fptr(d_head_in_));
+    task_pending_ = false;
+  }
   // d_x_[L % 2] receives ∂/∂x_final; blocks then ping-pong down to d_x_[0].
   float* d_out = fptr(d_x_[L % 2]);
   std::memset(d_out, 0, size_t(N * c.n_embd) * sizeof(float));

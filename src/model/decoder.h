@@ -7,6 +7,7 @@
 #include "model/block.h"
 #include "model/ends.h"
 #include "model/model.h"
+#include "model/task_head_run.h"
 #include "model/token_inputs.h"
 
 namespace peft {
@@ -41,6 +42,17 @@ class Decoder {
   // `inputs`: optional per-token modality ids and caller-supplied embedding vectors.
   float forward(const int32_t* ids, const int32_t* labels, int64_t B, int64_t T, bool want_grad = false,
                 const TokenInputs& inputs = {});
+  // Encoders with a task head (Model::head): runs the model, then the head (the hooks'
+  // trainable copy where they have one), and returns transformers' loss against `labels`
+  // (task_loss's layout over the real tokens: (B) or (B, K) for a sequence head, (B, T) for a
+  // token head; null: no loss). want_grad prepares backward(), which starts with the head's
+  // backward. loss_tokens() counts the labelled rows.
+  float forward_task(const int32_t* ids, const float* labels, int64_t B, int64_t T, bool want_grad,
+                     const TokenInputs& inputs = {});
+  // (rows, num_labels) logits of the last forward_task (rows: B, or B · seq_len()).
+  const float* task_logits() const { return task_logits_.data(); }
+  // Adds dlogits (rows, num_labels) to the pending ∂loss/∂logits of the last forward_task.
+  void add_task_logits_grad(const float* dlogits);
   // Backward of the last forward's loss w.r.t. activations (adapters accumulate their
   // parameter gradients on the way); afterwards d_embed() holds ∂loss/∂(token embeddings)
   // (B · seq_len(), Ce), before positions, projections and norms (and before the embedding
@@ -103,6 +115,10 @@ class Decoder {
   Tensor key_len_;                  // (B) int32 real keys per row (encoders with padding)
   bool has_key_len_ = false;
   BlockGrads grads_;
+  // The task head's last forward (encoders): logits, ∂loss/∂logits, the head's activations.
+  std::vector<float> task_logits_, task_dlogits_;
+  TaskHeadActs task_acts_;
+  bool task_pending_ = false;
   int64_t loss_tokens_ = 0;
   bool have_grad_ = false;
 };

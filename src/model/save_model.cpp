@@ -22,6 +22,7 @@ std::vector<HfTensor> hf_tensors(const Model& m) {
   };
   add(n.tok_embd, 0, m.tok_embd, false);
   add(n.pos_embd, 0, m.pos_embd, false);
+  add(n.type_embd, 0, m.type_embd, false);
   add(n.project_in_w, 0, m.project_in.w, false);
   add(n.project_out_w, 0, m.project_out.w, false);
   add_norm(n.embd_norm_w, 0, m.embd_norm.w);
@@ -49,6 +50,10 @@ std::vector<HfTensor> hf_tensors(const Model& m) {
   add(n.out_norm_b, 0, m.out_norm.b, false);
   if (!c.block.tied_embeddings) add(n.lm_head_w, 0, m.lm_head.w, false);
   add(n.lm_head_b, 0, m.lm_head.b, false);
+  for (const Model::HeadLayer& h : m.head) {  // the task head under its Hugging Face names
+    add(weight_of(h.spec.module), 0, h.lin.w, false);
+    add(bias_of(h.spec.module), 0, h.lin.b, false);
+  }
   return out;
 }
 

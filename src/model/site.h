@@ -28,6 +28,15 @@ std::string module_path(const Model& m, Site site, int64_t layer);
 // and in the backward, given dy = ∂L/∂y:
 //   dy' = linear_output_backward(x, dy, dx);  ∂L/∂x' = dy' W;  linear_input_backward(x, ∂L/∂x', dx)
 // Adapters implement it; the model layer knows nothing else about them.
+// A trainable copy of a task-head layer (PEFT's modules_to_save): weight (out, in), bias (out)
+// and their gradients, all F32.
+struct HeadLayerParams {
+  float* w = nullptr;
+  float* b = nullptr;
+  float* dw = nullptr;
+  float* db = nullptr;
+};
+
 class SiteHooks {
  public:
   virtual ~SiteHooks() = default;
@@ -72,6 +81,10 @@ class SiteHooks {
   virtual void prefix_kv(int64_t layer, float* k, float* v, int64_t B, int64_t kv_rows) {}
   // Accumulates from rows [0, P) of dk, dv (B, kv_rows, Hkv·hd).
   virtual void prefix_kv_backward(int64_t layer, const float* dk, const float* dv, int64_t B, int64_t kv_rows) {}
+
+  // Head site (encoders' task heads): the trainable copy of Model::head[i], whose gradients
+  // the head's backward accumulates; null = the model's own layer, frozen.
+  virtual const HeadLayerParams* head_layer(int64_t i) const { return nullptr; }
 };
 
 }  // namespace peft

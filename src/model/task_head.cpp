@@ -15,6 +15,18 @@ const char* task_type_name(TaskType t) {
   return "?";
 }
 
+const char* peft_task_type(TaskType t) {
+  switch (t) {
+    case TaskType::CausalLm:
+      return "CAUSAL_LM";
+    case TaskType::SeqCls:
+      return "SEQ_CLS";
+    case TaskType::TokenCls:
+      return "TOKEN_CLS";
+  }
+  return "?";
+}
+
 const char* problem_type_name(ProblemType p) {
   switch (p) {
     case ProblemType::SingleLabel:

@@ -48,5 +48,6 @@ Result<TaskSpec> task_from_config(const Json& config, const std::string& where);
 
 const char* task_type_name(TaskType t);        // "causal-lm", "seq-cls", "token-cls"
 const char* problem_type_name(ProblemType p);  // transformers' problem_type strings
+const char* peft_task_type(TaskType t);        // PEFT's task_type: CAUSAL_LM, SEQ_CLS, TOKEN_CLS
 
 }  // namespace peft

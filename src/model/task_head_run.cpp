@@ -12,8 +12,23 @@ namespace peft {
 
 int64_t task_head_rows(const Model& m, int64_t B, int64_t T) { return m.task.task == TaskType::TokenCls ? B * T : B; }
 
-void task_head_forward(const Model& m, const float* x, int64_t B, int64_t T, float* logits,
-                       std::vector<std::vector<float>>* acts) {
+namespace {
+// Layer i's weight (out, in) and bias as F32 views: the trainable copy or the model's.
+struct HeadWeights {
+  Tensor w;
+  const float* b;
+  const HeadLayerParams* train;  // null: frozen
+};
+HeadWeights head_weights(const Model& m, const SiteHooks* hooks, size_t i) {
+  const Model::HeadLayer& layer = m.head[i];
+  const HeadLayerParams* p = hooks ? hooks->head_layer(int64_t(i)) : nullptr;
+  if (p) return {Tensor(p->w, DType::F32, {layer.spec.out, layer.spec.in}), p->b, p};
+  return {layer.lin.w, layer.lin.has_bias() ? layer.lin.b.f32() : nullptr, nullptr};
+}
+}  // namespace
+
+void task_head_forward(const Model& m, const SiteHooks* hooks, const float* x, int64_t B, int64_t T, float* logits,
+                       TaskHeadActs* acts) {
   PEFT_CHECK(!m.head.empty(), "the model has no task head");
   const int64_t C = m.config.n_embd, rows = task_head_rows(m, B, T);
   std::vector<float> in(size_t(rows * C));
@@ -22,16 +37,45 @@ void task_head_forward(const Model& m, const float* x, int64_t B, int64_t T, flo
   } else {
     std::memcpy(in.data(), x, size_t(rows * C) * sizeof(float));
   }
-  if (acts) acts->clear();
+  if (acts) {
+    acts->in.clear();
+    acts->pre.clear();
+  }
   for (size_t i = 0; i < m.head.size(); ++i) {
-    const Model::HeadLayer& layer = m.head[i];
-    const bool last = i + 1 == m.head.size();
-    std::vector<float> out(last ? 0 : size_t(rows * layer.spec.out));
-    float* y = last ? logits : out.data();
-    linear_forward(y, in.data(), layer.lin.w, layer.lin.has_bias() ? layer.lin.b.f32() : nullptr, rows);
-    activation_forward(layer.spec.act, y, y, rows * layer.spec.out);
-    if (acts) acts->push_back(std::move(in));
-    if (!last) in = std::move(out);
+    const int64_t out = m.head[i].spec.out;
+    const HeadWeights hw = head_weights(m, hooks, i);
+    std::vector<float> y(size_t(rows * out));
+    linear_forward(y.data(), in.data(), hw.w, hw.b, rows);
+    if (acts) {
+      acts->in.push_back(in);
+      acts->pre.push_back(y);
+    }
+    activation_forward(m.head[i].spec.act, y.data(), y.data(), rows * out);
+    in = std::move(y);
+  }
+  std::memcpy(logits, in.data(), in.size() * sizeof(float));
+}
+
+void task_head_backward(const Model& m, const SiteHooks* hooks, const TaskHeadActs& acts, const float* dlogits,
+                        int64_t B, int64_t T, float* d_x) {
+  const int64_t C = m.config.n_embd, rows = task_head_rows(m, B, T);
+  PEFT_CHECK(acts.in.size() == m.head.size(), "task_head_backward needs the forward's activations");
+  std::vector<float> dy(dlogits, dlogits + rows * m.task.num_labels);
+  for (size_t i = m.head.size(); i-- > 0;) {
+    const HeadLayerSpec& spec = m.head[i].spec;
+    const HeadWeights hw = head_weights(m, hooks, i);
+    std::vector<float> dp(dy.size(), 0.f);
+    activation_backward(spec.act, dp.data(), dy.data(), acts.pre[i].data(), rows * spec.out);
+    if (hw.train)
+      linear_backward_weight(hw.train->dw, hw.train->db, dp.data(), acts.in[i].data(), rows, spec.out, spec.in);
+    dy.assign(size_t(rows * spec.in), 0.f);
+    linear_backward_input(dy.data(), dp.data(), hw.w, rows);
+  }
+  if (m.task.task == TaskType::SeqCls) {
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t c = 0; c < C; ++c) d_x[b * T * C + c] += dy[size_t(b * C + c)];
+  } else {
+    for (int64_t i = 0; i < rows * C; ++i) d_x[i] += dy[size_t(i)];
   }
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "model/model.h"
+#include "model/site.h"
 
 namespace peft {
 
@@ -11,10 +12,23 @@ namespace peft {
 // <s>), TokenCls every position.
 int64_t task_head_rows(const Model& m, int64_t B, int64_t T);
 
-// logits (rows, num_labels) from x (B, T, C), the last block's output. `acts`, when given,
-// receives each layer's input (rows, in) for a backward.
-void task_head_forward(const Model& m, const float* x, int64_t B, int64_t T, float* logits,
-                       std::vector<std::vector<float>>* acts = nullptr);
+// What the head's backward needs from its forward: each layer's input and pre-activation.
+struct TaskHeadActs {
+  std::vector<std::vector<float>> in;   // per layer (rows, in)
+  std::vector<std::vector<float>> pre;  // per layer (rows, out)
+};
+
+// logits (rows, num_labels) from x (B, T, C), the last block's output. Layer i uses the hooks'
+// trainable copy (SiteHooks::head_layer) when they have one, else the model's own weights.
+// `acts`, when given, keeps what task_head_backward needs.
+void task_head_forward(const Model& m, const SiteHooks* hooks, const float* x, int64_t B, int64_t T, float* logits,
+                       TaskHeadActs* acts = nullptr);
+
+// Given dlogits (rows, num_labels): d_x (B, T, C) += ∂L/∂x (at position 0 of each row for a
+// sequence head), and the trainable copies' dw, db += their gradients:
+//   y = act(p), p = x Wᵀ + b:  ∂p = act'(p) ⊙ ∂y;  ∂W += ∂pᵀ x;  ∂b += Σ ∂p;  ∂x = ∂p W.
+void task_head_backward(const Model& m, const SiteHooks* hooks, const TaskHeadActs& acts, const float* dlogits,
+                        int64_t B, int64_t T, float* d_x);
 
 // transformers' loss for the task over `rows` predictions, returned as a double:
 //   SingleLabel: mean cross-entropy; labels (rows) class ids, −100 ignored (token tasks);

@@ -1,6 +1,7 @@
 // Properties every method must keep, one row per method: identity at init, only adapter
 // parameters move, gradient checkpointing changes no gradient, merged = unmerged, save → load
-// is bit-exact, outputs stay finite.
+// is bit-exact, outputs stay finite. Decoders train their LM loss; encoders with a task head
+// train the head's loss, the head's copy (modules_to_save) training with the method.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -76,7 +77,20 @@ struct MethodSetup {
   std::unique_ptr<Model> model;
   std::unique_ptr<Adapter> adapter;
   std::vector<int32_t> ids, targets;
+  std::vector<float> task_labels;  // models with a task head
+  std::vector<int32_t> seq_lens;   // encoders: the second row right-padded
   int64_t B = 2, T = 9;
+  bool head() const { return !model->head.empty(); }
+  TokenInputs inputs() const {
+    TokenInputs in;
+    if (!seq_lens.empty()) in.seq_lens = seq_lens.data();
+    return in;
+  }
+  // The loss of a forward (LM or task head) on `dec`.
+  float forward(Decoder& dec, bool want_grad) {
+    return head() ? dec.forward_task(ids.data(), task_labels.data(), B, T, want_grad, inputs())
+                  : dec.forward(ids.data(), targets.data(), B, T, want_grad);
+  }
 };
 
 // "arch" or "arch@base_dtype": the second form quantizes the base at load (a quantized frozen base).
@@ -100,11 +114,26 @@ MethodSetup make(const std::string& param, const MethodRow& row) {
   s.adapter->reserve(s.B * s.T);
   for (int64_t i = 0; i < s.B * s.T; ++i) s.ids.push_back(int32_t((i * 37 + 11) % s.model->config.n_vocab));
   s.targets = s.ids;  // labels = input ids, as Hugging Face's causal-LM loss
+  if (s.head()) {
+    const TaskSpec& t = s.model->task;
+    const int64_t rows = t.task == TaskType::TokenCls ? s.B * s.T : s.B;
+    const int64_t per_row = t.problem == ProblemType::MultiLabel ? t.num_labels : 1;
+    for (int64_t i = 0; i < rows * per_row; ++i)
+      s.task_labels.push_back(t.problem == ProblemType::Regression   ? 0.5f * float(i % 5)
+                              : t.problem == ProblemType::MultiLabel ? float(i % 2)
+                                                                     : float(i % t.num_labels));
+    if (!s.model->config.causal) s.seq_lens = {int32_t(s.T), int32_t(s.T - 3)};
+  }
   return s;
 }
 
 std::vector<float> logits_of(MethodSetup& s, SiteHooks* hooks) {
   Decoder dec(*s.model, s.B, s.T, hooks);
+  if (s.head()) {
+    dec.forward_task(s.ids.data(), nullptr, s.B, s.T, false, s.inputs());
+    const int64_t n = task_head_rows(*s.model, s.B, dec.seq_len()) * s.model->task.num_labels;
+    return std::vector<float>(dec.task_logits(), dec.task_logits() + n);
+  }
   dec.forward(s.ids.data(), nullptr, s.B, s.T);
   std::vector<float> out(size_t(s.B * dec.seq_len() * s.model->config.n_vocab));
   dec.logits(out.data());
@@ -140,7 +169,7 @@ TEST_P(MethodProperties, Hold) {
     for (bool checkpoint : {false, true}) {
       Decoder d(*s.model, s.B, s.T, s.adapter.get(), DecoderOptions{checkpoint});
       s.adapter->params().zero_grads();
-      d.forward(s.ids.data(), s.targets.data(), s.B, s.T, true);
+      s.forward(d, true);
       d.backward();
       const float* g = s.adapter->params().grads();
       grads[checkpoint].assign(g, g + s.adapter->params().numel());
@@ -158,7 +187,7 @@ TEST_P(MethodProperties, Hold) {
   for (int step = 0; step < 3; ++step) {
     s.adapter->set_mode(AdapterRunMode{true, uint64_t(step)});
     s.adapter->params().zero_grads();
-    float loss = dec.forward(s.ids.data(), s.targets.data(), s.B, s.T, true);
+    float loss = s.forward(dec, true);
     ASSERT_TRUE(std::isfinite(loss));
     dec.backward();
     opt.step(5e-2f);
@@ -185,7 +214,7 @@ TEST_P(MethodProperties, Hold) {
   EXPECT_EQ(trained, reloaded);
 
   // Merged = unmerged (or a clear refusal).
-  Status merged = s.adapter->merge_into(*s.model);
+  Status merged = s.adapter->merge(*s.model);
   if (!row.mergeable) {
     EXPECT_FALSE(merged.is_ok());
     return;
@@ -202,18 +231,21 @@ TEST_P(MethodProperties, Hold) {
       << V;
 }
 
-INSTANTIATE_TEST_SUITE_P(Matrix, MethodProperties,
-                         ::testing::Combine(::testing::ValuesIn(rows()),
-                                            ::testing::Values("llama", "gpt2", "bloom", "local:qwen3", "local:smollm3",
-                                                              "local:olmo2", "local:gemma2", "local:gemma3_text",
-                                                              "local:phi3", "llama@q4_0", "gpt2@q8_0:all",
-                                                              "local:qwen3@nf4")),
-                         [](const auto& info) {
-                           auto parts = split_base(std::get<1>(info.param));
-                           std::replace(parts.second.begin(), parts.second.end(), ':', '_');
-                           return std::string(std::get<0>(info.param).name) + "_" + test::fixture_name(parts.first) +
-                                  (parts.second.empty() ? "" : "_" + parts.second);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Matrix, MethodProperties,
+    ::testing::Combine(::testing::ValuesIn(rows()),
+                       ::testing::Values("llama", "gpt2", "bloom", "local:qwen3", "local:smollm3", "local:olmo2",
+                                         "local:gemma2", "local:gemma3_text", "local:phi3", "llama@q4_0",
+                                         "gpt2@q8_0:all", "local:qwen3@nf4", "local:encoders/bert_seqcls",
+                                         "local:encoders/roberta_seqcls", "local:encoders/bert_tokcls",
+                                         "local:encoders/bert_regression")),
+    [](const auto& info) {
+      auto parts = split_base(std::get<1>(info.param));
+      std::replace(parts.second.begin(), parts.second.end(), ':', '_');
+      std::replace(parts.first.begin(), parts.first.end(), '/', '_');
+      return std::string(std::get<0>(info.param).name) + "_" + test::fixture_name(parts.first) +
+             (parts.second.empty() ? "" : "_" + parts.second);
+    });
 
 }  // namespace
 }  // namespace peft

@@ -98,9 +98,11 @@ class AttentionTest : public testing::TestWithParam<AttnCase> {
   VecF q, k, v, R;
 };
 
-TEST_P(AttentionTest, ForwardMatchesReference) {
+// The KV-cached (inference) kernel is causal only: it runs the causal cases.
+class CachedAttentionTest : public AttentionTest {};
+
+TEST_P(CachedAttentionTest, ForwardMatchesReference) {
   const auto c = GetParam();
-  if (c.bidirectional) GTEST_SKIP() << "the KV-cached kernel is causal only";
   const Sizes z = sizes(c);
   VecF out(size_t(z.q), 9.f), probs(size_t(z.probs), 9.f);  // 9: masked entries must be zeroed
   attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), shape_of(c));
@@ -172,15 +174,20 @@ const AttnCase kAttnCases[] = {
     // Gemma 2's soft-capping: a cap of 1.5 bends scores of |s| ~ 1 (q, k in [-2, 2]) hard.
     {"softcap", 2, 5, 5, 2, 1, 4, 0, false, 0, 1.5f},
     {"softcap_window_past_alibi", 1, 4, 7, 4, 2, 3, 9, true, 3, 2.f},
-    // Encoders: every query sees all real keys of its row; the second row has 3 pads (its pad
-    // queries attend to the 2 real keys, as Hugging Face's additive mask has them).
+};
+
+// Encoders: every query sees all real keys of its row; the second row has 3 pads (its pad
+// queries attend to the 2 real keys, as Hugging Face's additive mask has them).
+const AttnCase kBidirectionalCases[] = {
     {"bidirectional", 2, 5, 5, 4, 2, 3, 0, false, 0, 0.f, true},
     {"bidirectional_right_padding", 2, 5, 5, 4, 2, 3, 0, false, 0, 0.f, true, kKeyLen},
     {"bidirectional_long_padded", 2, 37, 37, 2, 2, 8, 0, false, 0, 0.f, true, kKeyLenLong},
 };
 
-INSTANTIATE_TEST_SUITE_P(Kernels, AttentionTest, testing::ValuesIn(kAttnCases),
-                         [](const testing::TestParamInfo<AttnCase>& i) { return std::string(i.param.name); });
+std::string case_name(const testing::TestParamInfo<AttnCase>& i) { return i.param.name; }
+INSTANTIATE_TEST_SUITE_P(Kernels, AttentionTest, testing::ValuesIn(kAttnCases), case_name);
+INSTANTIATE_TEST_SUITE_P(Kernels, CachedAttentionTest, testing::ValuesIn(kAttnCases), case_name);
+INSTANTIATE_TEST_SUITE_P(Bidirectional, AttentionTest, testing::ValuesIn(kBidirectionalCases), case_name);
 
 }  // namespace
 }  // namespace peft

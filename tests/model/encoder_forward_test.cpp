@@ -85,7 +85,7 @@ TEST_P(EncoderForward, HiddenStatesLogitsAndLossMatchTransformers) {
   }
   const int64_t rows = task_head_rows(m, B, T);
   std::vector<float> logits(size_t(rows * c.num_labels));
-  task_head_forward(m, dec.hidden_state(m.config.n_layer), B, T, logits.data());
+  task_head_forward(m, nullptr, dec.hidden_state(m.config.n_layer), B, T, logits.data());
   const Tensor* ref = io->find("logits");
   ASSERT_EQ(ref->numel(), int64_t(logits.size()));
   EXPECT_LE(test::max_abs_diff(logits.data(), ref->f32(), ref->numel()), 1e-4) << c.name << " logits";

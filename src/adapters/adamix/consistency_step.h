@@ -27,6 +27,13 @@ ConsistencyStep consistency_step(Decoder& dec1, Decoder& dec2, Adapter& adapter,
                                  int64_t T, int64_t vocab, double lambda, std::vector<float>& l1,
                                  std::vector<float>& l2);
 
+// The same for a model with a task head (AdaMix's NLU recipe): CE (or the task's loss) of
+// pass 1's head, λ · symmetric KL between the two passes' class distributions over the
+// labelled rows (all rows for multi-label and regression heads; one regression output has a
+// one-point distribution and no KL), backward through both.
+ConsistencyStep consistency_task_step(Decoder& dec1, Decoder& dec2, Adapter& adapter, const AdapterRunMode& mode1,
+                                      const AdapterRunMode& mode2, const StepBatch& batch, double lambda);
+
 // AdaMix's training step (Adapter::make_train_step when λ > 0): consistency_step on the run's
 // decoder and a second one of the same size; logs the unweighted KL as "consistency".
 std::unique_ptr<TrainStep> make_consistency_train_step(Decoder& dec, Adapter& adapter, double lambda);

@@ -28,7 +28,7 @@ Result<std::unique_ptr<Ia3Adapter>> Ia3Adapter::create(const Model& model, const
         return m;
       }));
   PEFT_TRY(a->params_.finalize(model));
-  std::fill(a->params_.values(), a->params_.values() + a->params_.numel(), config.init_ones ? 1.f : 0.f);
+  std::fill(a->params_.values(), a->params_.values() + a->params_.method_numel(), config.init_ones ? 1.f : 0.f);
   return a;
 }
 

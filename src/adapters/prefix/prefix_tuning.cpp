@@ -18,7 +18,7 @@ Result<std::unique_ptr<PrefixTuningAdapter>> PrefixTuningAdapter::create(const M
   if (!config.projection) {
     a->params_.add("prompt_embeddings", {nv, out});
     PEFT_TRY(a->params_.finalize(model));
-    for (int64_t i = 0; i < a->params_.numel(); ++i) a->params_.values()[i] = rng.normal();  // nn.Embedding
+    for (int64_t i = 0; i < a->params_.method_numel(); ++i) a->params_.values()[i] = rng.normal();  // nn.Embedding
     return a;
   }
   const int64_t H = config.encoder_hidden_size;
@@ -113,8 +113,11 @@ std::vector<NamedTensor> PrefixTuningAdapter::export_tensors() const {
   if (!config_.projection) return Adapter::export_tensors();
   const_cast<PrefixTuningAdapter*>(this)->project_forward();  // fold the MLP, as PEFT saves it
   const ModelConfig& mc = model_->config;
-  return {{"prompt_embeddings", Tensor(const_cast<float*>(e_.data()), DType::F32,
-                                       {config_.num_virtual_tokens, 2 * mc.n_layer * mc.kv_dim()})}};
+  std::vector<NamedTensor> out = {
+      {"prompt_embeddings",
+       Tensor(const_cast<float*>(e_.data()), DType::F32, {config_.num_virtual_tokens, 2 * mc.n_layer * mc.kv_dim()})}};
+  for (NamedTensor& t : head_tensors()) out.push_back(std::move(t));
+  return out;
 }
 
 void PrefixTuningAdapter::prefix_kv(int64_t layer, float* k, float* v, int64_t B, int64_t kv_rows) {

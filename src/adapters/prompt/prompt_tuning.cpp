@@ -38,7 +38,7 @@ Result<std::unique_ptr<PromptTuningAdapter>> PromptTuningAdapter::create(const M
 }
 
 void PromptTuningAdapter::virtual_embeddings(float* out) {
-  std::memcpy(out, params_.values(), size_t(params_.numel()) * sizeof(float));
+  std::memcpy(out, params_.values(), size_t(params_.method_numel()) * sizeof(float));
 }
 
 // Every row starts with the same virtual tokens, so their gradient sums over the batch.
