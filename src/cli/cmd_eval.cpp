@@ -9,9 +9,11 @@
 #include "cli/common.h"
 #include "data/verbalisers.h"
 #include "dist/comm.h"
+#include "eval/e2e_metrics.h"
 #include "eval/evaluator.h"
 #include "eval/reference_eval.h"
 #include "eval/reference_tasks.h"
+#include "io/mapped_file.h"
 #include "io/output_target.h"
 
 namespace peft::cli {
@@ -19,6 +21,7 @@ namespace peft::cli {
 namespace {
 struct EvalArgs {
   std::string model, adapter, task, data, out, scoring = "generate", predictions, base_dtype;
+  std::string hypotheses, references;  // --task e2e on a system output file
   std::optional<double> adapter_scale;
   bool overwrite = false;
   int64_t limit = -1;           // -1: all records
@@ -30,6 +33,18 @@ struct EvalArgs {
 
 Status validate(const EvalArgs& a, const CLI::App& cmd) {
   PEFT_TRY(check_output_folder(a.out, a.overwrite));
+  if (!a.hypotheses.empty() || !a.references.empty()) {  // scoring a system output file
+    if (a.task != "e2e")
+      return Status::errorf("--hypotheses/--references score E2E system outputs: they need --task e2e, not '{}'",
+                            a.task);
+    if (a.hypotheses.empty() || a.references.empty())
+      return Status::error("--task e2e on files needs both --hypotheses H.txt and --references R.txt");
+    return refuse_given(
+        cmd,
+        {"--model", "--adapter", "--adapter-scale", "--base-dtype", "--data", "--limit", "--predictions", "--scoring",
+         "--num-beams", "--batch-size", "--max-new-tokens", "--chat", "--chat-template", "--system"},
+        "is not used when --hypotheses/--references score a system output file");
+  }
   // What each mode leaves unused is refused, not ignored.
   if (!a.predictions.empty())
     PEFT_TRY(refuse_given(
@@ -151,8 +166,36 @@ Status run_reference(const EvalArgs& a) {
   return finish(a, outcome, data, max_new, "LLM-Adapters finetune.py generate_prompt with an empty output");
 }
 
+// E2E system outputs (one a line) against the challenge's multi-reference file: the official
+// scorer's BLEU, NIST, ROUGE-L and CIDEr (eval/e2e_metrics.h).
+Status run_e2e_files(const EvalArgs& a) {
+  PEFT_ASSIGN_OR_RETURN(E2eScores e, score_e2e_files(a.hypotheses, a.references));
+  PEFT_ASSIGN_OR_RETURN(auto hyp_file, MappedFile::open(a.hypotheses));
+  PEFT_ASSIGN_OR_RETURN(
+      std::vector<std::string> outputs,
+      parse_e2e_outputs(std::string_view(reinterpret_cast<const char*>(hyp_file->data()), hyp_file->size()),
+                        a.hypotheses));
+  EvalOutcome outcome;
+  for (size_t i = 0; i < outputs.size(); ++i)
+    outcome.predictions.push_back(Json{{"index", int64_t(i)}, {"output", outputs[i]}});
+  Json& r = outcome.results;
+  r["task"] = "e2e";
+  r["n"] = int64_t(outputs.size());
+  r["bleu"] = e.bleu;
+  r["nist"] = e.nist;
+  r["rouge_l"] = e.rouge_l;
+  r["cider"] = e.cider;
+  r["metrics"] = "E2E measure_scores.py (pymteval BLEU/NIST, pycocoevalcap ROUGE-L/CIDEr); no METEOR";
+  r["settings"] = Json{{"hypotheses", a.hypotheses}, {"references", a.references}};
+  PEFT_TRY(write_eval_outputs(a.out, outcome, a.overwrite));
+  std::printf("%s\n", summary_line(r).c_str());
+  std::fflush(stdout);
+  return Status::ok();
+}
+
 Status run_eval(const EvalArgs& a, const CLI::App& cmd) {
   PEFT_TRY(validate(a, cmd));
+  if (!a.hypotheses.empty()) return run_e2e_files(a);
   if (is_reference_task(a.task)) return run_reference(a);
   const bool ppl = a.task == "perplexity";
   EvalTask task;
@@ -224,6 +267,11 @@ void add_eval(CLI::App& app, Action& action) {
                   "greedy generation: prompts decoded together (default 16; same outputs)");
   sub->add_option("--scoring", args->scoring, "generate (default) or likelihood");
   sub->add_option("--predictions", args->predictions, "rescore saved outputs: {\"index\", \"output\"} per line");
+  sub->add_option("--hypotheses", args->hypotheses,
+                  "--task e2e: score this system output file (one output a line) instead of a model");
+  sub->add_option("--references", args->references,
+                  "--task e2e with --hypotheses: the references, those of one MR on consecutive lines and a blank "
+                  "line between MRs (the E2E scorer's format)");
   sub->add_option("--base-dtype", args->base_dtype,
                   "base weights: f32, bf16 (every matrix), or q8_0|q4_0|q4_k|nf4 (a float checkpoint's projections "
                   "quantized at load); default the checkpoint's own (a quantized GGUF stays quantized)");

@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/common.h"
 #include "dist/comm.h"
+#include "train/presets.h"
 #include "train/trainer.h"
 
 namespace peft::cli {
@@ -63,6 +64,8 @@ Result<Json> flag_value(const MethodFlag& f, const std::string& raw) {
 
 Status run_train(TrainArgs& a, const CLI::App& cmd) {
   TrainConfig& cfg = a.config;
+  if (cfg.warmup_ratio > 0)
+    PEFT_TRY(refuse_given(cmd, {"--warmup-steps"}, "and --warmup-ratio both set the warmup: give one"));
   if (cfg.max_steps > 0)
     PEFT_TRY(refuse_given(cmd, {"--epochs"}, "has no effect: --max-steps sets the length of the run"));
   if (cfg.val_set_size == 0)
@@ -129,6 +132,12 @@ void add_train(CLI::App& app, Action& action) {
   sub->add_option("--epochs,--num-epochs", c.epochs, "epochs (default 3)");
   sub->add_option("--max-steps", c.max_steps, "optimizer steps; overrides --epochs");
   sub->add_option("--warmup-steps", c.warmup_steps, "linear warmup steps (default 100)");
+  sub->add_option("--warmup-ratio", c.warmup_ratio,
+                  "warmup as a fraction of the run's steps, rounded up as transformers does (replaces --warmup-steps)");
+  // Expanded before parsing (train/presets.h); registered here for --help only.
+  static std::string preset_help;
+  sub->add_option("--preset", preset_help,
+                  "a published recipe's flags, placed before yours (yours override): " + train_preset_names());
   sub->add_option("--lr-scheduler", c.lr_scheduler, "linear (default), cosine or constant");
   sub->add_option("--weight-decay", c.weight_decay, "decoupled weight decay (default 0)");
   sub->add_option("--max-grad-norm", c.max_grad_norm, "gradient clipping norm (default 1.0; 0 = off)");

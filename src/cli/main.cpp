@@ -4,10 +4,13 @@
 #include <cstdlib>
 #include <exception>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "cli/command.h"
 #include "core/threads.h"
 #include "dist/comm.h"
+#include "train/presets.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"peft.cpp — parameter-efficient fine-tuning of transformer language models on the CPU"};
@@ -32,9 +35,18 @@ int main(int argc, char** argv) {
   peft::cli::add_chat_template(app, action);
   peft::cli::add_serve(app, action);
 
+  // `peft train --preset NAME`: the preset's flags in front of the user's (train/presets.h).
+  std::vector<std::string> args(argv, argv + argc);
+  auto expanded = peft::expand_train_presets(args);
+  if (!expanded.is_ok()) {
+    std::fprintf(stderr, "error: %s\n", expanded.status().message().c_str());
+    return 2;
+  }
+  std::vector<char*> parse_argv;
+  for (std::string& a : *expanded) parse_argv.push_back(a.data());
   // Exit codes: 0 success, 1 bad input or a failure while running, 2 a usage error.
   try {
-    app.parse(argc, argv);
+    app.parse(int(parse_argv.size()), parse_argv.data());
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);  // prints help/version (code 0) or the usage error
     return code == 0 ? 0 : 2;

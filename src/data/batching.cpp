@@ -22,6 +22,9 @@ MicroBatch collate(std::span<const TokenizedExample> examples, std::span<const i
   const bool any_modality =
       std::any_of(indices.begin(), indices.end(), [&](int64_t i) { return !examples[size_t(i)].modality.empty(); });
   if (any_modality) mb.modality.assign(size_t(mb.B * mb.T), 0);
+  const bool any_types =
+      std::any_of(indices.begin(), indices.end(), [&](int64_t i) { return !examples[size_t(i)].token_types.empty(); });
+  if (any_types) mb.token_types.assign(size_t(mb.B * mb.T), 0);
   for (int64_t b = 0; b < mb.B; ++b) {
     const TokenizedExample& ex = examples[size_t(indices[size_t(b)])];
     PEFT_CHECK(ex.labels.size() == ex.ids.size(), "example {}: {} labels for {} ids", indices[size_t(b)],
@@ -33,6 +36,12 @@ MicroBatch collate(std::span<const TokenizedExample> examples, std::span<const i
                  ex.modality.size(), ex.ids.size());
       std::copy(ex.modality.begin(), ex.modality.end(), mb.modality.begin() + b * mb.T);
     }
+    if (!ex.token_types.empty()) {
+      PEFT_CHECK(ex.token_types.size() == ex.ids.size(), "example {}: {} token types for {} ids", indices[size_t(b)],
+                 ex.token_types.size(), ex.ids.size());
+      std::copy(ex.token_types.begin(), ex.token_types.end(), mb.token_types.begin() + b * mb.T);
+    }
+    mb.task_labels.insert(mb.task_labels.end(), ex.task_labels.begin(), ex.task_labels.end());
     mb.lengths[size_t(b)] = int32_t(ex.ids.size());
     mb.n_tokens += int64_t(ex.ids.size());
     mb.n_loss_tokens += std::count_if(ex.labels.begin(), ex.labels.end(), [](int32_t l) { return l != kIgnoreLabel; });

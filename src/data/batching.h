@@ -20,6 +20,9 @@ struct MicroBatch {
   std::vector<int32_t> modality;       // (B, T) modality ids, 0 (text) at pads and in rows without;
                                        // empty when no example in the batch has any
   std::vector<int32_t> lengths;        // (B) non-pad ids per row; pads follow them
+  std::vector<int32_t> token_types;    // (B, T) token types, 0 at pads; empty when no example has any
+  std::vector<float> task_labels;      // the head's labels, the examples' task_labels in row order; empty
+                                       // for LM examples
   std::vector<int64_t> example_index;  // (B) which examples, as indices into the Batcher's span
   int64_t n_tokens = 0;                // non-pad ids
   int64_t n_loss_tokens = 0;           // labels != kIgnoreLabel

@@ -49,38 +49,52 @@ struct Layout {
   int a = -1, b = -1, label = -1;  // column indices; b only for sentence pairs
 };
 
-Result<Layout> detect_layout(const std::vector<std::string_view>& first, const std::string& where) {
+// `second` is the first data row (WNLI and RTE share a header and differ in their labels).
+Result<Layout> detect_layout(const std::vector<std::string_view>& first, const std::vector<std::string_view>& second,
+                             const std::string& where) {
   auto col = [&](std::string_view n) {
     for (size_t i = 0; i < first.size(); ++i)
       if (first[i] == n) return int(i);
     return -1;
   };
   const int s = col("sentence"), s1 = col("sentence1"), s2 = col("sentence2"), label = col("label"),
-            score = col("score");
-  Layout l;
-  l.columns = first.size();
+            score = col("score"), gold = col("gold_label"), q = col("question"), q1 = col("question1"),
+            q2 = col("question2"), dup = col("is_duplicate"), quality = col("Quality"), m1 = col("#1 String"),
+            m2 = col("#2 String");
+  const size_t n = first.size();
+  auto task = [](const char* name) { return find_verbal_task(name); };
+  if (quality >= 0 && m1 >= 0 && m2 >= 0) return Layout{task("mrpc"), true, n, m1, m2, quality};
+  if (q1 >= 0 && q2 >= 0) {
+    if (dup < 0)
+      return Status::errorf("{}: a QQP header without 'is_duplicate' (GLUE test files are unlabelled)", where);
+    return Layout{task("qqp"), true, n, q1, q2, dup};
+  }
+  if (q >= 0 && s >= 0) {
+    if (label < 0) return Status::errorf("{}: a QNLI header without 'label' (GLUE test files are unlabelled)", where);
+    return Layout{task("qnli"), true, n, q, s, label};
+  }
+  if (gold >= 0 && s1 >= 0 && s2 >= 0) return Layout{task("mnli"), true, n, s1, s2, gold};
   if (s >= 0 || s1 >= 0 || label >= 0 || score >= 0) {
     if (label < 0 && score < 0)
       return Status::errorf(
           "{}: the header has no 'label' or 'score' column (GLUE test files are unlabelled: use "
           "train.tsv or dev.tsv)",
           where);
-    if (s >= 0 && label >= 0 && first.size() == 2)
-      l = {find_verbal_task("sst2"), true, 2, s, -1, label};
-    else if (s1 >= 0 && s2 >= 0 && label >= 0)
-      l = {find_verbal_task("rte"), true, first.size(), s1, s2, label};
-    else if (s1 >= 0 && s2 >= 0 && score >= 0)
-      l = {find_verbal_task("stsb"), true, first.size(), s1, s2, score};
-    else
-      return Status::errorf("{}: a header this does not know", where);
-    return l;
+    if (s >= 0 && label >= 0 && n == 2) return Layout{task("sst2"), true, 2, s, -1, label};
+    if (s1 >= 0 && s2 >= 0 && label >= 0) {
+      const bool binary =
+          size_t(label) < second.size() && (second[size_t(label)] == "0" || second[size_t(label)] == "1");
+      return Layout{task(binary ? "wnli" : "rte"), true, n, s1, s2, label};
+    }
+    if (s1 >= 0 && s2 >= 0 && score >= 0) return Layout{task("stsb"), true, n, s1, s2, score};
+    return Status::errorf("{}: a header this does not know", where);
   }
-  if (first.size() == 4 && (first[1] == "0" || first[1] == "1"))
-    return Layout{find_verbal_task("cola"), false, 4, 3, -1, 1};
+  if (n == 4 && (first[1] == "0" || first[1] == "1")) return Layout{task("cola"), false, 4, 3, -1, 1};
   return Status::errorf(
-      "{}: not a GLUE layout: expected a header 'sentence<TAB>label' (SST-2), one with sentence1, "
-      "sentence2 and label (RTE) or score (STS-B), or CoLA's four header-less columns "
-      "(source, 0/1, mark, sentence)",
+      "{}: not a GLUE layout: expected the header of SST-2 (sentence, label), RTE/WNLI (sentence1, sentence2, "
+      "label), STS-B (... score), MRPC (Quality, #1 String, #2 String), QQP (question1, question2, is_duplicate), "
+      "QNLI (question, sentence, label) or MNLI (... gold_label), or CoLA's four header-less columns (source, "
+      "0/1, mark, sentence)",
       where);
 }
 
@@ -95,15 +109,17 @@ Result<double> parse_label(const VerbalTask& task, std::string_view text, const 
   }
   for (size_t c = 0; c < task.label_names.size(); ++c)
     if (text == task.label_names[c]) return double(c);
-  return Status::errorf("{}: label '{}' is not {} or {}", where, text, task.label_names[0], task.label_names[1]);
+  return Status::errorf("{}: label '{}' is not one of {}'s labels ({})", where, text, task.name,
+                        fmt::join(task.label_names, ", "));
 }
 }  // namespace
 
 Result<VerbalFile> parse_glue_tsv(std::string_view content, const std::string& name, std::string_view expect) {
   const std::vector<Line> lines = content_lines(content);
   if (lines.empty()) return Status::errorf("{}: no records (the file is empty)", name);
-  PEFT_ASSIGN_OR_RETURN(Layout l,
-                        detect_layout(split_tabs(lines[0].text), fmt::format("{}: line {}", name, lines[0].number)));
+  const std::vector<std::string_view> second = lines.size() > 1 ? split_tabs(lines[1].text) : split_tabs("");
+  PEFT_ASSIGN_OR_RETURN(
+      Layout l, detect_layout(split_tabs(lines[0].text), second, fmt::format("{}: line {}", name, lines[0].number)));
   if (!expect.empty() && l.task->name != expect)
     return Status::errorf("{}: line {}: this is a {} file (by its layout), not {}", name, lines[0].number, l.task->name,
                           expect);
@@ -117,6 +133,8 @@ Result<VerbalFile> parse_glue_tsv(std::string_view content, const std::string& n
     VerbalRow row;
     PEFT_ASSIGN_OR_RETURN(row.label, parse_label(*l.task, c[size_t(l.label)], where));
     row.input = verbal_input(*l.task, c[size_t(l.a)], l.b >= 0 ? c[size_t(l.b)] : std::string_view{});
+    row.text_a = std::string(c[size_t(l.a)]);
+    if (l.b >= 0) row.text_b = std::string(c[size_t(l.b)]);
     row.line = lines[i].number;
     f.rows.push_back(std::move(row));
   }

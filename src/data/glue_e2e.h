@@ -14,10 +14,11 @@ namespace peft {
 
 // One labelled row.
 struct VerbalRow {
-  std::string input;      // verbal_input of the sentence column(s), or the meaning representation
-  double label = 0;       // GLUE: class id (0/1) or similarity score
-  std::string reference;  // E2E: the reference sentence, stripped
-  int64_t line = 0;       // 1-based line in the file
+  std::string input;           // verbal_input of the sentence column(s), or the meaning representation
+  std::string text_a, text_b;  // GLUE: the sentence column(s) as in the file (text_b empty for one sentence)
+  double label = 0;            // GLUE: class id (0/1) or similarity score
+  std::string reference;       // E2E: the reference sentence, stripped
+  int64_t line = 0;            // 1-based line in the file
 };
 
 struct VerbalFile {
@@ -25,12 +26,16 @@ struct VerbalFile {
   std::vector<VerbalRow> rows;
 };
 
-// Reads a GLUE TSV; the task comes from the first line: a header with columns "sentence" and
-// "label" (SST-2), "sentence1", "sentence2" and "label" (RTE) or "score" (STS-B), or four
-// header-less columns whose second is 0/1 (CoLA). `expect` (a task name, or "" for any) must
-// match it. Errors name the file and line: an unknown layout, a header without a label column
-// (GLUE test files are unlabelled), a row with a different column count, an invalid label
-// (sst2/cola 0 or 1, rte entailment or not_entailment, stsb a number in [0, 5]), no rows.
+// Reads a GLUE TSV (as download_glue_data.py writes them); the task comes from the first line:
+//   SST-2  header sentence, label                     CoLA  four header-less columns, the 2nd 0/1
+//   RTE    index, sentence1, sentence2, label (entailment / not_entailment)
+//   WNLI   the same header with labels 0/1 (told apart by the first row's label)
+//   STS-B  sentence1, sentence2 and score             MRPC  Quality, #1 ID, #2 ID, #1 String, #2 String
+//   QQP    question1, question2, is_duplicate         QNLI  index, question, sentence, label
+//   MNLI   sentence1, sentence2 and gold_label (entailment / neutral / contradiction)
+// `expect` (a task name, or "" for any) must match it. Errors name the file and line: an
+// unknown layout, a header without a label column (GLUE test files are unlabelled), a row with
+// a different column count, a label outside the task's set (stsb: a number in [0, 5]), no rows.
 Result<VerbalFile> parse_glue_tsv(std::string_view content, const std::string& name, std::string_view expect = {});
 
 // Reads E2E lines "MR||reference"; blank lines are skipped. Errors name the file and line.

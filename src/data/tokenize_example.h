@@ -25,6 +25,11 @@ struct TokenizedExample {
   // (T) each id's modality id (input-centric adapters: 0 = text), from the record's
   // segments (token_modality.h); empty = all text. tokenize_record leaves it empty.
   std::vector<int32_t> modality;
+  // Examples for a task head (encoders' classifiers): (T) token types (empty = all 0) and the
+  // head's labels: one class id or score, or num_labels 0/1 values (multi-label). labels are
+  // then all kIgnoreLabel (no LM loss).
+  std::vector<int32_t> token_types;
+  std::vector<float> task_labels;
   int64_t n_masked = 0;    // leading labels set to kIgnoreLabel (user prompt length, clipped to T)
   bool truncated = false;  // the full prompt had more than cutoff_len ids
 };

@@ -40,6 +40,38 @@ const std::vector<VerbalTask>& tasks() {
        {},
        {},
        8},
+      // The other GLUE tasks (layouts as download_glue_data.py writes them; MNLI's label order is
+      // that of the Hugging Face glue/mnli dataset AdaMix's run_glue.py loads).
+      {"mrpc",
+       VerbalKind::Class,
+       "Do the two sentences mean the same thing? Answer yes or no.",
+       {"no", "yes"},
+       {"0", "1"},
+       8},
+      {"qqp",
+       VerbalKind::Class,
+       "Do the two questions ask the same thing? Answer yes or no.",
+       {"no", "yes"},
+       {"0", "1"},
+       8},
+      {"qnli",
+       VerbalKind::Class,
+       "Does the sentence answer the question? Answer yes or no.",
+       {"yes", "no"},
+       {"entailment", "not_entailment"},
+       8},
+      {"mnli",
+       VerbalKind::Class,
+       "Does the premise entail the hypothesis? Answer yes, maybe or no.",
+       {"yes", "maybe", "no"},
+       {"entailment", "neutral", "contradiction"},
+       8},
+      {"wnli",
+       VerbalKind::Class,
+       "Does the second sentence follow from the first? Answer yes or no.",
+       {"no", "yes"},
+       {"0", "1"},
+       8},
       // E2E references run to ~25 words; 64 tokens cover most of them with a GPT-2-sized vocabulary.
       {"e2e",
        VerbalKind::Text,
@@ -82,7 +114,11 @@ std::string verbal_task_names() {
 
 std::string verbal_input(const VerbalTask& task, std::string_view a, std::string_view b) {
   const std::string first(strip_ws(a)), second(strip_ws(b));
-  if (task.name == "rte") return "Premise: " + first + "\nHypothesis: " + second;
+  if (task.name == "rte" || task.name == "mnli" || task.name == "wnli")
+    return "Premise: " + first + "\nHypothesis: " + second;
+  if (task.name == "qnli") return "Question: " + first + "\nSentence: " + second;
+  if (task.name == "qqp") return "Question 1: " + first + "\nQuestion 2: " + second;
+  if (task.name == "mrpc") return "Sentence 1: " + first + "\nSentence 2: " + second;
   if (task.name == "stsb") return "Sentence 1: " + first + "\nSentence 2: " + second;
   return first;
 }

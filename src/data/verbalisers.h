@@ -1,8 +1,8 @@
-// GLUE (sst2, cola, rte, stsb) and E2E as instruction records: each task's instruction, the
-// verbaliser that turns a label into the record's output, and its inverse that reads a model's
-// output back as a label. `peft train --data-format glue|e2e` and `peft eval --task ...` both
-// build their records here, so the prompt an adapter is evaluated with is byte for byte the
-// user part of the prompt it was trained on (record_user_prompt in prompt.h).
+// GLUE (sst2, cola, rte, stsb, mrpc, qqp, qnli, mnli, wnli) and E2E as instruction records: each task's instruction,
+// the verbaliser that turns a label into the record's output, and its inverse that reads a model's output back as a
+// label. `peft train --data-format glue|e2e` and `peft eval --task ...` both build their records here, so the prompt an
+// adapter is evaluated with is byte for byte the user part of the prompt it was trained on (record_user_prompt in
+// prompt.h).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -15,7 +15,7 @@
 namespace peft {
 
 enum class VerbalKind {
-  Class,  // sst2, cola, rte: class id 0/1 ↔ one word
+  Class,  // sst2, cola, rte, mrpc, qqp, qnli, wnli: class id 0/1 ↔ one word; mnli: 0/1/2
   Score,  // stsb: a similarity in [0, 5] ↔ the number with one decimal
   Text,   // e2e: the reference sentence is the output
 };
@@ -24,8 +24,8 @@ struct VerbalTask {
   std::string name;  // "sst2", "cola", "rte", "stsb", "e2e"
   VerbalKind kind = VerbalKind::Class;
   std::string instruction;               // the record's instruction
-  std::vector<std::string> words;        // Class: the output of class id 0, 1 (lower case)
-  std::vector<std::string> label_names;  // Class: the TSV label of class id 0, 1
+  std::vector<std::string> words;        // Class: the output of class id 0, 1, ... (lower case)
+  std::vector<std::string> label_names;  // Class: the TSV label of class id 0, 1, ...
   int64_t default_max_new_tokens = 8;    // generation budget of peft eval: GLUE 8, e2e 64
 };
 

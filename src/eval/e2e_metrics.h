@@ -40,7 +40,8 @@ Result<std::vector<std::vector<std::string>>> parse_e2e_references(std::string_v
 // --- scoring -------------------------------------------------------------------------------------
 // The four scores of outputs[i] against refs[i] (untokenised text, as in the files). Errors: no
 // outputs, a count mismatch (both counts), an MR without references, text that is not UTF-8.
-Result<E2eScores> e2e_scores(const std::vector<std::string>& outputs, const std::vector<std::vector<std::string>>& refs);
+Result<E2eScores> e2e_scores(const std::vector<std::string>& outputs,
+                             const std::vector<std::vector<std::string>>& refs);
 
 // Reads both files (parse_e2e_outputs, parse_e2e_references) and scores them. Errors: unreadable or
 // malformed files, and different counts ("<outputs>: N outputs, but <references> has M MRs").
@@ -66,7 +67,8 @@ std::vector<std::string> coco_ptb_tokenize(const std::vector<std::string>& capti
 
 // pycocoevalcap ROUGE-L and CIDEr-D per MR, on captions as coco_ptb_tokenize gives them. CIDEr's
 // document frequencies come from all MRs' references, so the per-MR values depend on the corpus.
-std::vector<double> coco_rouge_l(const std::vector<std::string>& hyps, const std::vector<std::vector<std::string>>& refs);
+std::vector<double> coco_rouge_l(const std::vector<std::string>& hyps,
+                                 const std::vector<std::vector<std::string>>& refs);
 std::vector<double> coco_cider(const std::vector<std::string>& hyps, const std::vector<std::vector<std::string>>& refs);
 
 }  // namespace peft

@@ -6,6 +6,7 @@
 
 #include "data/glue_e2e.h"
 #include "data/prompt.h"
+#include "eval/e2e_metrics.h"
 #include "eval/extract.h"
 #include "eval/metrics.h"
 
@@ -17,8 +18,13 @@ std::string default_reference_data(std::string_view n) {
   const char* env = std::getenv("PEFT_SHARED_DIR");
   const std::string base = std::string((env && *env) ? env : "../shared") + "/data/datasets/";
   if (n == "e2e") return base + "e2e/test.txt";
-  const std::string folder = n == "sst2" ? "SST-2" : n == "cola" ? "CoLA" : n == "rte" ? "RTE" : "STS-B";
-  return base + "glue/" + folder + "/dev.tsv";
+  // download_glue_data.py's folder names; MNLI's dev set is split matched / mismatched.
+  static const std::pair<const char*, const char*> folders[] = {{"sst2", "SST-2"}, {"cola", "CoLA"}, {"rte", "RTE"},
+                                                                {"stsb", "STS-B"}, {"mrpc", "MRPC"}, {"qqp", "QQP"},
+                                                                {"qnli", "QNLI"},  {"mnli", "MNLI"}, {"wnli", "WNLI"}};
+  for (const auto& [task, folder] : folders)
+    if (n == task) return base + "glue/" + folder + (n == "mnli" ? "/dev_matched.tsv" : "/dev.tsv");
+  return base + "glue/" + std::string(n) + "/dev.tsv";
 }
 
 Result<std::vector<ReferenceItem>> load_reference_items(std::string_view name, const std::string& path) {
@@ -80,15 +86,20 @@ Result<EvalOutcome> score_reference_items(std::string_view name, const std::vect
   r["task"] = std::string(name);
   r["n"] = int64_t(outputs.size());
   r["unparsed"] = unparsed;
-  if (task->kind == VerbalKind::Text) {
-    r["bleu"] = bleu4(hyps, refs);
-    r["rouge_l"] = rouge_l(hyps, refs);
+  if (task->kind == VerbalKind::Text) {  // the E2E challenge's scorer (eval/e2e_metrics.h)
+    PEFT_ASSIGN_OR_RETURN(E2eScores e, e2e_scores(hyps, refs));
+    r["bleu"] = e.bleu;
+    r["nist"] = e.nist;
+    r["rouge_l"] = e.rouge_l;
+    r["cider"] = e.cider;
+    r["metrics"] = "E2E measure_scores.py (pymteval BLEU/NIST, pycocoevalcap ROUGE-L/CIDEr); no METEOR";
   } else if (task->kind == VerbalKind::Score) {
     r["pearson"] = pearson_corr(px, lx);
     r["spearman"] = spearman_corr(px, lx);
   } else {
     r["accuracy"] = accuracy(pc, lc);
     if (name == "cola") r["matthews"] = matthews_corr(pc, lc);
+    if (name == "mrpc" || name == "qqp") r["f1"] = f1_binary(pc, lc);
   }
   return out;
 }
@@ -105,7 +116,7 @@ std::string summary_line(const Json& r) {
                        r["mean_nll"].get<double>(), r["tokens"].get<int64_t>());
   std::string s = r.value("task", "");
   bool first = true;
-  for (const char* k : {"accuracy", "matthews", "pearson", "spearman", "bleu", "rouge_l"})
+  for (const char* k : {"accuracy", "f1", "matthews", "pearson", "spearman", "bleu", "nist", "rouge_l", "cider"})
     if (r.contains(k)) {
       s += fmt::format(" {}={:.4f}", k, r[k].get<double>());
       if (first) {

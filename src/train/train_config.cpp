@@ -16,6 +16,7 @@ Status TrainConfig::validate() const {
                           micro_batch_size);
   if (max_steps <= 0 && epochs <= 0) return Status::error("--epochs or --max-steps must be positive");
   if (warmup_steps < 0) return Status::error("--warmup-steps must be >= 0");
+  if (!(warmup_ratio >= 0 && warmup_ratio <= 1)) return Status::error("--warmup-ratio must be in [0, 1]");
   if (!lr_schedule_from_name(lr_scheduler))
     return Status::errorf("--lr-scheduler '{}' is unknown (linear, cosine, constant)", lr_scheduler);
   if (weight_decay < 0) return Status::error("--weight-decay must be >= 0");
@@ -41,6 +42,7 @@ Json TrainConfig::identity() const {
               {"epochs", epochs},
               {"max_steps", max_steps},
               {"warmup_steps", warmup_steps},
+              {"warmup_ratio", warmup_ratio},
               {"lr_scheduler", lr_scheduler},
               {"weight_decay", weight_decay},
               {"adam", {adam_beta1, adam_beta2, adam_eps}},

@@ -27,6 +27,7 @@ struct TrainConfig {
   int64_t epochs = 3;
   int64_t max_steps = -1;  // > 0 overrides epochs
   int64_t warmup_steps = 100;
+  double warmup_ratio = 0;  // > 0: warmup = ceil(ratio · total steps), replacing warmup_steps
   std::string lr_scheduler = "linear";
   double weight_decay = 0.0;
   double adam_beta1 = 0.9, adam_beta2 = 0.999, adam_eps = 1e-8;

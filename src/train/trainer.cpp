@@ -32,9 +32,20 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// The batch's modality ids, when its examples carry any (segments in the data).
+// The batch's modality ids, when its examples carry any (segments in the data); an
+// encoder's token types and row lengths (right padding).
 TokenInputs token_inputs(const MicroBatch& mb) {
-  return TokenInputs{mb.modality.empty() ? nullptr : mb.modality.data()};
+  TokenInputs in{mb.modality.empty() ? nullptr : mb.modality.data()};
+  if (!mb.token_types.empty()) in.token_types = mb.token_types.data();
+  in.seq_lens = mb.lengths.data();
+  return in;
+}
+
+// The micro-batch's loss: the task head's (examples with task labels) or the LM's.
+float forward_loss(Decoder& dec, const MicroBatch& mb) {
+  if (!mb.task_labels.empty())
+    return dec.forward_task(mb.ids.data(), mb.task_labels.data(), mb.B, mb.T, false, token_inputs(mb));
+  return dec.forward(mb.ids.data(), mb.labels.data(), mb.B, mb.T, false, token_inputs(mb));
 }
 
 // Mean loss over a set of examples (token-weighted), no dropout, no gradients. Under MPI the
@@ -50,7 +61,7 @@ double evaluate(Decoder& dec, Adapter& adapter, std::span<const TokenizedExample
     idx.clear();
     for (int64_t i = start; i < std::min<int64_t>(start + micro, int64_t(examples.size())); ++i) idx.push_back(i);
     MicroBatch mb = collate(examples, idx, pad_id);
-    const float loss = dec.forward(mb.ids.data(), mb.labels.data(), mb.B, mb.T, false, token_inputs(mb));
+    const float loss = forward_loss(dec, mb);
     sums[0] += double(loss) * double(dec.loss_tokens());
     sums[1] += double(dec.loss_tokens());
   }
@@ -153,6 +164,8 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   const int64_t steps_per_epoch = std::max<int64_t>(1, batcher.batches_per_epoch() / accum);
   const int64_t total = cfg.max_steps > 0 ? cfg.max_steps : cfg.epochs * steps_per_epoch;
   const LrSchedule schedule = *lr_schedule_from_name(cfg.lr_scheduler);
+  // transformers' get_warmup_steps: ceil(total · ratio) when a ratio is given.
+  const int64_t warmup = cfg.warmup_ratio > 0 ? int64_t(std::ceil(double(total) * cfg.warmup_ratio)) : cfg.warmup_steps;
 
   PEFT_TRY(dist::agree(root ? output->open() : Status::ok(), "creating the output folder " + cfg.output));
   int64_t step = 0;
@@ -204,8 +217,9 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
       if (a % world != me) continue;
       // Per micro-batch: the seed of its dropout masks and routing.
       const uint64_t pass = cfg.seed * 1000003ull + uint64_t(step) * 4099ull + uint64_t(a);
-      const StepLoss sl =
-          train_step->run(StepBatch{mb.ids.data(), mb.labels.data(), mb.B, mb.T, token_inputs(mb)}, pass);
+      const StepLoss sl = train_step->run(StepBatch{mb.ids.data(), mb.labels.data(), mb.B, mb.T, token_inputs(mb),
+                                                    mb.task_labels.empty() ? nullptr : mb.task_labels.data()},
+                                          pass);
       loss_sum += sl.loss;
       for (const auto& [name, value] : sl.logged) logged[name] += value;
       tokens += mb.n_tokens;
@@ -232,7 +246,7 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
           step + 1, std::isfinite(loss_sum) ? "gradient norm" : "loss", std::isfinite(loss_sum) ? norm : loss_sum,
           last_checkpoint.empty() ? std::string("no checkpoint was written yet")
                                   : "the last good checkpoint is " + last_checkpoint);
-    const double lr = lr_at(schedule, cfg.learning_rate, step, cfg.warmup_steps, total);
+    const double lr = lr_at(schedule, cfg.learning_rate, step, warmup, total);
     optimizer.step(float(lr));
     ++step;
     const double loss = loss_sum / double(accum), dt = seconds_since(t0);

@@ -48,12 +48,16 @@ TEST(GlueE2e, GlueErrorsNameFileAndLine) {
             "g.tsv: line 1: the header has no 'label' or 'score' column (GLUE test files are unlabelled: use "
             "train.tsv or dev.tsv)");
   EXPECT_NE(glue_error("a\tb\tc\n").find("g.tsv: line 1: not a GLUE layout"), std::string::npos);
-  EXPECT_EQ(glue_error("sentence\tlabel\na\t1\nb\t2\n"), "g.tsv: line 3: label '2' is not 0 or 1");
+  EXPECT_EQ(glue_error("sentence\tlabel\na\t1\nb\t2\n"), "g.tsv: line 3: label '2' is not one of sst2's labels (0, 1)");
   EXPECT_EQ(glue_error("sentence\tlabel\na\t1\nb\n"), "g.tsv: line 3: expected 2 tab-separated columns, found 1");
   EXPECT_EQ(glue_error("index\tsentence1\tsentence2\tlabel\n0\ta\tb\tneutral\n"),
-            "g.tsv: line 2: label 'neutral' is not entailment or not_entailment");
+            "g.tsv: line 2: label 'neutral' is not one of rte's labels (entailment, not_entailment)");
   EXPECT_EQ(glue_error("index\tsentence1\tsentence2\tscore\n0\ta\tb\t5.5\n"),
             "g.tsv: line 2: score '5.5' is not a number in [0, 5]");
+  EXPECT_EQ(glue_error("index\tsentence1\tsentence2\tgold_label\n0\ta\tb\tyes\n"),
+            "g.tsv: line 2: label 'yes' is not one of mnli's labels (entailment, neutral, contradiction)");
+  EXPECT_EQ(glue_error("id\tqid1\tqid2\tquestion1\tquestion2\n0\t1\t2\ta\tb\n"),
+            "g.tsv: line 1: a QQP header without 'is_duplicate' (GLUE test files are unlabelled)");
   EXPECT_EQ(glue_error("sentence\tlabel\na\t1\n", "rte"),
             "g.tsv: line 1: this is a sst2 file (by its layout), not rte");
 }
@@ -94,7 +98,7 @@ TEST(GlueE2e, DataFormatsGiveVerbalisedRecords) {
   EXPECT_EQ((*e)[0].output, "A is a pub .");
   auto bad = parse_dataset("sentence\tlabel\ngood\tyes\n", "s.tsv", DataFormat::Glue);
   ASSERT_FALSE(bad.is_ok());
-  EXPECT_EQ(bad.status().message(), "s.tsv: line 2: label 'yes' is not 0 or 1");
+  EXPECT_EQ(bad.status().message(), "s.tsv: line 2: label 'yes' is not one of sst2's labels (0, 1)");
 }
 
 TEST(GlueE2e, TheRealFiles) {
@@ -114,6 +118,42 @@ TEST(GlueE2e, TheRealFiles) {
   auto test_file = load_verbal_file("sst2", test::shared_path("data/datasets/glue/SST-2/test.tsv"));
   ASSERT_FALSE(test_file.is_ok());
   EXPECT_NE(test_file.status().message().find("test.tsv: line 1: the header has no 'label'"), std::string::npos);
+}
+
+// The nine GLUE layouts as download_glue_data.py writes them, told apart by their headers
+// (RTE and WNLI by the first row's label).
+TEST(GlueE2e, EveryGlueLayoutIsDetected) {
+  struct Row {
+    const char* content;
+    const char* task;
+    const char* a;
+    const char* b;
+    double label;
+  };
+  const Row rows[] = {
+      {"sentence\tlabel\nnice film\t1\n", "sst2", "nice film", "", 1},
+      {"gj04\t0\t*\tthey drank the pub\n", "cola", "they drank the pub", "", 0},
+      {"index\tsentence1\tsentence2\tlabel\n0\tp\th\tnot_entailment\n", "rte", "p", "h", 1},
+      {"index\tsentence1\tsentence2\tlabel\n0\tp\th\t1\n", "wnli", "p", "h", 1},
+      {"index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore\n"
+       "0\tmain\tf\t2012\t1\tnone\tnone\ta\tb\t3.8\n",
+       "stsb", "a", "b", 3.8},
+      {"Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t7\t8\tx\ty\n", "mrpc", "x", "y", 1},
+      {"id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n0\t1\t2\tq?\tr?\t0\n", "qqp", "q?", "r?", 0},
+      {"index\tquestion\tsentence\tlabel\n0\twho?\tshe.\tentailment\n", "qnli", "who?", "she.", 0},
+      {"index\tpromptID\tpairID\tgenre\tsentence1\tsentence2\tlabel1\tgold_label\n"
+       "0\t1\t1e\tgov\tp\th\tneutral\tneutral\n",
+       "mnli", "p", "h", 1},
+  };
+  for (const Row& r : rows) {
+    auto f = parse_glue_tsv(r.content, "g.tsv");
+    ASSERT_TRUE(f.is_ok()) << r.task << ": " << f.status().message();
+    EXPECT_EQ(f->task->name, r.task);
+    ASSERT_EQ(f->rows.size(), 1u) << r.task;
+    EXPECT_EQ(f->rows[0].text_a, r.a) << r.task;
+    EXPECT_EQ(f->rows[0].text_b, r.b) << r.task;
+    EXPECT_EQ(f->rows[0].label, r.label) << r.task;
+  }
 }
 
 }  // namespace

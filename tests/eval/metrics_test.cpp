@@ -27,19 +27,11 @@ TEST(EvalMetrics, PearsonAndSpearmanWithTies) {
   EXPECT_DOUBLE_EQ(pearson_corr({1, 1, 1}, {1, 2, 3}), 0.0);
 }
 
-TEST(EvalMetrics, Bleu4) {
-  EXPECT_NEAR(bleu4({"the cat sat on the mat"}, {{"the cat sat on the mat"}}), 1.0, 1e-12);
-  EXPECT_NEAR(bleu4({"the cat sat on the mat today"}, {{"the cat sat on the mat"}}), std::pow(3.0 / 7.0, 0.25), 1e-12);
-  EXPECT_NEAR(bleu4({"the cat sat on the"}, {{"the cat sat on the mat"}}), std::exp(-0.2), 1e-12);  // brevity
-  EXPECT_DOUBLE_EQ(bleu4({"the cat sat on the mat"}, {{"the cat is on the mat"}}), 0.0);            // no 4-gram
-  // Several references: counts clip to the max over references, length is the closest.
-  EXPECT_NEAR(bleu4({"the cat sat on the mat"}, {{"a dog", "the cat sat on the mat"}}), 1.0, 1e-12);
-}
-
-TEST(EvalMetrics, RougeL) {
-  const double p = 0.75, r = 0.6, b2 = 1.44;
-  EXPECT_NEAR(rouge_l({"a b c d"}, {{"a c d e f"}}), (1 + b2) * p * r / (r + b2 * p), 1e-12);
-  EXPECT_NEAR(rouge_l({"a b c d", "x"}, {{"q", "a b c d"}, {"y"}}), 0.5, 1e-12);  // best reference; mean
+TEST(EvalMetrics, F1OfThePositiveClass) {
+  // TP 2, FP 1, FN 1: F1 = 4 / 6 (sklearn.metrics.f1_score).
+  EXPECT_NEAR(f1_binary({1, 1, 1, 0, 0}, {1, 1, 0, 1, 0}), 4.0 / 6.0, 1e-12);
+  EXPECT_EQ(f1_binary({0, 0}, {0, 0}), 0.0);
+  EXPECT_EQ(f1_binary({1, 0}, {1, 0}), 1.0);
 }
 
 }  // namespace

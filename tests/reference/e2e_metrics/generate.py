@@ -218,8 +218,18 @@ def main():
         s = expected["cases"][name]["scores"]
         print("%-16s BLEU %.6f NIST %.6f ROUGE_L %.6f CIDEr %.6f" % (name, s["bleu"], s["nist"], s["rouge_l"], s["cider"]))
     with open(os.path.join(HERE, "expected.json"), "w", encoding="utf-8") as f:
-        json.dump(expected, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+        f.write(dump(expected) + "\n")
+
+
+def dump(obj, indent=0):
+    """JSON with one line per list of scalars (a token list, a per-MR score list)."""
+    pad = " " * (indent + 1)
+    if isinstance(obj, dict):
+        items = ["%s%s: %s" % (pad, json.dumps(k), dump(v, indent + 1)) for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    if isinstance(obj, list) and any(isinstance(v, (list, dict)) for v in obj):
+        return "[\n" + ",\n".join(pad + dump(v, indent + 1) for v in obj) + "\n" + " " * indent + "]"
+    return json.dumps(obj, ensure_ascii=False)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ which the wrapper's punctuation list, written in upper case, then does not remov
 
 The C++ port (src/eval/e2e_metrics.cpp, ptb_tokenize) uses the same rule table; the expected
 values under tests/reference/e2e_metrics/ include this script's token lists so the two are checked
-against each other. What is left out of PTBLexer is listed in README.md ("PTB tokenizer").
+against each other. What is left out of PTBLexer is listed in README.md ("The PTB tokenizer emulation").
 
 Usage as a fake `java` (generate.py puts a `java` wrapper first on PATH):
     ptb_emulation.py -cp JAR edu.stanford.nlp.process.PTBTokenizer -preserveLines -lowerCase FILE
