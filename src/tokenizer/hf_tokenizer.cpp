@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "tokenizer/post_processor.h"
+
 namespace peft {
 
 Result<std::unique_ptr<HfBpeTokenizer>> HfBpeTokenizer::build(TokenizerSpec spec) {
@@ -38,7 +40,9 @@ Result<std::unique_ptr<HfBpeTokenizer>> HfBpeTokenizer::build(TokenizerSpec spec
   t->raw_added_ = AddedTokenMatcher(std::move(raw));
   t->normalized_added_ = AddedTokenMatcher(std::move(normalized));
 
-  for (const auto* ids : {&spec.prefix_ids, &spec.suffix_ids}) {
+  std::vector<const std::vector<int32_t>*> added_ids = {&spec.prefix_ids, &spec.suffix_ids};
+  for (const TemplatePiece& piece : spec.pair_template) added_ids.push_back(&piece.ids);
+  for (const auto* ids : added_ids) {
     for (int32_t id : *ids) {
       if (id < 0 || id >= size)
         return Status::errorf("{}: post_processor adds id {}, outside the vocabulary (size {})", where, id, size);
@@ -46,6 +50,7 @@ Result<std::unique_ptr<HfBpeTokenizer>> HfBpeTokenizer::build(TokenizerSpec spec
   }
   t->prefix_ids_ = spec.prefix_ids;
   t->suffix_ids_ = spec.suffix_ids;
+  t->pair_template_ = std::move(spec.pair_template);
   t->bos_ = spec.bos >= 0 && spec.bos < size ? spec.bos : -1;
   t->eos_ = spec.eos >= 0 && spec.eos < size ? spec.eos : -1;
   return t;
@@ -91,6 +96,10 @@ std::vector<int32_t> HfBpeTokenizer::encode(std::string_view text, bool add_bos)
   }
   if (add_bos) ids.insert(ids.end(), suffix_ids_.begin(), suffix_ids_.end());
   return ids;
+}
+
+PairEncoding HfBpeTokenizer::encode_pair(std::string_view a, std::string_view b, bool add_special) const {
+  return lay_out_pair(pair_template_, prefix_ids_, suffix_ids_, encode(a, false), encode(b, false), add_special);
 }
 
 std::string HfBpeTokenizer::decode(std::span<const int32_t> ids) const {

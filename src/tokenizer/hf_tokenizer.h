@@ -30,6 +30,9 @@ class HfBpeTokenizer final : public Tokenizer {
   int32_t token_id(std::string_view text) const override;
   bool is_special(int32_t id) const override;
   bool add_bos_default() const override { return !prefix_ids_.empty(); }
+  // Per the post_processor's pair template (RobertaProcessing, BertProcessing, TemplateProcessing
+  // "pair"); without one, the single-sequence template around each (types 0, then 1).
+  PairEncoding encode_pair(std::string_view a, std::string_view b, bool add_special) const override;
 
   // What the post-processor adds around a sequence (for add_bos=true).
   const std::vector<int32_t>& prefix_ids() const { return prefix_ids_; }
@@ -47,6 +50,7 @@ class HfBpeTokenizer final : public Tokenizer {
   TokenMap added_ids_;
   std::vector<bool> special_;  // by id
   std::vector<int32_t> prefix_ids_, suffix_ids_;
+  std::vector<TemplatePiece> pair_template_;
   int32_t bos_ = -1, eos_ = -1, vocab_size_ = 0;
 };
 

@@ -7,6 +7,7 @@
 #include "tokenizer/sentencepiece_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_json.h"
+#include "tokenizer/wordpiece_files.h"
 
 namespace peft {
 namespace {
@@ -41,14 +42,17 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path) {
     // Hugging Face prefers tokenizer.json (the fast tokenizer) over tokenizer.model.
     if (is_file(p / "tokenizer.json")) return load_tokenizer_json((p / "tokenizer.json").string());
     if (is_file(p / "tokenizer.model")) return load_sentencepiece((p / "tokenizer.model").string());
+    if (is_file(p / "vocab.txt")) return load_bert_vocab((p / "vocab.txt").string());  // BERT (slow tokenizer)
     if (is_file(p / "encoder.json") || is_file(p / "vocab.bpe")) return load_gpt2_pair(p);
     return Status::errorf(
-        "{}: no tokenizer found (looked for tokenizer.json, tokenizer.model, encoder.json + vocab.bpe)", path);
+        "{}: no tokenizer found (looked for tokenizer.json, tokenizer.model, vocab.txt, encoder.json + vocab.bpe)",
+        path);
   }
   if (!fs::exists(p, ec)) return Status::errorf("{}: no such file or folder", path);
   const std::string name = p.filename().string();
   if (name == "encoder.json" || name == "vocab.bpe") return load_gpt2_pair(p.parent_path());
   if (p.extension() == ".json") return load_tokenizer_json(path);
+  if (p.extension() == ".txt") return load_bert_vocab(path);       // vocab.txt, bert-base-uncased-vocab.txt
   if (p.extension() == ".gguf") return load_gguf_tokenizer(path);  // the vocabulary a GGUF embeds
   return load_sentencepiece(path);
 }

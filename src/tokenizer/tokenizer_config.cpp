@@ -4,6 +4,7 @@
 
 #include "tokenizer/hf_tokenizer.h"
 #include "tokenizer/tokenizer_json.h"
+#include "tokenizer/wordpiece_files.h"
 
 namespace peft {
 namespace {
@@ -49,6 +50,7 @@ Status apply_config(const Json& config, const std::string& where, TokenizerSpec&
     PEFT_ASSIGN_OR_RETURN(bool add_eos, json_get_bool_or(config, "add_eos_token", false, where));
     spec.prefix_ids.clear();
     spec.suffix_ids.clear();
+    spec.pair_template.clear();  // their pair is the single template around each sequence
     if (add_bos && spec.bos >= 0) spec.prefix_ids.push_back(spec.bos);
     if (add_eos && spec.eos >= 0) spec.suffix_ids.push_back(spec.eos);
   }
@@ -71,6 +73,7 @@ void guess_bos_eos(TokenizerSpec& spec) {
 
 Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::string& path) {
   PEFT_ASSIGN_OR_RETURN(Json root, read_json_file(path));
+  if (is_wordpiece_json(root)) return load_wordpiece_json(root, path);
   PEFT_ASSIGN_OR_RETURN(TokenizerSpec spec, parse_tokenizer_json(root, path));
   root = Json();  // the vocabulary is copied into spec; free the DOM early
   std::error_code ec;

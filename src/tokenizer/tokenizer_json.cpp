@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "tokenizer/hf_tokenizer.h"
+#include "tokenizer/post_processor.h"
 #include "tokenizer/tokenizer_json_steps.h"
 
 namespace peft {
@@ -19,7 +20,8 @@ Status parse_model(const Json& root, const std::string& path, BpeSpec& bpe) {
   // Old files may omit "type"; a "merges" field means BPE there.
   PEFT_ASSIGN_OR_RETURN(std::string type, json_get_string_or(m, "type", m.contains("merges") ? "BPE" : "", where));
   if (type != "BPE") {
-    return Status::errorf("{}: unsupported model type '{}' (supported: BPE)", path, type.empty() ? "(none)" : type);
+    return Status::errorf("{}: unsupported model type '{}' (supported: BPE, WordPiece)", path,
+                          type.empty() ? "(none)" : type);
   }
   auto vocab = m.find("vocab");
   if (vocab == m.end() || !vocab->is_object())
@@ -56,6 +58,8 @@ Status parse_model(const Json& root, const std::string& path, BpeSpec& bpe) {
   return Status::ok();
 }
 
+}  // namespace
+
 Status parse_added_tokens(const Json& root, const std::string& path, std::vector<AddedTokenSpec>& out) {
   auto it = root.find("added_tokens");
   if (it == root.end() || it->is_null()) return Status::ok();
@@ -78,32 +82,75 @@ Status parse_added_tokens(const Json& root, const std::string& path, std::vector
   return Status::ok();
 }
 
-// TemplateProcessing's "single": special tokens before $A go to prefix, after it to suffix.
+namespace {
+
+// The ids of a template's {"SpecialToken": {"id": name, ...}} from its special_tokens table.
+Status template_special_ids(const Json* specials, const std::string& name, const std::string& where,
+                            std::vector<int32_t>& out) {
+  if (!specials || !specials->contains(name) || !(*specials)[name].contains("ids") ||
+      !(*specials)[name]["ids"].is_array()) {
+    return Status::errorf("{}: special token '{}' has no entry with ids in special_tokens", where, name);
+  }
+  for (const Json& id : (*specials)[name]["ids"]) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= kMaxId) {
+      return Status::errorf("{}: special token '{}' has a bad id {}", where, name, id.dump());
+    }
+    out.push_back(id.get<int32_t>());
+  }
+  return Status::ok();
+}
+
+// One template ("single" or "pair") as pieces.
+Status parse_template_pieces(const Json& list, const Json* specials, const std::string& where,
+                             std::vector<TemplatePiece>& out) {
+  for (const Json& item : list) {
+    TemplatePiece piece;
+    const Json* body = nullptr;
+    if (item.contains("Sequence") && item["Sequence"].is_object()) {
+      body = &item["Sequence"];
+      PEFT_ASSIGN_OR_RETURN(std::string seq, json_get_string_or(*body, "id", "A", where + " Sequence"));
+      if (seq != "A" && seq != "B") return Status::errorf("{}: sequence id '{}' is neither A nor B", where, seq);
+      piece.kind = seq == "A" ? TemplatePiece::Kind::A : TemplatePiece::Kind::B;
+    } else if (item.contains("SpecialToken") && item["SpecialToken"].is_object()) {
+      body = &item["SpecialToken"];
+      piece.kind = TemplatePiece::Kind::Special;
+      PEFT_ASSIGN_OR_RETURN(std::string name, json_get_string(*body, "id", where + " SpecialToken"));
+      PEFT_TRY(template_special_ids(specials, name, where, piece.ids));
+    } else {
+      return Status::errorf("{}: template item {} is neither a Sequence nor a SpecialToken", where,
+                            item.dump().substr(0, 60));
+    }
+    PEFT_ASSIGN_OR_RETURN(int64_t type_id, json_get_int_or(*body, "type_id", 0, where));
+    if (type_id < 0 || type_id >= kMaxId) return Status::errorf("{}: type_id {} out of range", where, type_id);
+    piece.type_id = int32_t(type_id);
+    out.push_back(std::move(piece));
+  }
+  return Status::ok();
+}
+
+// TemplateProcessing: special tokens of "single" before $A go to prefix, after it to suffix;
+// "pair" is kept whole.
 Status parse_template(const Json& p, const std::string& where, TokenizerSpec& spec) {
   auto single = p.find("single");
   if (single == p.end() || !single->is_array()) return Status::errorf("{}: field 'single' must be an array", where);
   const Json* specials =
       p.contains("special_tokens") && p["special_tokens"].is_object() ? &p["special_tokens"] : nullptr;
+  std::vector<TemplatePiece> pieces;
+  PEFT_TRY(parse_template_pieces(*single, specials, where + " single", pieces));
   bool seen_sequence = false;
-  for (const Json& item : *single) {
-    if (item.contains("Sequence")) {
+  for (const TemplatePiece& piece : pieces) {
+    if (piece.kind != TemplatePiece::Kind::Special) {
       seen_sequence = true;
-    } else if (item.contains("SpecialToken") && item["SpecialToken"].is_object()) {
-      PEFT_ASSIGN_OR_RETURN(std::string name, json_get_string(item["SpecialToken"], "id", where + " SpecialToken"));
-      if (!specials || !specials->contains(name) || !(*specials)[name].contains("ids") ||
-          !(*specials)[name]["ids"].is_array()) {
-        return Status::errorf("{}: special token '{}' has no entry with ids in special_tokens", where, name);
-      }
-      for (const Json& id : (*specials)[name]["ids"]) {
-        if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= kMaxId) {
-          return Status::errorf("{}: special token '{}' has a bad id {}", where, name, id.dump());
-        }
-        (seen_sequence ? spec.suffix_ids : spec.prefix_ids).push_back(id.get<int32_t>());
-      }
-    } else {
-      return Status::errorf("{}: template item {} is neither a Sequence nor a SpecialToken", where,
-                            item.dump().substr(0, 60));
+      continue;
     }
+    auto& side = seen_sequence ? spec.suffix_ids : spec.prefix_ids;
+    side.insert(side.end(), piece.ids.begin(), piece.ids.end());
+  }
+  auto pair = p.find("pair");
+  if (pair != p.end() && !pair->is_null()) {
+    if (!pair->is_array()) return Status::errorf("{}: field 'pair' must be an array", where);
+    spec.pair_template.clear();
+    PEFT_TRY(parse_template_pieces(*pair, specials, where + " pair", spec.pair_template));
   }
   return Status::ok();
 }
@@ -117,6 +164,8 @@ Result<int32_t> processing_id(const Json& p, const char* key, const std::string&
   return (*it)[1].get<int32_t>();
 }
 
+}  // namespace
+
 Status parse_post_processor(const Json& p, const std::string& path, TokenizerSpec& spec) {
   if (p.is_null()) return Status::ok();
   if (!p.is_object()) return Status::errorf("{}: post_processor must be an object or null", path);
@@ -129,6 +178,7 @@ Status parse_post_processor(const Json& p, const std::string& path, TokenizerSpe
     PEFT_ASSIGN_OR_RETURN(int32_t sep, processing_id(p, "sep", where));
     spec.prefix_ids.push_back(cls);
     spec.suffix_ids.push_back(sep);
+    spec.pair_template = type == "BertProcessing" ? bert_pair_template(cls, sep) : roberta_pair_template(cls, sep);
     return Status::ok();
   }
   if (type == "Sequence") {
@@ -142,8 +192,6 @@ Status parse_post_processor(const Json& p, const std::string& path, TokenizerSpe
       "RobertaProcessing, BertProcessing, Sequence)",
       path, type);
 }
-
-}  // namespace
 
 Status read_vocab_object(const Json& obj, const std::string& where, std::vector<std::string>& vocab) {
   vocab.clear();

@@ -64,6 +64,14 @@ struct BpeSpec {
   std::string continuing_subword_prefix, end_of_word_suffix;
 };
 
+// One item of a post-processor's pair template: sequence A or B, or special-token ids.
+struct TemplatePiece {
+  enum class Kind { A, B, Special };
+  Kind kind = Kind::A;
+  std::vector<int32_t> ids;  // Special
+  int32_t type_id = 0;
+};
+
 struct TokenizerSpec {
   std::string where;  // the file(s) it came from, for messages
   std::string kind;   // Tokenizer::kind(): "tokenizer.json", "gpt2-bpe", ...
@@ -75,6 +83,8 @@ struct TokenizerSpec {
   std::vector<AddedTokenSpec> added_tokens;
   // What the post-processor puts around one sequence when special tokens are added.
   std::vector<int32_t> prefix_ids, suffix_ids;
+  // How it lays out a pair; empty: prefix a suffix (type 0), prefix b suffix (type 1).
+  std::vector<TemplatePiece> pair_template;
   int32_t bos = -1, eos = -1;
 };
 

@@ -206,7 +206,7 @@ TEST(TokenizerJsonErrors, ClearMessages) {
   EXPECT_EQ((*ok)->encode("ab", false), (std::vector<int32_t>{2}));
   Json j = small;
   j["model"]["type"] = "Unigram";
-  EXPECT_EQ(load_error(dir, j.dump()), path + ": unsupported model type 'Unigram' (supported: BPE)");
+  EXPECT_EQ(load_error(dir, j.dump()), path + ": unsupported model type 'Unigram' (supported: BPE, WordPiece)");
   j = small;
   j["pre_tokenizer"] = {{"type", "Foo"}};
   EXPECT_EQ(load_error(dir, j.dump()),
@@ -252,8 +252,10 @@ TEST(LoadTokenizer, EmptyFolderListsWhatItLookedFor) {
   TempDir dir;
   auto tok = load_tokenizer(dir.path());
   ASSERT_FALSE(tok.is_ok());
-  EXPECT_EQ(tok.status().message(),
-            dir.path() + ": no tokenizer found (looked for tokenizer.json, tokenizer.model, encoder.json + vocab.bpe)");
+  EXPECT_EQ(
+      tok.status().message(),
+      dir.path() +
+          ": no tokenizer found (looked for tokenizer.json, tokenizer.model, vocab.txt, encoder.json + vocab.bpe)");
 }
 
 }  // namespace
