@@ -23,7 +23,7 @@ int64_t adapter_param_limit(const Model& model) {
   return std::max<int64_t>(16 * model_param_count(model), int64_t(16) << 20);
 }
 
-Status ParamStore::finalize(const Model& model) {
+Status ParamStore::finalize(const Model& model, const std::string& head_key_prefix) {
   PEFT_CHECK(!finalized(), "ParamStore finalized twice");
   method_count_ = pending_.size();
   // The task head's trainable layers (PEFT's modules_to_save), after the method's own.
@@ -31,8 +31,8 @@ Status ParamStore::finalize(const Model& model) {
   for (size_t i = 0; i < model.head.size(); ++i) {
     const HeadLayerSpec& spec = model.head[i].spec;
     if (!spec.trainable) continue;
-    head_index[i] = {add("base_model.model." + spec.module + ".weight", {spec.out, spec.in}),
-                     add("base_model.model." + spec.module + ".bias", {spec.out})};
+    head_index[i] = {add(head_key_prefix + spec.module + ".weight", {spec.out, spec.in}),
+                     add(head_key_prefix + spec.module + ".bias", {spec.out})};
   }
   total_ = 0;
   for (const Pending& p : pending_) {

@@ -16,6 +16,9 @@ namespace peft {
 // initialising it would take minutes.
 int64_t adapter_param_limit(const Model& model);
 
+// Where prompt-learning methods' PEFT files keep a task head's copy (ParamStore::finalize).
+inline constexpr const char* kPromptLearningHeadPrefix = "base_model.";
+
 struct Param {
   std::string name;  // on-disk key (PEFT's naming)
   Tensor value;      // view into the value block
@@ -29,12 +32,15 @@ class ParamStore {
   size_t add(const std::string& name, const std::vector<int64_t>& dims);
   // Allocates the blocks. When `model` has a task head (an encoder's classifier), its
   // trainable layers come last, as PEFT's modules_to_save has them: a trainable copy of each,
-  // named "base_model.model.<module>.weight" / ".bias" and initialised from the model's.
+  // named head_key_prefix + "<module>.weight" / ".bias" and initialised from the model's.
+  // PEFT's keys: "base_model.model." where the method wraps the model in a tuner (LoRA, IA3,
+  // ...), "base_model." for prompt learning (prefix, prompt tuning), whose PeftModel holds the
+  // transformers model itself.
   // Methods own the first method_count() parameters (method_numel() floats).
   // Allocates the blocks; an error (no allocation) when the sizes overflow, exceed the
   // memory this machine has for values, gradients and the optimizer's two moments, or make
   // an adapter absurdly larger than the model it adapts (adapter_param_limit(model)).
-  Status finalize(const Model& model);
+  Status finalize(const Model& model, const std::string& head_key_prefix = "base_model.model.");
   bool finalized() const { return !values_.empty(); }
 
   size_t count() const { return params_.size(); }

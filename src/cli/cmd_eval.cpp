@@ -9,6 +9,7 @@
 #include "cli/common.h"
 #include "data/verbalisers.h"
 #include "dist/comm.h"
+#include "eval/classifier_eval.h"
 #include "eval/e2e_metrics.h"
 #include "eval/evaluator.h"
 #include "eval/reference_eval.h"
@@ -27,6 +28,7 @@ struct EvalArgs {
   int64_t limit = -1;           // -1: all records
   int64_t max_new_tokens = -1;  // -1: the task's default
   int64_t num_beams = 1;
+  BeamOptions beam;         // --length-penalty, --no-repeat-ngram-size (beam search on GLUE / E2E)
   int64_t batch_size = 16;  // greedy prompts decoded together (docs/results.md: measured)
   ChatFlags chat;           // prompt with the model's chat template instead of LLM-Adapters'
 };
@@ -60,6 +62,14 @@ Status validate(const EvalArgs& a, const CLI::App& cmd) {
   if (a.num_beams > 1)
     PEFT_TRY(
         refuse_given(cmd, {"--batch-size"}, "applies to greedy generation; beam search decodes one prompt at a time"));
+  if (a.num_beams == 1)
+    PEFT_TRY(
+        refuse_given(cmd, {"--length-penalty", "--no-repeat-ngram-size"}, "applies to beam search (--num-beams > 1)"));
+  if (!is_reference_task(a.task))
+    PEFT_TRY(refuse_given(cmd, {"--length-penalty", "--no-repeat-ngram-size"},
+                          "applies to the GLUE / E2E tasks' beam search (AdaMix's NLG recipe)"));
+  if (a.beam.no_repeat_ngram_size < 0)
+    return Status::errorf("--no-repeat-ngram-size must be >= 0, found {}", a.beam.no_repeat_ngram_size);
   PEFT_TRY(check_chat_flags(cmd, a.chat));
   if (a.chat.on() &&
       (is_reference_task(a.task) || a.task == "perplexity" || a.scoring == "likelihood" || !a.predictions.empty()))
@@ -122,10 +132,20 @@ Status finish(const EvalArgs& a, EvalOutcome& outcome, const std::string& data, 
   settings["num_beams"] = a.num_beams;
   settings["batch_size"] = a.batch_size;
   settings["decoding"] = a.num_beams > 1 ? "beam search" : "greedy";
+  if (a.num_beams > 1) {
+    settings["length_penalty"] = a.beam.length_penalty;
+    settings["no_repeat_ngram_size"] = a.beam.no_repeat_ngram_size;
+  }
   settings["prompt_template"] = prompt_template;
   if (a.chat.on()) {
     settings["chat_template"] = a.chat.chat_template.empty() ? a.model + " (its own)" : a.chat.chat_template;
     settings["system"] = a.chat.system;
+  }
+  if (outcome.results.value("scoring", "") == "classifier") {  // no text was generated
+    settings["scoring"] = "classifier";
+    settings["decoding"] = "the classification head";
+    settings.erase("max_new_tokens");
+    settings.erase("num_beams");
   }
   outcome.results["settings"] = settings;
   // Under MPI every rank holds the whole outcome; rank 0 writes it and reports.
@@ -135,6 +155,29 @@ Status finish(const EvalArgs& a, EvalOutcome& outcome, const std::string& data, 
   std::printf("%s\n", summary_line(outcome.results).c_str());
   std::fflush(stdout);
   return Status::ok();
+}
+
+// GLUE on a model with a sequence-classification head: the head predicts (eval/classifier_eval.h).
+// MNLI without --data scores both dev sets, matched and mismatched.
+Status run_classifier(const EvalArgs& a, const LoadedModel& lm, const std::string& data) {
+  if (a.task == "e2e") return Status::error("--task e2e generates text; a model with a classification head cannot");
+  if (a.scoring != "generate" || a.num_beams > 1 || a.max_new_tokens > 0)
+    return Status::error(
+        "--scoring, --num-beams and --max-new-tokens apply to generated answers; this model's classification head "
+        "predicts the label itself");
+  const int64_t max_len = lm.model->config.n_ctx;
+  PEFT_ASSIGN_OR_RETURN(EvalOutcome outcome,
+                        eval_glue_classifier(a.task, data, lm.view(), a.batch_size, max_len, a.limit));
+  if (a.task == "mnli" && a.data.empty()) {
+    std::string mismatched = data;
+    mismatched.replace(mismatched.rfind("dev_matched.tsv"), 15, "dev_mismatched.tsv");
+    PEFT_ASSIGN_OR_RETURN(EvalOutcome mm,
+                          eval_glue_classifier(a.task, mismatched, lm.view(), a.batch_size, max_len, a.limit));
+    outcome.results["accuracy_mismatched"] = mm.results["accuracy"];
+    outcome.results["n_mismatched"] = mm.results["n"];
+    outcome.results["data_mismatched"] = mismatched;
+  }
+  return finish(a, outcome, data, 0, "the tokenizer's sentence-pair template (classification head)");
 }
 
 // GLUE / E2E: prompts from the verbalisers (the training template up to the response),
@@ -153,6 +196,7 @@ Status run_reference(const EvalArgs& a) {
     auto loaded = load_eval_model(a);
     PEFT_TRY(dist::agree(loaded.status(), "loading the model"));
     LoadedModel lm = std::move(*loaded);
+    if (!lm.model->head.empty()) return run_classifier(a, lm, data);
     if (a.scoring == "likelihood") {
       PEFT_ASSIGN_OR_RETURN(outcome, eval_reference_likelihood(a.task, items, lm.view()));
     } else {
@@ -160,6 +204,7 @@ Status run_reference(const EvalArgs& a) {
       opt.max_new_tokens = max_new;
       opt.num_beams = a.num_beams;
       opt.batch_size = a.batch_size;
+      opt.beam = a.beam;
       PEFT_ASSIGN_OR_RETURN(outcome, eval_reference_generate(a.task, items, lm.view(), opt));
     }
   }
@@ -263,6 +308,11 @@ void add_eval(CLI::App& app, Action& action) {
   sub->add_option("--max-new-tokens", args->max_new_tokens,
                   "generation limit (default 256 math, 32 commonsense, 8 GLUE, 64 e2e)");
   sub->add_option("--num-beams", args->num_beams, "beam width (default 1: greedy; LLM-Adapters used 4)");
+  sub->add_option("--length-penalty", args->beam.length_penalty,
+                  "beam search: score = sum logprob / length^P (transformers' length_penalty; default 1; AdaMix's "
+                  "E2E recipe 0.8)");
+  sub->add_option("--no-repeat-ngram-size", args->beam.no_repeat_ngram_size,
+                  "beam search: never repeat an n-gram of this size (default 0 = off; AdaMix's E2E recipe 4)");
   sub->add_option("--batch-size", args->batch_size,
                   "greedy generation: prompts decoded together (default 16; same outputs)");
   sub->add_option("--scoring", args->scoring, "generate (default) or likelihood");

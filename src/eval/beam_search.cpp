@@ -39,13 +39,33 @@ void log_softmax(const float* x, int64_t V, std::vector<double>& out) {
   out.resize(size_t(V));
   for (int64_t i = 0; i < V; ++i) out[i] = double(x[i]) - lse;
 }
+// NoRepeatNGramLogitsProcessor on one beam's sequence (prompt + its tokens): every token that
+// followed the sequence's last n−1 tokens earlier in it gets −∞.
+void ban_repeated_ngrams(const std::vector<int32_t>& prompt, const std::vector<int32_t>& beam, int64_t n,
+                         std::vector<double>& lp) {
+  std::vector<int32_t> seq(prompt);
+  seq.insert(seq.end(), beam.begin(), beam.end());
+  const int64_t L = int64_t(seq.size());
+  if (L + 1 < n) return;
+  for (int64_t start = 0; start + n <= L; ++start) {
+    bool same = true;
+    for (int64_t k = 0; k < n - 1 && same; ++k) same = seq[size_t(start + k)] == seq[size_t(L - n + 1 + k)];
+    if (same) lp[size_t(seq[size_t(start + n - 1)])] = -INFINITY;
+  }
+}
 }  // namespace
 
 Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::vector<int32_t>& prompt,
-                               int64_t num_beams, int64_t max_new_tokens, const std::vector<int32_t>& stop_ids) {
+                               int64_t num_beams, int64_t max_new_tokens, const std::vector<int32_t>& stop_ids,
+                               const BeamOptions& options) {
   const ModelConfig& c = model.config;
   const int64_t K = num_beams, V = c.n_vocab, P = int64_t(prompt.size());
   if (K < 1) return Status::error("beam search: num_beams must be >= 1");
+  if (!std::isfinite(options.length_penalty))
+    return Status::errorf("beam search: length_penalty must be finite, found {}", options.length_penalty);
+  if (options.no_repeat_ngram_size < 0)
+    return Status::errorf("beam search: no_repeat_ngram_size must be >= 0, found {}", options.no_repeat_ngram_size);
+  const double lp_exp = options.length_penalty;
   if (P == 0) return Status::error("beam search: the prompt is empty");
   if (P > c.n_ctx) return Status::errorf("beam search: the prompt has {} tokens but the context is {}", P, c.n_ctx);
   PEFT_TRY(check_token_ids(model, prompt.data(), P, "prompt"));
@@ -66,7 +86,7 @@ Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::
     return w;
   };
   auto add_hyp = [&](std::vector<int32_t> toks, double sum, bool eos) {
-    const double s = sum / double(P + int64_t(toks.size()));
+    const double s = sum / std::pow(double(P + int64_t(toks.size())), lp_exp);
     if (int64_t(done.size()) < K || s > worst()) {
       done.push_back({std::move(toks), s, sum, eos});
       if (int64_t(done.size()) > K)
@@ -85,6 +105,7 @@ Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::
     cand.clear();
     for (int64_t b = 0; b < K; ++b) {
       log_softmax(logits.data() + b * V, V, lp);
+      if (options.no_repeat_ngram_size > 0) ban_repeated_ngrams(prompt, beams[b], options.no_repeat_ngram_size, lp);
       for (int64_t t = 0; t < V; ++t) cand.emplace_back(lp[t] + score[b], b * V + t);
     }
     // Each beam can close on every stop id: (1 + stops) · K candidates always leave K running
@@ -109,7 +130,7 @@ Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::
     }
     if (int64_t(next.size()) < K) break;  // cannot happen with V > (1 + stops) · K
     const int64_t cur_len = P + step;
-    const bool finished = int64_t(done.size()) >= K && worst() >= cand[0].first / double(cur_len);
+    const bool finished = int64_t(done.size()) >= K && worst() >= cand[0].first / std::pow(double(cur_len), lp_exp);
     std::vector<std::vector<int32_t>> nb(static_cast<size_t>(K));
     for (int64_t b = 0; b < K; ++b) {
       nb[b] = beams[src[b]];

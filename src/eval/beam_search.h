@@ -1,4 +1,5 @@
-// Beam search as Hugging Face transformers' BeamSearchScorer (length_penalty 1, early_stopping off).
+// Beam search as Hugging Face transformers' BeamSearchScorer (early_stopping off), with its
+// length_penalty and NoRepeatNGramLogitsProcessor.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -15,6 +16,16 @@ struct BeamResult {
   double logprob = 0;           // sum of its tokens' log-probabilities (EOS included when it ended so)
 };
 
+struct BeamOptions {
+  // A closed hypothesis scores sum_logprobs / length^length_penalty (length = prompt + new
+  // tokens, as transformers 4.31 counts it for decoder-only models): > 1 favours longer outputs.
+  double length_penalty = 1.0;
+  // > 0: a token that would repeat an n-gram of this size already in the sequence (prompt
+  // included) gets log-probability −∞ (transformers' no_repeat_ngram_size, applied to the
+  // log-softmax as its beam search does, without renormalising).
+  int64_t no_repeat_ngram_size = 0;
+};
+
 // `num_beams` rows share one KV cache (rows are copied when beams are reordered). Per step
 // every beam's log-softmax plus its running score competes in one top-2k list over beams ×
 // vocabulary; an EOS among the first k closes a hypothesis scored sum_logprobs / length
@@ -24,6 +35,7 @@ struct BeamResult {
 // than the first start at -1e9 so the first step does not pick one token k times.
 // `stop_ids`: more ids that close a hypothesis as EOS does (a chat template's end of turn).
 Result<BeamResult> beam_search(const Model& model, SiteHooks* hooks, const std::vector<int32_t>& prompt,
-                               int64_t num_beams, int64_t max_new_tokens, const std::vector<int32_t>& stop_ids = {});
+                               int64_t num_beams, int64_t max_new_tokens, const std::vector<int32_t>& stop_ids = {},
+                               const BeamOptions& options = {});
 
 }  // namespace peft

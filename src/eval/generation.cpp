@@ -63,7 +63,7 @@ Result<std::vector<Continuation>> generate_continuations(const std::vector<std::
     for (size_t i = 0; i < prompts.size(); ++i) {
       PEFT_ASSIGN_OR_RETURN(BeamResult br,
                             beam_search(*m.model, m.hooks, ids[i], options.num_beams, options.max_new_tokens,
-                                        m.chat ? m.chat->end_ids : std::vector<int32_t>{}));
+                                        m.chat ? m.chat->end_ids : std::vector<int32_t>{}, options.beam));
       finish(out[i], std::move(br.tokens), br.ended_with_eos, *m.tok);
       if (on_done) on_done(i);
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "eval/beam_search.h"
 #include "eval/evaluator.h"
 
 namespace peft {
@@ -15,6 +16,7 @@ struct ContinuationOptions {
   int64_t max_new_tokens = 32;
   int64_t num_beams = 1;   // 1 = greedy
   int64_t batch_size = 1;  // prompts decoded together (greedy only)
+  BeamOptions beam;        // length penalty, no-repeat n-grams (num_beams > 1)
 };
 
 struct Continuation {

@@ -138,6 +138,21 @@ Result<std::vector<std::string>> expand_train_presets(const std::vector<std::str
       return Status::errorf("--preset '{}' is unknown (presets: {})", name, train_preset_names());
     inserted.insert(inserted.end(), p->flags.begin(), p->flags.end());
   }
+  // A user's flag that replaces another drops the preset's: --max-steps instead of the preset's
+  // --epochs, one warmup form instead of the other (train refuses such pairs when both are given).
+  static const std::pair<const char*, const char*> replaces[] = {
+      {"--max-steps", "--epochs"}, {"--warmup-steps", "--warmup-ratio"}, {"--warmup-ratio", "--warmup-steps"}};
+  for (const auto& [user, preset] : replaces) {
+    const bool given = std::any_of(rest.begin(), rest.end(), [&](const std::string& a) {
+      return a == user || a.starts_with(std::string(user) + "=");
+    });
+    if (!given) continue;
+    for (size_t i = 0; i + 1 < inserted.size();)
+      if (inserted[i] == preset)
+        inserted.erase(inserted.begin() + long(i), inserted.begin() + long(i) + 2);
+      else
+        ++i;
+  }
   std::vector<std::string> out(args.begin(), train + 1);
   out.insert(out.end(), inserted.begin(), inserted.end());
   out.insert(out.end(), rest.begin(), rest.end());

@@ -19,7 +19,9 @@ const std::vector<TrainPreset>& train_presets();
 std::string train_preset_names();  // "adamix-glue-roberta, ..."
 
 // argv with every "--preset NAME" / "--preset=NAME" after the "train" subcommand replaced by the
-// preset's flags placed right after "train". Errors: an unknown name, --preset without a value.
+// preset's flags placed right after "train"; a preset flag the user's replaces (their
+// --max-steps the preset's --epochs, one warmup form the other) is dropped. Errors: an unknown
+// name, --preset without a value.
 Result<std::vector<std::string>> expand_train_presets(const std::vector<std::string>& args);
 
 }  // namespace peft

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "data/batching.h"
+#include "data/classifier_examples.h"
 #include "data/dataset.h"
 #include "data/segments.h"
 #include "data/token_modality.h"
@@ -19,10 +20,30 @@ Result<TrainData> load_train_data(const TrainConfig& cfg) {
   PEFT_ASSIGN_OR_RETURN(d.model, load_model(cfg.model, lo));
   PEFT_ASSIGN_OR_RETURN(d.tokenizer, load_matching_tokenizer(*d.model, cfg.model));
   PEFT_ASSIGN_OR_RETURN(DataFormat format, parse_data_format(cfg.data_format));
-  PEFT_ASSIGN_OR_RETURN(d.records, load_dataset(cfg.data, format));
-  if (cfg.val_set_size >= int64_t(d.records.size()))
+  int64_t n_records = 0;
+  if (!d.model->head.empty()) {  // a task head learns from labelled rows, not text
+    const TaskSpec& head = d.model->task;
+    if (head.task != TaskType::SeqCls)
+      return Status::errorf(
+          "{}: the model has a {} head; peft train reads sequence-classification data (GLUE TSV) only, token "
+          "classification data is not supported yet",
+          cfg.model, task_type_name(head.task));
+    if (format != DataFormat::Glue && !(format == DataFormat::Auto && cfg.data.ends_with(".tsv")))
+      return Status::errorf(
+          "{}: the model has a sequence-classification head, which trains on a GLUE TSV (--data-format glue), not "
+          "--data-format {}",
+          cfg.data, cfg.data_format);
+    PEFT_ASSIGN_OR_RETURN(VerbalFile f, load_verbal_file("", cfg.data));
+    PEFT_TRY(check_head_fits(head, *f.task, cfg.data));
+    n_records = int64_t(f.rows.size());
+    d.glue = std::move(f);
+  } else {
+    PEFT_ASSIGN_OR_RETURN(d.records, load_dataset(cfg.data, format));
+    n_records = int64_t(d.records.size());
+  }
+  if (cfg.val_set_size >= n_records)
     return Status::errorf("--val-set-size {} leaves no training examples ({} has {} records)", cfg.val_set_size,
-                          cfg.data, d.records.size());
+                          cfg.data, n_records);
   return d;
 }
 
@@ -36,9 +57,15 @@ Status tokenize_train_data(const TrainConfig& cfg, TrainData& d, std::span<const
   const int64_t cutoff = std::min(cfg.cutoff_len, d.model->config.n_ctx);
   TokenizeOptions to{cutoff, cfg.train_on_inputs, true};
   std::vector<TokenizedExample> all;
+  if (d.glue) {
+    PEFT_ASSIGN_OR_RETURN(all, classifier_examples(*d.tokenizer, *d.glue, d.model->task, cutoff, cfg.data));
+    d.glue.reset();
+  }
   const bool chat =
       std::any_of(d.records.begin(), d.records.end(), [](const Record& r) { return r.kind == RecordKind::Chat; });
-  if (!chat) {
+  if (!all.empty()) {
+    // the head's examples (above)
+  } else if (!chat) {
     all = tokenize_records(*d.tokenizer, d.records, to);
   } else {
     PEFT_ASSIGN_OR_RETURN(ChatTemplate tmpl, cfg.chat_template.empty() ? load_model_chat_template(cfg.model)

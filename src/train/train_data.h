@@ -1,11 +1,13 @@
 // Everything `peft train` reads before the first step: model, tokenizer, tokenized splits.
 #pragma once
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "adapters/registry.h"
+#include "data/glue_e2e.h"
 #include "data/tokenize_example.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
@@ -17,6 +19,8 @@ struct TrainData {
   std::unique_ptr<Model> model;
   std::unique_ptr<Tokenizer> tokenizer;
   std::vector<Record> records;  // the data file, until tokenize_train_data turns it into train/val
+  // A model with a task head trains on a GLUE file's rows (data/classifier_examples.h) instead.
+  std::optional<VerbalFile> glue;
   std::vector<TokenizedExample> train, val;
   int64_t max_len = 0;    // longest example (≤ cutoff_len): the decoder's T
   int64_t truncated = 0;  // examples cut at cutoff_len

@@ -19,6 +19,12 @@ foreach(client peft-0.6.2 peft-0.8.2)
     list(APPEND _interop_tests interop.${client}.${arch})
   endforeach()
 endforeach()
+# Encoders with a classification head: SEQ_CLS adapters (the head in modules_to_save).
+foreach(client peft-0.6.2 peft-0.8.2)
+  add_test(NAME interop.${client}.bert-seqcls
+           COMMAND ${_interop}/run_python_client ${client} ${_interop}/clients/peft_seqcls_roundtrip.py)
+  list(APPEND _interop_tests interop.${client}.bert-seqcls)
+endforeach()
 # The LLM-Adapters fork: bottleneck adapters, on the architectures it can wrap.
 foreach(arch llama bloom opt gptj)
   add_test(NAME interop.llm-adapters.${arch}

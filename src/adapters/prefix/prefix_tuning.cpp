@@ -17,7 +17,7 @@ Result<std::unique_ptr<PrefixTuningAdapter>> PrefixTuningAdapter::create(const M
   Rng rng(seed);
   if (!config.projection) {
     a->params_.add("prompt_embeddings", {nv, out});
-    PEFT_TRY(a->params_.finalize(model));
+    PEFT_TRY(a->params_.finalize(model, kPromptLearningHeadPrefix));
     for (int64_t i = 0; i < a->params_.method_numel(); ++i) a->params_.values()[i] = rng.normal();  // nn.Embedding
     return a;
   }
@@ -27,7 +27,7 @@ Result<std::unique_ptr<PrefixTuningAdapter>> PrefixTuningAdapter::create(const M
   a->params_.add("prefix_encoder.transform.0.bias", {H});
   a->params_.add("prefix_encoder.transform.2.weight", {out, H});
   a->params_.add("prefix_encoder.transform.2.bias", {out});
-  PEFT_TRY(a->params_.finalize(model));
+  PEFT_TRY(a->params_.finalize(model, kPromptLearningHeadPrefix));
   // nn.Embedding: N(0, 1); nn.Linear: U(±1/√fan_in) for weight and bias.
   for (int64_t i = 0; i < nv * D; ++i) a->params_[0].value.f32()[i] = rng.normal();
   for (size_t p = 1; p < 5; ++p) {

@@ -16,7 +16,7 @@ Result<std::unique_ptr<PromptTuningAdapter>> PromptTuningAdapter::create(const M
   std::unique_ptr<PromptTuningAdapter> a(new PromptTuningAdapter(model, config));
   const int64_t nv = config.num_virtual_tokens, Ce = model.config.embd_in();
   a->params_.add("prompt_embeddings", {nv, Ce});
-  PEFT_TRY(a->params_.finalize(model));
+  PEFT_TRY(a->params_.finalize(model, kPromptLearningHeadPrefix));
   float* P = a->params_.values();
   if (config.init == "RANDOM") {  // nn.Embedding's own init
     Rng rng(seed);

@@ -1,0 +1,117 @@
+"""peft.cpp's sequence-classification adapters (encoder + head) loaded by Hugging Face PEFT.
+
+  python3 peft_seqcls_roundtrip.py       (under env.sh peft-0.6.2 or peft-0.8.2)
+
+transformers writes a tiny random BertForSequenceClassification with a WordPiece vocab.txt;
+peft.cpp trains each method a few steps on a GLUE TSV (`--data-format glue`: sentence pairs
+through the tokenizer's pair template, the head trained as modules_to_save), and
+`PeftModel.from_pretrained` must give `peft logits`'s head logits (within 1e-4) on a padded
+batch of sentence pairs tokenized by transformers' BertTokenizer. Mergeable adapters are also
+merged by `peft merge`, and transformers' `from_pretrained` of the merged folder must agree.
+"""
+import os
+import random
+
+import torch
+
+from common import Report, max_diff, peft, scratch_dir
+
+WORDS = ("the a film movie story actor plot good bad great awful boring fun loved hated was is not very "
+         "really quite and but it this that dull bright funny sad scene music ending").split()
+
+
+def make_model(out_dir, seed=0):
+    from transformers import BertConfig, BertForSequenceClassification
+    os.makedirs(out_dir, exist_ok=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "!", "?"] + WORDS + ["##s", "##ly", "##ed"]
+    with open(os.path.join(out_dir, "vocab.txt"), "w") as f:
+        f.write("\n".join(vocab) + "\n")
+    with open(os.path.join(out_dir, "tokenizer_config.json"), "w") as f:
+        f.write('{"do_lower_case": true, "tokenizer_class": "BertTokenizer"}\n')
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=64, max_position_embeddings=64, num_labels=2)
+    model = BertForSequenceClassification(config).eval()
+    with torch.no_grad():  # larger than the 0.02 init, so that differences show
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    return out_dir
+
+
+def sentence(rng, n):
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def glue_pairs(path, n=32, seed=1):
+    """An RTE-layout TSV (index, sentence1, sentence2, label), n rows."""
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        f.write("index\tsentence1\tsentence2\tlabel\n")
+        for i in range(n):
+            f.write(f"{i}\t{sentence(rng, rng.randint(3, 9))} .\t{sentence(rng, rng.randint(2, 6))}\t"
+                    f"{rng.choice(['entailment', 'not_entailment'])}\n")
+    return path
+
+
+CASES = [
+    ("lora", ["--method", "lora", "--lora-r", "4", "--lora-alpha", "8", "--target-modules", "query,value"], True),
+    ("ia3", ["--method", "ia3"], True),
+    ("prefix", ["--method", "prefix", "--num-virtual-tokens", "3"], False),
+    ("prompt", ["--method", "prompt", "--num-virtual-tokens", "3"], False),
+]
+TRAIN = ["--max-steps", "3", "--batch-size", "8", "--micro-batch-size", "4", "--learning-rate", "2e-2",
+         "--warmup-steps", "0", "--val-set-size", "0", "--cutoff-len", "40", "--save-steps", "1000",
+         "--logging-steps", "1000", "--seed", "7", "--data-format", "glue"]
+
+
+def main():
+    from peft import PeftModel
+    from transformers import BertForSequenceClassification, BertTokenizer
+    import peft as hf_peft
+    import safetensors.torch
+
+    client = os.environ.get("PEFT_CLIENT", f"peft-{hf_peft.__version__}")
+    work = scratch_dir(f"{client}-seqcls")
+    model_dir = make_model(os.path.join(work, "model"))
+    data = glue_pairs(os.path.join(work, "train.tsv"))
+    tok = BertTokenizer.from_pretrained(model_dir)
+    batch = tok(["the film was good .", "a very boring movie , really dull"], ["it is fun", "not great"],
+                padding=True, return_tensors="pt")
+    io = os.path.join(work, "in.safetensors")
+    safetensors.torch.save_file({k: v.contiguous() for k, v in batch.items()}, io)
+
+    def ours(adapter=None):
+        out = os.path.join(work, "out.safetensors")
+        peft("logits", "--model", model_dir, "--input", io, "--output", out, "--overwrite",
+             *(["--adapter", adapter] if adapter else []))
+        return safetensors.torch.load_file(out)["logits"]
+
+    def theirs(model):
+        with torch.no_grad():
+            return model(**batch).logits
+
+    report = Report(f"{client} on BERT sequence classification")
+    base = ours()
+    report.check("base model + head (transformers)",
+                 max_diff(theirs(BertForSequenceClassification.from_pretrained(model_dir).eval()), base))
+    for i, (name, flags, mergeable) in enumerate(CASES):
+        adapter = os.path.join(work, f"case{i}")
+        peft("train", "--model", model_dir, "--data", data, "--output", adapter, *TRAIN, *flags)
+        mine = ours(adapter)
+        try:
+            model = PeftModel.from_pretrained(BertForSequenceClassification.from_pretrained(model_dir), adapter).eval()
+            report.check(name, max_diff(theirs(model), mine), f"(vs base {max_diff(mine, base):.2f})")
+        except Exception as e:  # the client refused the folder: that is the failure reported
+            report.error(name, f"{type(e).__name__}: {e}")
+            continue
+        if mergeable:
+            merged = os.path.join(work, f"case{i}-merged")
+            peft("merge", "--model", model_dir, "--adapter", adapter, "--out", merged)
+            report.check(name + " merged (transformers)",
+                         max_diff(theirs(BertForSequenceClassification.from_pretrained(merged).eval()), mine))
+    report.finish()
+
+
+if __name__ == "__main__":
+    main()
