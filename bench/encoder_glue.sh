@@ -4,7 +4,10 @@
 # SST-2 through peft.cpp, with the encoder frozen and only the adapter + classification head
 # trained — does it rise above the majority class? Rows: head only (LoRA r=1 on nothing but the
 # head would be the same: we use IA3, whose vectors start at identity), LoRA, AdaMix over
-# adapters with the AdaMix GLUE preset's settings. Writes a Markdown table to stdout.
+# adapters with the AdaMix GLUE preset's settings. Then a control that the pipeline learns what
+# a random encoder can carry: the same sentences labelled by a keyword rule (1 when the
+# sentence has one of good/great/best/fun/love/funny/beautiful), LoRA only. Writes Markdown tables
+# to stdout.
 #
 #   bench/encoder_glue.sh [--steps N] [--seeds "0 1 2"] [--train-rows N]
 set -euo pipefail
@@ -44,9 +47,33 @@ run() {  # name seed flags...
   acc=$(python3 -c "import json;print('%.4f' % json.load(open('$out-eval/results.json'))['accuracy'])")
   echo "| $name | $seed | $acc | $(python3 -c "print('%.0f' % ($t1 - $t0))") |"
 }
+eval_rows() {  # out data
+  "$PEFT" eval --task sst2 --model "$work/model" --adapter "$1" --data "$2" --out "$1-eval" > /dev/null 2>&1
+  python3 -c "import json;print('%.4f' % json.load(open('$1-eval/results.json'))['accuracy'])"
+}
 for seed in $seeds; do
   run "ia3 (head + IA3)" "$seed" --method ia3 --learning-rate 3e-3
   run "lora r8" "$seed" --method lora --lora-r 8 --lora-alpha 16 --target-modules query,value --learning-rate 1e-3
   run "adamix bottleneck (preset)" "$seed" --preset adamix-glue-bert --learning-rate 1e-3 --max-steps "$steps" \
       --batch-size 32 --micro-batch-size 32 --cutoff-len 64 --seed "$seed"
+done
+
+# The control: a lexical label a frozen random encoder can carry through to [CLS].
+keyword() {  # in out
+  awk -F'\t' 'NR == 1 { print; next } { l = ($1 ~ /(^| )(good|great|best|fun|love|funny|beautiful)( |$)/) ? 1 : 0; print $1 "\t" l }' "$1" > "$2"
+}
+keyword "$work/train.tsv" "$work/kw-train.tsv"
+keyword "$dev" "$work/kw-dev.tsv"
+kw_majority=$(awk -F'\t' 'NR > 1 { n[$2]++; t++ } END { m = 0; for (k in n) if (n[k] > m) m = n[k]; printf "%.4f", m / t }' "$work/kw-dev.tsv")
+echo
+echo "| control: keyword labels | seed | dev accuracy |"
+echo "|---|---|---|"
+echo "| majority class | – | $kw_majority |"
+for seed in $seeds; do
+  out="$work/kw-lora-$seed"
+  "$PEFT" train --model "$work/model" --data "$work/kw-train.tsv" --data-format glue --max-steps "$steps" \
+    --batch-size 32 --micro-batch-size 32 --cutoff-len 64 --val-set-size 0 --warmup-ratio 0.06 --save-steps 100000 \
+    --logging-steps 100000 --seed "$seed" --output "$out" --method lora --lora-r 8 --lora-alpha 16 \
+    --target-modules query,value --learning-rate 1e-3 > "$out.log" 2>&1 || { cat "$out.log" >&2; exit 1; }
+  echo "| lora r8 | $seed | $(eval_rows "$out" "$work/kw-dev.tsv") |"
 done

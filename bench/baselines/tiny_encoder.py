@@ -3,7 +3,7 @@
   python3 tiny_encoder.py OUT_DIR TRAIN.tsv [--layers L --hidden C --seed S --labels K]
 
 Writes OUT_DIR/{config.json, model.safetensors} with transformers 4.31 (BertForSequenceClassification,
-its own N(0, 0.02) init) and a WordPiece vocab.txt: [PAD] [UNK] [CLS] [SEP] [MASK], the 4,000 most
+its own init: N(0, initializer_range) weights, 0.02 unless --init-std says otherwise) and a WordPiece vocab.txt: [PAD] [UNK] [CLS] [SEP] [MASK], the 4,000 most
 frequent lower-cased words of the training file, then every character in it and its "##" form, so
 that any text of the file tokenizes without [UNK].
 """
@@ -25,6 +25,8 @@ def main():
     ap.add_argument("--labels", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--words", type=int, default=4000)
+    ap.add_argument("--init-std", type=float, default=0.02,
+                    help="std of the linear and embedding weights (transformers' initializer_range: 0.02)")
     a = ap.parse_args()
     from transformers import BertConfig, BertForSequenceClassification
 
@@ -56,7 +58,7 @@ def main():
     torch.manual_seed(a.seed)
     config = BertConfig(vocab_size=len(vocab), hidden_size=a.hidden, num_hidden_layers=a.layers,
                         num_attention_heads=a.heads, intermediate_size=4 * a.hidden, max_position_embeddings=128,
-                        num_labels=a.labels)
+                        num_labels=a.labels, initializer_range=a.init_std)
     BertForSequenceClassification(config).save_pretrained(a.out, safe_serialization=True)
     print(f"{a.out}: BERT {a.layers} x {a.hidden}, vocab {len(vocab)}, {a.labels} labels, seed {a.seed}")
 

@@ -197,6 +197,7 @@ Status run_reference(const EvalArgs& a) {
     PEFT_TRY(dist::agree(loaded.status(), "loading the model"));
     LoadedModel lm = std::move(*loaded);
     if (!lm.model->head.empty()) return run_classifier(a, lm, data);
+    PEFT_TRY(check_causal_lm(*lm.model, "peft eval --task " + a.task));
     if (a.scoring == "likelihood") {
       PEFT_ASSIGN_OR_RETURN(outcome, eval_reference_likelihood(a.task, items, lm.view()));
     } else {
@@ -273,6 +274,7 @@ Status run_eval(const EvalArgs& a, const CLI::App& cmd) {
     auto loaded = load_eval_model(a);
     PEFT_TRY(dist::agree(loaded.status(), "loading the model"));
     LoadedModel lm = std::move(*loaded);
+    PEFT_TRY(check_causal_lm(*lm.model, "peft eval --task " + a.task));
     const EvalModel m = lm.view();
     if (ppl) {
       PEFT_ASSIGN_OR_RETURN(outcome, eval_perplexity(data, a.limit, m));

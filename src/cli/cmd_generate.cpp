@@ -41,6 +41,7 @@ Status run_generate(const GenerateArgs& a, const CLI::App& cmd) {
   if (!(a.top_p > 0 && a.top_p <= 1)) return Status::error("--top-p must be in (0, 1]");
   PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
+  PEFT_TRY(check_causal_lm(*model, "peft generate"));
   PEFT_ASSIGN_OR_RETURN(auto tok, load_matching_tokenizer(*model, a.model));
   PEFT_ASSIGN_OR_RETURN(std::unique_ptr<Adapter> adapter, load_cli_adapter(*model, a.adapter, a.adapter_scale));
   GenerateOptions opt;

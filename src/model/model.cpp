@@ -25,6 +25,14 @@ int64_t model_param_count(const Model& m) {
   return total;
 }
 
+Status check_causal_lm(const Model& m, const std::string& what) {
+  if (m.config.causal) return Status::ok();
+  return Status::errorf(
+      "{}: {} is an encoder ({}), which generates no text and has no LM head; it trains and scores "
+      "through its task head (peft train --data-format glue, peft eval --task <glue task>, peft logits)",
+      what, m.path, m.config.arch);
+}
+
 Result<LoadOptions> load_options_from_base_dtype(std::string_view flag) {
   LoadOptions o;
   if (flag.empty()) return o;

@@ -99,6 +99,10 @@ Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::st
                                                std::shared_ptr<const TensorSource> source, const std::string& path,
                                                const LoadOptions& options);
 
+// Generation and LM scoring need a causal LM; an encoder (BERT, RoBERTa) is refused with its
+// path named and what it can do instead (`what`: "peft generate", ...).
+Status check_causal_lm(const Model& model, const std::string& what);
+
 // The number of base parameters bound (embeddings, norms, projections, head).
 int64_t model_param_count(const Model& model);
 

@@ -38,6 +38,7 @@ Result<std::unique_ptr<Server>> Server::create(const ServeOptions& o) {
   if (!o.adapter_dir.empty() && !std::filesystem::is_directory(o.adapter_dir))
     return Status::errorf("--adapter-dir {}: not a directory", o.adapter_dir);
   PEFT_ASSIGN_OR_RETURN(impl->model, load_model(o.model_path, o.load));
+  PEFT_TRY(check_causal_lm(*impl->model, "peft serve"));
   PEFT_ASSIGN_OR_RETURN(impl->tok, load_matching_tokenizer(*impl->model, o.model_path));
   const int64_t n_ctx = impl->model->config.n_ctx;
   if (o.max_model_len < 0 || o.max_model_len > n_ctx)

@@ -38,6 +38,12 @@ Result<TrainData> load_train_data(const TrainConfig& cfg) {
     n_records = int64_t(f.rows.size());
     d.glue = std::move(f);
   } else {
+    if (!d.model->config.causal)
+      return Status::errorf(
+          "{}: this {} encoder has no task head (config.json's architectures names no …ForSequenceClassification), "
+          "and an encoder has no LM loss to train on text: use a sequence-classification checkpoint with "
+          "--data-format glue",
+          cfg.model, d.model->config.arch);
     PEFT_ASSIGN_OR_RETURN(d.records, load_dataset(cfg.data, format));
     n_records = int64_t(d.records.size());
   }

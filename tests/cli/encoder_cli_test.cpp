@@ -1,0 +1,118 @@
+// Encoders through the CLI: train and evaluate a head on a GLUE file, and the errors a user
+// meets — a head of the wrong size for the task, generation on an encoder, a GLUE file whose
+// header matches no task, a label outside the task's set, a non-numeric STS-B score, a
+// left-padded attention mask — each one line naming the file or flag, non-zero exit.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_runner.h"
+#include "io/safetensors.h"
+
+namespace peft {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_peft;
+
+void expect_error(const test::CliResult& r, const std::string& needle) {
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr was: " << r.err;
+  EXPECT_EQ(r.err.find("check failed"), std::string::npos) << "crashed instead of reporting: " << r.err;
+}
+
+// A copy of an encoder fixture with a WordPiece vocab.txt of its vocabulary size.
+std::string encoder_with_vocab(const test::TempDir& dir, const std::string& name) {
+  const std::string dst = dir / name;
+  fs::copy(std::string(PEFT_SOURCE_DIR) + "/tests/fixtures/encoders/" + name + "/model", dst,
+           fs::copy_options::recursive);
+  for (auto& e : fs::directory_iterator(dst)) fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
+  fs::permissions(dst, fs::perms::owner_all, fs::perm_options::add);
+  const auto config = nlohmann::json::parse(test::read_all(dst + "/config.json"));
+  const int64_t V = config["vocab_size"];
+  std::ofstream vocab(dst + "/vocab.txt");
+  for (const char* s : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}) vocab << s << "\n";
+  const char* words[] = {"the", "film", "was", "good", "bad", "a", "movie", "it", "is", "not", "great", "fun"};
+  for (int64_t i = 5; i < V; ++i)
+    vocab << (size_t(i - 5) < std::size(words) ? std::string(words[i - 5]) : "w" + std::to_string(i)) << "\n";
+  return dst;
+}
+
+std::string write(const test::TempDir& dir, const std::string& name, const std::string& content) {
+  std::ofstream(dir / name) << content;
+  return dir / name;
+}
+
+TEST(EncoderCli, TrainAndEvaluateAHeadOnAGlueFile) {
+  test::TempDir dir;
+  // roberta_seqcls has 2 labels but no vocab.txt suits its byte-level BPE; bert_seqcls has 3:
+  // an MNLI-layout file (3 classes) fits it.
+  const std::string model = encoder_with_vocab(dir, "bert_seqcls");
+  std::string tsv = "index\tpromptID\tpairID\tgenre\tsentence1\tsentence2\tgold_label\n";
+  const char* labels[] = {"entailment", "neutral", "contradiction"};
+  for (int i = 0; i < 24; ++i)
+    tsv += std::to_string(i) + "\t1\t1e\tgov\tthe film was " + (i % 2 ? "good" : "bad") + "\tit is " +
+           (i % 3 ? "fun" : "not great") + "\t" + labels[i % 3] + "\n";
+  const std::string data = write(dir, "mnli.tsv", tsv);
+  auto r = run_peft("train --model " + model + " --data " + data + " --data-format glue --output " + (dir / "out") +
+                    " --max-steps 2 --batch-size 8 --micro-batch-size 4 --val-set-size 4 --warmup-steps 0 "
+                    "--method lora --lora-r 2 --target-modules query,value");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto config = nlohmann::json::parse(test::read_all(dir / "out/adapter_config.json"));
+  EXPECT_EQ(config["task_type"], "SEQ_CLS");
+  auto e = run_peft("eval --task mnli --model " + model + " --adapter " + (dir / "out") + " --data " + data +
+                    " --out " + (dir / "eval"));
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_EQ(e.out.rfind("mnli accuracy=", 0), 0u) << e.out;
+  auto results = nlohmann::json::parse(test::read_all(dir / "eval/results.json"));
+  EXPECT_EQ(results["scoring"], "classifier");
+  EXPECT_EQ(results["n"], 24);
+  // Generation flags do not apply to a head.
+  expect_error(
+      run_peft("eval --task mnli --model " + model + " --data " + data + " --num-beams 2 --out " + (dir / "eval2")),
+      "classification head predicts the label itself");
+}
+
+TEST(EncoderCli, ErrorsNameTheFileOrFlag) {
+  test::TempDir dir;
+  const std::string model = encoder_with_vocab(dir, "bert_seqcls");
+  const std::string out = dir / "out";
+  const std::string common = " --output " + out + " --max-steps 1 --val-set-size 0 --data-format glue";
+  // A 2-class file for a 3-label head.
+  const std::string sst2 = write(dir, "sst2.tsv", "sentence\tlabel\nthe film\t1\nbad film\t0\n");
+  expect_error(run_peft("train --model " + model + " --data " + sst2 + common),
+               "sst2.tsv: sst2 has 2 classes, but the model's head is single_label_classification with 3 labels");
+  const std::string unknown = write(dir, "x.tsv", "a\tb\tc\n1\t2\t3\n");
+  expect_error(run_peft("train --model " + model + " --data " + unknown + common), "x.tsv: line 1: not a GLUE layout");
+  const std::string bad_label =
+      write(dir, "m.tsv", "index\tsentence1\tsentence2\tgold_label\n0\ta\tb\tentailment\n1\ta\tb\tmaybe\n");
+  expect_error(run_peft("train --model " + model + " --data " + bad_label + common),
+               "m.tsv: line 3: label 'maybe' is not one of mnli's labels");
+  const std::string bad_score = write(dir, "s.tsv", "index\tsentence1\tsentence2\tscore\n0\ta\tb\thigh\n");
+  expect_error(run_peft("train --model " + model + " --data " + bad_score + common),
+               "s.tsv: line 2: score 'high' is not a number in [0, 5]");
+  EXPECT_FALSE(fs::exists(out + "/adapter_model.safetensors"));
+  // An encoder generates nothing.
+  expect_error(run_peft("generate --model " + model + " --prompt hello"), "is an encoder (bert)");
+  // peft logits: a left-padded attention mask is refused, naming the row.
+  OwnedTensor ids(DType::I64, {1, 4}), mask(DType::I64, {1, 4});
+  for (int64_t i = 0; i < 4; ++i) {
+    static_cast<int64_t*>(ids.view().data)[i] = 5 + i;
+    static_cast<int64_t*>(mask.view().data)[i] = i == 0 ? 0 : 1;
+  }
+  const std::string in = dir / "in.safetensors";
+  ASSERT_TRUE(write_safetensors(in, {{"input_ids", ids.view()}, {"attention_mask", mask.view()}}, {}).is_ok());
+  expect_error(run_peft("logits --model " + model + " --input " + in + " --output " + (dir / "o.safetensors")),
+               "attention_mask row 0 is not right padding");
+  EXPECT_FALSE(fs::exists(dir / "o.safetensors"));
+  // Token classification has no training data format yet.
+  const std::string tokcls = encoder_with_vocab(dir, "bert_tokcls");
+  expect_error(run_peft("train --model " + tokcls + " --data " + sst2 + common),
+               "token classification data is not supported yet");
+}
+
+}  // namespace
+}  // namespace peft
