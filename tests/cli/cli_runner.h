@@ -1,5 +1,6 @@
 // Runs the built `peft` binary and captures exit code, stdout and stderr.
 #pragma once
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <array>
@@ -70,5 +71,12 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A command that must fail cleanly: non-zero exit, `needle` in its error, no failed check.
+inline void expect_error(const CliResult& r, const std::string& needle) {
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr was: " << r.err;
+  EXPECT_EQ(r.err.find("check failed"), std::string::npos) << "crashed instead of reporting: " << r.err;
+}
 
 }  // namespace peft::test

@@ -18,11 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::run_peft;
 
-void expect_error(const test::CliResult& r, const std::string& needle) {
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr was: " << r.err;
-  EXPECT_EQ(r.err.find("check failed"), std::string::npos) << "crashed instead of reporting: " << r.err;
-}
+using test::expect_error;
 
 // A copy of an encoder fixture with a WordPiece vocab.txt of its vocabulary size.
 std::string encoder_with_vocab(const test::TempDir& dir, const std::string& name) {

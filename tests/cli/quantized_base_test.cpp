@@ -17,11 +17,7 @@ using test::run_peft;
 std::string llama() { return test::fixture_path("llama/model"); }
 std::string llama_lora() { return test::fixture_path("llama/lora/adapter"); }
 
-void expect_error(const test::CliResult& r, const std::string& needle) {
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr was: " << r.err;
-  EXPECT_EQ(r.err.find("check failed"), std::string::npos) << "crashed instead of reporting: " << r.err;
-}
+using test::expect_error;
 
 std::vector<float> logits(const test::TempDir& dir, const std::string& model, const std::string& extra = "") {
   const std::string in = dir / "ids.safetensors", out = dir / "logits.safetensors";

@@ -7,6 +7,7 @@
 
 #include "io/safetensors.h"
 #include "model/decoder.h"
+#include "model/encoder_batch.h"
 #include "model/model.h"
 #include "model/task_head_run.h"
 #include "test_paths.h"
@@ -14,45 +15,9 @@
 namespace peft {
 namespace {
 
-std::string encoder_dir(const std::string& name) { return test::fixture_dir("local:encoders/" + name); }
-
-std::vector<int32_t> ints(const Tensor& t) {
-  std::vector<int32_t> v(size_t(t.numel()));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = int32_t(t.i64()[i]);
-  return v;
-}
-
-// The batch of a fixture's io.safetensors as the engine takes it.
-struct EncoderBatch {
-  int64_t B = 0, T = 0;
-  std::vector<int32_t> ids, types, lens;
-  std::vector<float> labels;
-  TokenInputs inputs() const {
-    TokenInputs in;
-    in.token_types = types.data();
-    in.seq_lens = lens.data();
-    return in;
-  }
-};
-
-EncoderBatch read_batch(const SafetensorsFile& io) {
-  EncoderBatch b;
-  const Tensor& ids = *io.find("input_ids");
-  b.B = ids.dim(0);
-  b.T = ids.dim(1);
-  b.ids = ints(ids);
-  b.types = ints(*io.find("token_type_ids"));
-  const std::vector<int32_t> mask = ints(*io.find("attention_mask"));
-  for (int64_t r = 0; r < b.B; ++r) {
-    int32_t n = 0;
-    for (int64_t t = 0; t < b.T; ++t) n += mask[size_t(r * b.T + t)];
-    b.lens.push_back(n);
-  }
-  const Tensor& labels = *io.find("labels");
-  for (int64_t i = 0; i < labels.numel(); ++i)
-    b.labels.push_back(labels.dtype == DType::I64 ? float(labels.i64()[i]) : labels.f32()[i]);
-  return b;
-}
+using test::encoder_dir;
+using Batch = test::EncoderBatch;
+Batch read_batch(const SafetensorsFile& io) { return test::read_encoder_batch(io); }
 
 struct Case {
   const char* name;
@@ -73,7 +38,7 @@ TEST_P(EncoderForward, HiddenStatesLogitsAndLossMatchTransformers) {
   EXPECT_EQ(m.task.num_labels, c.num_labels);
   auto io = SafetensorsFile::open(encoder_dir(c.name) + "/io.safetensors");
   ASSERT_TRUE(io.is_ok()) << io.status().message();
-  const EncoderBatch batch = read_batch(*io);
+  const Batch batch = read_batch(*io);
   const int64_t B = batch.B, T = batch.T, C = m.config.n_embd;
 
   Decoder dec(m, B, T);
