@@ -142,10 +142,10 @@ Result<std::vector<std::string>> expand_train_presets(const std::vector<std::str
   // --epochs, one warmup form instead of the other (train refuses such pairs when both are given).
   static const std::pair<const char*, const char*> replaces[] = {
       {"--max-steps", "--epochs"}, {"--warmup-steps", "--warmup-ratio"}, {"--warmup-ratio", "--warmup-steps"}};
-  for (const auto& [user, preset] : replaces) {
-    const bool given = std::any_of(rest.begin(), rest.end(), [&](const std::string& a) {
-      return a == user || a.starts_with(std::string(user) + "=");
-    });
+  for (const auto& pair : replaces) {
+    const std::string user = pair.first, preset = pair.second;
+    const bool given = std::any_of(rest.begin(), rest.end(),
+                                   [&](const std::string& a) { return a == user || a.starts_with(user + "="); });
     if (!given) continue;
     for (size_t i = 0; i + 1 < inserted.size();)
       if (inserted[i] == preset)
