@@ -304,10 +304,14 @@ Result<std::unique_ptr<Model>> bench_model(const std::string& path, const std::s
     PEFT_ASSIGN_OR_RETURN(auto model, load_model(path, base));
     if (!arch.empty() && model->config.arch != arch)
       return Status::errorf("--arch '{}' does not match --model {} (a {} model)", arch, path, model->config.arch);
+    PEFT_TRY(check_causal_lm(*model, "peft bench"));  // it measures LM training and decoding
     return model;
   }
   PEFT_ASSIGN_OR_RETURN(Json hf, preset_config(preset, arch));
-  return random_model(hf, base.base_dtype.value_or(DType::F32), seed, base.quantize_embeddings);
+  PEFT_ASSIGN_OR_RETURN(auto model,
+                        random_model(hf, base.base_dtype.value_or(DType::F32), seed, base.quantize_embeddings));
+  PEFT_TRY(check_causal_lm(*model, "peft bench"));
+  return model;
 }
 
 }  // namespace peft::bench

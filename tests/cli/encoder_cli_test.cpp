@@ -93,6 +93,11 @@ TEST(EncoderCli, ErrorsNameTheFileOrFlag) {
   EXPECT_FALSE(fs::exists(out + "/adapter_model.safetensors"));
   // An encoder generates nothing.
   expect_error(run_peft("generate --model " + model + " --prompt hello"), "is an encoder (bert)");
+  expect_error(run_peft("bench train --model " + model), "peft bench: " + model + " is an encoder (bert)");
+  expect_error(
+      run_peft("eval --task boolq --model " + model + " --limit 1 --data " +
+               test::shared_path("data/datasets/llm_adapters/dataset/boolq/test.json") + " --out " + (dir / "boolq")),
+      "is an encoder (bert)");
   // peft logits: a left-padded attention mask is refused, naming the row.
   OwnedTensor ids(DType::I64, {1, 4}), mask(DType::I64, {1, 4});
   for (int64_t i = 0; i < 4; ++i) {
