@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <numeric>
 
+#include "data/batching.h"
 #include "data/classifier_examples.h"
 #include "data/glue_e2e.h"
 #include "eval/reference_tasks.h"
@@ -29,25 +31,23 @@ Result<EvalOutcome> eval_glue_classifier(std::string_view task, const std::strin
   const int32_t pad = model.config.pad_id >= 0 ? model.config.pad_id : 0;
   std::vector<std::pair<int64_t, std::string>> outputs;
   std::vector<std::vector<float>> logits(static_cast<size_t>(n));
-  int64_t truncated = 0;
+  int64_t truncated = 0, longest = 1;
+  for (const TokenizedExample& e : examples) {
+    truncated += e.truncated;
+    longest = std::max<int64_t>(longest, int64_t(e.ids.size()));
+  }
+  // One decoder for every batch, sized for the longest row; batches are collated as training's.
+  Decoder dec(model, std::min(batch_size, std::max<int64_t>(n, 1)), longest, m.hooks);
+  std::vector<int64_t> idx;
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t B = std::min(batch_size, n - start);
-    int64_t T = 0;
-    for (int64_t i = start; i < start + B; ++i) T = std::max<int64_t>(T, int64_t(examples[size_t(i)].ids.size()));
-    std::vector<int32_t> ids(static_cast<size_t>(B * T), pad), types(static_cast<size_t>(B * T), 0),
-        lens(static_cast<size_t>(B));
-    for (int64_t b = 0; b < B; ++b) {
-      const TokenizedExample& e = examples[size_t(start + b)];
-      std::copy(e.ids.begin(), e.ids.end(), ids.begin() + b * T);
-      std::copy(e.token_types.begin(), e.token_types.end(), types.begin() + b * T);
-      lens[size_t(b)] = int32_t(e.ids.size());
-      truncated += e.truncated;
-    }
+    idx.resize(size_t(B));
+    std::iota(idx.begin(), idx.end(), start);
+    const MicroBatch mb = collate(examples, idx, pad);
     TokenInputs in;
-    in.token_types = types.data();
-    in.seq_lens = lens.data();
-    Decoder dec(model, B, T, m.hooks);
-    dec.forward_task(ids.data(), nullptr, B, T, false, in);
+    in.token_types = mb.token_types.data();
+    in.seq_lens = mb.lengths.data();
+    dec.forward_task(mb.ids.data(), nullptr, mb.B, mb.T, false, in);
     for (int64_t b = 0; b < B; ++b) {
       const float* z = dec.task_logits() + b * K;
       logits[size_t(start + b)].assign(z, z + K);
