@@ -1,4 +1,5 @@
 // peft logits: input_ids from a safetensors file → logits (B, T, V) into another.
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -11,7 +12,6 @@
 #include "model/decoder.h"
 #include "model/generate.h"
 #include "model/inference.h"
-#include "model/task_head_run.h"
 
 namespace peft::cli {
 
@@ -89,11 +89,11 @@ Status run_encoder_logits(const LogitsArgs& a, const Model& model, const Safeten
   inputs.seq_lens = lens.data();
   if (!types.empty()) inputs.token_types = types.data();
   Decoder dec(model, B, T, adapter);
-  dec.forward(ids.data(), nullptr, B, T, false, inputs);
+  dec.forward_task(ids.data(), nullptr, B, T, false, inputs);
   const int64_t Tt = dec.seq_len(), K = model.task.num_labels;
   const bool tokens = model.task.task == TaskType::TokenCls;
   OwnedTensor logits(DType::F32, tokens ? std::vector<int64_t>{B, Tt, K} : std::vector<int64_t>{B, K});
-  task_head_forward(model, adapter, dec.hidden_state(model.config.n_layer), B, Tt, logits.f32());
+  std::copy(dec.task_logits(), dec.task_logits() + logits.numel(), logits.f32());
   return write_safetensors(a.output, {{"logits", logits.view()}}, {{"format", "pt"}});
 }
 
