@@ -34,6 +34,8 @@ const char* position_name(PositionKind k) {
       return "rope";
     case PositionKind::Alibi:
       return "alibi";
+    case PositionKind::None:
+      return "none";
   }
   return "?";
 }

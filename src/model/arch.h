@@ -20,7 +20,8 @@ struct TensorNames {
   std::string q_norm_w, k_norm_w;               // q/k norms (BlockSpec::qk_norm)
   std::string q_w, q_b, k_w, k_b, v_w, v_b, qkv_w, qkv_b, o_w, o_b;
   std::string gate_w, gate_b, up_w, up_b, down_w, down_b;
-  bool conv1d = false;  // GPT-2's Conv1D stores linear weights (in, out)
+  std::string rel_embd, rel_norm_w, rel_norm_b;  // DeBERTa's relative-position embeddings (RelativeAttention)
+  bool conv1d = false;                           // GPT-2's Conv1D stores linear weights (in, out)
 };
 
 class GgufFile;    // io/gguf.h

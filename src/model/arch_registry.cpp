@@ -26,12 +26,13 @@ extern const ArchDef kGemma3Arch;
 extern const ArchDef kPhi3Arch;
 extern const ArchDef kBertArch;
 extern const ArchDef kRobertaArch;
+extern const ArchDef kDebertaV2Arch;
 
 namespace {
 const ArchDef* const kArchs[] = {
     &kBloomArch,  &kGpt2Arch,   &kGptNeoxArch, &kGptjArch,    &kLlamaArch,   &kMistralArch,
     &kOptArch,    &kQwen2Arch,  &kQwen3Arch,   &kSmollm3Arch, &kOlmo2Arch,   &kGemmaArch,
-    &kGemma2Arch, &kGemma3Arch, &kPhi3Arch,    &kBertArch,    &kRobertaArch,
+    &kGemma2Arch, &kGemma3Arch, &kPhi3Arch,    &kBertArch,    &kRobertaArch, &kDebertaV2Arch,
 };
 }  // namespace
 

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/check.h"
 #include "kernels/activations.h"
 #include "kernels/attention.h"
+#include "kernels/disentangled_attention.h"
 #include "kernels/flash_attention.h"
 #include "kernels/matmul.h"
 #include "kernels/norms.h"
@@ -19,6 +21,10 @@ float* fptr(const Tensor& t) { return static_cast<float*>(t.data); }
 const float* bias_of(const Linear& l) { return l.has_bias() ? l.b.f32() : nullptr; }
 void zero(const Tensor& t) {
   if (t.data) std::memset(t.data, 0, t.nbytes());
+}
+void add_into(float* y, const float* x, int64_t n) {
+#pragma omp parallel for simd
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
 // The single funnel for every projection of a block: adapters' input hook, base GEMM,
@@ -125,11 +131,81 @@ QkRows qk_rows(const ModelConfig& c, int64_t N, int64_t heads) {
   return {N, heads * c.head_dim};
 }
 
+DisentangledShape disentangled_shape(const BlockRun& r) {
+  const ModelConfig& c = r.model->config;
+  PEFT_CHECK(r.kv.past == 0 && !r.kv.row_past, "disentangled attention takes no cached or prefix keys");
+  DisentangledShape s;
+  s.B = r.B;
+  s.T = r.T;
+  s.H = c.n_head;
+  s.hd = c.head_dim;
+  s.span = c.rel.span;
+  s.buckets = c.rel.buckets;
+  s.max_position = c.rel.max_position;
+  s.c2p = c.rel.c2p && c.rel.span > 0;
+  s.p2c = c.rel.p2c && c.rel.span > 0;
+  s.scale = c.attn_scale;
+  s.key_len = r.kv.key_len;
+  return s;
+}
+
+// DeBERTa: the rows [xn (N) ; relative embeddings (R)] go through the query and key
+// projections as one batch, so the adapters there see the relative embeddings as PEFT's
+// wrapped query_proj/key_proj do; rows N.. of q and k are the position queries/keys.
+void disentangled_part_forward(const BlockRun& r, LayerActs& a, const float* xn, float* out) {
+  const ModelConfig& c = r.model->config;
+  const LayerWeights& w = r.model->layers[size_t(r.layer)];
+  const int64_t N = r.B * r.T, R = c.rel.rows(), C = c.n_embd;
+  const float* x_qk = xn;
+  if (R > 0) {
+    std::memcpy(fptr(a.attn_x), xn, size_t(N * C) * sizeof(float));
+    std::memcpy(fptr(a.attn_x) + N * C, r.model->rel_pos.f32(), size_t(R * C) * sizeof(float));
+    x_qk = fptr(a.attn_x);
+  }
+  project(r, Site::AttnQ, w.q, x_qk, fptr(a.q), N + R);
+  project(r, Site::AttnK, w.k, x_qk, fptr(a.k), N + R);
+  project(r, Site::AttnV, w.v, xn, fptr(a.v), N);
+  disentangled_attention_forward(fptr(a.att), a.lse.data ? fptr(a.lse) : nullptr, fptr(a.q), fptr(a.k), fptr(a.v),
+                                 fptr(a.q) + N * c.q_dim(), fptr(a.k) + N * c.kv_dim(), disentangled_shape(r));
+  project(r, Site::AttnO, w.o, fptr(a.att), out, N);
+}
+
+void disentangled_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const float* xn,
+                                const float* d_out, float* d_xn) {
+  const ModelConfig& c = r.model->config;
+  const LayerWeights& w = r.model->layers[size_t(r.layer)];
+  const int64_t N = r.B * r.T, R = c.rel.rows(), C = c.n_embd;
+  zero(g.d_att);
+  project_backward(r, Site::AttnO, w.o, fptr(a.att), d_out, fptr(g.d_att), N, fptr(g.d_lin_in));
+  zero(g.d_q);
+  zero(g.d_k);
+  zero(g.d_v);
+  disentangled_attention_backward(fptr(g.d_q), fptr(g.d_k), fptr(g.d_v), fptr(g.d_q) + N * c.q_dim(),
+                                  fptr(g.d_k) + N * c.kv_dim(), fptr(g.d_att), fptr(a.q), fptr(a.k), fptr(a.v),
+                                  fptr(a.q) + N * c.q_dim(), fptr(a.k) + N * c.kv_dim(), fptr(a.lse),
+                                  disentangled_shape(r));
+  project_backward(r, Site::AttnV, w.v, xn, fptr(g.d_v), d_xn, N, fptr(g.d_lin_in));
+  if (R == 0) {
+    project_backward(r, Site::AttnQ, w.q, xn, fptr(g.d_q), d_xn, N, fptr(g.d_lin_in));
+    project_backward(r, Site::AttnK, w.k, xn, fptr(g.d_k), d_xn, N, fptr(g.d_lin_in));
+    return;
+  }
+  // The relative embeddings are frozen: their rows' input gradient is dropped.
+  zero(g.d_attn_x);
+  project_backward(r, Site::AttnQ, w.q, fptr(a.attn_x), fptr(g.d_q), fptr(g.d_attn_x), N + R, fptr(g.d_lin_in));
+  project_backward(r, Site::AttnK, w.k, fptr(a.attn_x), fptr(g.d_k), fptr(g.d_attn_x), N + R, fptr(g.d_lin_in));
+  add_into(d_xn, fptr(g.d_attn_x), N * C);
+}
+
 // out (N, C) = o_proj(attention(xn)).
 void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, float* out) {
   const ModelConfig& c = r.model->config;
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T, kvd = c.kv_dim();
+  if (c.rel.on) {
+    disentangled_part_forward(r, a, xn, out);
+    return;
+  }
   if (c.block.qkv == QkvLayout::Separate) {
     // With q/k norms the projections land in q_raw/k_raw and are normalised into q/k: per head,
     // (N·H, hd) rows of one RMSNorm, or whole, (N, H·hd) rows.
@@ -177,6 +253,10 @@ void attention_part_forward(const BlockRun& r, LayerActs& a, const float* xn, fl
 void attention_part_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const float* xn, const float* d_out,
                              float* d_xn) {
   const ModelConfig& c = r.model->config;
+  if (c.rel.on) {
+    disentangled_part_backward(r, a, g, xn, d_out, d_xn);
+    return;
+  }
   const LayerWeights& w = r.model->layers[size_t(r.layer)];
   const int64_t N = r.B * r.T;
   zero(g.d_att);
@@ -287,11 +367,6 @@ void mlp_backward(const BlockRun& r, const LayerActs& a, BlockGrads& g, const fl
     activation_backward(c.block.act, fptr(g.d_ff_up), fptr(g.d_ff_h), fptr(a.ff_up), NF);
   }
   project_backward(r, Site::FfnUp, w.up, xn, fptr(g.d_ff_up), d_xn, N, fptr(g.d_lin_in));
-}
-
-void add_into(float* y, const float* x, int64_t n) {
-#pragma omp parallel for simd
-  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
 }  // namespace

@@ -16,8 +16,9 @@ struct LayerActs {
   Tensor qkv;                   // (N, q_dim + 2·kv_dim) fused projection output
   Tensor q_raw, k_raw;          // (N, H·hd), (N, Hkv·hd) projections before the q/k norms (qk_norm)
   Tensor q_rstd, k_rstd;        // (N·H), (N·Hkv) their per-head 1/rms
-  Tensor q;                     // (N, H·hd) after RoPE
-  Tensor k, v;                  // (N, Hkv·hd) this call's keys (after RoPE) and values
+  Tensor q;                     // (N, H·hd) after RoPE; (N + R, H·hd) with relative rows
+  Tensor k, v;                  // (N, Hkv·hd) this call's keys (after RoPE) and values; k (N + R, ·) as q
+  Tensor attn_x;                // (N + R, C) [attention input ; relative embeddings] (RelativeAttention)
   Tensor lse;                   // (B, H, T) log-sum-exp of each attention row (training only)
   Tensor att;                   // (N, H·hd) attention output, input of the o-projection
   Tensor x_mid;                 // (N, C) residual after attention (sequential blocks)
@@ -76,9 +77,11 @@ struct BlockGrads {
   Tensor d_qkv;                       // (N, q_dim + 2·kv_dim)
   Tensor d_ff_h, d_ff_up, d_ff_gate;  // (N, F)
   Tensor d_ff_gate_up;                // (N, 2F) (fused_gate_up)
-  Tensor d_lin_in;                    // (N, max in) ∂L/∂(adapted projection input), for input hooks
+  Tensor d_lin_in;                    // (N + R, max in) ∂L/∂(adapted projection input), for input hooks
+  Tensor d_attn_x;                    // (N + R, C) ∂L/∂attn_x (RelativeAttention)
 };
-// kv_tokens: rows of the key/value buffers (B · (prefix + T)), ≥ N.
+// kv_tokens: rows of the key/value buffers (B · (prefix + T)), ≥ N. R = config.rel.rows():
+// the relative embeddings' rows that follow the tokens' through the q/k projections.
 template <typename Alloc>
 BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N, int64_t kv_tokens);
 

@@ -20,8 +20,10 @@ LayerActs alloc_layer_acts(Alloc& arena, const ModelConfig& c, int64_t B, int64_
     a.q_rstd = arena.alloc_f32({N * c.n_head});
     a.k_rstd = arena.alloc_f32({N * c.n_head_kv});
   }
-  a.q = arena.alloc_f32({N, c.q_dim()});
-  a.k = arena.alloc_f32({N, c.kv_dim()});
+  const int64_t R = c.rel.rows();
+  if (R > 0) a.attn_x = arena.alloc_f32({N + R, C});
+  a.q = arena.alloc_f32({N + R, c.q_dim()});
+  a.k = arena.alloc_f32({N + R, c.kv_dim()});
   a.v = arena.alloc_f32({N, c.kv_dim()});
   if (training) a.lse = arena.alloc_f32({B, c.n_head, T});
   a.att = arena.alloc_f32({N, c.q_dim()});
@@ -46,15 +48,15 @@ LayerActs alloc_layer_acts(Alloc& arena, const ModelConfig& c, int64_t B, int64_
 
 template <typename Alloc>
 BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N, int64_t kv_tokens) {
-  const int64_t C = c.n_embd, F = c.n_ff;
+  const int64_t C = c.n_embd, F = c.n_ff, R = c.rel.rows();
   BlockGrads g;
   g.d_n1 = arena.alloc_f32({N, C});
   g.d_n2 = arena.alloc_f32({N, C});
   g.d_x_mid = arena.alloc_f32({N, C});
   if (c.block.output_norms) g.d_sub = arena.alloc_f32({N, C});
   g.d_att = arena.alloc_f32({N, c.q_dim()});
-  g.d_q = arena.alloc_f32({N, c.q_dim()});
-  g.d_k = arena.alloc_f32({std::max(N, kv_tokens), c.kv_dim()});
+  g.d_q = arena.alloc_f32({N + R, c.q_dim()});
+  g.d_k = arena.alloc_f32({std::max(N, kv_tokens) + R, c.kv_dim()});
   g.d_v = arena.alloc_f32({std::max(N, kv_tokens), c.kv_dim()});
   if (c.block.qk_norm != QkNorm::None) {
     g.d_q_raw = arena.alloc_f32({N, c.q_dim()});
@@ -65,7 +67,8 @@ BlockGrads alloc_block_grads(Alloc& arena, const ModelConfig& c, int64_t N, int6
   g.d_ff_up = arena.alloc_f32({N, F});
   if (c.block.gated_mlp) g.d_ff_gate = arena.alloc_f32({N, F});
   if (c.block.fused_gate_up) g.d_ff_gate_up = arena.alloc_f32({N, 2 * F});
-  g.d_lin_in = arena.alloc_f32({N, std::max({C, F, c.q_dim()})});
+  g.d_lin_in = arena.alloc_f32({N + R, std::max({C, F, c.q_dim()})});
+  if (R > 0) g.d_attn_x = arena.alloc_f32({N + R, C});
   return g;
 }
 

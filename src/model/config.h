@@ -15,7 +15,8 @@ enum class QkNorm {
   PerHead,  // over each head (weights (hd)): Qwen3, Gemma 3
   Whole,    // over the whole projection (weights (H·hd) / (Hkv·hd)): OLMo 2
 };
-enum class PositionKind { Learned, Rope, Alibi };
+// None: no absolute positions at all (DeBERTa-v3: relative terms in the attention only).
+enum class PositionKind { Learned, Rope, Alibi, None };
 // Row layout of a fused query/key/value projection's output.
 enum class QkvLayout {
   Separate,  // three projections q, k, v
@@ -52,6 +53,20 @@ struct BlockSpec {
   bool tied_embeddings = false;  // lm_head = token embedding
   bool lm_head_bias = false;
   int64_t learned_pos_offset = 0;  // OPT's embed_positions offset (2)
+};
+
+// DeBERTa's disentangled attention (kernels/disentangled_attention.h): scores gain terms from
+// relative-position embeddings (2·span rows, LayerNorm'd once at load) that each layer's own
+// query and key projections project, adapters included, as PEFT's wrapped modules do.
+struct RelativeAttention {
+  bool on = false;           // the block attends with the disentangled kernel
+  int64_t span = 0;          // S; 0 = no relative embeddings (relative_attention false)
+  int64_t buckets = 0;       // position_buckets; 0 = plain distances
+  int64_t max_position = 0;  // max_relative_positions
+  bool c2p = false, p2c = false;
+  bool norm = false;  // norm_rel_ebd "layer_norm"
+  // Rows of position embeddings the query/key projections see after the tokens.
+  int64_t rows() const { return span > 0 && (c2p || p2c) ? 2 * span : 0; }
 };
 
 struct ModelConfig {
@@ -97,6 +112,16 @@ struct ModelConfig {
   // (position −1 with learned_pos_offset = pad_id + 1). Otherwise positions are 0, 1, 2, ...
   bool pad_aware_positions = false;
   int32_t pad_id = -1;
+  RelativeAttention rel;
+  // DeBERTa's mask is m_i·m_j: a pad token's embedding is zeroed and its attention output is
+  // zero, so its hidden states differ from BERT's (whose pad queries see the real keys).
+  bool pad_rows_zero = false;
+  // The attention takes prefix key/value rows (prefix tuning's past_key_values); DeBERTa's
+  // does not, in transformers or here.
+  bool kv_prefix = true;
+  // The sequence head's pooler activation where the architecture reads it from the config
+  // (DeBERTa's pooler_hidden_act; BERT's pooler is always tanh).
+  Activation pooler_act = Activation::Tanh;
   BlockSpec block;
 
   int64_t q_dim() const { return n_head * head_dim; }

@@ -93,6 +93,17 @@ void Decoder::pad_aware_positions(const int32_t* ids, int64_t B, int64_t T, int3
   }
 }
 
+// DeBERTa's embeddings times the attention mask: a pad token enters block 0 as zeros.
+void Decoder::zero_pad_rows(float* x) const {
+  if (!m_.config.pad_rows_zero || !has_key_len_) return;
+  const int64_t C = m_.config.n_embd;
+  const int32_t* kl = iptr(key_len_);
+  for (int64_t b = 0; b < B_; ++b) {
+    const int64_t real = kl[b] - np_;  // the row's virtual and real tokens
+    std::memset(x + (b * Tt_ + real) * C, 0, size_t((Tt_ - real) * C) * sizeof(float));
+  }
+}
+
 LayerActs& Decoder::acts_of(int64_t layer) {
   if (!options_.checkpoint_layers) return acts_[size_t(layer)];
   acts_[0].x_in = x_in_[size_t(layer)];
@@ -146,6 +157,7 @@ float Decoder::forward(const int32_t* ids, const int32_t* labels, int64_t B, int
   // Token embeddings, with the virtual tokens in front of every row.
   embed_tokens(m_, hooks_, ids, B, T, nv_, inputs, fptr(virtual_), fptr(embed_.raw), iptr(modality_));
   embed_inputs_forward(m_, pos, N, embed_, fptr(acts_of(0).x_in), types);
+  zero_pad_rows(fptr(acts_of(0).x_in));
   for (int64_t l = 0; l < L; ++l) {
     float* out = l + 1 < L ? fptr(options_.checkpoint_layers ? x_in_[size_t(l + 1)] : acts_[size_t(l + 1)].x_in)
                            : fptr(x_final_);
@@ -244,6 +256,7 @@ void Decoder::backward() {
     block_backward(run_of(l), a, grads_, d_out, d_in);
     d_out = d_in;
   }
+  zero_pad_rows(fptr(d_x_[0]));  // the forward zeroed those rows: nothing flows back
   // d_x_[1] is free now: scratch for the embedding norm's gradient.
   embed_backward(m_, embed_, fptr(d_x_[0]), fptr(d_x_[1]), fptr(d_raw_), N);
   if (hooks_ && hooks_->has_embed_hook()) hooks_->embed_backward(fptr(d_raw_), iptr(modality_), N);

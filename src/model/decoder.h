@@ -85,6 +85,7 @@ class Decoder {
   BlockRun run_of(int64_t layer) const;
   // Layer `layer`'s activations: its own, or (checkpointing) the shared set with x_in
   // pointed at the layer's saved input.
+  void zero_pad_rows(float* x) const;  // (B·Tt, C): pad tokens' rows to 0 (ModelConfig::pad_rows_zero)
   LayerActs& acts_of(int64_t layer);
   void pad_aware_positions(const int32_t* ids, int64_t B, int64_t T, int32_t* pos) const;
 

@@ -70,6 +70,7 @@ struct Model {
   Linear project_in;                // (C, Ce) when the embedding width differs (OPT)
   Linear project_out;               // (Ce, C)
   std::vector<float> alibi_slopes;  // (H) for ALiBi models
+  Tensor rel_pos;                   // (2S, C) the relative embeddings after their norm (RelativeAttention), F32
   std::vector<LayerWeights> layers;
   // The task head (encoders' classifiers): config.json's task, and its layers bound to the
   // checkpoint's tensors (F32), applied in order (model/task_head.h).

@@ -3,8 +3,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <set>
 
+#include "kernels/norms.h"
 #include "model/model.h"
 #include "quant/quant.h"
 
@@ -200,8 +202,37 @@ bool derivable_buffer(const std::string& name) {
 // Encoder checkpoints carry their pre-training heads (BERT's masked-LM and next-sentence
 // heads, RoBERTa's LM head) and a pooler; the engine's encoders output hidden states or a
 // task head, which binds the pooler when it uses one. Transformers skips them the same way.
-bool pretraining_head(const std::string& name) {
-  return name.starts_with("cls.") || name.starts_with("lm_head.") || name.find("pooler.") != std::string::npos;
+// DeBERTa-v3's are lm_predictions (masked LM) and mask_predictions (replaced-token detection),
+// and a checkpoint without absolute positions may still hold their table (transformers
+// ignores it on load too).
+bool pretraining_head(const ModelConfig& c, const std::string& name) {
+  if (c.block.position == PositionKind::None && name.ends_with("embeddings.position_embeddings.weight")) return true;
+  for (const char* head : {"cls.", "lm_head.", "lm_predictions.", "mask_predictions."})
+    if (name.starts_with(head)) return true;
+  return name.find("pooler.") != std::string::npos;
+}
+
+// rel_pos (2S, C) = the relative embeddings through their LayerNorm (or as stored): frozen,
+// so computed once here rather than in every forward.
+Status bind_relative_embeddings(Model& m, Binder& bind) {
+  const ModelConfig& c = m.config;
+  const int64_t C = c.n_embd, rows = 2 * c.rel.span;
+  Tensor table;
+  PEFT_TRY(bind.matrix(table, m.names.rel_embd, 0, rows, C, false, /*force_f32=*/true));
+  OwnedTensor out(DType::F32, {rows, C});
+  if (c.rel.norm) {
+    Norm norm;
+    PEFT_TRY(bind.norm_weight(norm.w, m.names.rel_norm_w, 0, C));
+    PEFT_TRY(bind.vector(norm.b, m.names.rel_norm_b, 0, C));
+    std::vector<float> mean(static_cast<size_t>(rows)), rstd(static_cast<size_t>(rows));
+    layernorm_forward(out.f32(), mean.data(), rstd.data(), table.f32(), norm.w.f32(),
+                      norm.b.data ? norm.b.f32() : nullptr, rows, C, c.norm_eps);
+  } else {
+    std::memcpy(out.f32(), table.f32(), size_t(rows * C) * sizeof(float));
+  }
+  m.rel_pos = out.view();
+  m.owned.push_back(std::move(out));
+  return Status::ok();
 }
 
 }  // namespace
@@ -227,6 +258,7 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
   if (c.n_token_types > 0)
     PEFT_TRY(bind.matrix(m.type_embd, n.type_embd, 0, c.n_token_types, C, false, /*force_f32=*/true));
   if (c.block.position == PositionKind::Alibi) m.alibi_slopes = alibi_slopes(c.n_head);
+  if (c.rel.span > 0) PEFT_TRY(bind_relative_embeddings(m, bind));
   if (c.n_embd_in) {
     PEFT_TRY(bind.matrix(m.project_in.w, n.project_in_w, 0, C, Ce, false));
     PEFT_TRY(bind.matrix(m.project_out.w, n.project_out_w, 0, Ce, C, false));
@@ -302,7 +334,7 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
   for (const std::string& name : m.source->names()) {
     if (bind.used().count(name) || derivable_buffer(name)) continue;
     if (c.block.tied_embeddings && (name == "lm_head.weight" || name.ends_with(".lm_head.weight"))) continue;
-    if (!c.causal && pretraining_head(name)) continue;
+    if (!c.causal && pretraining_head(c, name)) continue;
     const std::string file = m.source->file_of(name);
     return Status::errorf(
         "{}: tensor '{}' is not used by the {} model config.json describes (config and weights "

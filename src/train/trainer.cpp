@@ -148,7 +148,8 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
                     "checking memory"));
   }
   Decoder dec(*data.model, micro, data.max_len, adapter.get(), dec_options);
-  adapter->reserve(micro * (data.max_len + adapter->num_virtual_tokens()));
+  // DeBERTa's relative-embedding rows pass the q/k projections with the tokens.
+  adapter->reserve(micro * (data.max_len + adapter->num_virtual_tokens()) + data.model->config.rel.rows());
   // How the method trains a micro-batch: one pass, or its own (two routed passes and a
   // consistency loss on a second decoder it owns, say).
   const std::unique_ptr<TrainStep> train_step = adapter->make_train_step(dec);

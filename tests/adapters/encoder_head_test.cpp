@@ -67,7 +67,8 @@ TEST_P(PeftSeqClsAdapter, LoadsAndGivesPeftsLogitsAndSavesBack) {
   EXPECT_LE(test::max_abs_diff(merged.data(), logits.data(), int64_t(logits.size())), 1e-4);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, PeftSeqClsAdapter, ::testing::Values("bert_seqcls", "roberta_seqcls"));
+INSTANTIATE_TEST_SUITE_P(Fixtures, PeftSeqClsAdapter,
+                         ::testing::Values("bert_seqcls", "roberta_seqcls", "deberta_v2_seqcls"));
 
 TEST(PeftSeqClsAdapter, ACausalLmAdapterOnAHeadModelIsRefusedByName) {
   const std::string dir = encoder_dir("bert_seqcls");
@@ -128,13 +129,12 @@ TEST_P(EncoderGradients, MatchFiniteDifferences) {
   EXPECT_LT(worst, 2e-2) << fixture << " " << method;
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, EncoderGradients,
-                         ::testing::Combine(::testing::Values("bert_seqcls", "roberta_seqcls", "bert_tokcls",
-                                                              "bert_multilabel", "bert_regression"),
-                                            ::testing::Values("lora", "bottleneck")),
-                         [](const auto& info) {
-                           return std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, EncoderGradients,
+    ::testing::Combine(::testing::Values("bert_seqcls", "roberta_seqcls", "bert_tokcls", "bert_multilabel",
+                                         "bert_regression", "deberta_v2_seqcls"),
+                       ::testing::Values("lora", "bottleneck")),
+    [](const auto& info) { return std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param); });
 
 }  // namespace
 }  // namespace peft

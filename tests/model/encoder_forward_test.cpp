@@ -1,4 +1,4 @@
-// Encoders (BERT, RoBERTa) with their task heads against transformers 4.31: every hidden state
+// Encoders (BERT, RoBERTa, DeBERTa-v2) with their task heads against transformers 4.31: every hidden state
 // (padded positions included), the head's logits and the loss transformers computes, on
 // right-padded batches with token types (tests/fixtures/encoders, make_encoder_fixtures.py).
 #include <gtest/gtest.h>
@@ -63,7 +63,8 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, EncoderForward,
                                            Case{"bert_regression", TaskType::SeqCls, ProblemType::Regression, 1},
                                            Case{"bert_multilabel", TaskType::SeqCls, ProblemType::MultiLabel, 4},
                                            Case{"bert_tokcls", TaskType::TokenCls, ProblemType::SingleLabel, 5},
-                                           Case{"roberta_seqcls", TaskType::SeqCls, ProblemType::SingleLabel, 2}),
+                                           Case{"roberta_seqcls", TaskType::SeqCls, ProblemType::SingleLabel, 2},
+                                           Case{"deberta_v2_seqcls", TaskType::SeqCls, ProblemType::SingleLabel, 3}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

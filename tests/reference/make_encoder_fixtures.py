@@ -79,12 +79,14 @@ FIXTURES = [
              max_relative_positions=-1, position_buckets=16, pos_att_type=["p2c", "c2p"],
              norm_rel_ebd="layer_norm", share_att_key=True, position_biased_input=False,
              pooler_hidden_size=32, pooler_hidden_act="gelu", pooler_dropout=0, num_labels=3),
-         labels="single",
+         labels="single", lora=dict(seed=20260316, targets=["query_proj", "key_proj", "value_proj"]),
          readme="DebertaV2ForSequenceClassification configured like DeBERTa-v3: relative attention "
                 "c2p+p2c, share_att_key, position_buckets 16 (|i-j| 9,10 -> bucket 9, 11 -> 10), "
                 "rel_embeddings [32,C] with LayerNorm, no absolute positions, no token types, "
                 "ContextPooler gelu(dense(h[:,0])), 3 labels, problem_type null (DeBERTa's own "
-                "path: CE over rows with label >= 0)."),
+                "path: CE over rows with label >= 0); lora_adapter/: LoRA r 4 alpha 8 on "
+                "query_proj/key_proj/value_proj (PEFT's wrapped projections also project the relative "
+                "embeddings) + classifier in modules_to_save."),
 ]
 
 
@@ -183,7 +185,7 @@ def generate(out_root):
 
         if "lora" in fx:
             lcfg = LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, lora_dropout=0.1,
-                              target_modules=["query", "value"])
+                              target_modules=fx["lora"].get("targets", ["query", "value"]))
             pm = get_peft_model(model, lcfg)
             _lora(pm, fx["lora"]["seed"])
             pm.eval()

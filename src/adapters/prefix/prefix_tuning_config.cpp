@@ -6,6 +6,11 @@ namespace peft {
 Result<PrefixTuningConfig> PrefixTuningConfig::from_json(const Json& j, const Model& model, const std::string& where) {
   PrefixTuningConfig c;
   const ModelConfig& mc = model.config;
+  if (!mc.kv_prefix)
+    return Status::errorf(
+        "{}: prefix tuning needs an attention that takes past key/value rows, and {}'s does not (transformers' "
+        "model has no past_key_values either); use prompt tuning (--method prompt) or another method",
+        where, mc.arch);
   PEFT_ASSIGN_OR_RETURN(c.num_virtual_tokens, json_get_int_or(j, "num_virtual_tokens", 20, where));
   if (c.num_virtual_tokens <= 0)
     return Status::errorf("{}: num_virtual_tokens must be positive, found {}", where, c.num_virtual_tokens);

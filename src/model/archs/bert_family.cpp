@@ -35,14 +35,8 @@ Result<ModelConfig> parse_bert_family(const BertFamily& family, const Json& j, c
   PEFT_ASSIGN_OR_RETURN(int64_t eos, json_get_int_or(j, "eos_token_id", -1, where));
   c.bos_id = int32_t(bos);
   c.eos_id = int32_t(eos);
-  c.causal = false;
-  c.final_norm = false;
-  c.embd_norm = true;
-
+  make_bert_style_encoder(c, *activation);
   BlockSpec& b = c.block;
-  b.norm = NormKind::LayerNorm;
-  b.norm_bias = true;
-  b.post_norm = true;
   b.position = PositionKind::Learned;
   if (family.pad_aware_positions) {
     // Positions of real tokens start at table row pad_id + 1; max_position_embeddings counts
@@ -55,31 +49,46 @@ Result<ModelConfig> parse_bert_family(const BertFamily& family, const Json& j, c
   } else {
     c.n_ctx = max_pos;
   }
-  b.act = *activation;
-  b.gated_mlp = false;
-  b.qkv = QkvLayout::Separate;
-  b.qkv_bias = b.o_bias = b.mlp_bias = true;
-  b.tied_embeddings = false;
   PEFT_TRY(validate_config(c, where));
   return c;
 }
 
+void make_bert_style_encoder(ModelConfig& c, Activation act) {
+  c.causal = false;
+  c.final_norm = false;
+  c.embd_norm = true;
+  BlockSpec& b = c.block;
+  b.norm = NormKind::LayerNorm;
+  b.norm_bias = true;
+  b.post_norm = true;
+  b.act = act;
+  b.gated_mlp = false;
+  b.qkv = QkvLayout::Separate;
+  b.qkv_bias = b.o_bias = b.mlp_bias = true;
+  b.tied_embeddings = false;
+}
+
 TensorNames bert_family_names(const BertFamily& family) {
+  return bert_style_names(family.prefix, "query", "key", "value");
+}
+
+TensorNames bert_style_names(const std::string& prefix, const std::string& q, const std::string& k,
+                             const std::string& v) {
   // Task checkpoints nest the encoder under the prefix; a bare BertModel's names lack it, and
   // the binder tries the name without its first component.
-  const std::string p = family.prefix, emb = p + "embeddings.", layer = p + "encoder.layer.{}.";
+  const std::string emb = prefix + "embeddings.", layer = prefix + "encoder.layer.{}.";
   TensorNames n;
   n.tok_embd = emb + "word_embeddings.weight";
   n.pos_embd = emb + "position_embeddings.weight";
   n.type_embd = emb + "token_type_embeddings.weight";
   n.embd_norm_w = emb + "LayerNorm.weight";
   n.embd_norm_b = emb + "LayerNorm.bias";
-  n.q_w = weight_of(layer + "attention.self.query");
-  n.q_b = bias_of(layer + "attention.self.query");
-  n.k_w = weight_of(layer + "attention.self.key");
-  n.k_b = bias_of(layer + "attention.self.key");
-  n.v_w = weight_of(layer + "attention.self.value");
-  n.v_b = bias_of(layer + "attention.self.value");
+  n.q_w = weight_of(layer + "attention.self." + q);
+  n.q_b = bias_of(layer + "attention.self." + q);
+  n.k_w = weight_of(layer + "attention.self." + k);
+  n.k_b = bias_of(layer + "attention.self." + k);
+  n.v_w = weight_of(layer + "attention.self." + v);
+  n.v_b = bias_of(layer + "attention.self." + v);
   n.o_w = weight_of(layer + "attention.output.dense");
   n.o_b = bias_of(layer + "attention.output.dense");
   // Post-LN: attn_norm follows the attention's residual add, ffn_norm the MLP's.

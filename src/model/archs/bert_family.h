@@ -17,8 +17,16 @@ struct BertFamily {
   bool classifier_has_dense;
 };
 
+// What every BERT-style encoder shares: bidirectional, post-LN LayerNorm blocks with biased
+// projections and an ungated MLP, an embedding norm, no final norm, no LM head.
+void make_bert_style_encoder(ModelConfig& c, Activation act);
 Result<ModelConfig> parse_bert_family(const BertFamily& family, const Json& j, const std::string& where);
 TensorNames bert_family_names(const BertFamily& family);
+// A BERT-style encoder's names under `prefix` ("bert.", "deberta."): embeddings.*, and per
+// layer attention.self.<q|k|v>, attention.output.{dense,LayerNorm}, intermediate.dense,
+// output.{dense,LayerNorm}. DeBERTa's layers are named so too, with its own q/k/v names.
+TensorNames bert_style_names(const std::string& prefix, const std::string& q, const std::string& k,
+                             const std::string& v);
 std::vector<HeadLayerSpec> bert_family_head(const BertFamily& family, TaskType task, const ModelConfig& c,
                                             int64_t num_labels);
 
