@@ -81,8 +81,11 @@ Status run_encoder_logits(const LogitsArgs& a, const Model& model, const Safeten
       if (n == 0) return Status::errorf("{}: attention_mask row {} has no real token", in.path(), b);
       lens[size_t(b)] = int32_t(n);
     }
+  // A model without a token-type table ignores them (DeBERTa-v3's tokenizer still marks the
+  // second text with 1, and transformers' embeddings skip them when type_vocab_size is 0).
+  if (model.config.n_token_types == 0) types.clear();
   for (size_t i = 0; i < types.size(); ++i)
-    if (types[i] >= std::max<int64_t>(model.config.n_token_types, 1))
+    if (types[i] < 0 || types[i] >= model.config.n_token_types)
       return Status::errorf("{}: token_type_ids[{}] = {} but the model has {} token types", in.path(), i, types[i],
                             model.config.n_token_types);
   TokenInputs inputs;

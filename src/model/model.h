@@ -70,7 +70,9 @@ struct Model {
   Linear project_in;                // (C, Ce) when the embedding width differs (OPT)
   Linear project_out;               // (Ce, C)
   std::vector<float> alibi_slopes;  // (H) for ALiBi models
-  Tensor rel_pos;                   // (2S, C) the relative embeddings after their norm (RelativeAttention), F32
+  Tensor rel_embd;                  // (2S, C) relative-position embeddings as stored (RelativeAttention), F32
+  Norm rel_norm;                    // their LayerNorm (norm_rel_ebd), may be absent
+  Tensor rel_pos;                   // (2S, C) rel_embd after rel_norm: what the q/k projections see, F32
   std::vector<LayerWeights> layers;
   // The task head (encoders' classifiers): config.json's task, and its layers bound to the
   // checkpoint's tensors (F32), applied in order (model/task_head.h).

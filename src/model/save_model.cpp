@@ -27,6 +27,9 @@ std::vector<HfTensor> hf_tensors(const Model& m) {
   add(n.project_out_w, 0, m.project_out.w, false);
   add_norm(n.embd_norm_w, 0, m.embd_norm.w);
   add(n.embd_norm_b, 0, m.embd_norm.b, false);
+  add(n.rel_embd, 0, m.rel_embd, false);
+  add_norm(n.rel_norm_w, 0, m.rel_norm.w);
+  add(n.rel_norm_b, 0, m.rel_norm.b, false);
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& w = m.layers[size_t(l)];
     add_norm(n.attn_norm_w, l, w.attn_norm.w);
@@ -100,7 +103,8 @@ Status save_hf_folder(const Model& m, const std::string& dir, const std::string&
   std::error_code ec;
   if (!tokenizer_dir.empty() && fs::is_directory(tokenizer_dir, ec))
     for (const char* name : {"tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                             "generation_config.json", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe"}) {
+                             "generation_config.json", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe",
+                             "vocab.txt", "spm.model", "added_tokens.json"}) {
       const std::string src = tokenizer_dir + "/" + name;
       if (fs::is_regular_file(src, ec)) PEFT_TRY(copy_file_atomic(src, out.file(name)));
     }

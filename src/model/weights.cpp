@@ -217,11 +217,11 @@ bool pretraining_head(const ModelConfig& c, const std::string& name) {
 Status bind_relative_embeddings(Model& m, Binder& bind) {
   const ModelConfig& c = m.config;
   const int64_t C = c.n_embd, rows = 2 * c.rel.span;
-  Tensor table;
+  Tensor& table = m.rel_embd;
   PEFT_TRY(bind.matrix(table, m.names.rel_embd, 0, rows, C, false, /*force_f32=*/true));
   OwnedTensor out(DType::F32, {rows, C});
   if (c.rel.norm) {
-    Norm norm;
+    Norm& norm = m.rel_norm;
     PEFT_TRY(bind.norm_weight(norm.w, m.names.rel_norm_w, 0, C));
     PEFT_TRY(bind.vector(norm.b, m.names.rel_norm_b, 0, C));
     std::vector<float> mean(static_cast<size_t>(rows)), rstd(static_cast<size_t>(rows));

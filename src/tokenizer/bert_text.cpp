@@ -54,25 +54,6 @@ bool is_bert_whitespace(uint32_t cp) {
   return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || u_charType(UChar32(cp)) == U_SPACE_SEPARATOR;
 }
 
-// All non-alphanumeric ASCII counts, so "$", "^", "`" split off although Unicode calls them
-// symbols.
-bool is_punctuation(uint32_t cp) {
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126))
-    return true;
-  switch (u_charType(UChar32(cp))) {
-    case U_DASH_PUNCTUATION:
-    case U_START_PUNCTUATION:
-    case U_END_PUNCTUATION:
-    case U_CONNECTOR_PUNCTUATION:
-    case U_OTHER_PUNCTUATION:
-    case U_INITIAL_PUNCTUATION:
-    case U_FINAL_PUNCTUATION:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // The CJK Unified Ideographs blocks BERT spaces out (not kana or Hangul, which are written
 // with spaces between words).
 bool is_chinese_char(uint32_t cp) {
@@ -131,6 +112,25 @@ std::vector<std::u32string> split_spaces(std::u32string_view s) {
 }
 
 }  // namespace
+
+// All non-alphanumeric ASCII counts, so "$", "^", "`" split off although Unicode calls them
+// symbols.
+bool is_punctuation(uint32_t cp) {
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126))
+    return true;
+  switch (u_charType(UChar32(cp))) {
+    case U_DASH_PUNCTUATION:
+    case U_START_PUNCTUATION:
+    case U_END_PUNCTUATION:
+    case U_CONNECTOR_PUNCTUATION:
+    case U_OTHER_PUNCTUATION:
+    case U_INITIAL_PUNCTUATION:
+    case U_FINAL_PUNCTUATION:
+      return true;
+    default:
+      return false;
+  }
+}
 
 bool is_python_space(uint32_t cp) { return utf8::is_whitespace(cp) || (cp >= 0x1C && cp <= 0x1F); }
 

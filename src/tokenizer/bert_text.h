@@ -55,4 +55,7 @@ std::string lowercase_chars(std::string_view text);
 // Python's str.isspace() (what str.split() and str.strip() cut at).
 bool is_python_space(uint32_t cp);
 
+// transformers' _is_punctuation: all non-alphanumeric printable ASCII, and Unicode P*.
+bool is_punctuation(uint32_t cp);
+
 }  // namespace peft

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "tokenizer/deberta_spm.h"
 #include "tokenizer/gguf_tokenizer.h"
 #include "tokenizer/gpt2_files.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
@@ -16,6 +17,12 @@ namespace fs = std::filesystem;
 
 Result<std::unique_ptr<Tokenizer>> load_sentencepiece(const std::string& path) {
   PEFT_ASSIGN_OR_RETURN(auto tok, SentencePieceTokenizer::load(path));
+  return std::unique_ptr<Tokenizer>(std::move(tok));
+}
+
+// spm.model is DebertaV2Tokenizer's file name (tokenizer.model LLaMA's and others').
+Result<std::unique_ptr<Tokenizer>> load_deberta_spm(const std::string& path) {
+  PEFT_ASSIGN_OR_RETURN(auto tok, DebertaSpmTokenizer::load(path));
   return std::unique_ptr<Tokenizer>(std::move(tok));
 }
 
@@ -42,10 +49,12 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path) {
     // Hugging Face prefers tokenizer.json (the fast tokenizer) over tokenizer.model.
     if (is_file(p / "tokenizer.json")) return load_tokenizer_json((p / "tokenizer.json").string());
     if (is_file(p / "tokenizer.model")) return load_sentencepiece((p / "tokenizer.model").string());
+    if (is_file(p / "spm.model")) return load_deberta_spm((p / "spm.model").string());
     if (is_file(p / "vocab.txt")) return load_bert_vocab((p / "vocab.txt").string());  // BERT (slow tokenizer)
     if (is_file(p / "encoder.json") || is_file(p / "vocab.bpe")) return load_gpt2_pair(p);
     return Status::errorf(
-        "{}: no tokenizer found (looked for tokenizer.json, tokenizer.model, vocab.txt, encoder.json + vocab.bpe)",
+        "{}: no tokenizer found (looked for tokenizer.json, tokenizer.model, spm.model, vocab.txt, encoder.json + "
+        "vocab.bpe)",
         path);
   }
   if (!fs::exists(p, ec)) return Status::errorf("{}: no such file or folder", path);
@@ -54,6 +63,7 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path) {
   if (p.extension() == ".json") return load_tokenizer_json(path);
   if (p.extension() == ".txt") return load_bert_vocab(path);       // vocab.txt, bert-base-uncased-vocab.txt
   if (p.extension() == ".gguf") return load_gguf_tokenizer(path);  // the vocabulary a GGUF embeds
+  if (name == "spm.model") return load_deberta_spm(path);
   return load_sentencepiece(path);
 }
 

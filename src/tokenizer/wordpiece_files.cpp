@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tokenizer/post_processor.h"
+#include "tokenizer/slow_tokenizer_files.h"
 #include "tokenizer/tokenizer_json.h"
 #include "tokenizer/utf8.h"
 
@@ -15,56 +16,6 @@ namespace peft {
 namespace {
 
 namespace fs = std::filesystem;
-
-// BertTokenizer's special tokens; empty: none (null in the config).
-struct BertSpecials {
-  std::string unk = "[UNK]", sep = "[SEP]", pad = "[PAD]", cls = "[CLS]", mask = "[MASK]";
-  std::vector<std::string> additional;
-
-  // In transformers' order (SPECIAL_TOKENS_ATTRIBUTES), without repeats or empties.
-  std::vector<std::string> all() const {
-    std::vector<std::string> out;
-    for (const std::string* t : {&unk, &sep, &pad, &cls, &mask})
-      if (!t->empty()) out.push_back(*t);
-    out.insert(out.end(), additional.begin(), additional.end());
-    std::vector<std::string> unique;
-    for (std::string& t : out)
-      if (!t.empty() && std::find(unique.begin(), unique.end(), t) == unique.end()) unique.push_back(std::move(t));
-    return unique;
-  }
-};
-
-// A token field: "[CLS]", {"content": "[CLS]", ...} (an AddedToken), or null (none).
-Result<std::string> token_value(const Json& v, const std::string& what) {
-  if (v.is_null()) return std::string();
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
-  return Status::errorf("{} must be a string, {{\"content\": ...}} or null", what);
-}
-
-Status read_specials(const Json& config, const std::string& where, BertSpecials& s) {
-  const std::pair<const char*, std::string*> fields[] = {{"unk_token", &s.unk},
-                                                         {"sep_token", &s.sep},
-                                                         {"pad_token", &s.pad},
-                                                         {"cls_token", &s.cls},
-                                                         {"mask_token", &s.mask}};
-  for (auto [key, value] : fields) {
-    auto it = config.find(key);
-    if (it == config.end()) continue;
-    PEFT_ASSIGN_OR_RETURN(*value, token_value(*it, fmt::format("{}: field '{}'", where, key)));
-  }
-  auto it = config.find("additional_special_tokens");
-  if (it != config.end() && !it->is_null()) {
-    if (!it->is_array()) return Status::errorf("{}: field 'additional_special_tokens' must be an array", where);
-    s.additional.clear();
-    for (const Json& t : *it) {
-      PEFT_ASSIGN_OR_RETURN(std::string content,
-                            token_value(t, fmt::format("{}: an additional_special_tokens entry", where)));
-      s.additional.push_back(std::move(content));
-    }
-  }
-  return Status::ok();
-}
 
 // The BasicTokenizer switches of tokenizer_config.json that are present.
 Status read_basic_options(const Json& config, const std::string& where, BertBasicOptions& basic) {
@@ -81,14 +32,6 @@ Status read_basic_options(const Json& config, const std::string& where, BertBasi
       return Status::errorf("{}: field 'strip_accents' must be true, false or null", where);
   }
   return Status::ok();
-}
-
-Result<Json> read_json_if_present(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return Json();
-  PEFT_ASSIGN_OR_RETURN(Json j, read_json_file(path.string()));
-  if (!j.is_object()) return Status::errorf("{}: expected a JSON object", path.string());
-  return j;
 }
 
 Status read_vocab_txt(const std::string& path, std::vector<std::string>& vocab) {
@@ -119,14 +62,9 @@ int32_t next_added_id(const WordPieceSpec& spec) {
 
 // {"token": id, ...}: tokens from_pretrained adds past the vocabulary, in id order; their
 // ids must continue it without gaps.
-Status read_added_tokens_json(const Json& added, const std::string& where, const BertSpecials& specials, bool lowercase,
-                              WordPieceSpec& spec) {
-  std::vector<std::pair<int64_t, std::string>> entries;
-  for (auto it = added.begin(); it != added.end(); ++it) {
-    if (!it.value().is_number_integer()) return Status::errorf("{}: token '{}' needs an integer id", where, it.key());
-    entries.emplace_back(it.value().get<int64_t>(), it.key());
-  }
-  std::sort(entries.begin(), entries.end());
+Status read_added_tokens_json(const Json& added, const std::string& where, const SpecialTokenNames& specials,
+                              bool lowercase, WordPieceSpec& spec) {
+  PEFT_ASSIGN_OR_RETURN(auto entries, added_tokens_by_id(added, where));
   const std::vector<std::string> all_specials = specials.all();
   for (auto& [id, token] : entries) {
     const int64_t next = next_added_id(spec);
@@ -151,7 +89,7 @@ int32_t find_id(const WordPieceSpec& spec, const std::string& token) {
 Status bert_from_configs(const Json& config, const Json& special_map, const Json& added, const std::string& dir,
                          WordPieceSpec& spec) {
   const std::string config_path = (fs::path(dir) / "tokenizer_config.json").string();
-  BertSpecials specials;
+  SpecialTokenNames specials;  // BertTokenizer's: no bos/eos
   bool do_basic = true;
   if (!config.is_null()) {
     PEFT_TRY(read_basic_options(config, config_path, spec.basic));
@@ -165,9 +103,9 @@ Status bert_from_configs(const Json& config, const Json& special_map, const Json
         spec.never_split.push_back(w.get<std::string>());
       }
     }
-    PEFT_TRY(read_specials(config, config_path, specials));
+    PEFT_TRY(read_special_tokens(config, config_path, specials));
   }
-  if (!special_map.is_null()) PEFT_TRY(read_specials(special_map, dir + "/special_tokens_map.json", specials));
+  if (!special_map.is_null()) PEFT_TRY(read_special_tokens(special_map, dir + "/special_tokens_map.json", specials));
   // Without the BasicTokenizer, BertTokenizer has no do_lower_case and lowercases nothing.
   spec.basic.enabled = do_basic;
   if (!do_basic) spec.basic.lowercase = false;

@@ -21,9 +21,11 @@ foreach(client peft-0.6.2 peft-0.8.2)
 endforeach()
 # Encoders with a classification head: SEQ_CLS adapters (the head in modules_to_save).
 foreach(client peft-0.6.2 peft-0.8.2)
-  add_test(NAME interop.${client}.bert-seqcls
-           COMMAND ${_interop}/run_python_client ${client} ${_interop}/clients/peft_seqcls_roundtrip.py)
-  list(APPEND _interop_tests interop.${client}.bert-seqcls)
+  foreach(arch bert deberta-v2)
+    add_test(NAME interop.${client}.${arch}-seqcls
+             COMMAND ${_interop}/run_python_client ${client} ${_interop}/clients/peft_seqcls_roundtrip.py --arch ${arch})
+    list(APPEND _interop_tests interop.${client}.${arch}-seqcls)
+  endforeach()
 endforeach()
 # The LLM-Adapters fork: bottleneck adapters, on the architectures it can wrap.
 foreach(arch llama bloom opt gptj)

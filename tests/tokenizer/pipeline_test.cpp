@@ -252,10 +252,9 @@ TEST(LoadTokenizer, EmptyFolderListsWhatItLookedFor) {
   TempDir dir;
   auto tok = load_tokenizer(dir.path());
   ASSERT_FALSE(tok.is_ok());
-  EXPECT_EQ(
-      tok.status().message(),
-      dir.path() +
-          ": no tokenizer found (looked for tokenizer.json, tokenizer.model, vocab.txt, encoder.json + vocab.bpe)");
+  EXPECT_EQ(tok.status().message(), dir.path() +
+                                        ": no tokenizer found (looked for tokenizer.json, tokenizer.model, spm.model, "
+                                        "vocab.txt, encoder.json + vocab.bpe)");
 }
 
 }  // namespace

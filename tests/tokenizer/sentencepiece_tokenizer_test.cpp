@@ -146,9 +146,9 @@ TEST(LoadTokenizer, FolderWithoutTokenizerNamesWhatWasLookedFor) {
   std::string dir = kShared + "/data/models/stories260K";
   auto tok = load_tokenizer(dir);
   ASSERT_FALSE(tok.is_ok());
-  EXPECT_EQ(
-      tok.status().message(),
-      dir + ": no tokenizer found (looked for tokenizer.json, tokenizer.model, vocab.txt, encoder.json + vocab.bpe)");
+  EXPECT_EQ(tok.status().message(), dir +
+                                        ": no tokenizer found (looked for tokenizer.json, tokenizer.model, spm.model, "
+                                        "vocab.txt, encoder.json + vocab.bpe)");
 }
 
 TEST(LoadTokenizer, MissingPath) {
