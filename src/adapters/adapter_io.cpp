@@ -18,7 +18,13 @@ Status write_adapter_files(const Adapter& adapter, const std::string& dir, const
   config["base_model_name_or_path"] = base_model_path;
   // With a task head's copy the adapter is PEFT's PeftModelForSequenceClassification /
   // ForTokenClassification kind, which saves the "classifier" module beside the method's.
-  if (adapter.params().has_head()) config["task_type"] = peft_task_type(adapter.params().head_task());
+  if (adapter.params().has_head()) {
+    config["task_type"] = peft_task_type(adapter.params().head_task());
+    // Head layers beyond the classifier that trained (a pooler the checkpoint lacked): PEFT adds
+    // "classifier" itself and loads these when listed.
+    if (!adapter.params().extra_modules_to_save().empty())
+      config["modules_to_save"] = adapter.params().extra_modules_to_save();
+  }
   std::vector<NamedTensor> tensors;
   if (which == AdapterTensors::Export) {
     tensors = adapter.export_tensors();
@@ -61,6 +67,33 @@ Status check_task_type(const Model& model, const Json& config, const std::string
   return Status::ok();
 }
 
+// modules_to_save: PEFT's classifier default, or head layers this model trains (a pooler the
+// checkpoint lacked, or one load_model was told to train: LoadOptions::HeadOptions, which
+// adapter_head_options fills from this list). Taken out of `config`: the head's copies are the
+// ParamStore's, not the method's.
+Status take_modules_to_save(const Model& model, Json& config, const std::string& where) {
+  auto it = config.find("modules_to_save");
+  if (it == config.end()) return Status::ok();
+  if (!it->is_null()) {
+    if (!it->is_array()) return Status::errorf("{}: modules_to_save must be a list or null", where);
+    for (const Json& e : *it) {
+      if (!e.is_string()) return Status::errorf("{}: modules_to_save entries must be strings", where);
+      const std::string entry = e.get<std::string>();
+      if (is_default_module_to_save(entry)) continue;
+      bool trains = false;
+      for (const Model::HeadLayer& h : model.head)
+        trains = trains || (h.spec.trainable && modules_to_save_entry(h.spec.module) == entry);
+      if (!trains)
+        return Status::errorf(
+            "{}: modules_to_save '{}' names no head layer of {} that trains with the adapter (only task heads' "
+            "layers can be saved modules)",
+            where, entry, model.path);
+    }
+  }
+  config.erase(it);
+  return Status::ok();
+}
+
 // A single-file adapter: a GGUF whose adapter.type names the method that reads it.
 Result<std::unique_ptr<Adapter>> load_gguf_adapter(const Model& model, const std::string& path) {
   PEFT_ASSIGN_OR_RETURN(GgufFile file, GgufFile::open(path));
@@ -91,6 +124,38 @@ Result<std::unique_ptr<Adapter>> finite(Result<std::unique_ptr<Adapter>> loaded,
 
 Result<std::unique_ptr<Adapter>> load_adapter_unchecked(const Model& model, const std::string& dir);
 
+Status adapter_head_options(const std::string& dir, LoadOptions::HeadOptions& head) {
+  std::error_code ec;
+  const std::string config_path = dir + "/adapter_config.json", weights_path = dir + "/adapter_model.safetensors";
+  if (!std::filesystem::is_regular_file(config_path, ec) || !std::filesystem::is_regular_file(weights_path, ec))
+    return Status::ok();  // load_adapter reports what is missing
+  PEFT_ASSIGN_OR_RETURN(Json config, read_json_file(config_path));
+  if (!config.is_object()) return Status::ok();
+  const std::string task = config.value("task_type", Json()).is_string() ? config["task_type"].get<std::string>() : "";
+  if (task != "SEQ_CLS" && task != "TOKEN_CLS") return Status::ok();
+  PEFT_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::open(weights_path));
+  int64_t labels = -1;
+  for (const char* last : {"classifier.out_proj.weight", "classifier.weight", "score.weight"}) {
+    for (const std::string& name : file.names())
+      if ((name == last || name.ends_with(std::string(".") + last)) && file.find(name)->dims().size() == 2) {
+        labels = file.find(name)->dim(0);
+        break;
+      }
+    if (labels > 0) break;
+  }
+  if (labels <= 0)
+    return Status::errorf("{}: a {} adapter without the classifier's weights (modules_to_save 'classifier')",
+                          weights_path, task);
+  head.task = TaskSpec{task == "TOKEN_CLS" ? TaskType::TokenCls : TaskType::SeqCls,
+                       labels == 1 ? ProblemType::Regression : ProblemType::SingleLabel, labels};
+  head.reinit = true;  // the trainable layers are the adapter's: the checkpoint's, of any size, give way
+  if (config.contains("modules_to_save") && config["modules_to_save"].is_array())
+    for (const Json& e : config["modules_to_save"])
+      if (e.is_string() && !is_default_module_to_save(e.get<std::string>()))
+        head.trainable_modules.push_back(e.get<std::string>());
+  return Status::ok();
+}
+
 Result<std::unique_ptr<Adapter>> load_adapter(const Model& model, const std::string& dir) {
   return finite(load_adapter_unchecked(model, dir), dir);
 }
@@ -109,6 +174,7 @@ Result<std::unique_ptr<Adapter>> load_adapter_unchecked(const Model& model, cons
     return Status::errorf("{}: unsupported peft_type '{}' (supported: {})", config_path, peft_type,
                           supported_methods());
   PEFT_TRY(check_task_type(model, config, config_path));
+  PEFT_TRY(take_modules_to_save(model, config, config_path));
   PEFT_ASSIGN_OR_RETURN(auto adapter, method->create(model, config, config_path, 0));
 
   const std::string weights_path = dir + "/adapter_model.safetensors";

@@ -26,4 +26,10 @@ Status write_adapter_files(const Adapter& adapter, const std::string& dir, const
 // may be left over (that would be an adapter for another model).
 Result<std::unique_ptr<Adapter>> load_adapter(const Model& model, const std::string& dir);
 
+// The task head a SEQ_CLS / TOKEN_CLS adapter folder was trained with, for loading its base
+// (LoadOptions::head): the classifier's label count from its saved weights (one output:
+// regression, as transformers infers), the modules_to_save beyond the classifier. Other
+// adapters (and GGUF files) leave `head` as it is.
+Status adapter_head_options(const std::string& dir, LoadOptions::HeadOptions& head);
+
 }  // namespace peft

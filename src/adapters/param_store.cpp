@@ -31,6 +31,10 @@ Status ParamStore::finalize(const Model& model, const std::string& head_key_pref
   for (size_t i = 0; i < model.head.size(); ++i) {
     const HeadLayerSpec& spec = model.head[i].spec;
     if (!spec.trainable) continue;
+    const std::string entry = modules_to_save_entry(spec.module);
+    if (!is_default_module_to_save(entry) &&
+        std::find(extra_modules_.begin(), extra_modules_.end(), entry) == extra_modules_.end())
+      extra_modules_.push_back(entry);
     head_index[i] = {add(head_key_prefix + spec.module + ".weight", {spec.out, spec.in}),
                      add(head_key_prefix + spec.module + ".bias", {spec.out})};
   }

@@ -57,6 +57,9 @@ class ParamStore {
   }
   bool has_head() const { return !head_.empty(); }
   TaskType head_task() const { return head_task_; }
+  // modules_to_save entries of the trained head layers beyond PEFT's default ("classifier"):
+  // a pooler the checkpoint lacked ("pooler").
+  const std::vector<std::string>& extra_modules_to_save() const { return extra_modules_; }
 
   // The flat blocks: numel() floats each.
   float* values() { return values_.data(); }
@@ -79,6 +82,7 @@ class ParamStore {
   int64_t method_numel_ = 0;
   std::vector<HeadLayerParams> head_;  // per Model::head layer; w == null: frozen
   TaskType head_task_ = TaskType::CausalLm;
+  std::vector<std::string> extra_modules_;
 };
 
 }  // namespace peft

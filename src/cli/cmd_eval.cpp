@@ -107,7 +107,7 @@ struct LoadedModel {
 
 Result<LoadedModel> load_eval_model(const EvalArgs& a) {
   LoadedModel lm;
-  PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
+  PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype, a.adapter));
   PEFT_ASSIGN_OR_RETURN(lm.model, load_model(a.model, lo));
   PEFT_ASSIGN_OR_RETURN(lm.tok, load_matching_tokenizer(*lm.model, a.model));
   PEFT_ASSIGN_OR_RETURN(lm.adapter, load_cli_adapter(*lm.model, a.adapter, a.adapter_scale));

@@ -102,7 +102,7 @@ Status run_encoder_logits(const LogitsArgs& a, const Model& model, const Safeten
 
 Status run_logits(const LogitsArgs& a) {
   PEFT_TRY(check_output_file(a.output, a.overwrite));
-  PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
+  PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype, a.adapter));
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
   PEFT_ASSIGN_OR_RETURN(SafetensorsFile in, SafetensorsFile::open(a.input));
   int64_t B = 0, T = 0;

@@ -49,7 +49,7 @@ Status run_merge(const MergeArgs& a) {
     return Status::errorf("--type applies to a .gguf --out (a Hugging Face folder keeps --base-dtype)");
   if (gguf) {
     PEFT_TRY(check_output_file(a.out, a.overwrite));
-    PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
+    PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype, a.adapter));
     PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
     PEFT_ASSIGN_OR_RETURN(auto adapter, load_cli_adapter(*model, a.adapter, a.adapter_scale));
     PEFT_TRY(adapter->merge(*model).with_context(a.adapter));
@@ -61,7 +61,7 @@ Status run_merge(const MergeArgs& a) {
     return Status::ok();
   }
   PEFT_TRY(check_output_folder(a.out, a.overwrite));
-  PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype));
+  PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_flag(a.base_dtype, a.adapter));
   PEFT_ASSIGN_OR_RETURN(auto model, load_model(a.model, lo));
   PEFT_ASSIGN_OR_RETURN(auto adapter, load_cli_adapter(*model, a.adapter, a.adapter_scale));
   PEFT_TRY(adapter->merge(*model).with_context(a.adapter));

@@ -123,6 +123,13 @@ void add_train(CLI::App& app, Action& action) {
   sub->add_option("--chat-template", c.chat_template,
                   "chat data: render with this template file instead of the model's (chat_template.jinja / "
                   "tokenizer_config.json)");
+  sub->add_option("--task-type", c.task_type,
+                  "seq-cls: an encoder with a sequence-classification head on GLUE data (the default for an encoder "
+                  "with --data-format glue; a checkpoint without the head gets one, initialised as transformers "
+                  "does); causal-lm: a decoder's LM");
+  sub->add_flag("--reinit-head", c.reinit_head,
+                "start a new classification head where the checkpoint's has another number of labels "
+                "(transformers' ignore_mismatched_sizes)");
   sub->add_option("--base-dtype", c.base_dtype,
                   "base weights: f32, bf16 (every matrix), or q8_0|q4_0|q4_k|nf4 (a float checkpoint's projections "
                   "quantized at load); default the checkpoint's own (a quantized GGUF stays quantized)");

@@ -5,8 +5,11 @@
 
 namespace peft::cli {
 
-Result<LoadOptions> load_options_from_flag(const std::string& base_dtype) {
-  return load_options_from_base_dtype(base_dtype);
+Result<LoadOptions> load_options_from_flag(const std::string& base_dtype, const std::string& adapter) {
+  PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_base_dtype(base_dtype));
+  // An encoder adapter brings its head's shape: the base may have none (a pretrained checkpoint).
+  if (!adapter.empty()) PEFT_TRY(adapter_head_options(adapter, lo.head));
+  return lo;
 }
 
 Status refuse_given(const CLI::App& cmd, std::initializer_list<const char*> flags, const std::string& why) {

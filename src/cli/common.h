@@ -14,8 +14,8 @@
 
 namespace peft::cli {
 
-// "f32" / "bf16" / "" (keep the checkpoint's) → LoadOptions.
-Result<LoadOptions> load_options_from_flag(const std::string& base_dtype);
+// --base-dtype, and with an --adapter the task head it was trained with (adapter_head_options).
+Result<LoadOptions> load_options_from_flag(const std::string& base_dtype, const std::string& adapter = "");
 
 // `model` (loaded from model_path, whose tokenizer is embedded) as a GGUF file of --type
 // `type_flag` ("" = f32); lossy matrices' errors go to storage_errors when given.

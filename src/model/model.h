@@ -49,6 +49,22 @@ struct LoadOptions {
   // With a quantized base_dtype: the token embedding and the LM head (and OPT's projections
   // in and out) are quantized too, where their rows are whole blocks (--base-dtype q4_k:all).
   bool quantize_embeddings = false;
+  // An encoder's task head other than config.json's, or one the checkpoint lacks (a pretrained
+  // BertModel / DeBERTa-v3 checkpoint): what transformers' AutoModelFor<Task>.from_pretrained(path,
+  // num_labels=K, problem_type=...) builds. Head layers the checkpoint lacks are initialised as
+  // transformers' _init_weights does (N(0, initializer_range), zero bias; our own seeded
+  // generator, so not torch's numbers); a lacking frozen layer (a pooler) then trains and is
+  // saved with the classifier (PEFT's modules_to_save), since nothing else could restore it.
+  struct HeadOptions {
+    std::optional<TaskSpec> task;  // replaces config.json's (architectures, num_labels, problem_type)
+    // Re-initialise the trainable layers the checkpoint has, whatever their size (transformers'
+    // ignore_mismatched_sizes); without it a head of another size is an error naming the flag.
+    bool reinit = false;
+    // PEFT modules_to_save entries besides the classifier ("pooler"): the head layers under them
+    // are trainable copies too (an adapter that saved them).
+    std::vector<std::string> trainable_modules;
+    uint64_t seed = 0;
+  } head;
 };
 
 // --base-dtype: "f32", "bf16", "q8_0", "q4_0", "q4_k" or "nf4" (any case), the quantized ones
@@ -79,7 +95,8 @@ struct Model {
   TaskSpec task;
   struct HeadLayer {
     HeadLayerSpec spec;
-    Linear lin;  // (out, in)
+    Linear lin;          // (out, in)
+    bool fresh = false;  // initialised here (LoadOptions::head), not read from the checkpoint
   };
   std::vector<HeadLayer> head;
 
@@ -101,6 +118,10 @@ Result<std::unique_ptr<Model>> load_model(const std::string& path, const LoadOpt
 Result<std::unique_ptr<Model>> load_model_from(const Json& config, const std::string& where,
                                                std::shared_ptr<const TensorSource> source, const std::string& path,
                                                const LoadOptions& options);
+
+// Whether the checkpoint at `path` (a model folder) is an encoder, from its config.json alone;
+// false for GGUF files and decoders.
+Result<bool> checkpoint_is_encoder(const std::string& path);
 
 // Generation and LM scoring need a causal LM; an encoder (BERT, RoBERTa) is refused with its
 // path named and what it can do instead (`what`: "peft generate", ...).

@@ -3,6 +3,21 @@
 
 namespace peft {
 
+std::string modules_to_save_entry(const std::string& module) {
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    const size_t dot = module.find('.', start);
+    parts.push_back(module.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  for (const std::string& p : parts)
+    if (is_default_module_to_save(p)) return p;
+  return parts.size() >= 2 ? parts[parts.size() - 2] : parts.back();
+}
+
+bool is_default_module_to_save(const std::string& entry) { return entry == "classifier" || entry == "score"; }
+
 const char* task_type_name(TaskType t) {
   switch (t) {
     case TaskType::CausalLm:

@@ -46,6 +46,12 @@ struct TaskSpec {
 // decides for integer labels). Errors name `where`.
 Result<TaskSpec> task_from_config(const Json& config, const std::string& where);
 
+// The PEFT modules_to_save entry that covers head layer `module`: "classifier" for
+// "classifier" and "classifier.out_proj", the layer's parent for others ("bert.pooler.dense"
+// → "pooler"). PEFT's sequence/token classifiers save "classifier" and "score" by default.
+std::string modules_to_save_entry(const std::string& module);
+bool is_default_module_to_save(const std::string& entry);
+
 const char* task_type_name(TaskType t);        // "causal-lm", "seq-cls", "token-cls"
 const char* problem_type_name(ProblemType p);  // transformers' problem_type strings
 const char* peft_task_type(TaskType t);        // PEFT's task_type: CAUSAL_LM, SEQ_CLS, TOKEN_CLS

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <set>
 
+#include "core/rng.h"
 #include "kernels/norms.h"
 #include "model/model.h"
 #include "quant/quant.h"
@@ -137,6 +138,7 @@ class Binder {
 
  public:
   const std::set<std::string>& used() const { return used_; }
+  void mark_used(const std::string& name) { used_.insert(name); }
 
  private:
   std::set<std::string> used_;
@@ -235,6 +237,60 @@ Status bind_relative_embeddings(Model& m, Binder& bind) {
   return Status::ok();
 }
 
+// Whether `module` sits under a PEFT modules_to_save entry ("pooler" covers "bert.pooler.dense").
+bool under_module(const std::string& module, const std::string& entry) {
+  const std::string dotted = "." + module + ".";
+  return dotted.find("." + entry + ".") != std::string::npos;
+}
+
+// The task head's layers: the checkpoint's where it has them (F32 whatever --base-dtype
+// says: they are small), else initialised as transformers does (LoadOptions::HeadOptions).
+Status bind_task_head(Model& m, Binder& bind, const LoadOptions::HeadOptions& opt) {
+  const ModelConfig& c = m.config;
+  PEFT_ASSIGN_OR_RETURN(double range, json_get_float_or(m.hf_config, "initializer_range", 0.02, m.path));
+  Rng rng(opt.seed ^ 0x6865616475ull);
+  for (const HeadLayerSpec& spec : m.arch->task_head(m.task.task, c, m.task.num_labels)) {
+    Model::HeadLayer& layer = m.head.emplace_back();
+    layer.spec = spec;
+    for (const std::string& entry : opt.trainable_modules)
+      if (under_module(spec.module, entry)) layer.spec.trainable = true;
+    const std::string w_name = bind.resolve(weight_of(spec.module), 0), b_name = bind.resolve(bias_of(spec.module), 0);
+    const Tensor* w = w_name.empty() ? nullptr : m.source->find(w_name);
+    const bool fits = w && w->dims() == std::vector<int64_t>{spec.out, spec.in};
+    if (w && !fits && !(opt.reinit && spec.trainable))
+      return Status::errorf(
+          "{}: the checkpoint's head layer '{}' has shape {} but the task needs [{}, {}] ({} labels): pass "
+          "--reinit-head to start a new head (transformers' ignore_mismatched_sizes)",
+          m.path, spec.module, w->shape_str(), spec.out, spec.in, m.task.num_labels);
+    if (w && !(opt.reinit && spec.trainable)) {
+      PEFT_TRY(bind.matrix(layer.lin.w, weight_of(spec.module), 0, spec.out, spec.in, false, /*force_f32=*/true));
+      PEFT_TRY(bind.vector(layer.lin.b, bias_of(spec.module), 0, spec.out));
+      continue;
+    }
+    // A new layer: N(0, initializer_range) weights, zero bias (_init_weights). The checkpoint's
+    // old one (--reinit-head) is read no further.
+    if (!w_name.empty()) bind.mark_used(w_name);
+    if (!b_name.empty()) bind.mark_used(b_name);
+    OwnedTensor wt(DType::F32, {spec.out, spec.in}), bt(DType::F32, {spec.out});
+    for (int64_t i = 0; i < wt.numel(); ++i) wt.f32()[i] = float(range) * rng.normal();
+    layer.lin.w = wt.view();
+    layer.lin.b = bt.view();
+    m.owned.push_back(std::move(wt));
+    m.owned.push_back(std::move(bt));
+    layer.fresh = true;
+    if (!layer.spec.trainable) {
+      // transformers would leave it random and frozen, and PEFT would not save it, so no adapter
+      // could be loaded again: it trains and saves with the classifier instead.
+      layer.spec.trainable = true;
+      std::fprintf(stderr,
+                   "note: %s: head layer '%s' is not in the checkpoint: initialised, and trained and saved "
+                   "with the classifier (modules_to_save)\n",
+                   m.path.c_str(), spec.module.c_str());
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status bind_weights(Model& m, const LoadOptions& opt) {
@@ -279,14 +335,7 @@ Status bind_weights(Model& m, const LoadOptions& opt) {
     PEFT_TRY(bind.matrix(m.lm_head.w, n.lm_head_w, 0, V, Ce, false));
   }
   if (c.causal) PEFT_TRY(bind.vector(m.lm_head.b, n.lm_head_b, 0, V));
-  if (m.task.task != TaskType::CausalLm) {  // small: kept F32 whatever --base-dtype says
-    for (const HeadLayerSpec& spec : m.arch->task_head(m.task.task, c, m.task.num_labels)) {
-      Model::HeadLayer& layer = m.head.emplace_back();
-      layer.spec = spec;
-      PEFT_TRY(bind.matrix(layer.lin.w, weight_of(spec.module), 0, spec.out, spec.in, false, /*force_f32=*/true));
-      PEFT_TRY(bind.vector(layer.lin.b, bias_of(spec.module), 0, spec.out));
-    }
-  }
+  if (m.task.task != TaskType::CausalLm) PEFT_TRY(bind_task_head(m, bind, opt.head));
 
   const int64_t qd = c.q_dim(), kvd = c.kv_dim();
   m.layers.resize(size_t(c.n_layer));

@@ -19,6 +19,10 @@ struct TrainConfig {
   std::string resume;                   // checkpoint folder to continue from
   std::string data_format = "auto";
   std::string base_dtype;  // "", f32, bf16
+  // Encoders: "" (the checkpoint's head; a GLUE file gives an encoder a sequence head), seq-cls,
+  // token-cls, causal-lm (a decoder). reinit_head: a new head where the checkpoint's has another size.
+  std::string task_type;
+  bool reinit_head = false;
 
   // Optimisation (Hugging Face Trainer semantics).
   double learning_rate = 3e-4;

@@ -14,12 +14,59 @@
 
 namespace peft {
 
+namespace {
+
+// The head a GLUE task needs: one regression output for STS-B, else one logit per class.
+TaskSpec glue_head(const VerbalTask& task) {
+  if (task.kind == VerbalKind::Score) return {TaskType::SeqCls, ProblemType::Regression, 1};
+  return {TaskType::SeqCls, ProblemType::SingleLabel, int64_t(task.label_names.size())};
+}
+
+// --task-type and the data decide the encoder's head before the model loads (its head may
+// need building, as transformers' AutoModelForSequenceClassification would).
+Status choose_head(const TrainConfig& cfg, DataFormat format, LoadOptions& lo, std::optional<VerbalFile>& glue) {
+  const std::string& t = cfg.task_type;
+  if (!t.empty() && t != "seq-cls" && t != "causal-lm" && t != "token-cls")
+    return Status::errorf("--task-type: expected seq-cls, token-cls or causal-lm, found '{}'", t);
+  PEFT_ASSIGN_OR_RETURN(bool encoder, checkpoint_is_encoder(cfg.model));
+  if (t == "token-cls")
+    return Status::errorf(
+        "--task-type token-cls: peft train has no token-classification data format yet (the head runs in peft "
+        "logits); use seq-cls with --data-format glue");
+  if (t == "causal-lm" && encoder)
+    return Status::errorf("--task-type causal-lm: {} is an encoder, which has no LM head to train", cfg.model);
+  if (t == "seq-cls" && !encoder)
+    return Status::errorf(
+        "--task-type seq-cls: {} is a decoder; a classification head is built for encoders (bert, roberta, "
+        "deberta-v2); a decoder learns GLUE through verbalised prompts (--data-format glue without --task-type)",
+        cfg.model);
+  if (!t.empty() && t != "seq-cls" && cfg.reinit_head)
+    return Status::errorf("--reinit-head applies to a classification head (--task-type seq-cls)");
+  if (!encoder) {
+    if (cfg.reinit_head)
+      return Status::errorf("--reinit-head: {} is a decoder, with no classification head", cfg.model);
+    return Status::ok();
+  }
+  const bool tsv = format == DataFormat::Glue || (format == DataFormat::Auto && cfg.data.ends_with(".tsv"));
+  if (!tsv) return Status::ok();  // refused below, naming the format
+  PEFT_ASSIGN_OR_RETURN(VerbalFile f, load_verbal_file("", cfg.data));
+  lo.head.task = glue_head(*f.task);
+  lo.head.reinit = cfg.reinit_head;
+  lo.head.seed = cfg.seed;
+  glue = std::move(f);
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<TrainData> load_train_data(const TrainConfig& cfg) {
   TrainData d;
   PEFT_ASSIGN_OR_RETURN(LoadOptions lo, load_options_from_base_dtype(cfg.base_dtype));
+  PEFT_ASSIGN_OR_RETURN(DataFormat format, parse_data_format(cfg.data_format));
+  std::optional<VerbalFile> glue;
+  PEFT_TRY(choose_head(cfg, format, lo, glue));
   PEFT_ASSIGN_OR_RETURN(d.model, load_model(cfg.model, lo));
   PEFT_ASSIGN_OR_RETURN(d.tokenizer, load_matching_tokenizer(*d.model, cfg.model));
-  PEFT_ASSIGN_OR_RETURN(DataFormat format, parse_data_format(cfg.data_format));
   int64_t n_records = 0;
   if (!d.model->head.empty()) {  // a task head learns from labelled rows, not text
     const TaskSpec& head = d.model->task;
@@ -33,16 +80,19 @@ Result<TrainData> load_train_data(const TrainConfig& cfg) {
           "{}: the model has a sequence-classification head, which trains on a GLUE TSV (--data-format glue), not "
           "--data-format {}",
           cfg.data, cfg.data_format);
-    PEFT_ASSIGN_OR_RETURN(VerbalFile f, load_verbal_file("", cfg.data));
-    PEFT_TRY(check_head_fits(head, *f.task, cfg.data));
-    n_records = int64_t(f.rows.size());
-    d.glue = std::move(f);
+    if (!glue) {
+      PEFT_ASSIGN_OR_RETURN(VerbalFile f, load_verbal_file("", cfg.data));
+      glue = std::move(f);
+    }
+    PEFT_TRY(check_head_fits(head, *glue->task, cfg.data));
+    n_records = int64_t(glue->rows.size());
+    d.glue = std::move(*glue);
   } else {
     if (!d.model->config.causal)
       return Status::errorf(
           "{}: this {} encoder has no task head (config.json's architectures names no …ForSequenceClassification), "
-          "and an encoder has no LM loss to train on text: use a sequence-classification checkpoint with "
-          "--data-format glue",
+          "and an encoder has no LM loss to train on text: train a classification head on a GLUE TSV "
+          "(--data-format glue builds one)",
           cfg.model, d.model->config.arch);
     PEFT_ASSIGN_OR_RETURN(d.records, load_dataset(cfg.data, format));
     n_records = int64_t(d.records.size());

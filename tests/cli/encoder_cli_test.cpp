@@ -77,10 +77,17 @@ TEST(EncoderCli, ErrorsNameTheFileOrFlag) {
   const std::string model = encoder_with_vocab(dir, "bert_seqcls");
   const std::string out = dir / "out";
   const std::string common = " --output " + out + " --max-steps 1 --val-set-size 0 --data-format glue";
-  // A 2-class file for a 3-label head.
+  // A 2-class file for a 3-label head: refused, naming --reinit-head.
   const std::string sst2 = write(dir, "sst2.tsv", "sentence\tlabel\nthe film\t1\nbad film\t0\n");
   expect_error(run_peft("train --model " + model + " --data " + sst2 + common),
-               "sst2.tsv: sst2 has 2 classes, but the model's head is single_label_classification with 3 labels");
+               "the checkpoint's head layer 'classifier' has shape [3, 32] but the task needs [2, 32] (2 labels): "
+               "pass --reinit-head");
+  expect_error(run_peft("train --model " + model + " --data " + sst2 + common + " --task-type token-cls"),
+               "--task-type token-cls: peft train has no token-classification data format yet");
+  expect_error(run_peft("train --model " + model + " --data " + sst2 + common + " --task-type causal-lm"),
+               "--task-type causal-lm: " + model + " is an encoder");
+  expect_error(run_peft("train --model " + model + " --data " + sst2 + common + " --task-type regression"),
+               "--task-type: expected seq-cls, token-cls or causal-lm, found 'regression'");
   const std::string unknown = write(dir, "x.tsv", "a\tb\tc\n1\t2\t3\n");
   expect_error(run_peft("train --model " + model + " --data " + unknown + common), "x.tsv: line 1: not a GLUE layout");
   const std::string bad_label =
@@ -109,10 +116,36 @@ TEST(EncoderCli, ErrorsNameTheFileOrFlag) {
   expect_error(run_peft("logits --model " + model + " --input " + in + " --output " + (dir / "o.safetensors")),
                "attention_mask row 0 is not right padding");
   EXPECT_FALSE(fs::exists(dir / "o.safetensors"));
-  // Token classification has no training data format yet.
+  // A token-classification checkpoint on a GLUE file: its classifier is the wrong shape for a
+  // sequence head.
   const std::string tokcls = encoder_with_vocab(dir, "bert_tokcls");
   expect_error(run_peft("train --model " + tokcls + " --data " + sst2 + common),
-               "token classification data is not supported yet");
+               "head layer 'classifier' has shape [5, 32] but the task needs [2, 32]");
+}
+
+// --reinit-head: a 3-label checkpoint learns a 2-class task with a new classifier; the adapter
+// carries it, and evaluation on the same base takes the adapter's head (as PEFT's
+// from_pretrained(num_labels=2, ignore_mismatched_sizes=True) + modules_to_save would).
+TEST(EncoderCli, ReinitHeadTrainsANewClassifier) {
+  test::TempDir dir;
+  const std::string model = encoder_with_vocab(dir, "bert_seqcls");
+  const std::string out = dir / "out";
+  std::string rows = "sentence\tlabel\n";
+  for (int i = 0; i < 8; ++i) rows += std::string(i % 2 ? "the film\t1\n" : "bad film\t0\n");
+  const std::string sst2 = write(dir, "sst2.tsv", rows);
+  const auto r = run_peft("train --model " + model + " --data " + sst2 + " --output " + out +
+                          " --max-steps 2 --batch-size 4 --micro-batch-size 4 --val-set-size 0 --data-format glue "
+                          "--reinit-head --method lora");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto st = SafetensorsFile::open(out + "/adapter_model.safetensors");
+  ASSERT_TRUE(st.is_ok());
+  const Tensor* w = st->find("base_model.model.classifier.weight");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->dims(), (std::vector<int64_t>{2, 32}));
+  const auto e = run_peft("eval --task sst2 --model " + model + " --adapter " + out + " --data " + sst2 + " --out " +
+                          (dir / "eval"));
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.out.find("accuracy"), std::string::npos) << e.out;
 }
 
 }  // namespace

@@ -156,6 +156,26 @@ def main():
             peft("merge", "--model", model_dir, "--adapter", adapter, "--out", merged)
             report.check(name + " merged (transformers)",
                          max_diff(theirs(Model.from_pretrained(merged).eval()), mine))
+    # A pretrained checkpoint without the head (BertModel / DebertaV2Model, as bert-base or
+    # deberta-v3-base ship): peft train builds the head as AutoModelForSequenceClassification does;
+    # PEFT loads the adapter onto from_pretrained(num_labels=2): the classifier from
+    # modules_to_save, and DeBERTa's pooler (not in the checkpoint) from the adapter's
+    # modules_to_save ["pooler"].
+    headless = os.path.join(work, "headless")
+    Model.from_pretrained(model_dir).base_model.save_pretrained(headless, safe_serialization=True)
+    for f in os.listdir(model_dir):
+        if f not in ("config.json", "model.safetensors"):
+            shutil.copyfile(os.path.join(model_dir, f), os.path.join(headless, f))
+    adapter = os.path.join(work, "headless-lora")
+    peft("train", "--model", headless, "--data", data, "--output", adapter, *TRAIN, *arch["cases"][0][1])
+    out = os.path.join(work, "headless.safetensors")
+    peft("logits", "--model", headless, "--input", io, "--output", out, "--adapter", adapter)
+    mine = safetensors.torch.load_file(out)["logits"]
+    try:
+        model = PeftModel.from_pretrained(Model.from_pretrained(headless, num_labels=2), adapter).eval()
+        report.check("lora on a headless checkpoint", max_diff(theirs(model), mine))
+    except Exception as e:
+        report.error("lora on a headless checkpoint", f"{type(e).__name__}: {e}")
     if arch["cls"].startswith("Deberta"):  # no past_key_values: prefix tuning is refused by name
         code, _, err = peft("train", "--model", model_dir, "--data", data, "--output", os.path.join(work, "prefix"),
                             *TRAIN, "--method", "prefix", "--num-virtual-tokens", "3", expect_ok=False)
