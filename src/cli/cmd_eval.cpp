@@ -160,7 +160,9 @@ Status finish(const EvalArgs& a, EvalOutcome& outcome, const std::string& data, 
 // GLUE on a model with a sequence-classification head: the head predicts (eval/classifier_eval.h).
 // MNLI without --data scores both dev sets, matched and mismatched.
 Status run_classifier(const EvalArgs& a, const LoadedModel& lm, const std::string& data) {
-  if (a.task == "e2e") return Status::error("--task e2e generates text; a model with a classification head cannot");
+  const VerbalTask* verbal = find_verbal_task(a.task);
+  if (verbal && verbal->kind == VerbalKind::Text)
+    return Status::errorf("--task {} generates text; a model with a classification head cannot", a.task);
   if (a.scoring != "generate" || a.num_beams > 1 || a.max_new_tokens > 0)
     return Status::error(
         "--scoring, --num-beams and --max-new-tokens apply to generated answers; this model's classification head "

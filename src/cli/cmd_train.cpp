@@ -118,7 +118,8 @@ void add_train(CLI::App& app, Action& action) {
   sub->add_option("--config", c.config_file, "adapter_config.json with the method's settings");
   sub->add_option("--resume", c.resume, "checkpoint folder to continue from");
   sub->add_option("--data-format", c.data_format,
-                  "auto | alpaca | alpaca-jsonl | text | glue (SST-2/CoLA/RTE/STS-B TSV) | e2e | chat (messages "
+                  "auto | alpaca | alpaca-jsonl | text | glue (any GLUE TSV) | e2e | webnlg (WebNLG 2017 JSON) | dart "
+                  "(DART JSON) | chat (messages "
                   "rendered with the model's chat template)");
   sub->add_option("--chat-template", c.chat_template,
                   "chat data: render with this template file instead of the model's (chat_template.jinja / "

@@ -5,6 +5,7 @@
 
 #include "data/glue_e2e.h"
 #include "data/segments.h"
+#include "data/webnlg_dart.h"
 #include "io/json_array_split.h"
 #include "io/json_file.h"
 #include "io/mapped_file.h"
@@ -18,8 +19,11 @@ Result<DataFormat> parse_data_format(std::string_view name) {
   if (name == "text") return DataFormat::TextJsonl;
   if (name == "glue") return DataFormat::Glue;
   if (name == "e2e") return DataFormat::E2e;
+  if (name == "webnlg") return DataFormat::Webnlg;
+  if (name == "dart") return DataFormat::Dart;
   if (name == "chat") return DataFormat::Chat;
-  return Status::errorf("data format '{}' unknown: expected auto, alpaca, alpaca-jsonl, text, glue, e2e or chat", name);
+  return Status::errorf(
+      "data format '{}' unknown: expected auto, alpaca, alpaca-jsonl, text, glue, e2e, webnlg, dart or chat", name);
 }
 
 const char* data_format_name(DataFormat format) {
@@ -36,6 +40,10 @@ const char* data_format_name(DataFormat format) {
       return "glue";
     case DataFormat::E2e:
       return "e2e";
+    case DataFormat::Webnlg:
+      return "webnlg";
+    case DataFormat::Dart:
+      return "dart";
     case DataFormat::Chat:
       return "chat";
   }
@@ -230,6 +238,13 @@ Result<std::vector<Record>> parse_dataset(std::string_view content, const std::s
     case DataFormat::E2e:
       records = parse_e2e_records(content, name);
       break;
+    case DataFormat::Webnlg:
+    case DataFormat::Dart: {
+      auto f = format == DataFormat::Webnlg ? parse_webnlg_json(content, name) : parse_dart_json(content, name);
+      if (!f.is_ok()) return f.status();
+      records = verbal_records(*f, name);
+      break;
+    }
     case DataFormat::Chat:
       records = content[first] == '[' ? parse_array(content, name, Want::Chat)
                                       : parse_lines(content, name, Want::Chat, false);

@@ -18,11 +18,14 @@ enum class DataFormat {
   TextJsonl,    // one {"text"} per line
   Glue,         // a GLUE TSV (SST-2, CoLA, RTE, STS-B; glue_e2e.h), rows verbalised into instruction records
   E2e,          // E2E "MR||reference" lines (glue_e2e.h), one instruction record per line
+  Webnlg,       // WebNLG 2017 JSON (webnlg_dart.h), one record per good lexicalisation
+  Dart,         // DART JSON (webnlg_dart.h), one record per annotation
   Chat,         // {"messages": [{"role", "content"}, ...]} (OpenAI) or {"conversations": [{"from", "value"}]}
                 // (ShareGPT), a JSON array or one per line; rendered with the model's chat template
 };
 
-// "auto", "alpaca" (or "json"), "alpaca-jsonl" (or "jsonl"), "text", "glue", "e2e", "chat"; error names the
+// "auto", "alpaca" (or "json"), "alpaca-jsonl" (or "jsonl"), "text", "glue", "e2e", "webnlg", "dart", "chat";
+// error names the
 // flag value.
 Result<DataFormat> parse_data_format(std::string_view name);
 const char* data_format_name(DataFormat format);

@@ -1,6 +1,8 @@
 // GLUE TSV / E2E line parsing with layout detection and file:line errors.
 #include "data/glue_e2e.h"
 
+#include "data/webnlg_dart.h"
+
 #include <cctype>
 #include <cstdlib>
 
@@ -165,6 +167,8 @@ Result<VerbalFile> load_verbal_file(std::string_view task, const std::string& pa
   PEFT_ASSIGN_OR_RETURN(auto file, MappedFile::open(path));
   const std::string_view content(reinterpret_cast<const char*>(file->data()), file->size());
   if (task == "e2e") return parse_e2e_lines(content, path);
+  if (task == "webnlg") return parse_webnlg_json(content, path);
+  if (task == "dart") return parse_dart_json(content, path);
   return parse_glue_tsv(content, path, task);
 }
 

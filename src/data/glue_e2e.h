@@ -41,7 +41,7 @@ Result<VerbalFile> parse_glue_tsv(std::string_view content, const std::string& n
 // Reads E2E lines "MR||reference"; blank lines are skipped. Errors name the file and line.
 Result<VerbalFile> parse_e2e_lines(std::string_view content, const std::string& name);
 
-// The file at `path` read as task `task` (sst2, cola, rte, stsb: parse_glue_tsv; e2e).
+// The file at `path` read as task `task` (GLUE tasks: parse_glue_tsv; e2e; webnlg, dart: webnlg_dart.h).
 Result<VerbalFile> load_verbal_file(std::string_view task, const std::string& path);
 
 // The training records of a file: one per row, output = the verbalised label or the reference.

@@ -79,6 +79,9 @@ const std::vector<VerbalTask>& tasks() {
        {},
        {},
        64},
+      // AdaMix's other NLG sets: RDF triples "subject : property : object | ..." to one text.
+      {"webnlg", VerbalKind::Text, "Write text that expresses every triple.", {}, {}, 64},
+      {"dart", VerbalKind::Text, "Write text that expresses every triple.", {}, {}, 64},
   };
   return t;
 }

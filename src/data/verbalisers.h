@@ -1,8 +1,9 @@
-// GLUE (sst2, cola, rte, stsb, mrpc, qqp, qnli, mnli, wnli) and E2E as instruction records: each task's instruction,
+// GLUE (sst2, cola, rte, stsb, mrpc, qqp, qnli, mnli, wnli), E2E, WebNLG and DART as instruction records: each task's
+// instruction,
 // the verbaliser that turns a label into the record's output, and its inverse that reads a model's output back as a
-// label. `peft train --data-format glue|e2e` and `peft eval --task ...` both build their records here, so the prompt an
-// adapter is evaluated with is byte for byte the user part of the prompt it was trained on (record_user_prompt in
-// prompt.h).
+// label. `peft train --data-format glue|e2e|webnlg|dart` and `peft eval --task ...` both build their records here, so
+// the prompt an adapter is evaluated with is byte for byte the user part of the prompt it was trained on
+// (record_user_prompt in prompt.h).
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -18,6 +18,9 @@ std::string default_reference_data(std::string_view n) {
   const char* env = std::getenv("PEFT_SHARED_DIR");
   const std::string base = std::string((env && *env) ? env : "../shared") + "/data/datasets/";
   if (n == "e2e") return base + "e2e/test.txt";
+  // Not bundled: where download scripts put them (pass --data otherwise).
+  if (n == "webnlg") return base + "webnlg_challenge_2017/test.json";
+  if (n == "dart") return base + "dart/dart-v1.1.1-full-test.json";
   // download_glue_data.py's folder names; MNLI's dev set is split matched / mismatched.
   static const std::pair<const char*, const char*> folders[] = {{"sst2", "SST-2"}, {"cola", "CoLA"}, {"rte", "RTE"},
                                                                 {"stsb", "STS-B"}, {"mrpc", "MRPC"}, {"qqp", "QQP"},

@@ -1,6 +1,8 @@
 // Evaluation task table, default data paths, test-record loading and the eval prompt.
 #include "eval/tasks.h"
 
+#include "data/verbalisers.h"
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -44,8 +46,8 @@ std::string eval_task_names() {
 Result<EvalTask> find_eval_task(std::string_view name) {
   for (const auto& t : tasks())
     if (t.name == name) return t;
-  return Status::errorf("--task: unknown task '{}'; valid tasks: {}, sst2, cola, rte, stsb, e2e, perplexity", name,
-                        eval_task_names());
+  return Status::errorf("--task: unknown task '{}'; valid tasks: {}, {}, perplexity", name, eval_task_names(),
+                        verbal_task_names());
 }
 
 bool is_multiple_choice(const EvalTask& task) { return task.kind != AnswerKind::Number; }

@@ -82,6 +82,35 @@ TEST_F(VerbalCli, E2eGenerateOnTheTestSet) {
   for (const auto& p : preds) EXPECT_EQ(p["output"].get<std::string>().find('\n'), std::string::npos);
 }
 
+// AdaMix's other NLG sets: train on DART JSON, then generate and score grouped references.
+TEST_F(VerbalCli, TrainAndEvaluateOnDartAndWebnlg) {
+  const std::string dart = *dir_ / "dart.json";
+  std::ofstream(dart) << R"([
+    {"tripleset": [["Mars Hill College", "JOINED", "1973"]], "annotations": [{"text": "Mars Hill College joined in 1973."},
+                                                                         {"text": "It joined in 1973."}]},
+    {"tripleset": [["Hawaii", "CAPITAL", "Honolulu"]], "annotations": [{"text": "Honolulu is the capital of Hawaii."}]}
+  ])";
+  const std::string adapter = *dir_ / "dart-lora";
+  auto t = run_peft("train --model " + model_ + " --data " + dart + " --data-format dart --output " + adapter +
+                    " --max-steps 1 --batch-size 2 --micro-batch-size 2 --val-set-size 0 --warmup-steps 0");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  std::string line;
+  auto res = eval_ok("--task dart --data " + dart + " --adapter " + adapter + " --max-new-tokens 4",
+                     *dir_ / "dart-eval", "dart bleu=", {"bleu", "nist", "rouge_l", "cider", "n"}, line);
+  EXPECT_EQ(res["n"], 2);  // two inputs, the first with two references
+  auto preds = read_jsonl(*dir_ / "dart-eval/predictions.jsonl");
+  ASSERT_EQ(preds.size(), 2u);
+  EXPECT_EQ(preds[0]["label"].size(), 2u);
+  EXPECT_NE(preds[0]["prompt"].get<std::string>().find("Mars Hill College : joined : 1973"), std::string::npos);
+  const std::string webnlg = *dir_ / "webnlg.json";
+  std::ofstream(webnlg) << R"({"entries": [{"1": {"category": "Food", "modifiedtripleset": [
+      {"subject": "Bakso", "property": "country", "object": "Indonesia"}],
+      "lexicalisations": [{"comment": "good", "lex": "Bakso comes from Indonesia."}]}}]})";
+  auto w = eval_ok("--task webnlg --data " + webnlg + " --max-new-tokens 4", *dir_ / "webnlg-eval",
+                   "webnlg bleu=", {"bleu", "n"}, line);
+  EXPECT_EQ(w["n"], 1);
+}
+
 TEST_F(VerbalCli, Sst2Likelihood) {
   const std::string out = *dir_ / "ll";
   std::string line;

@@ -15,7 +15,7 @@ const VerbalTask& task(const char* name) {
 }
 
 TEST(Verbalisers, TableAndDefaults) {
-  EXPECT_EQ(verbal_task_names(), "sst2, cola, rte, stsb, mrpc, qqp, qnli, mnli, wnli, e2e");
+  EXPECT_EQ(verbal_task_names(), "sst2, cola, rte, stsb, mrpc, qqp, qnli, mnli, wnli, e2e, webnlg, dart");
   EXPECT_EQ(find_verbal_task("boolq"), nullptr);
   EXPECT_EQ(task("sst2").words, (std::vector<std::string>{"negative", "positive"}));
   EXPECT_EQ(task("cola").words, (std::vector<std::string>{"unacceptable", "acceptable"}));
