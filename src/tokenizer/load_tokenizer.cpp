@@ -50,11 +50,12 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path) {
     if (is_file(p / "tokenizer.json")) return load_tokenizer_json((p / "tokenizer.json").string());
     if (is_file(p / "tokenizer.model")) return load_sentencepiece((p / "tokenizer.model").string());
     if (is_file(p / "spm.model")) return load_deberta_spm((p / "spm.model").string());
+    if (is_file(p / "vocab.json") && is_file(p / "merges.txt")) return load_vocab_merges(p.string());
     if (is_file(p / "vocab.txt")) return load_bert_vocab((p / "vocab.txt").string());  // BERT (slow tokenizer)
     if (is_file(p / "encoder.json") || is_file(p / "vocab.bpe")) return load_gpt2_pair(p);
     return Status::errorf(
-        "{}: no tokenizer found (looked for tokenizer.json, tokenizer.model, spm.model, vocab.txt, encoder.json + "
-        "vocab.bpe)",
+        "{}: no tokenizer found (looked for tokenizer.json, tokenizer.model, spm.model, vocab.json + merges.txt, "
+        "vocab.txt, encoder.json + vocab.bpe)",
         path);
   }
   if (!fs::exists(p, ec)) return Status::errorf("{}: no such file or folder", path);

@@ -57,7 +57,7 @@ class Tokenizer {
 
 // Load from a tokenizer file or a folder that holds one. In a folder, tokenizer.json is
 // preferred (as Hugging Face does), then tokenizer.model, then DeBERTa's spm.model, then
-// BERT's vocab.txt, then encoder.json + vocab.bpe.
+// vocab.json + merges.txt (RoBERTa / GPT-2), then BERT's vocab.txt, then encoder.json + vocab.bpe.
 Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path);
 
 }  // namespace peft

@@ -91,8 +91,8 @@ TEST(TokenizeCli, MissingTokenizerNamesWhatItLookedFor) {
   test::TempDir dir;
   auto r = run_peft("tokenize --tokenizer " + dir.path(), "x\n");
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("no tokenizer found (looked for tokenizer.json, tokenizer.model, spm.model, vocab.txt, "
-                       "encoder.json + vocab.bpe)"),
+  EXPECT_NE(r.err.find("no tokenizer found (looked for tokenizer.json, tokenizer.model, spm.model, vocab.json + "
+                       "merges.txt, vocab.txt, encoder.json + vocab.bpe)"),
             std::string::npos)
       << r.err;
 }

@@ -254,7 +254,7 @@ TEST(LoadTokenizer, EmptyFolderListsWhatItLookedFor) {
   ASSERT_FALSE(tok.is_ok());
   EXPECT_EQ(tok.status().message(), dir.path() +
                                         ": no tokenizer found (looked for tokenizer.json, tokenizer.model, spm.model, "
-                                        "vocab.txt, encoder.json + vocab.bpe)");
+                                        "vocab.json + merges.txt, vocab.txt, encoder.json + vocab.bpe)");
 }
 
 }  // namespace

@@ -148,7 +148,7 @@ TEST(LoadTokenizer, FolderWithoutTokenizerNamesWhatWasLookedFor) {
   ASSERT_FALSE(tok.is_ok());
   EXPECT_EQ(tok.status().message(), dir +
                                         ": no tokenizer found (looked for tokenizer.json, tokenizer.model, spm.model, "
-                                        "vocab.txt, encoder.json + vocab.bpe)");
+                                        "vocab.json + merges.txt, vocab.txt, encoder.json + vocab.bpe)");
 }
 
 TEST(LoadTokenizer, MissingPath) {
