@@ -1,6 +1,6 @@
 """Encoder fixtures made by the real Hugging Face transformers 4.31.0 + PEFT 0.6.2
 (/work/shared/clients/python, pure Python on Debian's torch 1.13): BERT / RoBERTa / DeBERTa-v2
-sequence- and token-classification heads with right-padded batches, and two PEFT LoRA SEQ_CLS
+sequence- and token-classification heads with right-padded batches, and three PEFT LoRA SEQ_CLS
 adapters. Writes tests/fixtures/encoders/<name>/ (layout: README.md "Encoder fixtures").
 
 usage:  source ../shared/clients/python/env.sh peft-0.6.2
