@@ -283,8 +283,8 @@ Status bind_task_head(Model& m, Binder& bind, const LoadOptions::HeadOptions& op
       // could be loaded again: it trains and saves with the classifier instead.
       layer.spec.trainable = true;
       std::fprintf(stderr,
-                   "note: %s: head layer '%s' is not in the checkpoint: initialised, and trained and saved "
-                   "with the classifier (modules_to_save)\n",
+                   "note: %s: head layer '%s' is not in the checkpoint: initialised, and a trainable part of the "
+                   "head (the adapter saves and restores it: modules_to_save)\n",
                    m.path.c_str(), spec.module.c_str());
     }
   }
