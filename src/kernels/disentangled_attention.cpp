@@ -26,6 +26,7 @@ void axpy(float* y, float a, const float* x, int64_t n) {
 // The pk/pq row of every distance i − j ∈ [−(T−1), T−1], at index i − j + T − 1.
 std::vector<int32_t> relative_rows(const DisentangledShape& s) {
   std::vector<int32_t> rows(static_cast<size_t>(2 * s.T - 1));
+  if (!s.c2p && !s.p2c) return rows;  // no position terms (and maybe no span to clamp into)
   for (int64_t d = -(s.T - 1); d < s.T; ++d) rows[size_t(d + s.T - 1)] = int32_t(relative_row(d, s));
   return rows;
 }
@@ -58,6 +59,7 @@ int64_t relative_bucket(int64_t distance, int64_t buckets, int64_t max_position)
 }
 
 int64_t relative_row(int64_t i_minus_j, const DisentangledShape& s) {
+  if (s.span <= 0) return 0;  // no relative embeddings: nothing to index
   const int64_t r = relative_bucket(i_minus_j, s.buckets, s.max_position) + s.span;
   return std::clamp<int64_t>(r, 0, 2 * s.span - 1);
 }

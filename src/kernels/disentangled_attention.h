@@ -27,7 +27,7 @@ struct DisentangledShape {
 // as torch computes it. Without buckets the distance itself.
 int64_t relative_bucket(int64_t distance, int64_t buckets, int64_t max_position);
 
-// The pk/pq row of query i and key j: clamp(bucket(i − j) + S, 0, 2S − 1).
+// The pk/pq row of query i and key j: clamp(bucket(i − j) + S, 0, 2S − 1); 0 without a span.
 int64_t relative_row(int64_t i_minus_j, const DisentangledShape& s);
 
 // out (B, T, H·hd) = softmax(scores over each row's real keys) · v; q, k, v (B, T, H·hd),

@@ -167,7 +167,9 @@ INSTANTIATE_TEST_SUITE_P(Shapes, DisentangledAttentionTest,
                                          DaCase{"log_buckets_padded", 3, 9, 1, 4, 4, 4, 8, true, true, {9, 2, 6}},
                                          DaCase{"c2p_only", 2, 6, 3, 2, 4, 4, 6, true, false, {6, 3}},
                                          DaCase{"p2c_only", 2, 6, 2, 2, 4, 0, 4, false, true, {1, 6}},
-                                         DaCase{"content_only", 2, 5, 2, 4, 2, 0, 2, false, false, {5, 3}}),
+                                         DaCase{"content_only", 2, 5, 2, 4, 2, 0, 2, false, false, {5, 3}},
+                                         // relative_attention false: no relative embeddings at all.
+                                         DaCase{"no_span", 2, 4, 2, 4, 0, 0, 0, false, false, {4, 2}}),
                          [](const testing::TestParamInfo<DaCase>& info) { return std::string(info.param.name); });
 
 }  // namespace
