@@ -29,12 +29,8 @@ Result<ModelConfig> parse_bert_family(const BertFamily& family, const Json& j, c
   if (is_decoder || cross)
     return Status::errorf("{}: {} as a decoder (is_decoder / add_cross_attention) is not supported", where,
                           family.model_type);
-  PEFT_ASSIGN_OR_RETURN(int64_t pad, json_get_int_or(j, "pad_token_id", 0, where));
-  c.pad_id = int32_t(pad);
-  PEFT_ASSIGN_OR_RETURN(int64_t bos, json_get_int_or(j, "bos_token_id", -1, where));
-  PEFT_ASSIGN_OR_RETURN(int64_t eos, json_get_int_or(j, "eos_token_id", -1, where));
-  c.bos_id = int32_t(bos);
-  c.eos_id = int32_t(eos);
+  PEFT_TRY(read_encoder_special_ids(c, j, where));
+  const int64_t pad = c.pad_id;
   make_bert_style_encoder(c, *activation);
   BlockSpec& b = c.block;
   b.position = PositionKind::Learned;
@@ -51,6 +47,16 @@ Result<ModelConfig> parse_bert_family(const BertFamily& family, const Json& j, c
   }
   PEFT_TRY(validate_config(c, where));
   return c;
+}
+
+Status read_encoder_special_ids(ModelConfig& c, const Json& j, const std::string& where) {
+  PEFT_ASSIGN_OR_RETURN(int64_t pad, json_get_int_or(j, "pad_token_id", 0, where));
+  PEFT_ASSIGN_OR_RETURN(int64_t bos, json_get_int_or(j, "bos_token_id", -1, where));
+  PEFT_ASSIGN_OR_RETURN(int64_t eos, json_get_int_or(j, "eos_token_id", -1, where));
+  c.pad_id = int32_t(pad);
+  c.bos_id = int32_t(bos);
+  c.eos_id = int32_t(eos);
+  return Status::ok();
 }
 
 void make_bert_style_encoder(ModelConfig& c, Activation act) {

@@ -20,6 +20,8 @@ struct BertFamily {
 // What every BERT-style encoder shares: bidirectional, post-LN LayerNorm blocks with biased
 // projections and an ungated MLP, an embedding norm, no final norm, no LM head.
 void make_bert_style_encoder(ModelConfig& c, Activation act);
+// pad_token_id (default 0), bos_token_id and eos_token_id (default none) into `c`.
+Status read_encoder_special_ids(ModelConfig& c, const Json& j, const std::string& where);
 Result<ModelConfig> parse_bert_family(const BertFamily& family, const Json& j, const std::string& where);
 TensorNames bert_family_names(const BertFamily& family);
 // A BERT-style encoder's names under `prefix` ("bert.", "deberta."): embeddings.*, and per

@@ -92,12 +92,7 @@ Result<ModelConfig> parse_deberta_v2(const Json& j, const std::string& where) {
   if (embedding_size != c.n_embd)
     return Status::errorf("{}: embedding_size {} differs from hidden_size {} (embed_proj) and is not supported", where,
                           embedding_size, c.n_embd);
-  PEFT_ASSIGN_OR_RETURN(int64_t pad, json_get_int_or(j, "pad_token_id", 0, where));
-  c.pad_id = int32_t(pad);
-  PEFT_ASSIGN_OR_RETURN(int64_t bos, json_get_int_or(j, "bos_token_id", -1, where));
-  PEFT_ASSIGN_OR_RETURN(int64_t eos, json_get_int_or(j, "eos_token_id", -1, where));
-  c.bos_id = int32_t(bos);
-  c.eos_id = int32_t(eos);
+  PEFT_TRY(read_encoder_special_ids(c, j, where));
 
   // Disentangled attention; its scale counts the position terms even when relative
   // attention is off, as DisentangledSelfAttention does.
