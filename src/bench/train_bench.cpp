@@ -126,7 +126,6 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   r.params = r.matmul_params + (model->lm_head.w.data == model->tok_embd.data ? 0 : model->tok_embd.numel()) +
              (model->pos_embd.data ? model->pos_embd.numel() : 0);
   r.trainable_params = adapter->params().numel();
-  r.threads = num_threads();
   r.tokens_per_step = B * T;
   const int64_t Tt = T + adapter->num_virtual_tokens();
   r.flops_per_step = train_step_flops(r.matmul_params, r.trainable_params, c.n_layer, B, c.n_head, Tt, c.head_dim);
@@ -137,6 +136,7 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
   for (int64_t step = 0; step < opt.warmup + opt.steps; ++step) {
     for (int32_t& id : ids) id = int32_t(rng.below(uint64_t(c.n_vocab)));
     const int32_t* mine = ids.data() + int64_t(dist::rank()) * Bl * T;  // this rank's rows of the batch
+    adapt_threads();
     auto t0 = Clock::now();
     adapter->params().zero_grads();
     adapter->set_mode(AdapterRunMode{true, opt.seed + uint64_t(step), 2 * uint64_t(step) + 1});
@@ -162,6 +162,7 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchOptions& opt) {
     opt_s += std::chrono::duration<double>(t4 - t3).count();
     total += std::chrono::duration<double>(t4 - t0).count();
   }
+  r.threads = num_threads();  // the last step's: in automatic mode adapt_threads may change it
   const double n = double(opt.steps);
   r.step_s = total / n;
   r.forward_s = fwd / n;

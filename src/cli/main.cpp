@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
   app.fallthrough();  // subcommands pass --threads up, so it may follow the verb
   app.set_version_flag("--version", "peft.cpp 0.1.0");
   int threads = 0;
-  app.add_option("--threads", threads, "worker threads (default: all cores)");
+  app.add_option("--threads", threads,
+                 "worker threads (default: OMP_NUM_THREADS, else the cores other processes leave free, "
+                 "re-measured between steps)");
 
   peft::cli::Action action;
   peft::cli::add_convert(app, action);
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
   // More threads than cores only oversubscribe them (and 1e5 threads exhaust the process).
   peft::Status status;
   if (threads < 0) {
-    std::fprintf(stderr, "error: --threads must be >= 0 (0 = all cores), found %d\n", threads);
+    std::fprintf(stderr, "error: --threads must be >= 0 (0 = automatic), found %d\n", threads);
     return 2;
   }
   if (threads > peft::available_cores()) {

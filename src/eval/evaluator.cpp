@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/threads.h"
 #include "dist/comm.h"
 #include "dist/shard.h"
 #include "eval/extract.h"
@@ -142,6 +143,7 @@ Result<EvalOutcome> eval_likelihood(const EvalTask& task, const std::vector<Eval
             std::vector<std::string> out;
             for (int64_t i : mine) {
               const EvalRecord& r = records[size_t(i)];
+              adapt_threads();
               const auto cands = make_candidates(task, r.instruction);
               auto lr = score_candidates(*m.model, m.hooks, *m.tok, eval_prompt(r.instruction, r.input), cands);
               if (!lr.is_ok()) return lr.status().with_context(fmt::format("record {}", i));

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/memory.h"
+#include "core/threads.h"
 
 #include <algorithm>
 #include <numeric>
@@ -82,6 +83,7 @@ Result<std::vector<Continuation>> generate_continuations(const std::vector<std::
     const size_t end = std::min(order.size(), start + size_t(options.batch_size));
     std::vector<std::vector<int32_t>> batch;
     for (size_t k = start; k < end; ++k) batch.push_back(std::move(ids[order[k]]));
+    adapt_threads();
     PEFT_ASSIGN_OR_RETURN(auto gens, generate_batch(*m.model, batch, opt));
     for (size_t k = start; k < end; ++k) {
       auto& g = gens[k - start];

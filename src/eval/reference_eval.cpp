@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "core/threads.h"
 #include "data/verbalisers.h"
 #include "eval/likelihood.h"
 
@@ -50,6 +51,7 @@ Result<EvalOutcome> eval_reference_likelihood(std::string_view task, const std::
   std::vector<Json> scores;
   int64_t truncated = 0;
   for (size_t i = 0; i < items.size(); ++i) {
+    adapt_threads();
     auto lr = score_candidates(*m.model, m.hooks, *m.tok, items[i].prompt, cands);
     if (!lr.is_ok()) return lr.status().with_context(fmt::format("item {}", i));
     truncated += lr->truncated;

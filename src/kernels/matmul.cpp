@@ -1,6 +1,7 @@
 // Matrix products on oneDNN matmul primitives, cached per shape, layout and dtype.
 #include "kernels/matmul.h"
 
+#include "core/threads.h"
 #include "kernels/gemv_bf16.h"
 #include "kernels/quant_matmul.h"
 
@@ -38,6 +39,9 @@ struct GemmKey {
   int64_t lda, ldb, ldc;
   bool trans_a, trans_b, accumulate, bias;
   mdt ab_type;  // type of A and B (oneDNN 2.6 CPU matmul wants them equal); C is always f32
+  // oneDNN fixes a primitive's thread count when it is created: after adapt_threads changes
+  // the pool's size, the old primitive would still start the old number of threads.
+  int threads = 0;
   auto operator<=>(const GemmKey&) const = default;
 };
 
@@ -75,7 +79,8 @@ GemmPrimitive make_primitive(const GemmKey& k) {
 // pointers: one evicted while another thread runs it stays alive until that run ends.
 constexpr size_t kMaxCachedPrimitives = 96;
 
-std::shared_ptr<const GemmPrimitive> cached_primitive(const GemmKey& key) {
+std::shared_ptr<const GemmPrimitive> cached_primitive(GemmKey key) {
+  key.threads = num_threads();
   static std::mutex mu;
   using Entry = std::pair<GemmKey, std::shared_ptr<const GemmPrimitive>>;
   static std::list<Entry> lru;  // most recent first

@@ -11,6 +11,7 @@
 #include "adapters/adapter_io.h"
 #include "adapters/registry.h"
 #include "core/memory.h"
+#include "core/threads.h"
 #include "data/batching.h"
 #include "data/dataset.h"
 #include "dist/comm.h"
@@ -206,6 +207,7 @@ Result<TrainSummary> train(const TrainConfig& cfg) {
   int64_t run_tokens = 0;
   bool first = true;
   while (step < total) {
+    adapt_threads();  // the cores other processes leave free (core/threads.h)
     auto t0 = std::chrono::steady_clock::now();
     adapter->params().zero_grads();
     double loss_sum = 0;
