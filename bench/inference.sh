@@ -59,6 +59,7 @@ source_file() {
   esac
 }
 context_of() { case "$1" in stories260k) echo 512 ;; gpt2-124m) echo 1024 ;; *) echo 8192 ;; esac; }
+vocab_of() { case "$1" in stories260k) echo 512 ;; *) echo 30003 ;; esac; }  # prompt ids below it
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for shape in $shapes; do
@@ -76,7 +77,7 @@ for shape in $shapes; do
         --threads "$threads" --json
       echo "$shape $t llama.cpp ($rep) ..." >&2
       tag "$shape" "$t" "$p"
-      timed "$clients/node" "$work/node/llama_cpp_decode.mjs" "$f" "$p" "$tokens" "$threads"
+      timed "$clients/node" "$work/node/llama_cpp_decode.mjs" "$f" "$p" "$tokens" "$threads" "$(vocab_of "$shape")"
     done
   done
 done

@@ -174,6 +174,14 @@ const AttnCase kAttnCases[] = {
     // Gemma 2's soft-capping: a cap of 1.5 bends scores of |s| ~ 1 (q, k in [-2, 2]) hard.
     {"softcap", 2, 5, 5, 2, 1, 4, 0, false, 0, 1.5f},
     {"softcap_window_past_alibi", 1, 4, 7, 4, 2, 3, 9, true, 3, 2.f},
+    // Key-major products (flash_attention.cpp): hd a multiple of 16, in chunks of up to four
+    // vectors; T not a multiple of the four-row group. hd 8 (stories260K) over many key vectors.
+    {"key_major_hd16_gqa_past", 2, 7, 9, 4, 2, 16, 0, false},
+    {"key_major_hd64_alibi", 1, 37, 37, 2, 1, 64, 0, true},
+    {"key_major_hd80_window_softcap_kv_rows", 1, 21, 23, 2, 2, 80, 25, false, 6, 2.f},
+    {"key_major_hd128", 1, 10, 10, 2, 1, 128, 0, false},
+    {"hd8_long_gqa", 2, 37, 37, 4, 2, 8, 0, false},
+    {"hd8_past_window_softcap_alibi", 1, 19, 24, 2, 1, 8, 26, true, 5, 1.5f},
 };
 
 // Encoders: every query sees all real keys of its row; the second row has 3 pads (its pad
@@ -182,6 +190,7 @@ const AttnCase kBidirectionalCases[] = {
     {"bidirectional", 2, 5, 5, 4, 2, 3, 0, false, 0, 0.f, true},
     {"bidirectional_right_padding", 2, 5, 5, 4, 2, 3, 0, false, 0, 0.f, true, kKeyLen},
     {"bidirectional_long_padded", 2, 37, 37, 2, 2, 8, 0, false, 0, 0.f, true, kKeyLenLong},
+    {"bidirectional_key_major_hd32", 2, 37, 37, 2, 1, 32, 0, false, 0, 0.f, true, kKeyLenLong},
 };
 
 std::string case_name(const testing::TestParamInfo<AttnCase>& i) { return i.param.name; }
