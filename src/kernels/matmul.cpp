@@ -2,7 +2,7 @@
 #include "kernels/matmul.h"
 
 #include "core/threads.h"
-#include "kernels/gemv_bf16.h"
+#include "kernels/gemv.h"
 #include "kernels/quant_matmul.h"
 
 #include <compare>
@@ -148,9 +148,9 @@ void linear_forward(float* y, const float* x, const Tensor& W, const float* b, i
   // y = x · Wᵀ: W (N, K) seen as (K, N) through transposed strides.
   GemmKey key{M, N, K, K, ldw, N, false, true, false, b != nullptr, mdt::f32};
   const void* a = x;
-  if (W.dtype == DType::BF16 && M <= kGemvMaxRows) {  // decoding: bandwidth-bound
-    gemv_bf16(y, x, static_cast<const uint16_t*>(W.data), ldw, b, M, N, K);
-    return;
+  if (M <= kGemvMaxRows) {  // decoding: bandwidth-bound
+    if (W.dtype == DType::BF16) return gemv_bf16(y, x, static_cast<const uint16_t*>(W.data), ldw, b, M, N, K);
+    return gemv_f32(y, x, static_cast<const float*>(W.data), ldw, b, M, N, K);
   }
   if (W.dtype == DType::BF16) {
     key.ab_type = mdt::bf16;

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/check.h"
-#include "kernels/gemv_bf16.h"
+#include "kernels/gemv.h"
 #include "kernels/matmul.h"
 #include "kernels/quant_dot.h"
 #include "kernels/vec_math.h"

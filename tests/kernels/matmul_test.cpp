@@ -27,8 +27,10 @@ std::string linear_name(const testing::TestParamInfo<LinearCase>& info) {
 
 std::vector<LinearCase> linear_cases() {
   std::vector<LinearCase> v;
-  // M ≤ 4 with bf16 weights takes the GEMV path: vector loops with and without a K tail.
-  const int64_t shapes[][3] = {{1, 5, 7}, {7, 13, 5}, {3, 1, 1}, {16, 32, 64}, {33, 17, 65}, {2, 40, 70}, {4, 9, 32}};
+  // M ≤ 4 takes the GEMV path (f32 and bf16 weights): vector loops with and without a K tail,
+  // threaded above 2^16 weights (1 × 1030 × 80).
+  const int64_t shapes[][3] = {{1, 5, 7},    {7, 13, 5},  {3, 1, 1},  {16, 32, 64},
+                               {33, 17, 65}, {2, 40, 70}, {4, 9, 32}, {1, 1030, 80}};
   for (auto& s : shapes)
     for (bool bias : {false, true})
       for (DType t : {DType::F32, DType::BF16}) v.push_back({s[0], s[1], s[2], bias, t});
