@@ -92,16 +92,33 @@ Result<LikelihoodResult> score_candidates(const Model& model, SiteHooks* hooks, 
     T -= drop;
     res.truncated = true;
   }
+  // The rows agree on their first S tokens (the prompt, and often the start of the answers):
+  // those run once, in one row, and every candidate's row continues from a copy of that
+  // cache. No score reads a logit before position start − 1, so S stops there.
+  int64_t S = *std::min_element(start.begin(), start.end()) - 1;
+  for (int64_t b = 1; b < B; ++b)
+    for (int64_t t = 0; t < S; ++t)
+      if (rows[b][t] != rows[0][t]) S = t;
+  const int64_t L = T - S;  // the continuation every row runs, padded to the longest
   const int32_t pad = model.config.eos_id >= 0 ? model.config.eos_id : 0;
-  std::vector<int32_t> ids(size_t(B * T), pad);
-  for (int64_t b = 0; b < B; ++b) std::copy(rows[b].begin(), rows[b].end(), ids.begin() + b * T);
-  int64_t nv = 0;
-  std::vector<float> logits = forward_all(model, hooks, ids, B, T, &nv);
-  const int64_t Tl = nv + T;
+  std::vector<int32_t> ids(size_t(B * L), pad);
+  for (int64_t b = 0; b < B; ++b) std::copy(rows[b].begin() + S, rows[b].end(), ids.begin() + b * L);
+  const int64_t nv_hooks = hooks ? hooks->num_virtual_tokens() : 0;
+  InferenceRunner runner(model, B, std::max(S, L), T, hooks);
+  if (S > 0) {
+    std::vector<float> last(static_cast<size_t>(V));
+    runner.select_rows({0});
+    runner.forward(rows[0].data(), S, last.data(), false);
+    runner.select_rows(std::vector<int64_t>(size_t(B), 0));
+  }
+  const int64_t nv = S > 0 ? 0 : nv_hooks;  // virtual tokens come with the first forward
+  const int64_t Tl = nv + L;
+  std::vector<float> logits(size_t(B * Tl * V));
+  runner.forward(ids.data(), L, logits.data(), true);
   for (int64_t b = 0; b < B; ++b) {
     CandidateScore s;
     for (int64_t t = start[b]; t < int64_t(rows[b].size()); ++t) {
-      const float* x = logits.data() + (b * Tl + nv + t - 1) * V;
+      const float* x = logits.data() + (b * Tl + nv + t - 1 - S) * V;
       s.logprob += log_prob(x, V, rows[b][t]);
       ++s.tokens;
     }

@@ -44,6 +44,7 @@ InferenceRunner::InferenceRunner(const Model& model, int64_t B, int64_t max_step
     : m_(model),
       B_(B),
       max_step_(max_step + (hooks ? hooks->num_virtual_tokens() : 0)),
+      B_built_(B),
       cache_(model.config, B, capacity + (hooks ? hooks->num_virtual_tokens() + hooks->num_prefix_tokens() : 0)),
       hooks_(hooks),
       nv_(hooks ? hooks->num_virtual_tokens() : 0),
@@ -75,7 +76,9 @@ void InferenceRunner::set_left_padding(std::vector<int32_t> pad) {
 }
 
 void InferenceRunner::select_rows(const std::vector<int64_t>& src) {
-  PEFT_CHECK(!src.empty() && int64_t(src.size()) <= B_, "select_rows: {} rows of {}", src.size(), B_);
+  PEFT_CHECK(!src.empty() && int64_t(src.size()) <= B_built_, "select_rows: {} rows, built for {}", src.size(),
+             B_built_);
+  for (int64_t r : src) PEFT_CHECK(r >= 0 && r < B_, "select_rows: row {} of {}", r, B_);
   cache_.select_rows(src);
   if (!pad_.empty()) {
     std::vector<int32_t> pad(src.size());

@@ -63,7 +63,9 @@ class InferenceRunner {
   void forward(const int32_t* ids, int64_t T, float* logits, bool all_positions, const int32_t* modality = nullptr);
 
   // Keeps rows src[0], src[1], ... (of the current batch) as rows 0, 1, ...: the batch
-  // becomes src.size() rows, so finished sequences stop costing compute. Copies the cache.
+  // becomes src.size() rows (at most the B it was built for), so finished sequences stop
+  // costing compute, and a row may be repeated (one prompt's cache shared by several
+  // continuations). Copies the cache.
   void select_rows(const std::vector<int64_t>& src);
   int64_t batch() const { return B_; }
 
@@ -73,6 +75,7 @@ class InferenceRunner {
  private:
   const Model& m_;
   int64_t B_, max_step_;
+  int64_t B_built_;  // the rows the buffers hold
   KvCache cache_;
   Arena arena_;
   EmbedActs embed_;
