@@ -1,6 +1,7 @@
 // Batched generation with left padding, on every architecture fixture, bare and with adapters:
-// a left-padded row's logits match the row alone (1e-4), and batched greedy decoding gives
-// exactly the tokens of decoding each prompt alone.
+// a left-padded row's logits match the row alone (1e-4), batched greedy decoding gives exactly
+// the tokens of decoding each prompt alone, and continuations of one repeated row match whole
+// rows.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -87,6 +88,36 @@ TEST_P(BatchedGeneration, LeftPaddedLogitsMatchEachRowAlone) {
       EXPECT_LE(test::max_abs_diff(steps[size_t(s + 1)].data() + b * V, want.data(), V), 1e-4)
           << "row " << b << " decode step " << s;
     }
+  }
+}
+
+// Likelihood scoring's path (eval/likelihood.cpp): a shared prefix runs once in one row, then
+// select_rows repeats that row's cache for every continuation. Each continuation's logits match
+// the whole row run alone (virtual tokens and prefixes of the adapters included).
+TEST_P(BatchedGeneration, RepeatedRowContinuationsMatchWholeRows) {
+  const Model& m = *model_;
+  const int64_t V = m.config.n_vocab, S = 5, L = 3, B = 3;
+  const auto prefix = random_prompts({S}, V, 3)[0];
+  const auto conts = random_prompts({L, L, L}, V, 4);
+  InferenceRunner shared(m, B, S, S + L, adapter_.get());
+  std::vector<float> last(static_cast<size_t>(V));
+  shared.select_rows({0});
+  shared.forward(prefix.data(), S, last.data(), false);
+  shared.select_rows({0, 0, 0});
+  std::vector<int32_t> ids;
+  for (const auto& c : conts) ids.insert(ids.end(), c.begin(), c.end());
+  std::vector<float> got(size_t(B * L * V));
+  shared.forward(ids.data(), L, got.data(), true);
+  const int64_t nv = adapter_ ? adapter_->num_virtual_tokens() : 0;
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<int32_t> row = prefix;
+    row.insert(row.end(), conts[size_t(b)].begin(), conts[size_t(b)].end());
+    InferenceRunner alone(m, 1, S + L, S + L, adapter_.get());
+    std::vector<float> want(size_t((nv + S + L) * V));
+    alone.forward(row.data(), S + L, want.data(), true);
+    for (int64_t t = 0; t < L; ++t)
+      EXPECT_LE(test::max_abs_diff(got.data() + (b * L + t) * V, want.data() + (nv + S + t) * V, V), 1e-4)
+          << "row " << b << " position " << S + t;
   }
 }
 
